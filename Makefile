@@ -1,0 +1,47 @@
+# CreditHub: `make run` serves the demo on SQLite, `make test` runs the whole suite.
+# Needs only python3 and make; everything else is installed here (PostgreSQL through apt when
+# the machine has no server binaries, because the tests run on a real PostgreSQL too).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint typecheck install postgres-binaries clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/credithub db upgrade
+	$(BIN)/credithub catalogue sync sample_data/catalogue.toml
+	$(BIN)/credithub serve --host $(HOST) --port $(PORT)
+
+postgres-binaries:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+		echo "PostgreSQL server binaries present"; \
+	else \
+		echo "installing PostgreSQL server (Debian package postgresql)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) postgres-binaries lint typecheck
+	CREDITHUB_TEST_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

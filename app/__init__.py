@@ -1,0 +1,32 @@
+"""CreditHub web application: ``create_app`` builds one, nothing is created at import time."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from .config import Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the Flask application for ``config`` (default: read from ``CREDITHUB_*``)."""
+    config = config or Config.from_env()
+    app = Flask(__name__, instance_path=str(config.instance_path), instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        TESTING=config.testing,
+        MAX_CONTENT_LENGTH=config.max_request_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    config.instance_path.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=config.log_level_number)
+    app.logger.setLevel(config.log_level_number)
+
+    from . import errors, web_db
+    from .health.routes import blp as health_blp
+
+    web_db.init_app(app, config)
+    errors.init_app(app)
+    app.register_blueprint(health_blp)
+    return app

@@ -1,0 +1,104 @@
+"""The ``credithub`` command line (a Flask/Click group; ``credithub --help`` lists commands)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app, migrate
+from .db import UnitOfWork
+from .health.services import database_health
+from .web_db import runtime
+
+
+def _create_app() -> Flask:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """CreditHub: unified social credit information aggregation service."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema: migrate, inspect."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the database schema (CREDITHUB_DATABASE_URL) to REVISION."""
+    url = runtime().config.database_url
+    migrate.upgrade(url, revision)
+    click.echo(f"database at revision {migrate.current_revision(runtime().engine)}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the schema down to REVISION ('base' empties the database)."""
+    migrate.downgrade(runtime().config.database_url, revision)
+    click.echo(f"database at revision {migrate.current_revision(runtime().engine)}")
+
+
+@db_group.command("status")
+@with_appcontext
+def db_status() -> None:
+    """Show the database URL's dialect, its schema revision and the code's head revision."""
+    report = database_health(engine=runtime().engine)
+    for key, value in report.items():
+        click.echo(f"{key}: {value}")
+    if not (report["reachable"] and report["up_to_date"]):
+        raise SystemExit(1)
+
+
+@main.group("catalogue")
+def catalogue_group() -> None:
+    """The catalogue of departmental feeds."""
+
+
+@catalogue_group.command("sync")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def catalogue_sync(path: Path) -> None:
+    """Create or update departments and feeds from the catalogue TOML file PATH."""
+    from ingest.catalogue import CatalogueError, load_catalogue, sync_catalogue
+
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with UnitOfWork(runtime().session_factory) as uow:
+        result = sync_catalogue(session=uow.session, catalogue=catalogue)
+        uow.commit()
+    click.echo(
+        f"catalogue {path}: {len(catalogue.departments)} departments; feeds created "
+        f"{len(result.created)}, updated {len(result.updated)}, unchanged "
+        f"{len(result.unchanged)}, disabled {len(result.disabled)}"
+    )
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the API with the waitress WSGI server until stopped (Ctrl-C)."""
+    import waitress
+    from flask import current_app
+
+    report = database_health(engine=runtime().engine)
+    if not report["up_to_date"]:
+        raise click.ClickException(
+            f"database schema is at {report['revision']}, code expects {report['head']}: "
+            "run 'credithub db upgrade' first"
+        )
+    click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']})")
+    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]

@@ -1,0 +1,18 @@
+"""``GET /healthz``: is the database reachable, and is its schema at the code's revision."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from ..web_db import runtime
+from .services import database_health
+
+blp = Blueprint("health", __name__)
+
+
+@blp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    report = database_health(engine=runtime().engine)
+    ok = report["reachable"] and report["up_to_date"]
+    body = {"status": "ok" if ok else "unavailable", "database": report}
+    return jsonify(body), 200 if ok else 503

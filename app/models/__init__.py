@@ -1,0 +1,70 @@
+"""The data model. Importing this package registers every table on ``Base.metadata``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .access import ApiClient, AuditEvent
+from .base import Base, utcnow
+from .catalogue import Department, Feed
+from .credit import CreditRecord, MatchLink
+from .entities import Entity, EntityAttribute, EntityIdentifier, new_public_id
+from .enums import (
+    AdapterKind,
+    CreditStatus,
+    DecidedBy,
+    EntityKind,
+    IdentifierType,
+    IngestRunStatus,
+    MatchDecision,
+    RecordCategory,
+    Role,
+    Severity,
+    SharingType,
+    SourceStatus,
+)
+from .sources import IngestRun, SourceRecord
+
+__all__ = [
+    "AdapterKind",
+    "ApiClient",
+    "AuditEvent",
+    "AuditTrailViolation",
+    "Base",
+    "CreditRecord",
+    "CreditStatus",
+    "DecidedBy",
+    "Department",
+    "Entity",
+    "EntityAttribute",
+    "EntityIdentifier",
+    "EntityKind",
+    "Feed",
+    "IdentifierType",
+    "IngestRun",
+    "IngestRunStatus",
+    "MatchDecision",
+    "MatchLink",
+    "RecordCategory",
+    "Role",
+    "Severity",
+    "SharingType",
+    "SourceRecord",
+    "SourceStatus",
+    "new_public_id",
+    "utcnow",
+]
+
+
+class AuditTrailViolation(RuntimeError):
+    """Raised when code tries to change or delete an audit event."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditTrailViolation("audit events are append-only")

@@ -1,0 +1,57 @@
+"""The database inside Flask: one engine per app, one session per request.
+
+The request owns its transaction: a view that changes data calls ``commit_request()`` once its
+service calls succeeded; anything not committed is rolled back when the request ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Config
+from .db import make_engine, make_session_factory
+
+EXTENSION_KEY = "credithub"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the app holds for its lifetime; reachable as ``app.extensions["credithub"]``."""
+
+    config: Config
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+def init_app(app: Flask, config: Config) -> None:
+    engine = make_engine(config.database_url)
+    app.extensions[EXTENSION_KEY] = Runtime(config, engine, make_session_factory(engine))
+    app.teardown_appcontext(_close_session)
+
+
+def runtime(app: Flask | None = None) -> Runtime:
+    target = app or current_app
+    result: Runtime = target.extensions[EXTENSION_KEY]
+    return result
+
+
+def request_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = runtime().session_factory()
+    session: Session = g.db_session
+    return session
+
+
+def commit_request() -> None:
+    request_session().commit()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

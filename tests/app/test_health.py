@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.config import Config
+from app.migrate import downgrade, head_revision
+
+
+def test_healthz_reports_reachable_database_at_head(client: FlaskClient, backend: str) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json
+    assert body["status"] == "ok"
+    assert body["database"]["reachable"] is True
+    assert body["database"]["dialect"] == backend
+    assert body["database"]["revision"] == head_revision()
+
+
+def test_healthz_is_503_when_schema_is_behind(
+    config: Config, make_app: Callable[[Config], Flask]
+) -> None:
+    downgrade(config.database_url, "base")
+    response = make_app(config).test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"]["revision"] is None
+    assert response.json["database"]["up_to_date"] is False
+
+
+def test_healthz_is_503_when_database_is_unreachable(
+    config: Config, make_app: Callable[[Config], Flask]
+) -> None:
+    broken = Config(
+        instance_path=config.instance_path,
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
+        testing=True,
+    )
+    response = make_app(broken).test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"]["reachable"] is False
