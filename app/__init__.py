@@ -22,11 +22,15 @@ def create_app(config: Config | None = None) -> Flask:
     config.instance_path.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=config.log_level_number)
     app.logger.setLevel(config.log_level_number)
+    # Alembic announces its context on every revision check (each /healthz): keep that quiet.
+    logging.getLogger("alembic").setLevel(max(config.log_level_number, logging.WARNING))
 
     from . import errors, web_db
+    from .cli import register_commands
     from .health.routes import blp as health_blp
 
     web_db.init_app(app, config)
     errors.init_app(app)
     app.register_blueprint(health_blp)
+    register_commands(app)
     return app

@@ -1,0 +1,1 @@
+"""Feed adapters: each turns a departmental source into batches of raw records."""

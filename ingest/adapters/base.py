@@ -1,0 +1,48 @@
+"""What every adapter hands to the processing pipeline.
+
+An adapter yields :class:`Batch` es. The pipeline stores each batch's records *and* the batch's
+``watermark`` (and file receipt) in one transaction, so a cursor never runs ahead of the data it
+covers: a crash between batches re-fetches at most the batch that was not yet committed, and
+re-delivered records are recognised as duplicates by their payload hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as the source delivered it, with where it came from (for tracing errors)."""
+
+    payload: dict[str, Any]
+    origin: str
+
+
+@dataclass(frozen=True)
+class FileReceipt:
+    """A processed file drop: a file with the same name, size and hash is never processed twice."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class Batch:
+    records: list[RawRecord]
+    # The feed's watermark once this batch is stored; None leaves it unchanged.
+    watermark: str | None = None
+    receipt: FileReceipt | None = None
+    # Records the adapter could not even parse (bad line in a JSON-lines file, ...): they are
+    # quarantined with this reason instead of being dropped.
+    unreadable: list[tuple[RawRecord, str]] = field(default_factory=list)
+
+
+class FetchError(RuntimeError):
+    """The source failed (timeout after retries, truncated or invalid body, unreadable file).
+
+    The batch being fetched is not stored and the watermark does not move; the run records the
+    message and ends as failed.
+    """

@@ -1,0 +1,81 @@
+"""Marshmallow fields for what departmental feeds really send: dates in half a dozen spellings,
+amounts with thousands separators or full-width digits, codes that may fail their check."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+_DATE_PATTERNS = [
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+
+
+def parse_flexible_date(value: Any) -> date:
+    """A date from a date, a datetime, or text such as ``2026-03-01``, ``2026/3/1``,
+    ``20260301``, ``2026年3月1日`` or an ISO timestamp. Raises ``ValueError`` otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return date(year, month, day)
+    raise ValueError(f"not a date: {value!r}")
+
+
+class FlexibleDate(fields.Field):
+    default_error_messages = {"invalid": "Not a valid date: {input!r}."}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        try:
+            return parse_flexible_date(value)
+        except ValueError as exc:
+            raise self.make_error("invalid", input=value) from exc
+
+
+class Amount(fields.Field):
+    """A non-negative amount; ``1,500.00``, ``１５００``, ``¥1500`` and ``1500元`` all read 1500."""
+
+    default_error_messages = {  # noqa: RUF012
+        "invalid": "Not a valid amount: {input!r}.",
+        "negative": "Amount must not be negative: {input!r}.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        text = text.replace(",", "").replace("¥", "").replace("元", "").strip()
+        try:
+            amount = Decimal(text)
+        except InvalidOperation as exc:
+            raise self.make_error("invalid", input=value) from exc
+        if not amount.is_finite():
+            raise self.make_error("invalid", input=value)
+        if amount < 0:
+            raise self.make_error("negative", input=value)
+        return amount
+
+
+class CleanString(fields.String):
+    """Text with full-width forms folded (NFKC) and surrounding space removed; blank is missing."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        text = super()._deserialize(value, attr, data, **kwargs)
+        cleaned = " ".join(unicodedata.normalize("NFKC", text).split())
+        if not cleaned:
+            raise ValidationError("Field may not be blank.")
+        return cleaned
