@@ -25,7 +25,9 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the commands to ``app.cli``, so ``credithub`` and the test runner both see them."""
-    for command in (db_group, catalogue_group, serve):
+    from .ingest_cli import ingest_group
+
+    for command in (db_group, catalogue_group, ingest_group, serve):
         app.cli.add_command(command)
 
 

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
-from matching.identifiers import validate_uscc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AdapterKind, Department, Feed, RecordCategory, SharingType
+from matching.identifiers import validate_uscc
+
+from .mapping import MappingError, resolve_mapping
 
 
 class CatalogueError(ValueError):
@@ -77,6 +79,13 @@ class FeedSchema(Schema):
     enabled = fields.Boolean(load_default=True)
     adapter = fields.Nested(AdapterSchema, required=True)
     field_mapping = fields.Dict(load_default=dict)
+
+    @validates_schema
+    def _mapping_resolves(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        try:
+            resolve_mapping(data.get("field_mapping") or {})
+        except MappingError as exc:
+            raise ValidationError(str(exc), "field_mapping") from exc
 
 
 class CatalogueSchema(Schema):

@@ -149,10 +149,16 @@ def apply_mapping(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[st
 
 
 def source_key_of(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> str | None:
-    """The feed's own id of this record, or None when the row carries none."""
-    for column in mapping["source_key"]:
-        if _present(row.get(column)):
-            return str(row[column]).strip()
+    """The feed's own id of this record, or None when the row carries none.
+
+    An alternative written ``a+b`` is a composite key: the values of ``a`` and ``b`` joined by
+    ``+`` (a tax grade is identified by taxpayer and year), used only when all parts are present.
+    """
+    for alternative in mapping["source_key"]:
+        parts = alternative.split("+")
+        values = [row.get(part) for part in parts]
+        if all(_present(v) for v in values):
+            return "+".join(str(v).strip() for v in values)
     for column in ("source_key", "source_id", "id"):
         if _present(row.get(column)):
             return str(row[column]).strip()

@@ -26,7 +26,7 @@ from .enums import (
     SharingType,
     SourceStatus,
 )
-from .sources import IngestRun, SourceRecord
+from .sources import FeedLease, IngestedFile, IngestRun, SourceRecord
 
 __all__ = [
     "AdapterKind",
@@ -43,9 +43,11 @@ __all__ = [
     "EntityIdentifier",
     "EntityKind",
     "Feed",
+    "FeedLease",
     "IdentifierType",
     "IngestRun",
     "IngestRunStatus",
+    "IngestedFile",
     "MatchDecision",
     "MatchLink",
     "RecordCategory",

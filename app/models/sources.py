@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONType, UTCDateTime, enum_column, utcnow
@@ -69,3 +69,32 @@ class SourceRecord(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("source_records.id"))
 
     feed: Mapped[Feed] = relationship()
+
+
+class IngestedFile(Base):
+    """A file drop that was fully stored. Same feed, name and hash: skipped; a changed file
+    under the same name has a new hash and is processed again."""
+
+    __tablename__ = "ingested_files"
+    __table_args__ = (UniqueConstraint("feed_id", "name", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id"))
+    name: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FeedLease(Base):
+    """Who is running a feed right now. Taken with one conditional UPDATE, so two scheduler
+    processes on the same database never run the same feed at once; a lease expires so a
+    crashed holder does not block the feed forever."""
+
+    __tablename__ = "feed_leases"
+
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id"), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,171 @@
+"""The file-drop adapter against real files on disk (no database)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from ingest.adapters.base import Batch, FetchError
+from ingest.adapters.file_drop import FileDropSettings, fetch_batches
+
+HEADER = "CF_XDR_MC,CF_XZCFJDSWH,CF_JDRQ"
+ROWS = [
+    "北京星河科技有限公司,京环罚〔2026〕1号,2026-03-01",
+    "張三貿易有限公司,京环罚〔2026〕2号,2026-03-02",
+]
+
+
+def make_settings(folder: Path, fmt: str = "csv", **overrides: object) -> FileDropSettings:
+    return FileDropSettings.from_settings({"path": str(folder), **overrides}, format=fmt)
+
+
+def read_all(settings: FileDropSettings, done: set[tuple[str, str]] | None = None) -> list[Batch]:
+    processed = done or set()
+    return list(
+        fetch_batches(settings=settings, already_processed=lambda n, s: (n, s) in processed)
+    )
+
+
+def write_csv(path: Path, encoding: str, rows: list[str] = ROWS, bom: bool = False) -> None:
+    data = ("\r\n".join([HEADER, *rows]) + "\r\n").encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "declared"),
+    [
+        ("utf-8", False, None),
+        ("utf-8", True, None),
+        ("utf-8", True, "utf-8"),
+        ("gbk", False, "gbk"),
+        ("gbk", False, None),
+        ("gb18030", False, "gb18030"),
+    ],
+)
+def test_csv_in_every_encoding_reads_the_same(
+    tmp_path: Path, encoding: str, bom: bool, declared: str | None
+) -> None:
+    write_csv(tmp_path / "a.csv", encoding, bom=bom)
+    extra = {"encoding": declared} if declared else {}
+    batches = read_all(make_settings(tmp_path, **extra))
+    records = [r for b in batches for r in b.records]
+    assert [r.payload["CF_XDR_MC"] for r in records] == ["北京星河科技有限公司", "張三貿易有限公司"]
+    assert list(records[0].payload) == ["CF_XDR_MC", "CF_XZCFJDSWH", "CF_JDRQ"]
+    assert records[1].origin == "a.csv:line 3"
+
+
+def test_wrong_declared_encoding_fails_with_the_file_named(tmp_path: Path) -> None:
+    write_csv(tmp_path / "gbk.csv", "gbk")
+    with pytest.raises(FetchError, match=r"gbk.csv is not valid utf-8"):
+        read_all(make_settings(tmp_path, encoding="utf-8"))
+
+
+def test_unknown_declared_encoding_is_a_clear_error(tmp_path: Path) -> None:
+    write_csv(tmp_path / "a.csv", "utf-8")
+    with pytest.raises(FetchError, match="unknown encoding"):
+        read_all(make_settings(tmp_path, encoding="klingon"))
+
+
+def test_rows_with_the_wrong_number_of_fields_are_handed_over_as_unreadable(
+    tmp_path: Path,
+) -> None:
+    write_csv(tmp_path / "a.csv", "utf-8", rows=[ROWS[0], "只有一列", "", ROWS[1]])
+    (batch,) = read_all(make_settings(tmp_path))
+    assert len(batch.records) == 2
+    ((record, reason),) = batch.unreadable
+    assert "has 1 fields, the header has 3" in reason
+    assert record.payload == {"_raw": "只有一列"}
+
+
+def test_files_are_chunked_and_only_the_last_batch_carries_the_receipt(tmp_path: Path) -> None:
+    rows = [f"公司{i},文号{i},2026-01-01" for i in range(5)]
+    write_csv(tmp_path / "a.csv", "utf-8", rows=rows)
+    batches = read_all(make_settings(tmp_path, chunk_size=2))
+    assert [len(b.records) for b in batches] == [2, 2, 1]
+    assert [b.receipt is not None for b in batches] == [False, False, True]
+    receipt = batches[-1].receipt
+    assert receipt is not None and receipt.name == "a.csv"
+    assert receipt.size == (tmp_path / "a.csv").stat().st_size
+
+
+def test_processed_files_are_skipped_and_changed_files_are_not(tmp_path: Path) -> None:
+    write_csv(tmp_path / "a.csv", "utf-8")
+    (first,) = read_all(make_settings(tmp_path))
+    assert first.receipt is not None
+    done = {(first.receipt.name, first.receipt.sha256)}
+    assert read_all(make_settings(tmp_path), done) == []
+    write_csv(tmp_path / "a.csv", "utf-8", rows=[*ROWS, "新公司,文号9,2026-04-01"])
+    (changed,) = read_all(make_settings(tmp_path), done)
+    assert len(changed.records) == 3
+
+
+def test_files_being_written_and_hidden_files_are_left_alone(tmp_path: Path) -> None:
+    write_csv(tmp_path / "a.csv.part", "utf-8")
+    write_csv(tmp_path / ".hidden.csv", "utf-8")
+    write_csv(tmp_path / "b.csv.tmp", "utf-8")
+    assert read_all(make_settings(tmp_path, pattern="*")) == []
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="does not exist"):
+        read_all(make_settings(tmp_path / "nope"))
+
+
+def test_empty_file_is_recorded_as_processed(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (batch,) = read_all(make_settings(tmp_path))
+    assert batch.records == [] and batch.receipt is not None
+
+
+def test_json_lines_with_a_broken_line(tmp_path: Path) -> None:
+    lines = [json.dumps({"name": "甲公司"}, ensure_ascii=False), "{not json", "[1, 2]", ""]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    (batch,) = read_all(make_settings(tmp_path, "jsonl"))
+    assert [r.payload for r in batch.records] == [{"name": "甲公司"}]
+    reasons = [reason for _, reason in batch.unreadable]
+    assert "line 2 is not JSON" in reasons[0] and "line 3 is not a JSON object" in reasons[1]
+
+
+def test_json_document_with_items(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps({"items": [{"a": 1}, 5]}), encoding="utf-8")
+    (batch,) = read_all(make_settings(tmp_path, "json"))
+    assert [r.payload for r in batch.records] == [{"a": 1}]
+    assert batch.unreadable[0][1] == "item is not an object"
+    (tmp_path / "a.json").write_text("{", encoding="utf-8")
+    with pytest.raises(FetchError, match="not valid JSON"):
+        read_all(make_settings(tmp_path, "json"))
+
+
+def test_xlsx_with_dates_and_blank_rows(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["企业名称", "统一社会信用代码", "认定日期"])
+    sheet.append(["北京星河科技有限公司", "91110000600037341L", datetime(2026, 1, 20)])
+    sheet.append([None, None, None])
+    sheet.append(["乙公司", None, datetime(2026, 2, 1)])
+    workbook.save(tmp_path / "c.xlsx")
+    (batch,) = read_all(make_settings(tmp_path, "xlsx"))
+    assert [r.payload["企业名称"] for r in batch.records] == ["北京星河科技有限公司", "乙公司"]
+    assert batch.records[0].payload["认定日期"] == datetime(2026, 1, 20)
+    assert batch.records[1].origin == "c.xlsx:row 4"
+
+
+def test_a_file_that_is_not_xlsx_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "c.xlsx").write_bytes(b"this is not a zip file")
+    with pytest.raises(FetchError, match="not a readable XLSX"):
+        read_all(make_settings(tmp_path, "xlsx"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({}, "path"), ({"path": "x", "chunk_size": 0}, "chunk_size")],
+)
+def test_bad_settings_name_the_key(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FileDropSettings.from_settings(settings, format="csv")
