@@ -206,7 +206,18 @@ class ExactLinker:
                 )
             )
             existing.add((id_type, value))
-            self._by_key.pop((id_type, value), None)
+            self._forget(id_type, value, keys.name)
+        self._forget("name", keys.name, None)
+
+    def _forget(self, id_type: str, value: str, name: str | None) -> None:
+        """Drop cached look-ups a new identifier or entity makes stale."""
+        self._by_key.pop((id_type, value), None)
+        if name:
+            self._by_key.pop((id_type, f"{value}|{name}"), None)
+        if id_type == "resident_id":
+            # A full id can answer masked look-ups of the same region and tail.
+            for cached in [k for k in self._by_key if k[0] == "masked_id"]:
+                del self._by_key[cached]
 
     def _update_golden(
         self, entity: Entity, record: dict[str, Any], keys: PartyKeys, source: SourceRecord

@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.models import RecordCategory
+from matching.exact import field_hint
 from matching.identifiers import IdentifierKind, parse_identifier
 
 from .fields import Amount, CleanString, FlexibleDate
@@ -162,7 +163,7 @@ def validate_record(category: RecordCategory, canonical: dict[str, Any]) -> dict
     problems: dict[str, str] = {}
     for field_name, kind in CODE_FIELDS.items():
         if data.get(field_name):
-            checked = parse_identifier(data[field_name], kind)
+            checked = parse_identifier(data[field_name], field_hint(kind, data[field_name]))
             if not checked.valid:
                 problems[field_name] = checked.problem or "invalid"
     data["code_problems"] = problems

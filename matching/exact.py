@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .identifiers import Identifier, IdentifierKind, org_code_of, parse_identifier
+from .identifiers import Identifier, IdentifierKind, clean_code, org_code_of, parse_identifier
 
 ALGORITHM = "exact-id-v1"
 
@@ -76,6 +76,14 @@ def normalise_name(name: str) -> str:
     return "".join(text.split()).replace("[", "(").replace("]", ")")
 
 
+def field_hint(kind: IdentifierKind | None, raw: str) -> IdentifierKind | None:
+    """The column's declared kind, unless the value's length says it is another code: feeds
+    put old organization codes and 15-char numbers in their USCC column."""
+    if kind is IdentifierKind.USCC and len(clean_code(raw)) != 18:
+        return None
+    return kind
+
+
 def guess_kind(record: Mapping[str, Any], identifiers: list[Identifier]) -> str:
     """Entity kind from the declared party type, else from the shape of its codes."""
     declared = record.get("party_kind")
@@ -102,7 +110,7 @@ def party_keys(record: Mapping[str, Any]) -> PartyKeys:
     for field_name, kind in _CODE_FIELDS:
         raw = record.get(field_name)
         if raw:
-            identifiers.append(parse_identifier(str(raw), kind))
+            identifiers.append(parse_identifier(str(raw), field_hint(kind, str(raw))))
 
     keys: list[LinkKey] = []
     strong: dict[str, str] = {}
