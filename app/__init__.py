@@ -25,12 +25,15 @@ def create_app(config: Config | None = None) -> Flask:
     # Alembic announces its context on every revision check (each /healthz): keep that quiet.
     logging.getLogger("alembic").setLevel(max(config.log_level_number, logging.WARNING))
 
-    from . import errors, web_db
+    from . import api, errors, web_db
+    from .auth import access
     from .cli import register_commands
     from .health.routes import blp as health_blp
 
     web_db.init_app(app, config)
     errors.init_app(app)
+    access.init_app(app)
+    api.init_app(app)
     app.register_blueprint(health_blp)
     register_commands(app)
     return app

@@ -25,9 +25,10 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the commands to ``app.cli``, so ``credithub`` and the test runner both see them."""
+    from .clients_cli import clients_group
     from .ingest_cli import ingest_group
 
-    for command in (db_group, catalogue_group, ingest_group, serve):
+    for command in (db_group, catalogue_group, ingest_group, clients_group, serve):
         app.cli.add_command(command)
 
 

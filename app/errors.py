@@ -24,7 +24,15 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
-        response = problem(exc.code or 500, exc.name, exc.description)
+        extra: dict[str, Any] = {}
+        data = getattr(exc, "data", None) or {}
+        # webargs (flask-smorest) puts validation errors in data["messages"], by location.
+        if "messages" in data:
+            extra["errors"] = data["messages"]
+        detail = data.get("message") or exc.description
+        if exc.code == 422 and "errors" in extra:
+            detail = "The request does not validate; see errors."
+        response = problem(exc.code or 500, exc.name, detail, **extra)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response

@@ -64,6 +64,24 @@ def ingest_run(feed_codes: tuple[str, ...], run_all: bool, quiet: bool) -> None:
         raise SystemExit(1)
 
 
+@ingest_group.command("replay")
+@click.argument("feed_codes", nargs=-1, required=True)
+@with_appcontext
+def ingest_replay(feed_codes: tuple[str, ...]) -> None:
+    """Re-validate FEED_CODES' quarantined records with the current mapping (after a fix)."""
+    from ingest.runner import UnknownFeed, replay_feed
+
+    rows = []
+    for code in feed_codes:
+        try:
+            summary = replay_feed(session_factory=runtime().session_factory, feed_code=code)
+        except UnknownFeed as exc:
+            raise click.ClickException(str(exc)) from exc
+        counts = summary.counts.as_dict()
+        rows.append((code, summary.status.value, *(str(counts[c]) for c in _COLUMNS), ""))
+    _print_table(("feed", "status", *_COLUMNS, "error"), rows)
+
+
 @ingest_group.command("runs")
 @click.option("--feed", "feed_code", help="Only this feed.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))

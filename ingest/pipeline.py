@@ -90,6 +90,17 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
 
 
 @dataclass
+class ItemOutcome:
+    """What became of one delivered record (the push API reports these per item)."""
+
+    origin: str
+    source_key: str
+    status: str  # accepted / duplicate / updated / rejected
+    errors: dict[str, Any] | None = None
+    entity_id: str | None = None
+
+
+@dataclass
 class _Prepared:
     raw: RawRecord
     payload: dict[str, Any]
@@ -108,10 +119,16 @@ class _KeyState:
 
 
 def store_batch(
-    *, session: Session, feed: Feed, run: IngestRun | None, batch: Batch
+    *,
+    session: Session,
+    feed: Feed,
+    run: IngestRun | None,
+    batch: Batch,
+    outcomes: list[ItemOutcome] | None = None,
 ) -> Counts:
     """Store every record of ``batch`` for ``feed``; returns this batch's counts (also added
     to ``run``). Moves the feed's watermark and records the file receipt when the batch says so.
+    When ``outcomes`` is given, one :class:`ItemOutcome` per record is appended to it, in order.
     """
     mapping = resolve_mapping(feed.field_mapping or {})
     prepared = [_prepare(r, mapping) for r in batch.records]
@@ -120,7 +137,9 @@ def store_batch(
     linker = ExactLinker(session=session)
     counts = Counts(fetched=len(prepared))
     for item in prepared:
-        _store_one(session, feed, run, item, states, linker, mapping, counts)
+        outcome = _store_one(session, feed, run, item, states, linker, mapping, counts)
+        if outcomes is not None:
+            outcomes.append(outcome)
     if batch.watermark is not None:
         feed.watermark = batch.watermark
     if batch.receipt is not None:
@@ -182,11 +201,12 @@ def _store_one(
     linker: ExactLinker,
     mapping: dict[str, Any],
     counts: Counts,
-) -> None:
+) -> ItemOutcome:
+    outcome = ItemOutcome(item.raw.origin, item.source_key, "duplicate")
     state = states.get(item.source_key)
     if state is not None and state.latest_hash == item.digest:
         counts.duplicate += 1
-        return
+        return outcome
 
     errors: dict[str, Any] | None = None
     record: dict[str, Any] | None = None
@@ -221,7 +241,8 @@ def _store_one(
     state.latest_version, state.latest_hash = source.version, item.digest
     if record is None:
         counts.quarantined += 1
-        return
+        outcome.status, outcome.errors = "rejected", errors
+        return outcome
     state.accepted = source
 
     credit = None
@@ -233,20 +254,24 @@ def _store_one(
         credit = CreditRecord(feed_id=feed.id, department_id=feed.department_id)
         session.add(credit)
         counts.accepted += 1
+        outcome.status = "accepted"
     else:
         counts.updated += 1
+        outcome.status = "updated"
     credit.source_record_id = source.id
     _fill_credit(credit, feed.record_category, record, mapping)
 
-    outcome = linker.link(
+    linked = linker.link(
         record=record,
         source=source,
         authoritative_name=feed.record_category is RecordCategory.REGISTRY,
     )
-    credit.entity_id = outcome.entity.id
-    credit.link_confidence = outcome.confidence
+    credit.entity_id = linked.entity.id
+    credit.link_confidence = linked.confidence
     counts.linked += 1
-    counts.new_entities += int(outcome.created)
+    counts.new_entities += int(linked.created)
+    outcome.entity_id = linked.entity.public_id
+    return outcome
 
 
 _CREDIT_COLUMNS = (
@@ -304,3 +329,78 @@ def _fill_credit(
     credit.extra = json_safe(
         {k: v for k, v in record.items() if k not in _EXTRA_SKIP and v not in (None, {}, "")}
     )
+
+
+def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) -> Counts:
+    """Validate the feed's quarantined records again with its *current* mapping (after a
+    mapping fix). A record that now passes is accepted in place (same version, same payload)
+    and linked; one that still fails keeps its place with its new errors. Does not commit."""
+    mapping = resolve_mapping(feed.field_mapping or {})
+    waiting = list(
+        session.scalars(
+            select(SourceRecord)
+            .where(SourceRecord.feed_id == feed.id, SourceRecord.status == SourceStatus.QUARANTINED)
+            .order_by(SourceRecord.id)
+        )
+    )
+    counts = Counts(fetched=len(waiting))
+    linker = ExactLinker(session=session)
+    for source in waiting:
+        if source.source_key.startswith("unreadable:"):
+            counts.quarantined += 1
+            continue
+        canonical = apply_mapping(source.raw_payload, mapping)
+        try:
+            record = validate_record(feed.record_category, canonical)
+        except ValidationError as exc:
+            source.errors = exc.normalized_messages()
+            counts.quarantined += 1
+            continue
+        newer = session.scalar(
+            select(SourceRecord.id).where(
+                SourceRecord.feed_id == feed.id,
+                SourceRecord.source_key == source.source_key,
+                SourceRecord.version > source.version,
+            )
+        )
+        if newer is not None:
+            # A later version already replaced it: this one is history, not a pending record.
+            source.status = SourceStatus.SUPERSEDED
+            counts.duplicate += 1
+            continue
+        previous = session.scalar(
+            select(SourceRecord).where(
+                SourceRecord.feed_id == feed.id,
+                SourceRecord.source_key == source.source_key,
+                SourceRecord.status == SourceStatus.ACCEPTED,
+            )
+        )
+        credit = None
+        if previous is not None:
+            previous.status = SourceStatus.SUPERSEDED
+            source.supersedes_id = previous.id
+            credit = session.scalar(
+                select(CreditRecord).where(CreditRecord.source_record_id == previous.id)
+            )
+        source.status, source.errors = SourceStatus.ACCEPTED, None
+        if credit is None:
+            credit = CreditRecord(feed_id=feed.id, department_id=feed.department_id)
+            session.add(credit)
+            counts.accepted += 1
+        else:
+            counts.updated += 1
+        credit.source_record_id = source.id
+        _fill_credit(credit, feed.record_category, record, mapping)
+        session.flush()
+        linked = linker.link(
+            record=record,
+            source=source,
+            authoritative_name=feed.record_category is RecordCategory.REGISTRY,
+        )
+        credit.entity_id, credit.link_confidence = linked.entity.id, linked.confidence
+        counts.linked += 1
+        counts.new_entities += int(linked.created)
+    if run is not None:
+        counts.add_to(run)
+    session.flush()
+    return counts

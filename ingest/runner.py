@@ -146,3 +146,20 @@ def _batches(session_factory: sessionmaker[Session], feed_id: int) -> Iterator[B
         )
     else:
         raise NotPullable(f"adapter {adapter} cannot be pulled")
+
+
+def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> RunSummary:
+    """Re-validate the feed's quarantine as one run (trigger ``replay``), in one transaction."""
+    from .pipeline import replay_quarantine
+
+    with UnitOfWork(session_factory) as uow:
+        feed = uow.session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
+        if feed is None:
+            raise UnknownFeed(f"no feed {feed_code!r} in the catalogue")
+        run = IngestRun(feed_id=feed.id, trigger="replay")
+        uow.session.add(run)
+        uow.session.flush()
+        counts = replay_quarantine(session=uow.session, feed=feed, run=run)
+        run.status, run.finished_at = IngestRunStatus.SUCCEEDED, utcnow()
+        uow.commit()
+        return RunSummary(run.id, feed_code, run.status, counts, None)

@@ -1,0 +1,41 @@
+"""The flask-smorest ``Api`` under ``/api/v1``: OpenAPI document at ``/api/v1/openapi.json``.
+
+Errors are rendered by ``app.errors`` (RFC 9457 problem details) for the whole app, so the
+Api's own error handler is not registered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+
+class CreditHubApi(Api):  # type: ignore[misc]
+    def _register_error_handlers(self) -> None:
+        # app.errors already turns every HTTPException into problem+json.
+        return None
+
+
+def init_app(app: Flask) -> CreditHubApi:
+    app.config.update(
+        API_TITLE="CreditHub API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    spec_kwargs: dict[str, Any] = {
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}],
+    }
+    api = CreditHubApi(app, spec_kwargs=spec_kwargs)
+
+    from .catalogue.routes import blp as catalogue_blp
+    from .ingest_api.routes import blp as ingest_blp
+    from .records.routes import blp as records_blp
+
+    for blueprint in (catalogue_blp, records_blp, ingest_blp):
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    return api

@@ -1,0 +1,84 @@
+"""Who is calling, and may they: bearer-token authentication and role checks for views.
+
+``allow(*roles)`` both enforces and *declares*: the allowed roles are kept on the view, so a
+test can walk the route table and prove every endpoint has a rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, abort, g, request
+
+from ..models import ApiClient, Role
+from ..web_db import request_session
+from .services import authenticate
+
+F = TypeVar("F", bound=Callable[..., Any])
+ALLOWED_ROLES_ATTR = "credithub_allowed_roles"
+
+
+def current_client() -> ApiClient | None:
+    if "client" not in g:
+        g.client = _client_from_header()
+    client: ApiClient | None = g.client
+    return client
+
+
+def current_role() -> Role:
+    client = current_client()
+    return client.role if client is not None else Role.PUBLIC
+
+
+def _client_from_header() -> ApiClient | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(401, description="Authorization must be 'Bearer <token>'.")
+    client = authenticate(session=request_session(), token=token.strip())
+    if client is None:
+        abort(401, description="The token is unknown or revoked.")
+    return client
+
+
+def allow(*roles: Role) -> Callable[[F], F]:
+    """Let only ``roles`` call the view (``Role.PUBLIC`` admits callers without a token).
+
+    401 when a token is needed and missing, 403 when the caller's role is not allowed.
+    """
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            role = current_role()
+            if role not in roles:
+                if current_client() is None:
+                    abort(401, description="This endpoint needs a bearer token.")
+                abort(403, description=f"The {role.value} role may not do this.")
+            return view(*args, **kwargs)
+
+        setattr(wrapper, ALLOWED_ROLES_ATTR, frozenset(roles))
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        # Accept a caller's id only if it is short and printable: it goes into the audit trail.
+        ok = 0 < len(incoming) <= 64 and incoming.isprintable()
+        g.request_id = incoming if ok else uuid.uuid4().hex
+
+    @app.after_request
+    def _echo_request_id(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if response.status_code == 401:
+            response.headers.setdefault("WWW-Authenticate", 'Bearer realm="credithub"')
+        return response

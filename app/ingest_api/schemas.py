@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from ..pagination import PageArgsSchema
+
+
+class QuarantineArgsSchema(PageArgsSchema):
+    feed = fields.String(load_default=None)
+
+
+class RunArgsSchema(PageArgsSchema):
+    feed = fields.String(load_default=None)
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(["running", "succeeded", "failed"])
+    )
+
+
+class QuarantinedSchema(Schema):
+    id = fields.Integer()
+    feed = fields.String()
+    source_key = fields.String()
+    version = fields.Integer()
+    origin = fields.String(allow_none=True)
+    received_at = fields.DateTime()
+    errors = fields.Dict(allow_none=True)
+    raw_payload = fields.Dict()
+
+
+class QuarantinePageSchema(Schema):
+    items = fields.List(fields.Nested(QuarantinedSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class RunSchema(Schema):
+    id = fields.Integer()
+    feed = fields.String()
+    trigger = fields.String()
+    status = fields.String()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    fetched = fields.Integer()
+    accepted = fields.Integer()
+    duplicate = fields.Integer()
+    updated = fields.Integer()
+    quarantined = fields.Integer()
+    linked = fields.Integer()
+    new_entities = fields.Integer()
+    error = fields.String(allow_none=True)
+
+
+class RunPageSchema(Schema):
+    items = fields.List(fields.Nested(RunSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()

@@ -1,0 +1,59 @@
+"""``POST /api/v1/records``: departments push their records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..audit.services import record_event
+from ..auth.access import allow, current_client
+from ..models import Role
+from ..web_db import commit_request, request_session
+from .schemas import PushRequestSchema, PushResponseSchema
+from .services import PushRefused, push_records
+
+blp = Blueprint("records", __name__, url_prefix="/records", description="Push credit records")
+
+
+@blp.route("")
+class RecordsPush(MethodView):
+    @allow(Role.DEPARTMENT)
+    @blp.arguments(PushRequestSchema)
+    @blp.response(200, PushResponseSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Push up to 1,000 records of one of your department's push feeds.
+
+        Each item needs a ``source_id`` (your record id); each gets its own result.
+        """
+        client = current_client()
+        assert client is not None
+        session = request_session()
+        try:
+            result = push_records(
+                session=session, client=client, feed_code=body["feed"], items=body["records"]
+            )
+        except PushRefused as exc:
+            abort(exc.status, description=str(exc))
+        record_event(
+            session=session,
+            client=client,
+            action="records.push",
+            target_type="feed",
+            target_id=body["feed"],
+            details={"run_id": result.run_id, **result.counts.as_dict()},
+        )
+        commit_request()
+        items = [
+            {
+                "index": index,
+                "source_id": None if item.source_key.startswith("unreadable:") else item.source_key,
+                "status": item.status,
+                "errors": item.errors,
+                "entity_id": item.entity_id,
+            }
+            for index, item in enumerate(result.items)
+        ]
+        return {"run_id": result.run_id, "counts": result.counts.as_dict(), "items": items}

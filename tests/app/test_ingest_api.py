@@ -1,0 +1,179 @@
+"""Departments pushing records; quarantine, run history and catalogue over the API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import AdapterKind, AuditEvent, CreditRecord, RecordCategory, Role, SourceRecord
+from tests.support.api import make_token
+from tests.support.builders import make_department, make_feed
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def setup(session_factory: sessionmaker[Session]) -> dict[str, Headers]:
+    with session_factory() as session:
+        epb = make_department(session, code="EPB")
+        tax = make_department(session, code="TAX")
+        make_feed(
+            session,
+            code="epb-push",
+            department=epb,
+            adapter=AdapterKind.PUSH,
+            record_category=RecordCategory.PENALTY,
+            field_mapping={"preset": "double_publicity_penalty", "fine_unit": "yuan"},
+        )
+        make_feed(session, code="tax-push", department=tax, adapter=AdapterKind.PUSH)
+        make_feed(session, code="epb-files", department=epb, adapter=AdapterKind.FILE_DROP)
+        session.commit()
+    return {
+        "epb": make_token(session_factory, Role.DEPARTMENT, department_code="EPB"),
+        "tax": make_token(session_factory, Role.DEPARTMENT, department_code="TAX"),
+        "regulator": make_token(session_factory, Role.REGULATOR),
+        "analyst": make_token(session_factory, Role.ANALYST),
+    }
+
+
+def penalty(source_id: str, **overrides: Any) -> dict[str, Any]:
+    item = {
+        "source_id": source_id,
+        "CF_XDR_MC": "北京星河科技有限公司",
+        "CF_XDR_SHXYM": "91110000600037341L",
+        "CF_XZCFJDSWH": f"京环罚〔2026〕{source_id}号",
+        "CF_CFLB": "罚款",
+        "CF_NR_FK": "5000",
+        "CF_JDRQ": "2026-03-01",
+        "CF_CFJG": "北京市生态环境局",
+    }
+    item.update(overrides)
+    return item
+
+
+def push(client: FlaskClient, headers: Headers, records: Any, feed: str = "epb-push") -> Any:
+    return client.post("/api/v1/records", json={"feed": feed, "records": records}, headers=headers)
+
+
+def test_push_reports_each_item_and_is_idempotent(
+    client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
+) -> None:
+    first = push(client, setup["epb"], [penalty("1"), penalty("2"), penalty("3", CF_JDRQ="昨天")])
+    assert first.status_code == 200, first.json
+    items = first.json["items"]
+    assert [i["status"] for i in items] == ["accepted", "accepted", "rejected"]
+    assert items[2]["errors"] == {"decision_date": ["Not a valid date: '昨天'."]}
+    assert (
+        items[0]["entity_id"].startswith("CHL-") and items[0]["entity_id"] == items[1]["entity_id"]
+    )
+    assert first.json["counts"]["fetched"] == 3
+
+    again = push(client, setup["epb"], [penalty("1"), penalty("2", CF_NR_FK="6000")])
+    assert [i["status"] for i in again.json["items"]] == ["duplicate", "updated"]
+
+    with session_factory() as session:
+        fines = {c.decision_number: c.fine_amount for c in session.scalars(select(CreditRecord))}
+        assert fines["京环罚〔2026〕2号"] == 6000
+        assert session.scalar(select(AuditEvent.action)) == "records.push"
+
+
+def test_items_without_source_id_or_not_objects_are_rejected_and_kept(
+    client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
+) -> None:
+    response = push(client, setup["epb"], [penalty("1"), {"CF_XDR_MC": "无编号"}, 42])
+    statuses = [(i["status"], i["errors"]) for i in response.json["items"]]
+    assert statuses[0][0] == "accepted"
+    assert statuses[1] == ("rejected", {"_record": ["source_id is required"]})
+    assert statuses[2] == ("rejected", {"_record": ["not an object"]})
+    with session_factory() as session:
+        assert len(session.scalars(select(SourceRecord)).all()) == 3
+
+
+@pytest.mark.parametrize(
+    ("who", "feed", "status"),
+    [
+        ("tax", "epb-push", 403),  # another department's feed
+        ("epb", "epb-files", 409),  # a pulled feed
+        ("epb", "nope", 404),
+        ("regulator", "epb-push", 403),  # only departments push
+        ("analyst", "epb-push", 403),
+    ],
+)
+def test_push_refusals(
+    client: FlaskClient, setup: dict[str, Headers], who: str, feed: str, status: int
+) -> None:
+    response = push(client, setup[who], [penalty("1")], feed=feed)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert response.json["status"] == status
+
+
+def test_push_needs_a_valid_token(client: FlaskClient, setup: dict[str, Headers]) -> None:
+    assert push(client, {}, [penalty("1")]).status_code == 401
+    bad = push(client, {"Authorization": "Bearer chk_nonsense"}, [penalty("1")])
+    assert bad.status_code == 401 and "unknown or revoked" in bad.json["detail"]
+    assert bad.headers["WWW-Authenticate"].startswith("Bearer")
+    assert push(client, {"Authorization": "Basic abc"}, [penalty("1")]).status_code == 401
+
+
+def test_malformed_and_oversized_bodies_get_clear_4xx(
+    client: FlaskClient, setup: dict[str, Headers]
+) -> None:
+    headers = {**setup["epb"], "Content-Type": "application/json"}
+    broken = client.post(
+        "/api/v1/records", data='{"feed": "epb-push", "records": [', headers=headers
+    )
+    assert broken.status_code in (400, 422)
+    missing = client.post("/api/v1/records", json={"records": []}, headers=setup["epb"])
+    assert missing.status_code == 422 and "feed" in json.dumps(missing.json["errors"])
+    too_many = push(client, setup["epb"], [penalty(str(i)) for i in range(1001)])
+    assert too_many.status_code == 422 and "at most 1000" in too_many.json["detail"]
+    empty = push(client, setup["epb"], [])
+    assert empty.status_code == 422
+    huge = client.post("/api/v1/records", data="x" * (17 * 1024 * 1024), headers=headers)
+    assert huge.status_code == 413 and huge.json["status"] == 413
+
+
+def test_quarantine_is_scoped_to_the_department(
+    client: FlaskClient, setup: dict[str, Headers]
+) -> None:
+    push(client, setup["epb"], [penalty("9", CF_JDRQ="bad")])
+    own = client.get("/api/v1/quarantine", headers=setup["epb"])
+    assert own.status_code == 200 and own.json["total"] == 1
+    item = own.json["items"][0]
+    assert item["raw_payload"]["CF_JDRQ"] == "bad" and "decision_date" in item["errors"]
+    assert client.get("/api/v1/quarantine", headers=setup["tax"]).json["total"] == 0
+    assert client.get("/api/v1/quarantine", headers=setup["regulator"]).json["total"] == 1
+    assert client.get("/api/v1/quarantine", headers=setup["analyst"]).status_code == 403
+    too_big = client.get("/api/v1/quarantine?page_size=100000", headers=setup["regulator"])
+    assert too_big.status_code == 422
+
+
+def test_runs_and_catalogue(client: FlaskClient, setup: dict[str, Headers]) -> None:
+    push(client, setup["epb"], [penalty("1")])
+    runs = client.get("/api/v1/ingest/runs", headers=setup["regulator"])
+    assert runs.status_code == 200
+    run = runs.json["items"][0]
+    assert (run["feed"], run["trigger"], run["accepted"], run["status"]) == (
+        "epb-push",
+        "push",
+        1,
+        "succeeded",
+    )
+    assert client.get("/api/v1/ingest/runs", headers=setup["tax"]).json["total"] == 0
+    catalogue = client.get("/api/v1/catalogue", headers=setup["analyst"])
+    codes = {f["code"]: f for f in catalogue.json["items"]}
+    assert set(codes) == {"epb-push", "tax-push", "epb-files"}
+    assert codes["epb-push"]["sharing_type"] == "unconditional"
+    assert "adapter_settings" not in codes["epb-files"]
+    assert client.get("/api/v1/catalogue").status_code == 401
+
+
+def test_openapi_document_lists_the_endpoints(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    assert {"/api/v1/records", "/api/v1/quarantine", "/api/v1/catalogue"} <= set(spec["paths"])

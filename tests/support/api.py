@@ -1,0 +1,27 @@
+"""Clients with tokens for API tests."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.auth.services import create_client
+from app.models import Role
+
+
+def make_token(
+    session_factory: sessionmaker[Session],
+    role: Role,
+    *,
+    department_code: str | None = None,
+    name: str | None = None,
+) -> dict[str, str]:
+    """Authorization headers for a new committed client."""
+    with session_factory() as session:
+        _client, token = create_client(
+            session=session,
+            name=name or f"{role.value}-{department_code or 'x'}-{id(object())}",
+            role=role,
+            department_code=department_code,
+        )
+        session.commit()
+    return {"Authorization": f"Bearer {token}"}
