@@ -26,9 +26,10 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     """Attach the commands to ``app.cli``, so ``credithub`` and the test runner both see them."""
     from .clients_cli import clients_group
-    from .ingest_cli import ingest_group
+    from .ingest_cli import ingest_group, scheduler_command
 
-    for command in (db_group, catalogue_group, ingest_group, clients_group, serve):
+    commands = (db_group, catalogue_group, ingest_group, scheduler_command, clients_group, serve)
+    for command in commands:
         app.cli.add_command(command)
 
 
@@ -97,11 +98,17 @@ def catalogue_sync(path: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
+@click.option(
+    "--with-scheduler", is_flag=True, help="Also run the feeds on their schedules in-process."
+)
 @with_appcontext
-def serve(host: str, port: int, threads: int) -> None:
+def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
     """Serve the API with the waitress WSGI server until stopped (Ctrl-C)."""
     import waitress
+    from apscheduler.schedulers.background import BackgroundScheduler
     from flask import current_app
+
+    from ingest.scheduler import add_feed_jobs
 
     report = database_health(engine=runtime().engine)
     if not report["up_to_date"]:
@@ -109,5 +116,15 @@ def serve(host: str, port: int, threads: int) -> None:
             f"database schema is at {report['revision']}, code expects {report['head']}: "
             "run 'credithub db upgrade' first"
         )
+    scheduler = BackgroundScheduler()
+    if with_scheduler:
+        codes = add_feed_jobs(scheduler, session_factory=runtime().session_factory)
+        click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
+        scheduler.start()
     click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']})")
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads)
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)

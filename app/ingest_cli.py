@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -114,3 +116,36 @@ def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
                 str(cell).ljust(width) for cell, width in zip(line, widths, strict=False)
             ).rstrip()
         )
+
+
+@click.command("scheduler")
+@click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--first-now", is_flag=True, help="Run every feed once at start-up too.")
+@with_appcontext
+def scheduler_command(run_for: float | None, first_now: bool) -> None:
+    """Run every enabled feed on its catalogue schedule until stopped (Ctrl-C)."""
+    import time
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from ingest.scheduler import add_feed_jobs
+
+    scheduler = BackgroundScheduler()
+    codes = add_feed_jobs(scheduler, session_factory=runtime().session_factory)
+    click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
+    scheduler.start()
+    if first_now:
+        for job in scheduler.get_jobs():
+            job.modify(next_run_time=None if job.next_run_time is None else _now())
+    started = time.monotonic()
+    try:
+        while run_for is None or time.monotonic() - started < run_for:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
