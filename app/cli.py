@@ -25,10 +25,20 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the commands to ``app.cli``, so ``credithub`` and the test runner both see them."""
+    from ingest.sample.cli import sample_group
+
     from .clients_cli import clients_group
     from .ingest_cli import ingest_group, scheduler_command
 
-    commands = (db_group, catalogue_group, ingest_group, scheduler_command, clients_group, serve)
+    commands = (
+        db_group,
+        catalogue_group,
+        ingest_group,
+        scheduler_command,
+        clients_group,
+        sample_group,
+        serve,
+    )
     for command in commands:
         app.cli.add_command(command)
 

@@ -4,9 +4,11 @@ PostgreSQL alike) and expires, so a crashed holder blocks its feed only until ``
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,7 +29,7 @@ def acquire(
 ) -> None:
     """Take the feed's lease in its own committed transaction; raises :class:`FeedBusy`."""
     moment = now or utcnow()
-    for _attempt in range(2):
+    for _attempt in range(3):
         with session_factory() as session:
             taken = session.execute(
                 update(FeedLease)
@@ -40,10 +42,18 @@ def acquire(
             if taken == 1:
                 session.commit()
                 return
-            exists = session.scalar(select(FeedLease.feed_id).where(FeedLease.feed_id == feed_id))
-            if exists is not None:
-                current = session.get(FeedLease, feed_id)
-                raise FeedBusy(f"feed is being run by {current.holder if current else '?'}")
+            current = session.get(FeedLease, feed_id)
+            if current is not None:
+                if current.holder and _holder_is_dead(current.holder):
+                    # Killed on this machine: its lease need not wait for the TTL.
+                    session.execute(
+                        update(FeedLease)
+                        .where(FeedLease.feed_id == feed_id, FeedLease.holder == current.holder)
+                        .values(holder=None)
+                    )
+                    session.commit()
+                    continue
+                raise FeedBusy(f"feed is being run by {current.holder}")
             session.add(
                 FeedLease(
                     feed_id=feed_id, holder=holder, acquired_at=moment, expires_at=moment + ttl
@@ -56,6 +66,20 @@ def acquire(
                 # Another process created the row first: go round and compete by UPDATE.
                 session.rollback()
     raise FeedBusy("feed lease is contended")
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """True when ``holder`` ("host:pid") names a process of this host that no longer exists."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def renew(*, session: Session, feed_id: int, holder: str, ttl: timedelta) -> None:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -33,6 +33,7 @@ from app.models import (
     SourceRecord,
     SourceStatus,
 )
+from matching.exact import PartyKeys, party_keys
 
 from .adapters.base import Batch, RawRecord
 from .linking import ExactLinker
@@ -129,15 +130,23 @@ def store_batch(
     """Store every record of ``batch`` for ``feed``; returns this batch's counts (also added
     to ``run``). Moves the feed's watermark and records the file receipt when the batch says so.
     When ``outcomes`` is given, one :class:`ItemOutcome` per record is appended to it, in order.
+
+    Everything is read up front in a few queries and written in one flush at the end, so the
+    cost per record is Python work, not database round trips.
     """
     mapping = resolve_mapping(feed.field_mapping or {})
     prepared = [_prepare(r, mapping) for r in batch.records]
     prepared += [_prepare_unreadable(r, reason) for r, reason in batch.unreadable]
     states = _load_states(session, feed.id, {p.source_key for p in prepared})
+    credits = _load_credits(session, [s.accepted.id for s in states.values() if s.accepted])
+    validated = [_validate(feed.record_category, item) for item in prepared]
+    all_keys = [party_keys(record) if record else None for record, _ in validated]
     linker = ExactLinker(session=session)
+    linker.prefetch(k for k in all_keys if k is not None)
     counts = Counts(fetched=len(prepared))
-    for item in prepared:
-        outcome = _store_one(session, feed, run, item, states, linker, mapping, counts)
+    context = _BatchContext(session, feed, run, states, credits, linker, mapping, counts)
+    for item, (record, errors), keys in zip(prepared, validated, all_keys, strict=True):
+        outcome = context.store(item, record, errors, keys)
         if outcomes is not None:
             outcomes.append(outcome)
     if batch.watermark is not None:
@@ -171,6 +180,17 @@ def _prepare_unreadable(raw: RawRecord, reason: str) -> _Prepared:
     return _Prepared(raw, payload, digest, f"unreadable:{digest}", None, reason)
 
 
+def _validate(
+    category: RecordCategory, item: _Prepared
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    if item.unreadable_reason is not None:
+        return None, {"_record": [item.unreadable_reason]}
+    try:
+        return validate_record(category, item.canonical or {}), None
+    except ValidationError as exc:
+        return None, exc.normalized_messages()
+
+
 def _load_states(session: Session, feed_id: int, keys: Iterable[str]) -> dict[str, _KeyState]:
     states: dict[str, _KeyState] = {}
     key_list = list(keys)
@@ -192,86 +212,99 @@ def _load_states(session: Session, feed_id: int, keys: Iterable[str]) -> dict[st
     return states
 
 
-def _store_one(
-    session: Session,
-    feed: Feed,
-    run: IngestRun | None,
-    item: _Prepared,
-    states: dict[str, _KeyState],
-    linker: ExactLinker,
-    mapping: dict[str, Any],
-    counts: Counts,
-) -> ItemOutcome:
-    outcome = ItemOutcome(item.raw.origin, item.source_key, "duplicate")
-    state = states.get(item.source_key)
-    if state is not None and state.latest_hash == item.digest:
-        counts.duplicate += 1
+def _load_credits(session: Session, source_ids: list[int]) -> dict[int, CreditRecord]:
+    credits: dict[int, CreditRecord] = {}
+    for start in range(0, len(source_ids), _IN_CHUNK):
+        chunk = source_ids[start : start + _IN_CHUNK]
+        for credit in session.scalars(
+            select(CreditRecord).where(CreditRecord.source_record_id.in_(chunk))
+        ):
+            credits[credit.source_record_id] = credit
+    return credits
+
+
+@dataclass
+class _BatchContext:
+    session: Session
+    feed: Feed
+    run: IngestRun | None
+    states: dict[str, _KeyState]
+    credits: dict[int, CreditRecord]
+    linker: ExactLinker
+    mapping: dict[str, Any]
+    counts: Counts
+    # Credit records of versions stored earlier in this same batch (not yet flushed).
+    pending: dict[int, CreditRecord] = field(default_factory=dict)
+
+    def store(
+        self,
+        item: _Prepared,
+        record: dict[str, Any] | None,
+        errors: dict[str, Any] | None,
+        keys: PartyKeys | None,
+    ) -> ItemOutcome:
+        counts = self.counts
+        outcome = ItemOutcome(item.raw.origin, item.source_key, "duplicate")
+        state = self.states.get(item.source_key)
+        if state is not None and state.latest_hash == item.digest:
+            counts.duplicate += 1
+            return outcome
+
+        source = SourceRecord(
+            feed_id=self.feed.id,
+            ingest_run_id=self.run.id if self.run else None,
+            source_key=item.source_key[:200],
+            version=(state.latest_version + 1) if state else 1,
+            raw_payload=item.payload,
+            payload_hash=item.digest,
+            status=SourceStatus.QUARANTINED if errors else SourceStatus.ACCEPTED,
+            errors=errors,
+            origin=item.raw.origin[:500],
+        )
+        previous = state.accepted if state else None
+        if record is not None and previous is not None:
+            previous.status = SourceStatus.SUPERSEDED
+            source.supersedes = previous
+        self.session.add(source)
+
+        if state is None:
+            state = self.states[item.source_key] = _KeyState(source.version, item.digest, None)
+        state.latest_version, state.latest_hash = source.version, item.digest
+        if record is None:
+            counts.quarantined += 1
+            outcome.status, outcome.errors = "rejected", errors
+            return outcome
+        state.accepted = source
+
+        credit = None
+        if previous is not None:
+            credit = self.pending.get(id(previous))
+            if credit is None and previous.id is not None:
+                credit = self.credits.get(previous.id)
+        if credit is None:
+            credit = CreditRecord(feed_id=self.feed.id, department_id=self.feed.department_id)
+            self.session.add(credit)
+            counts.accepted += 1
+            outcome.status = "accepted"
+        else:
+            counts.updated += 1
+            outcome.status = "updated"
+        credit.source_record = source
+        self.pending[id(source)] = credit
+        _fill_credit(credit, self.feed.record_category, record, self.mapping)
+
+        linked = self.linker.link(
+            record=record,
+            source=source,
+            authoritative_name=self.feed.record_category is RecordCategory.REGISTRY,
+            keys=keys,
+        )
+        credit.entity = linked.entity
+        credit.link_confidence = linked.confidence
+        counts.linked += 1
+        counts.new_entities += int(linked.created)
+        outcome.entity_id = linked.entity.public_id
         return outcome
-
-    errors: dict[str, Any] | None = None
-    record: dict[str, Any] | None = None
-    if item.unreadable_reason is not None:
-        errors = {"_record": [item.unreadable_reason]}
-    else:
-        try:
-            record = validate_record(feed.record_category, item.canonical or {})
-        except ValidationError as exc:
-            errors = exc.normalized_messages()
-
-    source = SourceRecord(
-        feed_id=feed.id,
-        ingest_run_id=run.id if run else None,
-        source_key=item.source_key[:200],
-        version=(state.latest_version + 1) if state else 1,
-        raw_payload=item.payload,
-        payload_hash=item.digest,
-        status=SourceStatus.QUARANTINED if errors else SourceStatus.ACCEPTED,
-        errors=errors,
-        origin=item.raw.origin[:500],
-    )
-    previous = state.accepted if state else None
-    if record is not None and previous is not None:
-        previous.status = SourceStatus.SUPERSEDED
-        source.supersedes_id = previous.id
-    session.add(source)
-    session.flush()
-
-    if state is None:
-        state = states[item.source_key] = _KeyState(source.version, item.digest, None)
-    state.latest_version, state.latest_hash = source.version, item.digest
-    if record is None:
-        counts.quarantined += 1
-        outcome.status, outcome.errors = "rejected", errors
-        return outcome
-    state.accepted = source
-
-    credit = None
-    if previous is not None:
-        credit = session.scalars(
-            select(CreditRecord).where(CreditRecord.source_record_id == previous.id)
-        ).one_or_none()
-    if credit is None:
-        credit = CreditRecord(feed_id=feed.id, department_id=feed.department_id)
-        session.add(credit)
-        counts.accepted += 1
-        outcome.status = "accepted"
-    else:
-        counts.updated += 1
-        outcome.status = "updated"
-    credit.source_record_id = source.id
-    _fill_credit(credit, feed.record_category, record, mapping)
-
-    linked = linker.link(
-        record=record,
-        source=source,
-        authoritative_name=feed.record_category is RecordCategory.REGISTRY,
-    )
-    credit.entity_id = linked.entity.id
-    credit.link_confidence = linked.confidence
-    counts.linked += 1
-    counts.new_entities += int(linked.created)
-    outcome.entity_id = linked.entity.public_id
-    return outcome
 
 
 _CREDIT_COLUMNS = (
@@ -397,7 +430,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
             source=source,
             authoritative_name=feed.record_category is RecordCategory.REGISTRY,
         )
-        credit.entity_id, credit.link_confidence = linked.entity.id, linked.confidence
+        credit.entity, credit.link_confidence = linked.entity, linked.confidence
         counts.linked += 1
         counts.new_entities += int(linked.created)
     if run is not None:

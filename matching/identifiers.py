@@ -20,6 +20,7 @@ flagged, never dropped.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -129,6 +130,8 @@ def _text(raw: object) -> str:
 def clean_code(raw: str | None) -> str:
     """NFKC-normalise, upper-case and drop whitespace, separators and invisible characters."""
     text = unicodedata.normalize("NFKC", _text(raw)).upper()
+    if text.isascii() and text.isalnum():
+        return text  # the common case: nothing to drop
     return "".join(
         ch
         for ch in text
@@ -606,6 +609,7 @@ _VALIDATORS: dict[IdentifierKind, Callable[[str | None], Identifier]] = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_identifier(raw: str | None, kind: IdentifierKind | None = None) -> Identifier:
     """Clean, classify (unless ``kind`` is given) and validate one identifier.
 

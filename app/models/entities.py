@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
 from .enums import EntityKind, IdentifierType
+
+if TYPE_CHECKING:
+    from .sources import SourceRecord
 
 # Crockford base32 without I, L, O, U: public ids are read aloud and typed by regulators.
 _PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -79,6 +83,7 @@ class EntityIdentifier(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     entity: Mapped[Entity] = relationship(back_populates="identifiers")
+    source_record: Mapped[SourceRecord | None] = relationship()
 
 
 class EntityAttribute(Base):
@@ -100,3 +105,4 @@ class EntityAttribute(Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 
     entity: Mapped[Entity] = relationship(back_populates="attributes")
+    source_record: Mapped[SourceRecord | None] = relationship()

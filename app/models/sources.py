@@ -69,6 +69,7 @@ class SourceRecord(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("source_records.id"))
 
     feed: Mapped[Feed] = relationship()
+    supersedes: Mapped[SourceRecord | None] = relationship(remote_side=[id])
 
 
 class IngestedFile(Base):

@@ -114,28 +114,43 @@ def test_a_credit_record_traces_to_source_feed_department_and_entity(session: Se
     entity = make_entity(session, display_name="某某有限公司")
     session.add(
         EntityIdentifier(
-            entity=entity, id_type=IdentifierType.USCC, value="91110000600037341L",
+            entity=entity,
+            id_type=IdentifierType.USCC,
+            value="91110000600037341L",
             source_record_id=source.id,
         )
     )
     session.add(
         EntityAttribute(
-            entity=entity, field="name", value="某某有限公司", source_record_id=source.id,
+            entity=entity,
+            field="name",
+            value="某某有限公司",
+            source_record_id=source.id,
             feed_id=feed.id,
         )
     )
     session.add(
         CreditRecord(
-            source_record=source, feed_id=feed.id, department_id=dept.id, entity=entity,
-            link_confidence=1.0, category=RecordCategory.PENALTY, severity=Severity.GENERAL,
-            party_name="某某有限公司", decision_number="京市监罚〔2026〕1号",
+            source_record=source,
+            feed_id=feed.id,
+            department_id=dept.id,
+            entity=entity,
+            link_confidence=1.0,
+            category=RecordCategory.PENALTY,
+            severity=Severity.GENERAL,
+            party_name="某某有限公司",
+            decision_number="京市监罚〔2026〕1号",
             fine_amount=Decimal("12345.67"),
         )
     )
     session.add(
         MatchLink(
-            source_record=source, entity=entity, decision=MatchDecision.POSITIVE, score=1.0,
-            explanation={"rule": "exact_uscc"}, algorithm="exact-id-v1",
+            source_record=source,
+            entity=entity,
+            decision=MatchDecision.POSITIVE,
+            score=1.0,
+            explanation={"rule": "exact_uscc"},
+            algorithm="exact-id-v1",
             decided_by=DecidedBy.RULE,
         )
     )
