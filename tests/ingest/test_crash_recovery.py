@@ -64,7 +64,9 @@ def test_kill_mid_run_then_rerun_ends_in_the_uninterrupted_state(
     }
     command = [str(Path(sys.executable).parent / "credithub"), "ingest", "run", "env", "--quiet"]
 
-    victim = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while count(engine, "source_records") < 500 and time.monotonic() < deadline:
         assert victim.poll() is None, "the run ended before it could be killed"
