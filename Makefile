@@ -20,10 +20,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+SIM_PORT ?= 5050
+
+# The court feed is an HTTP API: a local simulator serves it while the service runs.
 run: $(STAMP)
 	$(BIN)/credithub db upgrade
 	$(BIN)/credithub catalogue sync sample_data/catalogue.toml
-	$(BIN)/credithub serve --host $(HOST) --port $(PORT)
+	@$(BIN)/credithub sample serve-feed --port $(SIM_PORT) & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/credithub ingest run --all --quiet || echo "some feeds failed: see the table above"; \
+	$(BIN)/credithub serve --host $(HOST) --port $(PORT) --with-scheduler
 
 postgres-binaries:
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
