@@ -1,0 +1,138 @@
+"""Field mappings, presets and record validation (no database)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from marshmallow import ValidationError
+
+from app.models import RecordCategory, Severity
+from ingest.mapping import MappingError, apply_mapping, resolve_mapping, source_key_of
+from ingest.records import validate_record
+from ingest.severity import classify_severity, publicity_end
+
+LICENCE = {
+    "XK_XDR_MC": "北京星河科技有限公司",
+    "XK_XDR_LB": "02",
+    "XK_XDR_SHXYM": "91110000600037341L",
+    "XK_FRDB": "王五",
+    "XK_XKWS": "食品经营许可决定书",
+    "XK_WSH": "京食许〔2026〕8号",
+    "XK_XKLB": "01",
+    "XK_XKZS": "食品经营许可证",
+    "XK_XKBH": "JY11101050000001",
+    "XK_JDRQ": "2026/1/5",
+    "XK_YXQZ": "2026年1月5日",
+    "XK_YXQJZ": "20310104",
+    "XK_XKJG": "北京市朝阳区市场监督管理局",
+    "XK_XKJGDM": "1111000000013421XK",
+}
+
+
+def test_licensing_preset_maps_the_national_field_codes() -> None:
+    mapping = resolve_mapping({"preset": "double_publicity_licensing"})
+    canonical = apply_mapping(LICENCE, mapping)
+    assert source_key_of(LICENCE, mapping) == "京食许〔2026〕8号"
+    record = validate_record(RecordCategory.LICENSING, canonical)
+    assert record["party_name"] == "北京星河科技有限公司"
+    assert record["party_kind"] == "legal_person"
+    assert record["decision_date"] == date(2026, 1, 5)
+    assert record["valid_from"] == date(2026, 1, 5)
+    assert record["valid_to"] == date(2031, 1, 4)
+    assert record["certificate_number"] == "JY11101050000001"
+    assert record["code_problems"] == {}
+
+
+def test_explicit_fields_override_the_preset_and_unknown_presets_are_refused() -> None:
+    mapping = resolve_mapping(
+        {"preset": "double_publicity_penalty", "fields": {"party_name": ["名称", "CF_XDR_MC"]}}
+    )
+    assert (
+        apply_mapping({"名称": "甲公司", "CF_XDR_MC": "乙公司"}, mapping)["party_name"] == "甲公司"
+    )
+    assert apply_mapping({"名称": " ", "CF_XDR_MC": "乙公司"}, mapping)["party_name"] == "乙公司"
+    with pytest.raises(MappingError, match="unknown field-mapping preset"):
+        resolve_mapping({"preset": "nonsense"})
+
+
+def test_composite_source_keys() -> None:
+    mapping = resolve_mapping({"source_key": "taxpayer_id+year"})
+    assert source_key_of({"taxpayer_id": "9111", "year": 2025}, mapping) == "9111+2025"
+    assert source_key_of({"taxpayer_id": "9111"}, mapping) is None
+
+
+def test_invalid_codes_are_flagged_not_rejected() -> None:
+    record = validate_record(
+        RecordCategory.REGISTRY,
+        {"party_name": "坏码公司", "uscc": "91110000600037341K", "id_number": "12345"},
+    )
+    assert "uscc" in record["code_problems"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"party_name": ""}, "party_name"),
+        ({"decision_date": "sometime"}, "decision_date"),
+        ({"fine_amount": "-5"}, "fine_amount"),
+        ({"fine_amount": "NaN"}, "fine_amount"),
+        ({"party_type": "09"}, "party_type"),
+        ({"valid_from": "2026-02-01", "valid_to": "2026-01-01"}, "valid_to"),
+    ],
+)
+def test_penalty_field_errors_name_the_field(overrides: dict[str, str], field: str) -> None:
+    record = {
+        "party_name": "甲公司",
+        "decision_number": "1号",
+        "decision_date": "2026-01-01",
+        "authority_name": "局",
+        **overrides,
+    }
+    with pytest.raises(ValidationError) as caught:
+        validate_record(RecordCategory.PENALTY, record)
+    assert field in caught.value.normalized_messages()
+
+
+def test_amounts_and_dates_in_the_spellings_feeds_use() -> None:
+    record = validate_record(
+        RecordCategory.PENALTY,
+        {
+            "party_name": "ＡＢＣ　公司",
+            "decision_number": "1号",
+            "decision_date": "２０２６年３月１日",
+            "authority_name": "局",
+            "fine_amount": "1,500.50元",
+        },
+    )
+    assert record["party_name"] == "ABC 公司"
+    assert record["decision_date"] == date(2026, 3, 1)
+    assert record["fine_amount"] == Decimal("1500.50")
+
+
+@pytest.mark.parametrize(
+    ("category", "record", "severity"),
+    [
+        (RecordCategory.PENALTY, {"penalty_category": "警告"}, Severity.MINOR),
+        (RecordCategory.PENALTY, {"penalty_category": "罚款", "fine_amount": 1}, Severity.GENERAL),
+        (RecordCategory.PENALTY, {"penalty_category": "吊销许可证"}, Severity.SERIOUS),
+        (RecordCategory.PENALTY, {"license_action": "责令停产停业"}, Severity.SERIOUS),
+        (RecordCategory.LIST_ENTRY, {}, Severity.SERIOUS),
+        (RecordCategory.TAX_GRADE, {"grade": "D"}, Severity.SERIOUS),
+        (RecordCategory.TAX_GRADE, {"grade": "A"}, None),
+        (RecordCategory.CUSTOMS_RATING, {"grade": "失信企业"}, Severity.SERIOUS),
+        (RecordCategory.LICENSING, {}, None),
+    ],
+)
+def test_severity_rules(
+    category: RecordCategory, record: dict[str, object], severity: Severity | None
+) -> None:
+    assert classify_severity(category, record) is severity
+
+
+def test_publicity_ends_after_the_maximum_period() -> None:
+    assert publicity_end(Severity.MINOR, date(2026, 11, 30)) == date(2027, 2, 28)
+    assert publicity_end(Severity.GENERAL, date(2026, 3, 1)) == date(2027, 3, 1)
+    assert publicity_end(Severity.SERIOUS, date(2024, 2, 29)) == date(2027, 2, 28)
+    assert publicity_end(None, date(2026, 3, 1)) is None
