@@ -11,7 +11,7 @@ PORT ?= 5000
 export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck install postgres-binaries clean
+.PHONY: run test lint typecheck install postgres-binaries clean bench-ingest
 
 install: $(STAMP)
 
@@ -51,3 +51,7 @@ test: $(STAMP) postgres-binaries lint typecheck
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+
+ROWS ?= 1000000
+bench-ingest: $(STAMP)
+	$(BIN)/python -m benchmarks.ingest --rows $(ROWS)

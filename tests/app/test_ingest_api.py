@@ -71,7 +71,11 @@ def test_push_reports_each_item_and_is_idempotent(
     assert (
         items[0]["entity_id"].startswith("CHL-") and items[0]["entity_id"] == items[1]["entity_id"]
     )
-    assert first.json["counts"]["fetched"] == 3
+    counts = first.json["counts"]
+    assert counts["fetched"] == 3
+    assert counts["fetched"] == (
+        counts["accepted"] + counts["duplicate"] + counts["updated"] + counts["quarantined"]
+    )
 
     again = push(client, setup["epb"], [penalty("1"), penalty("2", CF_NR_FK="6000")])
     assert [i["status"] for i in again.json["items"]] == ["duplicate", "updated"]

@@ -1,0 +1,185 @@
+"""Ingest benchmark: a CSV penalty feed end to end (parse, validate, store, link by identifier)
+on SQLite, against the raw baseline (pandas ``read_csv`` + one bulk insert of the same rows into
+the same kind of database), measured in the same run on the same machine.
+
+    .venv/bin/python -m benchmarks.ingest [--rows 1000000] [--out DIR]
+
+Each phase runs in its own process so its peak memory (max RSS) is its own. The last line
+printed is one JSON object with the figures. Targets (issue 3): end to end at least 25% of the
+baseline's records/s, peak memory under 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = "CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_XZCFJDSWH,CF_CFLB,CF_NR_FK,CF_JDRQ,CF_CFJG"
+
+
+def write_feed(path: Path, rows: int) -> None:
+    from stdnum.cn import uscc
+
+    from matching.identifiers import org_code_check_char
+
+    entities = max(1, rows // 5)
+    codes = []
+    for n in range(entities):
+        body = f"{n + 1:08d}"
+        base = f"91110000{body}{org_code_check_char(body)}"
+        codes.append(base + uscc.calc_check_digit(base))
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER + "\n")
+        for i in range(rows):
+            e = i % entities
+            out.write(
+                f"测试{e}科技有限公司,法人及非法人组织,{codes[e]},京环罚〔2026〕{i}号,罚款,"
+                f"{(i % 50) / 10:.1f},2026-{i % 12 + 1:02d}-{i % 28 + 1:02d},北京市生态环境局\n"
+            )
+
+
+def phase_baseline(csv_path: Path, db_path: Path) -> dict[str, float]:
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    started = time.perf_counter()
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    engine = create_engine(f"sqlite:///{db_path}")
+    frame.to_sql("raw_rows", engine, index=False, chunksize=10_000)
+    engine.dispose()
+    return {"seconds": time.perf_counter() - started, "rows": float(len(frame))}
+
+
+def phase_credithub(csv_path: Path, db_path: Path, chunk_size: int) -> dict[str, float]:
+    from app.db import make_engine, make_session_factory
+    from app.migrate import upgrade
+    from ingest.catalogue import parse_catalogue, sync_catalogue
+    from ingest.runner import run_feed
+
+    url = f"sqlite:///{db_path}"
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    catalogue = parse_catalogue(
+        {
+            "departments": [{"code": "EPB", "name": "生态环境局"}],
+            "feeds": [
+                {
+                    "code": "bench",
+                    "name": "benchmark penalties",
+                    "department": "EPB",
+                    "format": "csv",
+                    "record_category": "penalty",
+                    "sharing_type": "unconditional",
+                    "adapter": {
+                        "kind": "file_drop",
+                        "path": str(csv_path.parent),
+                        "pattern": csv_path.name,
+                        "encoding": "utf-8",
+                        "chunk_size": chunk_size,
+                    },
+                    "field_mapping": {"preset": "double_publicity_penalty"},
+                }
+            ],
+        },
+        base_dir=csv_path.parent,
+    )
+    with factory() as session:
+        sync_catalogue(session=session, catalogue=catalogue)
+        session.commit()
+    started = time.perf_counter()
+    summary = run_feed(session_factory=factory, feed_code="bench")
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    if summary.error:
+        raise SystemExit(f"benchmark run failed: {summary.error}")
+    return {
+        "seconds": seconds,
+        "rows": float(summary.counts.fetched),
+        "accepted": float(summary.counts.accepted),
+        "linked": float(summary.counts.linked),
+        "new_entities": float(summary.counts.new_entities),
+    }
+
+
+def run_phase(args: list[str]) -> dict[str, float]:
+    command = [sys.executable, "-m", "benchmarks.ingest", *args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk-size", type=int, default=5000)
+    parser.add_argument("--out", type=Path, default=None, help="Keep files here.")
+    parser.add_argument("--phase", choices=["baseline", "credithub"], help=argparse.SUPPRESS)
+    parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.phase:
+        if args.phase == "baseline":
+            result = phase_baseline(args.csv, args.db)
+        else:
+            result = phase_credithub(args.csv, args.db, args.chunk_size)
+        # ru_maxrss is in KiB on Linux.
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+
+    workdir = args.out or Path(tempfile.mkdtemp(prefix="credithub-bench-"))
+    (workdir / "feed").mkdir(parents=True, exist_ok=True)
+    csv_path = workdir / "feed" / "penalties.csv"
+    print(f"writing {args.rows:,} rows to {csv_path}")
+    write_feed(csv_path, args.rows)
+    baseline = run_phase(
+        ["--phase", "baseline", "--csv", str(csv_path), "--db", str(workdir / "baseline.db")]
+    )
+    rate = baseline["rows"] / baseline["seconds"]
+    print(
+        f"baseline  read_csv + to_sql: {baseline['seconds']:.1f} s, "
+        f"{rate:,.0f} rec/s, peak {baseline['peak_rss_mb']:.0f} MB"
+    )
+    ours = run_phase(
+        [
+            "--phase",
+            "credithub",
+            "--csv",
+            str(csv_path),
+            "--db",
+            str(workdir / "credithub.db"),
+            "--chunk-size",
+            str(args.chunk_size),
+        ]
+    )
+    print(
+        f"credithub end to end:        {ours['seconds']:.1f} s, "
+        f"{ours['rows'] / ours['seconds']:,.0f} rec/s, peak {ours['peak_rss_mb']:.0f} MB "
+        f"({ours['new_entities']:,.0f} entities)"
+    )
+    baseline_rate = baseline["rows"] / baseline["seconds"]
+    our_rate = ours["rows"] / ours["seconds"]
+    figures = {
+        "rows": args.rows,
+        "baseline_records_per_s": round(baseline_rate),
+        "credithub_records_per_s": round(our_rate),
+        "ratio_to_baseline": round(our_rate / baseline_rate, 4),
+        "target_ratio": 0.25,
+        "baseline_peak_mb": round(baseline["peak_rss_mb"]),
+        "credithub_peak_mb": round(ours["peak_rss_mb"]),
+        "target_peak_mb": 2048,
+    }
+    print(f"ratio to baseline: {figures['ratio_to_baseline']:.3f} (target 0.25)")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
