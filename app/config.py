@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 
 ENV_PREFIX = "CREDITHUB_"
@@ -37,6 +38,12 @@ class Config:
     # Hard cap on request bodies; Flask answers 413 above it.
     max_request_bytes: int = 16 * 1024 * 1024
     testing: bool = False
+    # Fixes "today" (ISO date) for demos and tests of publicity periods and deadlines.
+    today: str = ""
+    # TOML file overriding the rule defaults in app/rules.py (periods, deadlines, grade).
+    rules_file: Path | None = None
+    # Requests per minute per client (or per address for the public); 0 turns the limit off.
+    rate_limit_per_minute: int = 600
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -52,6 +59,18 @@ class Config:
             object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
         if self.max_request_bytes <= 0:
             raise ConfigError(f"{ENV_PREFIX}MAX_REQUEST_BYTES must be positive")
+        if self.rate_limit_per_minute < 0:
+            raise ConfigError(f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE must not be negative")
+        if self.today:
+            try:
+                date.fromisoformat(self.today)
+            except ValueError as exc:
+                message = f"{ENV_PREFIX}TODAY must be an ISO date, got {self.today!r}"
+                raise ConfigError(message) from exc
+
+    @property
+    def fixed_today(self) -> date | None:
+        return date.fromisoformat(self.today) if self.today else None
 
     @property
     def log_level_number(self) -> int:
@@ -91,6 +110,6 @@ def _convert(name: str, raw: str, annotation: object) -> object:
         except ValueError as exc:
             message = f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}"
             raise ConfigError(message) from exc
-    if kind == "Path":
+    if kind in {"Path", "Path | None"}:
         return Path(raw)
     return raw

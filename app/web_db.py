@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Config
 from .db import make_engine, make_session_factory
+from .rules import Rules, load_rules
 
 EXTENSION_KEY = "credithub"
 
@@ -25,11 +26,13 @@ class Runtime:
     config: Config
     engine: Engine
     session_factory: sessionmaker[Session]
+    rules: Rules
 
 
 def init_app(app: Flask, config: Config) -> None:
+    rules = load_rules(config.rules_file)
     engine = make_engine(config.database_url)
-    app.extensions[EXTENSION_KEY] = Runtime(config, engine, make_session_factory(engine))
+    app.extensions[EXTENSION_KEY] = Runtime(config, engine, make_session_factory(engine), rules)
     app.teardown_appcontext(_close_session)
 
 

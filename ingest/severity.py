@@ -23,7 +23,8 @@ SERIOUS_PENALTY_WORDS = (
     "降低资质等级",
 )
 MINOR_PENALTY_CATEGORIES = {"警告", "通报批评"}
-# Maximum publicity in months per severity: minor 3, general 12, serious 36.
+# Minimum publicity before credit repair may be applied for, and maximum publicity, in months.
+MIN_PUBLICITY_MONTHS = {Severity.MINOR: 0, Severity.GENERAL: 3, Severity.SERIOUS: 12}
 MAX_PUBLICITY_MONTHS = {Severity.MINOR: 3, Severity.GENERAL: 12, Severity.SERIOUS: 36}
 
 

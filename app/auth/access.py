@@ -7,6 +7,7 @@ test can walk the route table and prove every endpoint has a rule.
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, abort, g, request
 
 from ..models import ApiClient, Role
+from ..sharing import scrub, sees_full_identifiers
 from ..web_db import request_session
 from .services import authenticate
 
@@ -79,6 +81,20 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _echo_request_id(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        _mask_for_role(response)
         if response.status_code == 401:
             response.headers.setdefault("WWW-Authenticate", 'Bearer realm="credithub"')
         return response
+
+
+def _mask_for_role(response: Response) -> None:
+    """Safety net behind the services' own masking: no JSON answer to a role that may not see
+    personal identifiers carries a valid resident id number or a mobile number in clear."""
+    client: ApiClient | None = g.get("client")
+    role = client.role if client is not None else Role.PUBLIC
+    if sees_full_identifiers(role) or not response.is_json or response.direct_passthrough:
+        return
+    body = response.get_json(silent=True)
+    if body is None:
+        return
+    response.set_data(json.dumps(scrub(body), ensure_ascii=False))

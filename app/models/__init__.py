@@ -11,6 +11,7 @@ from .access import ApiClient, AuditEvent
 from .base import Base, utcnow
 from .catalogue import Department, Feed
 from .credit import CreditRecord, MatchLink
+from .disputes import Objection, RepairApplication
 from .entities import Entity, EntityAttribute, EntityIdentifier, new_public_id
 from .enums import (
     AdapterKind,
@@ -20,7 +21,10 @@ from .enums import (
     IdentifierType,
     IngestRunStatus,
     MatchDecision,
+    ObjectionKind,
+    ObjectionStatus,
     RecordCategory,
+    RepairStatus,
     Role,
     Severity,
     SharingType,
@@ -50,7 +54,12 @@ __all__ = [
     "IngestedFile",
     "MatchDecision",
     "MatchLink",
+    "Objection",
+    "ObjectionKind",
+    "ObjectionStatus",
     "RecordCategory",
+    "RepairApplication",
+    "RepairStatus",
     "Role",
     "Severity",
     "SharingType",

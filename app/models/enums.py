@@ -94,3 +94,22 @@ class Role(StrEnum):
     DEPARTMENT = "department"
     ANALYST = "analyst"
     PUBLIC = "public"
+
+
+class RepairStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ObjectionKind(StrEnum):
+    CONTENT = "content"
+    PERIOD = "period"
+    REPAIR_RESULT = "repair_result"
+
+
+class ObjectionStatus(StrEnum):
+    OPEN = "open"  # waiting for the source department's answer
+    ANSWERED = "answered"  # answered, waiting for a regulator to close it
+    CORRECTED = "corrected"  # closed: the record was corrected
+    UPHELD = "upheld"  # closed: the record stands
