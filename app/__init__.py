@@ -25,15 +25,17 @@ def create_app(config: Config | None = None) -> Flask:
     # Alembic announces its context on every revision check (each /healthz): keep that quiet.
     logging.getLogger("alembic").setLevel(max(config.log_level_number, logging.WARNING))
 
-    from . import api, errors, web_db
-    from .auth import access
+    from . import api, docs_page, errors, web_db
+    from .auth import access, ratelimit
     from .cli import register_commands
     from .health.routes import blp as health_blp
 
     web_db.init_app(app, config)
     errors.init_app(app)
     access.init_app(app)
+    ratelimit.init_app(app, per_minute=config.rate_limit_per_minute)
     api.init_app(app)
+    docs_page.init_app(app)
     app.register_blueprint(health_blp)
     register_commands(app)
     return app

@@ -32,6 +32,7 @@ def init_app(app: Flask) -> CreditHubApi:
     }
     api = CreditHubApi(app, spec_kwargs=spec_kwargs)
 
+    from .audit.routes import blp as audit_blp
     from .catalogue.routes import blp as catalogue_blp
     from .disputes.routes import blp as disputes_blp
     from .entities.routes import blp as entities_blp
@@ -39,7 +40,15 @@ def init_app(app: Flask) -> CreditHubApi:
     from .public.routes import blp as public_blp
     from .records.routes import blp as records_blp
 
-    blueprints = (catalogue_blp, records_blp, ingest_blp, entities_blp, public_blp, disputes_blp)
+    blueprints = (
+        catalogue_blp,
+        records_blp,
+        ingest_blp,
+        entities_blp,
+        public_blp,
+        disputes_blp,
+        audit_blp,
+    )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     return api

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -33,6 +33,9 @@ def init_app(app: Flask) -> None:
         if exc.code == 422 and "errors" in extra:
             detail = "The request does not validate; see errors."
         response = problem(exc.code or 500, exc.name, detail, **extra)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
@@ -41,4 +44,4 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         # Logged with its traceback; the caller learns nothing about internals.
         app.logger.exception("unhandled error", exc_info=exc)
-        return problem(500, InternalServerError.name, "The server could not complete the request.")
+        return problem(500, "Internal Server Error", "The server could not complete the request.")
