@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from .config import Config
 
@@ -25,6 +27,10 @@ def create_app(config: Config | None = None) -> Flask:
     # Alembic announces its context on every revision check (each /healthz): keep that quiet.
     logging.getLogger("alembic").setLevel(max(config.log_level_number, logging.WARNING))
 
+    # Ids are 32-bit on PostgreSQL: a larger number in a URL is simply not found (404), not a
+    # database error. Registered before any route uses the converter.
+    app.url_map.converters["int"] = _DatabaseId
+
     from . import api, docs_page, errors, web_db
     from .auth import access, ratelimit
     from .cli import register_commands
@@ -39,3 +45,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(health_blp)
     register_commands(app)
     return app
+
+
+class _DatabaseId(IntegerConverter):
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
