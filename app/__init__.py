@@ -31,13 +31,14 @@ def create_app(config: Config | None = None) -> Flask:
     # database error. Registered before any route uses the converter.
     app.url_map.converters["int"] = _DatabaseId
 
-    from . import api, docs_page, errors, web_db
+    from . import api, docs_page, errors, guards, web_db
     from .auth import access, ratelimit
     from .cli import register_commands
     from .health.routes import blp as health_blp
 
     web_db.init_app(app, config)
     errors.init_app(app)
+    guards.init_app(app)
     access.init_app(app)
     ratelimit.init_app(app, per_minute=config.rate_limit_per_minute)
     api.init_app(app)

@@ -358,7 +358,10 @@ def _fill_credit(
     credit.publicity_end = record.get("publicity_end") or publicity_end(
         credit.severity, credit.decision_date
     )
-    credit.status = CreditStatus.EXPIRED if record.get("removed_on") else CreditStatus.ACTIVE
+    # A new version of the source record must not undo a repair, a revocation or an open
+    # dispute decided inside CreditHub: only a record still in force follows the feed.
+    if credit.status in (None, CreditStatus.ACTIVE, CreditStatus.EXPIRED):
+        credit.status = CreditStatus.EXPIRED if record.get("removed_on") else CreditStatus.ACTIVE
     credit.extra = json_safe(
         {k: v for k, v in record.items() if k not in _EXTRA_SKIP and v not in (None, {}, "")}
     )

@@ -68,3 +68,14 @@ def test_wrong_method_is_405_with_allow_header(client: FlaskClient) -> None:
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
     assert response.json["title"] == "Method Not Allowed"
+
+
+def test_nul_characters_are_refused_everywhere_with_400(client: FlaskClient) -> None:
+    assert client.get("/api/v1/catalogue?feed=a%00b").status_code == 400
+    response = client.post(
+        "/api/v1/records",
+        data='{"feed": "a\\u0000b", "records": []}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json["detail"] == "NUL characters are not allowed in the request body."

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 from app.auth.access import ALLOWED_ROLES_ATTR
 from app.models import Role
@@ -29,7 +30,7 @@ def api_endpoints(app: Flask) -> Iterator[tuple[str, str, str, Any]]:
             continue
         url = rule.rule
         for argument, converter in rule._converters.items():
-            dummy = "999999" if type(converter).__name__ == "IntegerConverter" else "NOPE-0000"
+            dummy = "999999" if isinstance(converter, IntegerConverter) else "NOPE-0000"
             url = _replace_argument(url, argument, dummy)
         view = app.view_functions[rule.endpoint]
         view_class = getattr(view, "view_class", None)

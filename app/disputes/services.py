@@ -1,0 +1,527 @@
+"""Credit repair applications and objections. Never commits: the request owns the transaction.
+
+Every submission and every decision (repair approve / reject, objection answer / close) writes an
+audit event in the same transaction, so an action without its trail cannot be committed.
+
+State rules worth knowing:
+- A record under an open or answered objection shows ``disputed``; repair can be neither applied
+  for nor decided on it until the objection is closed, because closing restores the status the
+  record had when the objection was raised and would otherwise undo (or resurrect) a repair.
+- Closing an objection as ``corrected`` does not edit the record here: the source department
+  pushes the corrected record through its feed. Both outcomes restore the earlier status.
+- Records the caller may not see (``app.sharing.feed_visible``) answer 404, like unknown ones,
+  so a public caller cannot probe not-shared records by id.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from ..audit.services import record_event
+from ..models import (
+    ApiClient,
+    CreditRecord,
+    CreditStatus,
+    Department,
+    Feed,
+    Objection,
+    ObjectionKind,
+    ObjectionStatus,
+    RepairApplication,
+    RepairStatus,
+    Role,
+    utcnow,
+)
+from ..pagination import paginate
+from ..publicity import effective_status, repair_allowed_from
+from ..rules import Rules
+from ..sharing import feed_visible, mask_personal_text
+from .workdays import CHINA, WorkingCalendar
+
+OPEN_OBJECTION = (ObjectionStatus.OPEN, ObjectionStatus.ANSWERED)
+_NOT_REPAIRABLE = {
+    CreditStatus.REPAIRED: "it is already repaired",
+    CreditStatus.REVOKED: "it was revoked",
+    CreditStatus.EXPIRED: "its publicity period has ended",
+}
+_EMAIL = re.compile(r"([^\s@])[^\s@]*(@[^\s@]+)")
+# Landlines and other long digit runs left after mobile and id masking: keep the last 4 digits.
+_DIGITS = re.compile(r"\d[\d\- ]{5,}(\d{4})")
+
+
+class DisputeRefused(Exception):
+    """The request cannot be carried out; ``status`` is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# ---------------------------------------------------------------------------- shared
+
+
+def _visible_record(
+    session: Session, client: ApiClient | None, record_id: int, *, lock: bool = False
+) -> CreditRecord:
+    query = select(CreditRecord).where(CreditRecord.id == record_id)
+    if lock:
+        # Serialises concurrent submissions on one record (PostgreSQL; SQLite locks the file).
+        query = query.with_for_update()
+    record = session.scalar(query)
+    if record is None:
+        raise DisputeRefused(404, f"no record {record_id}")
+    feed = session.get(Feed, record.feed_id)
+    department_code = client.department.code if client and client.department else None
+    visible = feed is not None and feed_visible(
+        feed,
+        role=client.role if client else Role.PUBLIC,
+        department_id=client.department_id if client else None,
+        department_code=department_code,
+    )
+    if not visible:
+        raise DisputeRefused(404, f"no record {record_id}")
+    return record
+
+
+def mask_contact(value: str | None) -> str | None:
+    """Contact data as roles other than regulator see it: ids, mobile and landline numbers and
+    e-mail local parts masked."""
+    if value is None:
+        return None
+    masked = mask_personal_text(value)
+    masked = _EMAIL.sub(lambda m: f"{m.group(1)}***{m.group(2)}", masked)
+    return _DIGITS.sub(lambda m: "****" + m.group(1), masked)
+
+
+def _record_summary(record: CreditRecord, department_code: str | None) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "party_name": record.party_name,
+        "decision_number": record.decision_number,
+        "category": record.category.value,
+        "severity": record.severity.value if record.severity else None,
+        "decision_date": record.decision_date,
+        "department": department_code,
+    }
+
+
+# ---------------------------------------------------------------------------- credit repair
+
+
+def apply_for_repair(
+    *,
+    session: Session,
+    client: ApiClient | None,
+    record_id: int,
+    today: date,
+    rules: Rules,
+    applicant_name: str,
+    applicant_contact: str | None,
+    reason: str,
+    evidence: str | None,
+) -> RepairApplication:
+    """File a repair application for a record whose minimum publicity has passed.
+
+    Raises :class:`DisputeRefused`: 404 unknown (or invisible) record; 409 when the record has
+    no severity or decision date, is repaired / revoked / expired / disputed, already has a
+    pending application, or ``today`` is before the first allowed day (named in the message).
+    """
+    record = _visible_record(session, client, record_id, lock=True)
+    if record.severity is None:
+        raise DisputeRefused(
+            409, f"record {record_id} is not a dishonesty record: nothing to repair"
+        )
+    status = effective_status(record, today)
+    if status in _NOT_REPAIRABLE:
+        raise DisputeRefused(
+            409, f"record {record_id} cannot be repaired: {_NOT_REPAIRABLE[status]}"
+        )
+    if status is CreditStatus.DISPUTED:
+        raise DisputeRefused(
+            409, f"record {record_id} is under objection; apply for repair once it is closed"
+        )
+    pending = session.scalar(
+        select(RepairApplication.id).where(
+            RepairApplication.credit_record_id == record.id,
+            RepairApplication.status == RepairStatus.PENDING,
+        )
+    )
+    if pending is not None:
+        raise DisputeRefused(
+            409, f"record {record_id} already has a pending repair application ({pending})"
+        )
+    allowed_from = repair_allowed_from(record, rules)
+    if allowed_from is None:
+        raise DisputeRefused(409, f"record {record_id} has no decision date to count from")
+    if today < allowed_from:
+        months = rules.min_publicity_months[record.severity]
+        raise DisputeRefused(
+            409,
+            f"credit repair of record {record_id} is allowed from {allowed_from.isoformat()} "
+            f"({months} months after its {record.severity.value} decision of "
+            f"{record.decision_date})",
+        )
+    application = RepairApplication(
+        credit_record=record,
+        applicant_name=applicant_name.strip(),
+        applicant_contact=applicant_contact,
+        reason=reason,
+        evidence=evidence,
+        status=RepairStatus.PENDING,
+        submitted_at=utcnow(),
+        submitted_by_client_id=client.id if client else None,
+    )
+    session.add(application)
+    session.flush()
+    record_event(
+        session=session,
+        client=client,
+        action="repair.submit",
+        target_type="repair_application",
+        target_id=str(application.id),
+        details={"record_id": record.id, "allowed_from": allowed_from.isoformat()},
+    )
+    return application
+
+
+def decide_repair(
+    *, session: Session, client: ApiClient, application_id: int, approve: bool, reason: str
+) -> RepairApplication:
+    """Approve (the record becomes ``repaired``, kept for audit) or reject an application.
+
+    Raises :class:`DisputeRefused`: 404 unknown application; 409 already decided, or (approval
+    only) the record is disputed, revoked or expired.
+    """
+    application = session.scalar(
+        select(RepairApplication).where(RepairApplication.id == application_id).with_for_update()
+    )
+    if application is None:
+        raise DisputeRefused(404, f"no repair application {application_id}")
+    if application.status is not RepairStatus.PENDING:
+        raise DisputeRefused(
+            409, f"repair application {application_id} was already {application.status.value}"
+        )
+    record = application.credit_record
+    if approve and record.status is not CreditStatus.ACTIVE:
+        raise DisputeRefused(
+            409,
+            f"record {record.id} is {record.status.value}: it cannot be repaired now "
+            "(close its objection first, or reject the application)",
+        )
+    application.status = RepairStatus.APPROVED if approve else RepairStatus.REJECTED
+    application.decided_at = utcnow()
+    application.decided_by_client_id = client.id
+    application.decision_reason = reason
+    if approve:
+        record.status = CreditStatus.REPAIRED
+    record_event(
+        session=session,
+        client=client,
+        action="repair.approve" if approve else "repair.reject",
+        target_type="repair_application",
+        target_id=str(application.id),
+        details={"record_id": record.id, "reason": reason, "record_status": record.status.value},
+    )
+    session.flush()
+    return application
+
+
+def present_application(
+    application: RepairApplication,
+    *,
+    full_contact: bool,
+    department_code: str | None = None,
+    with_record: bool = False,
+) -> dict[str, Any]:
+    record = application.credit_record
+    body: dict[str, Any] = {
+        "id": application.id,
+        "record_id": application.credit_record_id,
+        "record_status": record.status.value,
+        "applicant_name": application.applicant_name,
+        "applicant_contact": (
+            application.applicant_contact
+            if full_contact
+            else mask_contact(application.applicant_contact)
+        ),
+        "reason": application.reason,
+        "evidence": application.evidence,
+        "status": application.status.value,
+        "submitted_at": application.submitted_at,
+        "decided_at": application.decided_at,
+        "decision_reason": application.decision_reason,
+    }
+    if with_record:
+        body["record"] = _record_summary(record, department_code)
+    return body
+
+
+def list_repair_applications(
+    *, session: Session, status: str | None, page: int, page_size: int, full_contact: bool
+) -> tuple[list[dict[str, Any]], int]:
+    """Applications, oldest first (the queue a regulator works through)."""
+    query = (
+        select(RepairApplication, Department.code)
+        .join(CreditRecord, CreditRecord.id == RepairApplication.credit_record_id)
+        .join(Department, Department.id == CreditRecord.department_id)
+        .order_by(RepairApplication.id)
+    )
+    if status:
+        query = query.where(RepairApplication.status == RepairStatus(status))
+    rows, total = paginate(session, query, page=page, page_size=page_size)
+    items = [
+        present_application(
+            application, full_contact=full_contact, department_code=code, with_record=True
+        )
+        for application, code in rows
+    ]
+    return items, total
+
+
+# ---------------------------------------------------------------------------- objections
+
+
+def raise_objection(
+    *,
+    session: Session,
+    client: ApiClient | None,
+    record_id: int,
+    today: date,
+    rules: Rules,
+    kind: ObjectionKind,
+    raised_by_name: str,
+    raised_by_contact: str | None,
+    description: str,
+    calendar: WorkingCalendar = CHINA,
+) -> Objection:
+    """Raise an objection: the record shows ``disputed`` until a regulator closes it, and the
+    source department answers within ``rules.objection_answer_working_days`` working days.
+
+    Raises :class:`DisputeRefused`: 404 unknown (or invisible) record; 409 when an open or
+    answered objection exists, or ``repair_result`` is raised without a decided repair.
+    """
+    record = _visible_record(session, client, record_id, lock=True)
+    existing = session.scalar(
+        select(Objection.id).where(
+            Objection.credit_record_id == record.id, Objection.status.in_(OPEN_OBJECTION)
+        )
+    )
+    if existing is not None:
+        raise DisputeRefused(
+            409, f"record {record_id} already has an objection being handled ({existing})"
+        )
+    if kind is ObjectionKind.REPAIR_RESULT:
+        decided = session.scalar(
+            select(
+                exists().where(
+                    RepairApplication.credit_record_id == record.id,
+                    RepairApplication.status.in_((RepairStatus.APPROVED, RepairStatus.REJECTED)),
+                )
+            )
+        )
+        if not decided:
+            raise DisputeRefused(
+                409, f"record {record_id} has no decided repair application to object to"
+            )
+    objection = Objection(
+        credit_record=record,
+        kind=kind,
+        raised_by_name=raised_by_name.strip(),
+        raised_by_contact=raised_by_contact,
+        raised_by_client_id=client.id if client else None,
+        description=description,
+        status=ObjectionStatus.OPEN,
+        record_status_before=record.status,
+        raised_at=utcnow(),
+        due_on=calendar.add_working_days(today, rules.objection_answer_working_days),
+    )
+    # Only a record in force shows "disputed": a repaired, revoked or expired record keeps its
+    # status (and stays unpublished) while an objection about it is open.
+    if record.status is CreditStatus.ACTIVE:
+        record.status = CreditStatus.DISPUTED
+    session.add(objection)
+    session.flush()
+    record_event(
+        session=session,
+        client=client,
+        action="objection.raise",
+        target_type="objection",
+        target_id=str(objection.id),
+        details={
+            "record_id": record.id,
+            "kind": kind.value,
+            "record_status_before": objection.record_status_before.value,
+            "due_on": objection.due_on.isoformat(),
+        },
+    )
+    return objection
+
+
+def _objection(session: Session, objection_id: int) -> Objection:
+    objection = session.scalar(
+        select(Objection).where(Objection.id == objection_id).with_for_update()
+    )
+    if objection is None:
+        raise DisputeRefused(404, f"no objection {objection_id}")
+    return objection
+
+
+def answer_objection(
+    *, session: Session, client: ApiClient, objection_id: int, answer: str, today: date
+) -> Objection:
+    """The source department's answer. A late answer is accepted and flagged in the audit trail.
+
+    Raises :class:`DisputeRefused`: 404 unknown objection; 403 the record belongs to another
+    department; 409 the objection is not open (already answered or closed).
+    """
+    objection = _objection(session, objection_id)
+    record = objection.credit_record
+    if client.department_id is None or record.department_id != client.department_id:
+        raise DisputeRefused(403, f"objection {objection_id} is about another department's record")
+    if objection.status is not ObjectionStatus.OPEN:
+        raise DisputeRefused(409, f"objection {objection_id} is {objection.status.value}, not open")
+    objection.status = ObjectionStatus.ANSWERED
+    objection.answer = answer
+    objection.answered_at = utcnow()
+    objection.answered_by_client_id = client.id
+    record_event(
+        session=session,
+        client=client,
+        action="objection.answer",
+        target_type="objection",
+        target_id=str(objection.id),
+        details={
+            "record_id": record.id,
+            "due_on": objection.due_on.isoformat(),
+            "late": today > objection.due_on,
+        },
+    )
+    session.flush()
+    return objection
+
+
+def close_objection(
+    *, session: Session, client: ApiClient, objection_id: int, outcome: ObjectionStatus, reason: str
+) -> Objection:
+    """Close as ``corrected`` or ``upheld``; the record returns to the status it had before.
+
+    Closing an unanswered objection is allowed and recorded (``answered: false``). If the record
+    is no longer ``disputed`` (a newer feed version reset it), its current status is left alone.
+    Raises :class:`DisputeRefused`: 404 unknown objection; 409 already closed; 422 bad outcome.
+    """
+    if outcome not in (ObjectionStatus.CORRECTED, ObjectionStatus.UPHELD):
+        raise DisputeRefused(422, "outcome must be corrected or upheld")
+    objection = _objection(session, objection_id)
+    if objection.status not in OPEN_OBJECTION:
+        raise DisputeRefused(409, f"objection {objection_id} is already closed")
+    record = objection.credit_record
+    was_answered = objection.status is ObjectionStatus.ANSWERED
+    restored = record.status is CreditStatus.DISPUTED
+    if restored:
+        record.status = objection.record_status_before
+    objection.status = outcome
+    objection.resolution_reason = reason
+    objection.closed_at = utcnow()
+    objection.closed_by_client_id = client.id
+    record_event(
+        session=session,
+        client=client,
+        action="objection.close",
+        target_type="objection",
+        target_id=str(objection.id),
+        details={
+            "record_id": record.id,
+            "outcome": outcome.value,
+            "reason": reason,
+            "answered": was_answered,
+            "record_status": record.status.value,
+            "record_status_restored": restored,
+        },
+    )
+    session.flush()
+    return objection
+
+
+def present_objection(
+    objection: Objection,
+    *,
+    today: date,
+    full_contact: bool,
+    department_code: str | None = None,
+    with_record: bool = False,
+) -> dict[str, Any]:
+    record = objection.credit_record
+    body: dict[str, Any] = {
+        "id": objection.id,
+        "record_id": objection.credit_record_id,
+        "record_status": record.status.value,
+        "record_status_before": objection.record_status_before.value,
+        "kind": objection.kind.value,
+        "raised_by_name": objection.raised_by_name,
+        "raised_by_contact": (
+            objection.raised_by_contact
+            if full_contact
+            else mask_contact(objection.raised_by_contact)
+        ),
+        "description": objection.description,
+        "status": objection.status.value,
+        "raised_at": objection.raised_at,
+        "due_on": objection.due_on,
+        "overdue": objection.status is ObjectionStatus.OPEN and objection.due_on < today,
+        "answer": objection.answer,
+        "answered_at": objection.answered_at,
+        "resolution_reason": objection.resolution_reason,
+        "closed_at": objection.closed_at,
+    }
+    if with_record:
+        body["record"] = _record_summary(record, department_code)
+    return body
+
+
+def list_objections(
+    *,
+    session: Session,
+    client: ApiClient,
+    today: date,
+    status: str | None,
+    overdue: bool,
+    department_code: str | None,
+    page: int,
+    page_size: int,
+    full_contact: bool,
+) -> tuple[list[dict[str, Any]], int]:
+    """Objections by due date; departments see those about their own records only.
+
+    ``overdue`` keeps open objections whose ``due_on`` has passed (answered ones are not late).
+    """
+    query = (
+        select(Objection, Department.code)
+        .join(CreditRecord, CreditRecord.id == Objection.credit_record_id)
+        .join(Department, Department.id == CreditRecord.department_id)
+        .order_by(Objection.due_on, Objection.id)
+    )
+    if client.role is not Role.REGULATOR:
+        query = query.where(CreditRecord.department_id == client.department_id)
+    if status:
+        query = query.where(Objection.status == ObjectionStatus(status))
+    if overdue:
+        query = query.where(Objection.status == ObjectionStatus.OPEN, Objection.due_on < today)
+    if department_code:
+        query = query.where(Department.code == department_code)
+    rows, total = paginate(session, query, page=page, page_size=page_size)
+    items = [
+        present_objection(
+            objection,
+            today=today,
+            full_contact=full_contact,
+            department_code=code,
+            with_record=True,
+        )
+        for objection, code in rows
+    ]
+    return items, total
