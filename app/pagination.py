@@ -27,3 +27,11 @@ def paginate(
 
 def page_body(items: list[Any], total: int, *, page: int, page_size: int) -> dict[str, Any]:
     return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+class PageSchema(Schema):
+    """One page of a list; subclasses add ``items``."""
+
+    total = fields.Integer(metadata={"description": "rows matching the filters"})
+    page = fields.Integer()
+    page_size = fields.Integer()

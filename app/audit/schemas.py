@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ..pagination import PageArgsSchema
+from ..pagination import PageArgsSchema, PageSchema
 
 
 class AuditArgsSchema(PageArgsSchema):
@@ -29,8 +29,5 @@ class AuditEventSchema(Schema):
     details = fields.Dict()
 
 
-class AuditPageSchema(Schema):
+class AuditPageSchema(PageSchema):
     items = fields.List(fields.Nested(AuditEventSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..models import ObjectionKind, ObjectionStatus, RepairStatus
-from ..pagination import PageArgsSchema
+from ..pagination import PageArgsSchema, PageSchema
 
 
 def _storable(value: str) -> None:
@@ -79,11 +79,8 @@ class RepairApplicationSchema(Schema):
     decision_reason = fields.String(allow_none=True)
 
 
-class RepairPageSchema(Schema):
+class RepairPageSchema(PageSchema):
     items = fields.List(fields.Nested(RepairApplicationSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
 
 
 # ---------------------------------------------------------------------------- objections
@@ -147,8 +144,5 @@ class ObjectionSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
 
 
-class ObjectionPageSchema(Schema):
+class ObjectionPageSchema(PageSchema):
     items = fields.List(fields.Nested(ObjectionSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..pagination import PageArgsSchema
+from ..pagination import PageArgsSchema, PageSchema
 
 
 class QuarantineArgsSchema(PageArgsSchema):
@@ -27,11 +27,8 @@ class QuarantinedSchema(Schema):
     raw_payload = fields.Dict()
 
 
-class QuarantinePageSchema(Schema):
+class QuarantinePageSchema(PageSchema):
     items = fields.List(fields.Nested(QuarantinedSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
 
 
 class RunSchema(Schema):
@@ -51,8 +48,5 @@ class RunSchema(Schema):
     error = fields.String(allow_none=True)
 
 
-class RunPageSchema(Schema):
+class RunPageSchema(PageSchema):
     items = fields.List(fields.Nested(RunSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
