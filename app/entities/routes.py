@@ -1,7 +1,159 @@
-"""Entity search, profile and records (being written)."""
+"""``GET /api/v1/entities``, ``/entities/{public_id}`` and ``/entities/{public_id}/records``."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import abort
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..audit.services import record_event
+from ..auth.access import allow, current_client
+from ..clock import today
+from ..models import CreditStatus, EntityKind, RecordCategory, Role, Severity
+from ..pagination import page_body
+from ..web_db import commit_request, request_session, runtime
+from .schemas import (
+    EntityPageSchema,
+    EntitySearchArgsSchema,
+    ProfileSchema,
+    RecordArgsSchema,
+    RecordPageSchema,
+)
+from .services import (
+    EntityNotFound,
+    RecordFilters,
+    SearchFilters,
+    audit_person_read,
+    entity_profile,
+    entity_records,
+    search_entities,
+    viewer_for,
+)
+
 blp = Blueprint("entities", __name__, url_prefix="/entities", description="Entities")
+
+_GOVERNMENT = (Role.REGULATOR, Role.DEPARTMENT, Role.ANALYST)
+
+
+def _optional(enum_cls: Any, value: str | None) -> Any:
+    return enum_cls(value) if value is not None else None
+
+
+@blp.route("")
+class Entities(MethodView):
+    @allow(*_GOVERNMENT)
+    @blp.arguments(EntitySearchArgsSchema, location="query")
+    @blp.response(200, EntityPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Search entities by any identifier or by name (fuzzy), or list them by filter.
+
+        Identifiers of natural persons are masked unless the caller is a regulator; the list
+        and penalty filters only consider records the caller may see.
+        """
+        session = request_session()
+        viewer = viewer_for(session=session, client=current_client(), today=today())
+        filters = SearchFilters(
+            kind=_optional(EntityKind, args["kind"]),
+            region=args["region"],
+            list_name=args["list_name"],
+            has_active_penalties=args["has_active_penalties"],
+        )
+        items, total, kind = search_entities(
+            session=session,
+            viewer=viewer,
+            q=args["q"],
+            filters=filters,
+            page=args["page"],
+            page_size=args["page_size"],
+        )
+        persons = [i["public_id"] for i in items if i["kind"] == EntityKind.NATURAL_PERSON.value]
+        if persons:
+            # Who looked at whom: a result page naming people is a read of those people.
+            record_event(
+                session=session,
+                client=viewer.client,
+                action="entity.search",
+                target_type="entity",
+                details={"persons": persons, "query_kind": kind},
+            )
+            commit_request()
+        body = page_body(items, total, page=args["page"], page_size=args["page_size"])
+        return {**body, "query_kind": kind}
+
+
+@blp.route("/<string:public_id>")
+class EntityProfile(MethodView):
+    @allow(*_GOVERNMENT)
+    @blp.response(200, ProfileSchema)
+    def get(self, public_id: str) -> dict[str, Any]:
+        """An entity's profile: golden record with sources, identifiers, records by category,
+        lists, credit grade with reasons, timeline, departments and match explanations.
+
+        A merged entity's id answers with the surviving entity (``merged_from`` says so).
+        404 when no entity has the id.
+        """
+        session = request_session()
+        viewer = viewer_for(session=session, client=current_client(), today=today())
+        try:
+            profile = entity_profile(
+                session=session,
+                viewer=viewer,
+                public_id=public_id,
+                grade_rules=runtime().rules.grade,
+            )
+        except EntityNotFound:
+            abort(404, description=f"No entity has the id {public_id!r}.")
+        if audit_person_read(
+            session=session,
+            viewer=viewer,
+            kind=profile["kind"],
+            public_id=profile["public_id"],
+            view="profile",
+        ):
+            commit_request()
+        return profile
+
+
+@blp.route("/<string:public_id>/records")
+class EntityRecords(MethodView):
+    @allow(*_GOVERNMENT)
+    @blp.arguments(RecordArgsSchema, location="query")
+    @blp.response(200, RecordPageSchema)
+    def get(self, args: dict[str, Any], public_id: str) -> dict[str, Any]:
+        """The entity's records the caller may see, newest decision first, filterable.
+
+        404 when no entity has the id.
+        """
+        session = request_session()
+        viewer = viewer_for(session=session, client=current_client(), today=today())
+        filters = RecordFilters(
+            category=_optional(RecordCategory, args["category"]),
+            severity=_optional(Severity, args["severity"]),
+            status=_optional(CreditStatus, args["status"]),
+            date_from=args["date_from"],
+            date_to=args["date_to"],
+            department=args["department"],
+        )
+        try:
+            entity, items, total = entity_records(
+                session=session,
+                viewer=viewer,
+                public_id=public_id,
+                filters=filters,
+                page=args["page"],
+                page_size=args["page_size"],
+            )
+        except EntityNotFound:
+            abort(404, description=f"No entity has the id {public_id!r}.")
+        if audit_person_read(
+            session=session,
+            viewer=viewer,
+            kind=entity.kind.value,
+            public_id=entity.public_id,
+            view="records",
+        ):
+            commit_request()
+        body = page_body(items, total, page=args["page"], page_size=args["page_size"])
+        return {**body, "entity": entity.public_id}

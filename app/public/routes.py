@@ -1,7 +1,68 @@
-"""Public lookup (being written)."""
+"""``GET /api/v1/public/entities`` and ``/public/entities/{public_id}``: the public lookup."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import abort
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..auth.access import allow, current_client
+from ..clock import today
+from ..models import Role
+from ..pagination import page_body
+from ..web_db import commit_request, request_session
+from .schemas import PublicPageSchema, PublicProfileSchema, PublicSearchArgsSchema
+from .services import PublicEntityNotFound, PublicQueryRefused, public_profile, search_public
+
 blp = Blueprint("public", __name__, url_prefix="/public", description="Public lookup")
+
+_EVERYONE = (Role.PUBLIC, Role.REGULATOR, Role.DEPARTMENT, Role.ANALYST)
+# OpenAPI: a token is optional here (it changes nothing in the answer).
+_TOKEN_OPTIONAL = {"security": [{}, {"bearerAuth": []}]}
+
+
+@blp.route("/entities")
+class PublicEntities(MethodView):
+    @allow(*_EVERYONE)
+    @blp.doc(**_TOKEN_OPTIONAL)
+    @blp.arguments(PublicSearchArgsSchema, location="query")
+    @blp.response(200, PublicPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Look an entity up by name or unified social credit code (no token needed).
+
+        Everyone gets the public view, whatever their role. 422 for other identifiers.
+        """
+        try:
+            items, total = search_public(
+                session=request_session(),
+                q=args["q"],
+                today=today(),
+                page=args["page"],
+                page_size=args["page_size"],
+            )
+        except PublicQueryRefused as exc:
+            abort(422, description=str(exc))
+        return page_body(items, total, page=args["page"], page_size=args["page_size"])
+
+
+@blp.route("/entities/<string:public_id>")
+class PublicEntity(MethodView):
+    @allow(*_EVERYONE)
+    @blp.doc(**_TOKEN_OPTIONAL)
+    @blp.response(200, PublicProfileSchema)
+    def get(self, public_id: str) -> dict[str, Any]:
+        """An entity's published records and lists, as a publicity site shows them.
+
+        404 for unknown ids and for natural persons with nothing published.
+        """
+        session = request_session()
+        try:
+            profile = public_profile(
+                session=session, client=current_client(), public_id=public_id, today=today()
+            )
+        except PublicEntityNotFound:
+            abort(404, description=f"No published entity has the id {public_id!r}.")
+        commit_request()  # the audit event of a person's page
+        return profile

@@ -1,0 +1,442 @@
+"""Entity search, profile and records for government callers. Never commits.
+
+Everything is seen through a :class:`~app.entities.present.Viewer`: records (and golden-record
+values, match links, list memberships, the grade) come only from feeds the caller may see
+(``app.sharing.visible_feed_ids``), and personal data is masked for the caller's role. The
+entity itself (name, kind, region, identifiers) is master data every government role may see,
+even when none of its records are visible to them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ingest.linking import GOLDEN_FIELDS
+
+from ..audit.services import record_event
+from ..grading import grade_entity, in_force, is_customs_advanced, latest
+from ..models import (
+    ApiClient,
+    CreditRecord,
+    CreditStatus,
+    Department,
+    Entity,
+    EntityAttribute,
+    EntityIdentifier,
+    EntityKind,
+    Feed,
+    MatchLink,
+    RecordCategory,
+    Role,
+    Severity,
+    SourceRecord,
+)
+from ..pagination import paginate
+from ..publicity import effective_status
+from ..rules import GradeRules
+from ..sharing import visible_feed_ids
+from .present import (
+    Viewer,
+    identifier_views,
+    mask_explanation,
+    record_title,
+    record_view,
+    text_for,
+)
+from .queries import (
+    active_penalties_clause,
+    effective_status_clause,
+    entity_group,
+    list_member_clause,
+    resolve_entity,
+    visible_clause,
+)
+from .search import Hit, identifier_hits, is_code_query, name_hits, query_kind
+
+PROFILE_ITEMS_PER_CATEGORY = 20
+PROFILE_TIMELINE_ITEMS = 100
+PROFILE_MATCH_LINKS = 100
+# Golden fields that are personal data beyond the name: only for full-identifier roles.
+_PERSONAL_GOLDEN_FIELDS = frozenset({"birth_date"})
+
+
+class EntityNotFound(LookupError):
+    """No entity has the public id asked for."""
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kind: EntityKind | None = None
+    region: str | None = None
+    list_name: str | None = None
+    has_active_penalties: bool | None = None
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    category: RecordCategory | None = None
+    severity: Severity | None = None
+    status: CreditStatus | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    department: str | None = None
+
+
+def viewer_for(*, session: Session, client: ApiClient | None, today: date) -> Viewer:
+    role = client.role if client is not None else Role.PUBLIC
+    feeds = frozenset(visible_feed_ids(session=session, client=client))
+    return Viewer(client=client, role=role, feed_ids=feeds, today=today)
+
+
+def audit_person_read(
+    *, session: Session, viewer: Viewer, kind: str, public_id: str, view: str
+) -> bool:
+    """Write an ``entity.read`` audit event when a natural person's data was read; True if one
+    was written (the request must then commit)."""
+    if kind != EntityKind.NATURAL_PERSON.value:
+        return False
+    record_event(
+        session=session,
+        client=viewer.client,
+        action="entity.read",
+        target_type="entity",
+        target_id=public_id,
+        details={"view": view, "role": viewer.role.value},
+    )
+    return True
+
+
+# --------------------------------------------------------------------------- search
+
+
+def search_entities(
+    *,
+    session: Session,
+    viewer: Viewer,
+    q: str | None,
+    filters: SearchFilters,
+    page: int,
+    page_size: int,
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    """A page of entities, the total, and what ``q`` was read as (None without ``q``).
+
+    Without ``q``: every entity passing the filters, by name. With an identifier: exact
+    look-ups (see ``app.entities.search``). With a name: fuzzy, best score first. The list and
+    penalty filters only look at records of feeds the viewer may see.
+    """
+    clauses = _entity_clauses(viewer, filters)
+    query = (q or "").strip()
+    if not query:
+        statement = select(Entity.id).where(*clauses).order_by(Entity.display_name, Entity.id)
+        rows, total = paginate(session, statement, page=page, page_size=page_size)
+        hits = [Hit(row[0], 0.0, "", "") for row in rows]
+        return _hit_views(session, viewer, hits, scored=False), total, None
+    if is_code_query(query):
+        found = identifier_hits(session, query, clauses)
+    else:
+        found = name_hits(session, query, clauses)
+    start = (page - 1) * page_size
+    return (
+        _hit_views(session, viewer, found[start : start + page_size], scored=True),
+        len(found),
+        query_kind(query),
+    )
+
+
+def _entity_clauses(viewer: Viewer, filters: SearchFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [Entity.merged_into_id.is_(None)]
+    if filters.kind is not None:
+        clauses.append(Entity.kind == filters.kind)
+    if filters.region:
+        clauses.append(Entity.region_code.startswith(filters.region, autoescape=True))
+    if filters.list_name:
+        clauses.append(
+            list_member_clause(filters.list_name, today=viewer.today, feed_ids=viewer.feed_ids)
+        )
+    if filters.has_active_penalties is not None:
+        active = active_penalties_clause(today=viewer.today, feed_ids=viewer.feed_ids)
+        clauses.append(active if filters.has_active_penalties else ~active)
+    return clauses
+
+
+def _hit_views(
+    session: Session, viewer: Viewer, hits: list[Hit], *, scored: bool
+) -> list[dict[str, Any]]:
+    if not hits:
+        return []
+    entities = {
+        e.id: e
+        for e in session.scalars(
+            select(Entity)
+            .where(Entity.id.in_([h.entity_id for h in hits]))
+            .options(selectinload(Entity.identifiers))
+        )
+    }
+    views = []
+    for hit in hits:
+        entity = entities[hit.entity_id]
+        views.append(
+            {
+                **_entity_head(entity),
+                "identifiers": identifier_views(viewer, entity.identifiers, entity.kind),
+                "score": hit.score if scored else None,
+                "matched_on": hit.matched_on if scored else None,
+                "rule": hit.rule if scored else None,
+            }
+        )
+    return views
+
+
+def _entity_head(entity: Entity) -> dict[str, Any]:
+    return {
+        "public_id": entity.public_id,
+        "kind": entity.kind.value,
+        "display_name": entity.display_name,
+        "region_code": entity.region_code,
+    }
+
+
+# --------------------------------------------------------------------------- records
+
+_RecordRow = tuple[CreditRecord, str, str, str, str]
+
+
+def _records_statement(viewer: Viewer, group: list[int]) -> Any:
+    return (
+        select(CreditRecord, Feed.code, Department.code, Department.name, SourceRecord.source_key)
+        .join(Feed, CreditRecord.feed_id == Feed.id)
+        .join(Department, CreditRecord.department_id == Department.id)
+        .join(SourceRecord, CreditRecord.source_record_id == SourceRecord.id)
+        .where(CreditRecord.entity_id.in_(group), visible_clause(viewer.feed_ids))
+        .order_by(CreditRecord.decision_date.desc().nulls_last(), CreditRecord.id.desc())
+    )
+
+
+def _view_of(viewer: Viewer, row: Any) -> dict[str, Any]:
+    record, feed_code, department_code, department_name, source_key = row
+    return record_view(
+        viewer,
+        record,
+        feed_code=feed_code,
+        department_code=department_code,
+        department_name=department_name,
+        source_key=source_key,
+    )
+
+
+def entity_records(
+    *,
+    session: Session,
+    viewer: Viewer,
+    public_id: str,
+    filters: RecordFilters,
+    page: int,
+    page_size: int,
+) -> tuple[Entity, list[dict[str, Any]], int]:
+    """The entity answering for ``public_id`` and a page of its visible records, newest
+    decision first. Raises :class:`EntityNotFound`."""
+    resolved = resolve_entity(session, public_id)
+    if resolved is None:
+        raise EntityNotFound(public_id)
+    entity, _merged_from = resolved
+    statement = _records_statement(viewer, entity_group(session, entity))
+    if filters.category is not None:
+        statement = statement.where(CreditRecord.category == filters.category)
+    if filters.severity is not None:
+        statement = statement.where(CreditRecord.severity == filters.severity)
+    if filters.status is not None:
+        statement = statement.where(effective_status_clause(filters.status, viewer.today))
+    if filters.date_from is not None:
+        statement = statement.where(CreditRecord.decision_date >= filters.date_from)
+    if filters.date_to is not None:
+        statement = statement.where(CreditRecord.decision_date <= filters.date_to)
+    if filters.department:
+        statement = statement.where(Department.code == filters.department)
+    rows, total = paginate(session, statement, page=page, page_size=page_size)
+    return entity, [_view_of(viewer, row) for row in rows], total
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def entity_profile(
+    *, session: Session, viewer: Viewer, public_id: str, grade_rules: GradeRules
+) -> dict[str, Any]:
+    """Everything the viewer may know about the entity answering for ``public_id``: golden
+    record with sources, identifiers, records by category, lists, grade with reasons,
+    timeline, contributing departments, match links. Raises :class:`EntityNotFound`."""
+    resolved = resolve_entity(session, public_id)
+    if resolved is None:
+        raise EntityNotFound(public_id)
+    entity, merged_from = resolved
+    group = entity_group(session, entity)
+    rows: list[_RecordRow] = [tuple(r) for r in session.execute(_records_statement(viewer, group))]
+    records = [row[0] for row in rows]
+    identifiers = list(
+        session.scalars(select(EntityIdentifier).where(EntityIdentifier.entity_id.in_(group)))
+    )
+    grade = grade_entity(records=records, today=viewer.today, rules=grade_rules)
+    links, links_total = _match_links(session, viewer, group, entity.kind)
+    return {
+        **_entity_head(entity),
+        "merged_from": merged_from,
+        "as_of": viewer.today,
+        "golden_record": _golden_record(session, viewer, group),
+        "identifiers": identifier_views(viewer, identifiers, entity.kind),
+        "records": _by_category(viewer, rows),
+        "lists": _memberships(viewer, records),
+        "grade": grade.as_dict(),
+        "timeline": _timeline(viewer, rows),
+        "departments": _departments(rows),
+        "match_links": links,
+        "match_links_total": links_total,
+    }
+
+
+def _golden_record(session: Session, viewer: Viewer, group: list[int]) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(
+            EntityAttribute, Feed.code, Department.code, Department.name, SourceRecord.source_key
+        )
+        .outerjoin(Feed, EntityAttribute.feed_id == Feed.id)
+        .outerjoin(Department, Feed.department_id == Department.id)
+        .outerjoin(SourceRecord, EntityAttribute.source_record_id == SourceRecord.id)
+        .where(EntityAttribute.entity_id.in_(group))
+    )
+    chosen: dict[str, tuple[Any, ...]] = {}
+    for row in rows:
+        attribute = row[0]
+        if attribute.feed_id is not None and attribute.feed_id not in viewer.feed_ids:
+            continue
+        if attribute.field in _PERSONAL_GOLDEN_FIELDS and not viewer.full_identifiers:
+            continue
+        key = (attribute.is_current, attribute.observed_at, attribute.id)
+        best = chosen.get(attribute.field)
+        if best is None or key > (best[0].is_current, best[0].observed_at, best[0].id):
+            chosen[attribute.field] = tuple(row)
+    order = {name: i for i, name in enumerate(GOLDEN_FIELDS)}
+    fields = sorted(chosen, key=lambda f: (order.get(f, len(order)), f))
+    result = []
+    for field_name in fields:
+        attribute, feed_code, department_code, department_name, source_key = chosen[field_name]
+        result.append(
+            {
+                "field": field_name,
+                "value": text_for(viewer, attribute.value),
+                "current": attribute.is_current,
+                "source": {
+                    "feed": feed_code,
+                    "department": department_code,
+                    "department_name": department_name,
+                    "source_record_id": attribute.source_record_id,
+                    "source_key": text_for(viewer, source_key),
+                    "observed_at": attribute.observed_at,
+                },
+            }
+        )
+    return result
+
+
+def _by_category(viewer: Viewer, rows: list[_RecordRow]) -> dict[str, dict[str, Any]]:
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:  # already newest first
+        bucket = grouped.setdefault(row[0].category.value, {"total": 0, "items": []})
+        bucket["total"] += 1
+        if len(bucket["items"]) < PROFILE_ITEMS_PER_CATEGORY:
+            bucket["items"].append(_view_of(viewer, row))
+    return grouped
+
+
+def _memberships(viewer: Viewer, records: list[CreditRecord]) -> list[dict[str, Any]]:
+    """Lists the entity is on today, as far as the viewer's records say."""
+    current = [r for r in records if in_force(r, viewer.today)]
+    members: list[tuple[str, CreditRecord]] = []
+    for record in current:
+        if record.category is RecordCategory.LIST_ENTRY:
+            members.append(("black", record))
+        elif record.category is RecordCategory.RED_LIST:
+            members.append(("red", record))
+    customs = latest(r for r in current if r.category is RecordCategory.CUSTOMS_RATING)
+    if customs is not None and is_customs_advanced(customs):
+        members.append(("red", customs))
+    return [
+        {
+            "kind": kind,
+            "list_name": record.list_name or record.grade,
+            "listed_on": record.decision_date,
+            "authority_name": record.authority_name,
+            "reason": text_for(viewer, record.content),
+            "record_id": record.id,
+        }
+        for kind, record in members
+    ]
+
+
+def _timeline(viewer: Viewer, rows: list[_RecordRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "date": record.decision_date,
+            "record_id": record.id,
+            "category": record.category.value,
+            "title": text_for(viewer, record_title(record)),
+            "status": effective_status(record, viewer.today).value,
+            "severity": record.severity.value if record.severity else None,
+            "department": department_code,
+        }
+        for record, _feed, department_code, _name, _key in rows[:PROFILE_TIMELINE_ITEMS]
+    ]
+
+
+def _departments(rows: list[_RecordRow]) -> list[dict[str, Any]]:
+    counts: Counter[tuple[str, str]] = Counter((row[2], row[3]) for row in rows)
+    return [
+        {"code": code, "name": name, "records": n}
+        for (code, name), n in sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    ]
+
+
+def _match_links(
+    session: Session, viewer: Viewer, group: list[int], kind: EntityKind
+) -> tuple[list[dict[str, Any]], int]:
+    statement = (
+        select(MatchLink, Feed.code, SourceRecord.source_key)
+        .join(SourceRecord, MatchLink.source_record_id == SourceRecord.id)
+        .join(Feed, SourceRecord.feed_id == Feed.id)
+        .where(MatchLink.entity_id.in_(group))
+        .where(Feed.id.in_(sorted(viewer.feed_ids)) if viewer.feed_ids else Feed.id.is_(None))
+    )
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = session.execute(
+        statement.order_by(MatchLink.decided_at.desc(), MatchLink.id.desc()).limit(
+            PROFILE_MATCH_LINKS
+        )
+    )
+    links = []
+    for link, feed_code, source_key in rows:
+        explanation = mask_explanation(viewer, link.explanation or {}, kind)
+        links.append(
+            {
+                "id": link.id,
+                "source_record_id": link.source_record_id,
+                "feed": feed_code,
+                "source_key": text_for(viewer, source_key),
+                "decision": link.decision.value,
+                "score": link.score,
+                "rule": explanation.get("rule"),
+                "matched_on": explanation.get("matched_on"),
+                "algorithm": link.algorithm,
+                "decided_by": link.decided_by.value,
+                "reviewer": link.reviewer,
+                "reason": link.reason,
+                "decided_at": link.decided_at,
+                "superseded_at": link.superseded_at,
+                "explanation": explanation,
+            }
+        )
+    return links, int(total)

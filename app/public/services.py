@@ -1,0 +1,210 @@
+"""Public lookup (Credit China style). Never commits.
+
+The public sees only records that are published today (``app.publicity.is_published``: active
+or disputed, inside the publicity period, not a registry fact) from *unconditional* feeds, the
+sharing rule for the public; repaired, expired and revoked records never. Natural persons' names
+are masked (``张*``) and no identifiers of anyone are shown except the USCCs of companies,
+businesses and organisations, which are public.
+
+A natural person only exists for the public while they have a published record: search does
+not list, and the profile answers 404 for, a person without one, so the public cannot probe who
+is in the database. Search takes a name or a USCC, nothing else (a resident id would let anyone
+test whether a person is known).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from matching.identifiers import IdentifierKind, parse_identifier
+
+from ..audit.services import record_event
+from ..entities.present import public_name, public_record_view, public_text
+from ..entities.queries import entity_group, published_clause, resolve_entity, survivor_of
+from ..entities.search import is_code_query, name_hits
+from ..grading import is_customs_advanced, latest
+from ..models import (
+    ApiClient,
+    CreditRecord,
+    Department,
+    Entity,
+    EntityIdentifier,
+    EntityKind,
+    IdentifierType,
+    RecordCategory,
+)
+from ..publicity import is_published
+
+PUBLIC_ITEMS_PER_CATEGORY = 50
+
+
+class PublicQueryRefused(ValueError):
+    """The query is an identifier the public may not search by."""
+
+
+class PublicEntityNotFound(LookupError):
+    """No entity with that id, or one the public cannot see (a person with nothing published)."""
+
+
+def search_public(
+    *, session: Session, q: str, today: date, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of entities answering ``q`` (a name, fuzzy, or a USCC, exact) and the total.
+
+    Raises :class:`PublicQueryRefused` for any other identifier.
+    """
+    query = q.strip()
+    if is_code_query(query):
+        ident = parse_identifier(query)
+        if ident.kind is not IdentifierKind.USCC:
+            raise PublicQueryRefused(
+                "The public lookup takes a name or a unified social credit code (18 characters)."
+            )
+        entity_ids = _uscc_holders(session, ident.value)
+        hits = [(entity_id, 1.0, "uscc") for entity_id in entity_ids]
+    else:
+        found = name_hits(session, query, [])
+        hits = [(h.entity_id, h.score, "name") for h in found]
+    visible = _publicly_known(session, [entity_id for entity_id, _s, _m in hits], today)
+    hits = [h for h in hits if h[0] in visible]
+    start = (page - 1) * page_size
+    page_hits = hits[start : start + page_size]
+    entities = _load(session, [h[0] for h in page_hits])
+    items = [
+        {**_public_head(entities[entity_id]), "score": score, "matched_on": matched_on}
+        for entity_id, score, matched_on in page_hits
+    ]
+    return items, len(hits)
+
+
+def _uscc_holders(session: Session, uscc: str) -> list[int]:
+    rows = session.scalars(
+        select(EntityIdentifier.entity_id).where(
+            EntityIdentifier.id_type == IdentifierType.USCC, EntityIdentifier.value == uscc
+        )
+    )
+    survivors: list[int] = []
+    for entity_id in rows:
+        entity = session.get(Entity, entity_id)
+        if entity is not None:
+            survivor = survivor_of(session, entity)
+            if survivor.id not in survivors:
+                survivors.append(survivor.id)
+    return survivors
+
+
+def _publicly_known(session: Session, entity_ids: list[int], today: date) -> set[int]:
+    """Which of the entities the public may see: every non-person, and persons with a
+    published record."""
+    if not entity_ids:
+        return set()
+    has_published = exists().where(CreditRecord.entity_id == Entity.id, published_clause(today))
+    rows = session.scalars(
+        select(Entity.id).where(
+            Entity.id.in_(entity_ids),
+            (Entity.kind != EntityKind.NATURAL_PERSON) | has_published,
+        )
+    )
+    return set(rows)
+
+
+def _load(session: Session, entity_ids: list[int]) -> dict[int, Entity]:
+    if not entity_ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(entity_ids)))}
+
+
+def _public_head(entity: Entity) -> dict[str, Any]:
+    person = entity.kind is EntityKind.NATURAL_PERSON
+    usccs = sorted(
+        i.value for i in entity.identifiers if i.id_type is IdentifierType.USCC and i.valid
+    )
+    return {
+        "public_id": entity.public_id,
+        "kind": entity.kind.value,
+        "name": public_name(entity.kind, entity.display_name),
+        "uscc": None if person else (usccs[0] if usccs else None),
+        "region_code": None if person else entity.region_code,
+    }
+
+
+def public_profile(
+    *, session: Session, client: ApiClient | None, public_id: str, today: date
+) -> dict[str, Any]:
+    """What a publicity site shows about an entity. Raises :class:`PublicEntityNotFound`.
+
+    Reading a natural person's page writes an audit event (the caller must commit).
+    """
+    resolved = resolve_entity(session, public_id)
+    if resolved is None:
+        raise PublicEntityNotFound(public_id)
+    entity, _merged_from = resolved
+    group = entity_group(session, entity)
+    rows = session.execute(
+        select(CreditRecord, Department.name)
+        .join(Department, CreditRecord.department_id == Department.id)
+        .where(CreditRecord.entity_id.in_(group), published_clause(today))
+        .order_by(CreditRecord.decision_date.desc().nulls_last(), CreditRecord.id.desc())
+    )
+    published = [(record, name) for record, name in rows if is_published(record, today)]
+    person = entity.kind is EntityKind.NATURAL_PERSON
+    if person and not published:
+        raise PublicEntityNotFound(public_id)
+    names = [entity.display_name]
+    grouped: dict[str, dict[str, Any]] = {}
+    for record, department_name in published:
+        bucket = grouped.setdefault(record.category.value, {"total": 0, "items": []})
+        bucket["total"] += 1
+        if len(bucket["items"]) < PUBLIC_ITEMS_PER_CATEGORY:
+            bucket["items"].append(
+                public_record_view(
+                    record,
+                    kind=entity.kind,
+                    names=names,
+                    department_name=department_name,
+                    today=today,
+                )
+            )
+    if person:
+        record_event(
+            session=session,
+            client=client,
+            action="public.entity.read",
+            target_type="entity",
+            target_id=entity.public_id,
+            details={"view": "public_profile"},
+        )
+    return {
+        **_public_head(entity),
+        "as_of": today,
+        "records": grouped,
+        "lists": _public_lists([r for r, _n in published], kind=entity.kind, names=names),
+    }
+
+
+def _public_lists(
+    records: list[CreditRecord], *, kind: EntityKind, names: list[str]
+) -> list[dict[str, Any]]:
+    members: list[tuple[str, CreditRecord]] = []
+    for record in records:
+        if record.category is RecordCategory.LIST_ENTRY:
+            members.append(("black", record))
+        elif record.category is RecordCategory.RED_LIST:
+            members.append(("red", record))
+    customs = latest(r for r in records if r.category is RecordCategory.CUSTOMS_RATING)
+    if customs is not None and is_customs_advanced(customs):
+        members.append(("red", customs))
+    return [
+        {
+            "kind": member_kind,
+            "list_name": record.list_name or record.grade,
+            "listed_on": record.decision_date,
+            "authority_name": record.authority_name,
+            "reason": public_text(record.content, kind=kind, names=[*names, record.party_name]),
+        }
+        for member_kind, record in members
+    ]
