@@ -39,6 +39,7 @@ def init_app(app: Flask) -> CreditHubApi:
     from .ingest_api.routes import blp as ingest_blp
     from .public.routes import blp as public_blp
     from .records.routes import blp as records_blp
+    from .resolution.routes import blp as resolution_blp
 
     blueprints = (
         catalogue_blp,
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> CreditHubApi:
         public_blp,
         disputes_blp,
         audit_blp,
+        resolution_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -25,11 +25,13 @@ from .enums import (
     ObjectionStatus,
     RecordCategory,
     RepairStatus,
+    ReviewStatus,
     Role,
     Severity,
     SharingType,
     SourceStatus,
 )
+from .resolution import EntityReview
 from .sources import FeedLease, IngestedFile, IngestRun, SourceRecord
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "EntityAttribute",
     "EntityIdentifier",
     "EntityKind",
+    "EntityReview",
     "Feed",
     "FeedLease",
     "IdentifierType",
@@ -60,6 +63,7 @@ __all__ = [
     "RecordCategory",
     "RepairApplication",
     "RepairStatus",
+    "ReviewStatus",
     "Role",
     "Severity",
     "SharingType",

@@ -113,3 +113,9 @@ class ObjectionStatus(StrEnum):
     ANSWERED = "answered"  # answered, waiting for a regulator to close it
     CORRECTED = "corrected"  # closed: the record was corrected
     UPHELD = "upheld"  # closed: the record stands
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"  # the same party: merged
+    REJECTED = "rejected"  # not the same: never to be merged automatically
