@@ -11,7 +11,7 @@ PORT ?= 5000
 export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck install postgres-binaries clean bench-ingest
+.PHONY: run test lint typecheck install postgres-binaries clean bench-ingest bench-matching
 
 install: $(STAMP)
 
@@ -50,8 +50,19 @@ test: $(STAMP) postgres-binaries lint typecheck
 	CREDITHUB_TEST_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) instance .pytest_cache .mypy_cache .ruff_cache
 
 ROWS ?= 1000000
 bench-ingest: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest --rows $(ROWS)
+
+# Splink and recordlinkage hold pandas below 3, so the matching benchmark has its own venv.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	touch $@
+
+SIZES ?= 20000,1000000
+bench-matching: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m benchmarks.matching --sizes $(SIZES)

@@ -29,6 +29,7 @@ def register_commands(app: Flask) -> None:
 
     from .clients_cli import clients_group
     from .ingest_cli import ingest_group, scheduler_command
+    from .resolve_cli import resolve_command
 
     commands = (
         db_group,
@@ -37,6 +38,7 @@ def register_commands(app: Flask) -> None:
         scheduler_command,
         clients_group,
         sample_group,
+        resolve_command,
         serve,
     )
     for command in commands:

@@ -33,6 +33,11 @@ from app.models import (
 )
 from matching.exact import ALGORITHM, LinkKey, PartyKeys, conflicts, party_keys, stored_identifiers
 from matching.identifiers import parse_masked_id, resident_id_birth_date
+from matching.model import Decision
+from matching.records import Prepared, prepare
+from matching.resolve import ALGORITHM as FUZZY_ALGORITHM
+
+from .fuzzy_linking import FuzzyLinker, FuzzyOutcome, record_for_matching
 
 # Golden-record fields taken from records, in the order the profile shows them.
 GOLDEN_FIELDS = ("name", "legal_rep", "address", "birth_date")
@@ -54,8 +59,10 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
 
 
 class ExactLinker:
-    def __init__(self, *, session: Session) -> None:
+    def __init__(self, *, session: Session, fuzzy: FuzzyLinker | None = None) -> None:
         self.session = session
+        # Consulted when no identifier decides (see ingest.fuzzy_linking).
+        self.fuzzy = fuzzy
         self._by_code: dict[tuple[str, str], list[Entity]] = defaultdict(list)
         self._by_name: dict[tuple[str, str], list[Entity]] = defaultdict(list)
         self._loaded_codes: set[tuple[str, str]] = set()
@@ -158,6 +165,16 @@ class ExactLinker:
             entity, used = candidate, key
             break
 
+        fuzzy: FuzzyOutcome | None = None
+        prepared: Prepared | None = None
+        if entity is None and self.fuzzy is not None:
+            prepared = prepare(
+                record_for_matching(record, kind=keys.kind, record_id=f"record:{id(source)}")
+            )
+            fuzzy = self.fuzzy.best_match(prepared, EntityKind(keys.kind))
+            if fuzzy is not None and fuzzy.explanation.decision is Decision.POSITIVE:
+                entity = fuzzy.entity
+
         created = entity is None
         if entity is None:
             kind = EntityKind(keys.kind)
@@ -170,6 +187,11 @@ class ExactLinker:
                 attributes=[],
             )
             self.session.add(entity)
+            if fuzzy is not None and fuzzy.explanation.decision is Decision.UNSURE:
+                assert self.fuzzy is not None
+                self.fuzzy.review(entity, fuzzy.entity, fuzzy.explanation)
+        if self.fuzzy is not None and prepared is not None:
+            self.fuzzy.index(entity, prepared)
         elif authoritative_name and entity.display_name != record["party_name"]:
             entity.display_name = str(record["party_name"])
         if entity.region_code is None and keys.region:
@@ -186,8 +208,18 @@ class ExactLinker:
             "fields": [_describe(k) for k in keys.keys],
             "skipped": skipped,
         }
-        if created:
-            explanation["why"] = "no existing entity holds any of the record's identifiers"
+        if fuzzy is not None:
+            explanation["matcher"] = fuzzy.explanation.to_dict()
+            explanation["candidate"] = fuzzy.entity.public_id
+        if fuzzy is not None and not created:
+            confidence = fuzzy.explanation.probability
+            explanation["rule"] = "fuzzy_match"
+            explanation["algorithm"] = FUZZY_ALGORITHM
+        elif created:
+            explanation["why"] = (
+                "no existing entity holds any of the record's identifiers"
+                + ("" if fuzzy is None else f"; best candidate {fuzzy.explanation.decision.value}")
+            )
         self.session.add(
             MatchLink(
                 source_record=source,
@@ -195,7 +227,7 @@ class ExactLinker:
                 decision=MatchDecision.POSITIVE,
                 score=confidence,
                 explanation=explanation,
-                algorithm=ALGORITHM,
+                algorithm=str(explanation["algorithm"]),
                 decided_by=DecidedBy.RULE,
             )
         )

@@ -36,6 +36,7 @@ from app.models import (
 from matching.exact import PartyKeys, party_keys
 
 from .adapters.base import Batch, RawRecord
+from .fuzzy_linking import FuzzyLinker
 from .linking import ExactLinker
 from .mapping import apply_mapping, resolve_mapping, source_key_of
 from .records import validate_record
@@ -141,7 +142,7 @@ def store_batch(
     credits = _load_credits(session, [s.accepted.id for s in states.values() if s.accepted])
     validated = [_validate(feed.record_category, item) for item in prepared]
     all_keys = [party_keys(record) if record else None for record, _ in validated]
-    linker = ExactLinker(session=session)
+    linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
     linker.prefetch(k for k in all_keys if k is not None)
     counts = Counts(fetched=len(prepared))
     context = _BatchContext(session, feed, run, states, credits, linker, mapping, counts)
@@ -380,7 +381,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
         )
     )
     counts = Counts(fetched=len(waiting))
-    linker = ExactLinker(session=session)
+    linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
     for source in waiting:
         if source.source_key.startswith("unreadable:"):
             counts.quarantined += 1

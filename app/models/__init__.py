@@ -31,7 +31,7 @@ from .enums import (
     SharingType,
     SourceStatus,
 )
-from .resolution import EntityReview
+from .resolution import EntityBlockKey, EntityReview
 from .sources import FeedLease, IngestedFile, IngestRun, SourceRecord
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Department",
     "Entity",
     "EntityAttribute",
+    "EntityBlockKey",
     "EntityIdentifier",
     "EntityKind",
     "EntityReview",

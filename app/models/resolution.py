@@ -36,3 +36,16 @@ class EntityReview(Base):
 
     entity: Mapped[Entity] = relationship(foreign_keys=[entity_id])
     candidate: Mapped[Entity] = relationship(foreign_keys=[candidate_entity_id])
+
+
+class EntityBlockKey(Base):
+    """The matcher's blocking keys of each entity, so a new record finds its fuzzy candidates
+    with one indexed look-up: the cost of linking a batch grows with the batch, not with the
+    number of entities."""
+
+    __tablename__ = "entity_block_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True, index=True)
+
+    entity: Mapped[Entity] = relationship()

@@ -56,7 +56,7 @@ def world(session_factory: sessionmaker[Session]) -> dict[str, Any]:
         items = [
             penalty("1", "北京星河科技有限公司", "91110000600037341L"),
             penalty("2", "北京星河科技有限公司", "91110000600037341L"),
-            penalty("3", "星河科技（北京）有限公司"),
+            penalty("3", "北京月光贸易有限公司"),
             penalty("4", "北京另一家科技有限公司", "91110108551385082Q"),
         ]
         store_batch(
@@ -85,7 +85,7 @@ def test_merge_then_profile_answers_for_both_and_unmerge_is_final(
 ) -> None:
     reg, ids = world["regulator"], world["ids"]
     star, bracketed = ids["1"][1], ids["3"][1]
-    assert star != bracketed  # exact linking could not tell they are one company
+    assert star != bracketed
     merged = post(client, reg, f"/entities/{bracketed}/merge", into=star, reason="同一企业")
     assert merged.status_code == 200 and merged.json["public_id"] == star
 

@@ -1,0 +1,174 @@
+"""``credithub resolve``: deduplicate any CSV with the matcher the service uses."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import click
+
+CANONICAL = ("name", "code", "legal_rep", "address", "birth_date", "postcode", "phone")
+_KINDS = {
+    "legal_entity": "legal_entity",
+    "individual_business": "individual_business",
+    "natural_person": "natural_person",
+    "other_organization": "other_organization",
+    # Spellings feeds use for the double-publicity party types.
+    "01": "natural_person",
+    "02": "legal_entity",
+    "03": "other_organization",
+    "04": "individual_business",
+    "自然人": "natural_person",
+    "法人": "legal_entity",
+    "个体工商户": "individual_business",
+    "person": "natural_person",
+    "company": "legal_entity",
+}
+
+
+def parse_maps(maps: tuple[str, ...], header: list[str]) -> dict[str, list[str]]:
+    """``FIELD=COL[+COL...]`` options over the default: columns named like canonical fields.
+
+    Raises ``click.BadParameter`` for an unknown field or a column the file does not have.
+    """
+    mapping = {name: [name] for name in CANONICAL if name in header}
+    for item in maps:
+        field, sep, columns = item.partition("=")
+        field = field.strip()
+        if not sep or field not in CANONICAL:
+            raise click.BadParameter(
+                f"{item!r}: use FIELD=COL[+COL...] with FIELD one of {', '.join(CANONICAL)}"
+            )
+        parts = [c.strip() for c in columns.split("+") if c.strip()]
+        missing = [c for c in parts if c not in header]
+        if not parts or missing:
+            raise click.BadParameter(f"{item!r}: no column {missing or columns!r} in the file")
+        mapping[field] = parts
+    if "name" not in mapping and "code" not in mapping:
+        raise click.BadParameter("map at least name or code (e.g. --map name=company_name)")
+    return mapping
+
+
+def _read_records(
+    reader: csv.DictReader[str],
+    mapping: dict[str, list[str]],
+    id_column: str | None,
+    kind_column: str | None,
+    quiet: bool,
+    record_type: Any,
+) -> list[Any]:
+    from tqdm import tqdm
+
+    records: list[Any] = []
+    seen: set[str] = set()
+    bar = tqdm(desc="reading", unit=" rec", disable=quiet)
+    try:
+        for number, row in enumerate(reader, start=1):
+            record_id = (row.get(id_column) or "").strip() if id_column else str(number)
+            if not record_id or record_id in seen:
+                raise click.ClickException(
+                    f"row {number}: record id {record_id!r} is empty or repeated"
+                )
+            seen.add(record_id)
+
+            def joined(field: str, row: dict[str, str] = row) -> str | None:
+                values = [(row.get(c) or "").strip() for c in mapping.get(field, [])]
+                return " ".join(v for v in values if v) or None
+
+            codes = tuple(
+                value
+                for value in ((row.get(c) or "").strip() for c in mapping.get("code", []))
+                if value
+            )
+            kind = None
+            if kind_column:
+                kind = _KINDS.get((row.get(kind_column) or "").strip().lower())
+            records.append(
+                record_type(
+                    record_id=record_id,
+                    name=joined("name") or "",
+                    kind=kind,
+                    codes=codes,
+                    legal_rep=joined("legal_rep"),
+                    address=joined("address"),
+                    birth_date=joined("birth_date"),
+                    postcode=joined("postcode"),
+                    phone=joined("phone"),
+                )
+            )
+            bar.update()
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"the file does not decode as declared: {exc}") from exc
+    finally:
+        bar.close()
+    return records
+
+
+@click.command("resolve")
+@click.argument("input_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_csv", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--id-column", help="Column holding the record id (default: the row number).")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    help="FIELD=COL[+COL...] (fields: name, code, legal_rep, address, birth_date, postcode, "
+    "phone); several columns are joined, several code columns all count as codes.",
+)
+@click.option("--kind-column", help="Column telling the kind (company / person / 01-04 ...).")
+@click.option("--encoding", default="auto", show_default=True, help="utf-8, gbk, ... or auto.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def resolve_command(
+    input_csv: Path,
+    out_csv: Path,
+    id_column: str | None,
+    maps: tuple[str, ...],
+    kind_column: str | None,
+    encoding: str,
+    quiet: bool,
+) -> None:
+    """Deduplicate INPUT_CSV; writes record_id,entity_id,confidence, one row per record."""
+    from tqdm import tqdm
+
+    from ingest.adapters.base import FetchError
+    from ingest.adapters.file_drop import _choose_encoding
+    from matching.records import MatchRecord
+    from matching.resolve import resolve
+
+    try:
+        chosen = _choose_encoding(input_csv, encoding)
+    except FetchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with input_csv.open("r", encoding=chosen, newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        mapping = parse_maps(maps, header)
+        for column in (id_column, kind_column):
+            if column and column not in header:
+                raise click.BadParameter(f"no column {column!r} in the file")
+        records = _read_records(reader, mapping, id_column, kind_column, quiet, MatchRecord)
+
+    stage_bar = tqdm(desc="resolving", unit="", disable=quiet)
+    result = resolve(
+        records, progress=lambda stage, count: stage_bar.set_postfix_str(f"{stage} {count}")
+    )
+    stage_bar.close()
+
+    with out_csv.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["record_id", "entity_id", "confidence"])
+        for record in records:
+            writer.writerow(
+                [
+                    record.record_id,
+                    result.clusters[record.record_id],
+                    f"{result.confidence[record.record_id]:.4f}",
+                ]
+            )
+    entities = len(set(result.clusters.values()))
+    click.echo(
+        f"{len(records)} records -> {entities} entities; {len(result.review_queue())} pairs "
+        f"would go to review; written to {out_csv}"
+    )

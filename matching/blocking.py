@@ -1,0 +1,149 @@
+"""Blocking: which pairs of records are worth comparing, without comparing all of them.
+
+Each record gets several keys (identifiers, organization code, normalised name core and its
+one-character deletions, person name + ID region / birth date, masked-ID region + tail,
+phone). Records sharing a key form a block; blocks larger than ``max_block_size`` are skipped
+(and reported), since a key shared by that many records says nothing about any one pair.
+
+:class:`BlockIndex` is incremental: records are added in batches and only pairs involving
+the new records are produced, so a batch costs in proportion to its size.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from .records import Prepared
+
+__all__ = ["BlockIndex", "BlockingStats", "blocking_keys"]
+
+
+_NAME_KEYS = "NDPBL"
+
+
+def blocking_keys(record: Prepared) -> set[str]:
+    """The blocking keys of one record; the prefix names the key type."""
+    keys: set[str] = set()
+    keys.update("U" + v for v in record.usccs)
+    keys.update("O" + v for v in record.org_codes)
+    keys.update("R" + v for v in record.resident_ids)
+    keys.update("G" + v for v in record.registration_numbers)
+    keys.update("X" + v for v in record.others)
+    keys.update("F" + v for v in record.flagged)
+    if record.phone:
+        keys.add("T" + record.phone)
+    if record.is_person:
+        name = record.person_name
+        for number in record.resident_ids:
+            keys.add(f"M{number[:6]}{number[-4:]}")
+            if name:
+                keys.add(f"B{name}|{number[6:14]}")
+        for mask in record.masked:
+            if mask.region and mask.tail:
+                keys.add(f"M{mask.region}{mask.tail}")
+        if name and record.birth_date is not None:
+            keys.add(f"B{name}|{record.birth_date:%Y%m%d}")
+        if name and not (record.resident_ids or record.masked):
+            keys.add("P" + name)
+        return keys
+    company = record.company
+    core = company.core
+    if core:
+        keys.add("N" + core)
+        trade = company.trade
+        # One-character deletions of the trade name meet one-character typos (not for
+        # two-character trade names: one character left says little).
+        if len(trade) >= 3:
+            for i in range(len(trade)):
+                keys.add(f"D{trade[:i]}{trade[i + 1 :]}|{company.industry}")
+        if record.legal_rep:
+            keys.add(f"L{record.legal_rep}|{company.industry}|{company.region[:2]}")
+    return keys
+
+
+@dataclass
+class BlockingStats:
+    """Counts of the last blocking run: ``skipped`` lists oversized keys with their size."""
+
+    records: int = 0
+    keys: int = 0
+    blocks_used: int = 0
+    pairs: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        top = sorted(self.skipped.items(), key=lambda kv: -kv[1])[:20]
+        return {
+            "records": self.records,
+            "keys": self.keys,
+            "blocks_used": self.blocks_used,
+            "pairs": self.pairs,
+            "oversized_blocks": len(self.skipped),
+            "largest_skipped": dict(top),
+        }
+
+
+class BlockIndex:
+    """Key → record indices (ascending). Indices are positions in the caller's record list."""
+
+    def __init__(self, max_block_size: int = 200, max_name_block_size: int = 40) -> None:
+        self.max_block_size = max_block_size
+        # Name keys (N, D, P, B, L) are weaker than codes, so their blocks are capped tighter.
+        self.max_name_block_size = max_name_block_size
+        self._blocks: dict[str, list[int]] = {}
+        # Keys touched since the last pairs_for call: only those blocks can hold new pairs.
+        self._touched: set[str] = set()
+        self.size = 0
+
+    def add(self, records: Iterable[Prepared]) -> range:
+        """Index the next records (numbered from :attr:`size` on); returns their indices."""
+        start = self.size
+        blocks = self._blocks
+        touched = self._touched
+        for record in records:
+            index = self.size
+            for key in blocking_keys(record):
+                touched.add(key)
+                members = blocks.get(key)
+                if members is None:
+                    blocks[key] = [index]
+                else:
+                    members.append(index)
+            self.size += 1
+        return range(start, self.size)
+
+    def pairs_for(self, new: range, stats: BlockingStats | None = None) -> Iterator[int]:
+        """Distinct pairs with at least one record in ``new`` (the last :meth:`add`), encoded
+        ``i * size + j`` (``i < j``), skipping oversized blocks. Decode with :meth:`decode`
+        before the next :meth:`add` (the encoding depends on :attr:`size`)."""
+        stats = stats if stats is not None else BlockingStats()
+        stats.records = self.size
+        stats.keys = len(self._blocks)
+        first = new.start
+        size = self.size
+        caps = {prefix: self.max_name_block_size for prefix in _NAME_KEYS}
+        default_cap = self.max_block_size
+        seen: set[int] = set()
+        touched, self._touched = self._touched, set()
+        for key in touched:
+            members = self._blocks[key]
+            if len(members) < 2 or members[-1] < first:
+                continue
+            if len(members) > caps.get(key[0], default_cap):
+                stats.skipped[key] = len(members)
+                continue
+            stats.blocks_used += 1
+            start = bisect_left(members, first)
+            for p in range(max(start, 1), len(members)):
+                j = members[p]
+                for q in range(p):
+                    code = members[q] * size + j
+                    if code not in seen:
+                        seen.add(code)
+                        yield code
+        stats.pairs = len(seen)
+
+    def decode(self, code: int) -> tuple[int, int]:
+        return divmod(code, self.size)

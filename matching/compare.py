@@ -1,0 +1,275 @@
+"""Comparators: pure functions ``(a: Prepared, b: Prepared) -> Comparison``.
+
+Each returns the field compared, a score in 0..1 (None when a side lacks the field), a level
+the scoring model weighs, and a ``why`` a regulator can read. String similarity is rapidfuzz's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.fuzz import ratio
+
+from .identifiers import MaskedId, masked_id_compatible
+from .normalise import region_compatible
+from .records import Prepared
+
+__all__ = [
+    "COMPARATORS",
+    "Comparison",
+    "compare_address",
+    "compare_birth_date",
+    "compare_identifiers",
+    "compare_legal_rep",
+    "compare_name",
+    "compare_phone",
+    "compare_postcode",
+]
+
+# Levels every comparator may return; "conflict" and "branch_vs_parent" trigger hard rules.
+MISSING = "missing"
+EXACT = "exact"
+HIGH = "high"
+PARTIAL = "partial"
+DIFFERENT = "different"
+CONFLICT = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    field: str
+    level: str
+    score: float | None
+    why: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"field": self.field, "level": self.level, "score": self.score, "why": self.why}
+
+
+def _first(values: frozenset[str]) -> str:
+    return min(values)
+
+
+# --------------------------------------------------------------------------- identifiers
+
+
+def _masked_pair(a: MaskedId, b: MaskedId) -> tuple[int, bool]:
+    """(visible positions both show and agree on, whether any shown position disagrees)."""
+    if a.length != b.length:
+        same_region = a.region is not None and a.region == b.region
+        same_tail = a.tail is not None and a.tail == b.tail
+        clash = (a.region is not None and b.region is not None and a.region != b.region) or (
+            a.tail is not None and b.tail is not None and a.tail != b.tail
+        )
+        return (6 if same_region else 0) + (4 if same_tail else 0), clash
+    agree = 0
+    for x, y in zip(a.pattern, b.pattern, strict=True):
+        if x == "*" or y == "*":
+            continue
+        if x != y:
+            return agree, True
+        agree += 1
+    return agree, False
+
+
+def _compare_person_ids(a: Prepared, b: Prepared) -> Comparison | None:
+    field = "identifiers"
+    if a.resident_ids and b.resident_ids:
+        shared = a.resident_ids & b.resident_ids
+        if shared:
+            return Comparison(field, EXACT, 1.0, f"same resident id {_first(shared)}")
+        return Comparison(
+            field,
+            CONFLICT,
+            0.0,
+            f"different valid resident ids ({_first(a.resident_ids)} vs {_first(b.resident_ids)})",
+        )
+    full, masks = (a.resident_ids, b.masked) if a.resident_ids else (b.resident_ids, a.masked)
+    if full and masks:
+        number = _first(full)
+        if any(masked_id_compatible(number, m) for m in masks):
+            return Comparison(field, "masked", 0.9, f"masked id {masks[0].pattern} fits {number}")
+        return Comparison(
+            field, DIFFERENT, 0.0, f"masked id {masks[0].pattern} does not fit {number}"
+        )
+    if a.masked and b.masked:
+        best = -1
+        for x in a.masked:
+            for y in b.masked:
+                agree, clash = _masked_pair(x, y)
+                if not clash:
+                    best = max(best, agree)
+        pair = f"{a.masked[0].pattern} / {b.masked[0].pattern}"
+        if best < 0:
+            return Comparison(field, DIFFERENT, 0.0, f"masked ids disagree ({pair})")
+        if best >= 10:
+            return Comparison(field, "masked", 0.85, f"masked ids agree on {best} chars ({pair})")
+        return Comparison(field, "masked_weak", 0.5, f"masked ids share only the region ({pair})")
+    return None
+
+
+def compare_identifiers(a: Prepared, b: Prepared) -> Comparison:
+    """Strongest identifier evidence: a shared valid code ("exact"), a shared organization
+    code of a USCC / old code ("org_code"), a masked id fitting a full one ("masked"), the same
+    flagged code ("flagged"); two different valid USCCs or resident ids give "conflict"."""
+    field = "identifiers"
+    if a.usccs and b.usccs:
+        shared = a.usccs & b.usccs
+        if shared:
+            return Comparison(field, EXACT, 1.0, f"same USCC {_first(shared)}")
+        return Comparison(
+            field,
+            CONFLICT,
+            0.0,
+            f"different valid USCCs ({_first(a.usccs)} vs {_first(b.usccs)})",
+        )
+    person = _compare_person_ids(a, b)
+    if person is not None and person.level in (EXACT, CONFLICT):
+        return person
+    for mine, theirs, label in (
+        (a.registration_numbers, b.registration_numbers, "registration number"),
+        (a.others, b.others, "code"),
+    ):
+        shared = mine & theirs
+        if shared:
+            return Comparison(field, EXACT, 1.0, f"same {label} {_first(shared)}")
+    if a.org_codes & b.org_codes:
+        org = _first(a.org_codes & b.org_codes)
+        return Comparison(field, "org_code", 0.95, f"same organization code {org[:8]}-{org[8]}")
+    if a.flagged & b.flagged:
+        code = _first(a.flagged & b.flagged)
+        return Comparison(field, "flagged", 0.8, f"same code {code} (fails its check)")
+    if person is not None:
+        return person
+    if (a.org_codes and b.org_codes) or (a.others and b.others):
+        left = _first(a.org_codes or a.others)
+        right = _first(b.org_codes or b.others)
+        return Comparison(field, DIFFERENT, 0.0, f"codes differ ({left} vs {right})")
+    if (a.registration_numbers and b.registration_numbers) and not (a.usccs or b.usccs):
+        return Comparison(field, DIFFERENT, 0.0, "registration numbers differ")
+    return Comparison(field, MISSING, None, "no comparable identifiers")
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _person_level(x: str, y: str, field: str) -> Comparison:
+    if not x or not y:
+        return Comparison(field, MISSING, None, "name missing")
+    if x == y:
+        return Comparison(field, EXACT, 1.0, f"same name {x}")
+    distance = Levenshtein.distance(x, y)
+    score = 1.0 - distance / max(len(x), len(y))
+    if distance == 1 and x[0] == y[0] and len(x) >= 2:
+        return Comparison(field, PARTIAL, score, f"names differ by one character ({x} / {y})")
+    return Comparison(field, DIFFERENT, score, f"different names ({x} / {y})")
+
+
+def compare_name(a: Prepared, b: Prepared) -> Comparison:
+    """Person names character by character; company names on the core (trade name +
+    industry), with region, legal form and branch checked separately. A branch against a
+    non-branch gives "branch_vs_parent" (a hard rule); the same core in two regions gives
+    "region_differs"."""
+    field = "name"
+    if a.is_person or b.is_person:
+        return _person_level(a.person_name, b.person_name, field)
+    x, y = a.company, b.company
+    if not x.core or not y.core:
+        return Comparison(field, MISSING, None, "name missing")
+    if x.is_branch != y.is_branch:
+        branch, head = (x, y) if x.is_branch else (y, x)
+        return Comparison(
+            field,
+            "branch_vs_parent",
+            0.0,
+            f"{branch.full} is a branch ({branch.branch_place}{branch.branch}), {head.full} is not",
+        )
+    if x.is_branch and x.branch_place != y.branch_place:
+        return Comparison(
+            field,
+            DIFFERENT,
+            0.0,
+            f"different branches ({x.branch_place}{x.branch} / {y.branch_place}{y.branch})",
+        )
+    score = 1.0 if x.core == y.core else ratio(x.core, y.core) / 100.0
+    if not region_compatible(x.region, y.region) and score >= 0.7:
+        return Comparison(
+            field,
+            "region_differs",
+            score,
+            f"trade name {x.core} / {y.core} but registered in different regions "
+            f"({x.region} vs {y.region})",
+        )
+    if x.core == y.core:
+        if x.legal_form == y.legal_form or not x.legal_form or not y.legal_form:
+            return Comparison(field, EXACT, 1.0, f"same name core {x.core}")
+        return Comparison(
+            field, HIGH, 0.95, f"same core {x.core}, legal forms {x.legal_form} / {y.legal_form}"
+        )
+    if score >= 0.85:
+        return Comparison(field, HIGH, score, f"similar names {x.core} / {y.core}")
+    if score >= 0.7:
+        return Comparison(field, PARTIAL, score, f"partly similar names {x.core} / {y.core}")
+    return Comparison(field, DIFFERENT, score, f"different names {x.core} / {y.core}")
+
+
+# --------------------------------------------------------------------------- other fields
+
+
+def compare_legal_rep(a: Prepared, b: Prepared) -> Comparison:
+    return _person_level(a.legal_rep, b.legal_rep, "legal_rep")
+
+
+def compare_address(a: Prepared, b: Prepared) -> Comparison:
+    field = "address"
+    x, y = a.address, b.address
+    if not x.full or not y.full:
+        return Comparison(field, MISSING, None, "address missing")
+    if x.full == y.full:
+        return Comparison(field, EXACT, 1.0, "same address")
+    if not region_compatible(x.region, y.region):
+        return Comparison(field, DIFFERENT, 0.0, f"different districts ({x.region}/{y.region})")
+    score = ratio(x.full, y.full) / 100.0
+    if x.street and x.street == y.street and x.rest[:3] == y.rest[:3]:
+        return Comparison(field, HIGH, max(score, 0.9), f"same street {x.street}")
+    if score >= 0.8:
+        return Comparison(field, PARTIAL, score, "similar address")
+    return Comparison(field, DIFFERENT, score, "different address")
+
+
+def compare_birth_date(a: Prepared, b: Prepared) -> Comparison:
+    field = "birth_date"
+    if a.birth_date is None or b.birth_date is None:
+        return Comparison(field, MISSING, None, "birth date missing")
+    if a.birth_date == b.birth_date:
+        return Comparison(field, EXACT, 1.0, f"same birth date {a.birth_date.isoformat()}")
+    return Comparison(field, DIFFERENT, 0.0, "different birth dates")
+
+
+def _exact_digits(field: str, x: str, y: str) -> Comparison:
+    if not x or not y:
+        return Comparison(field, MISSING, None, f"{field} missing")
+    if x == y:
+        return Comparison(field, EXACT, 1.0, f"same {field}")
+    return Comparison(field, DIFFERENT, 0.0, f"different {field}")
+
+
+def compare_phone(a: Prepared, b: Prepared) -> Comparison:
+    return _exact_digits("phone", a.phone, b.phone)
+
+
+def compare_postcode(a: Prepared, b: Prepared) -> Comparison:
+    return _exact_digits("postcode", a.postcode, b.postcode)
+
+
+COMPARATORS: tuple[Callable[[Prepared, Prepared], Comparison], ...] = (
+    compare_identifiers,
+    compare_name,
+    compare_legal_rep,
+    compare_address,
+    compare_birth_date,
+    compare_phone,
+    compare_postcode,
+)

@@ -1,0 +1,193 @@
+"""The scoring model: Fellegi-Sunter style weights per comparison level, hard rules, and
+decisions with explanations.
+
+Each comparison level carries a weight, the log2 of m/u (how much likelier the level is for a
+true pair than for a random blocked pair). The weights below are hand-set defaults, checked on
+the generated benchmark; :class:`MatchConfig` takes others. The total weight is
+``prior + sum(weights)`` and the match probability ``1 / (1 + 2 ** -total)``.
+
+Hard rules come first and cannot be outweighed: two different valid USCCs or valid resident
+ids, a branch against a non-branch, or a pair a reviewer rejected, are never a match.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from .compare import COMPARATORS, CONFLICT, Comparison
+from .records import Prepared
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "Decision",
+    "MatchConfig",
+    "MatchExplanation",
+    "hard_rule",
+    "quick_rule",
+    "score_pair",
+]
+
+
+class Decision(StrEnum):
+    POSITIVE = "positive"  # link
+    NEGATIVE = "negative"  # no link
+    UNSURE = "unsure"  # review
+
+
+_W: dict[str, dict[str, float]] = {
+    "identifiers": {
+        "exact": 18.0,
+        "org_code": 16.0,
+        "flagged": 12.0,
+        "masked": 9.0,
+        "masked_weak": 1.0,
+        "different": -10.0,
+        "missing": 0.0,
+    },
+    # Company names: the full core agreeing in a compatible region is rare by chance.
+    "name": {
+        "exact": 12.0,
+        "high": 6.0,
+        "partial": 1.0,
+        "different": -6.0,
+        "region_differs": -8.0,
+        "missing": 0.0,
+    },
+    # Person names: homonyms are common, so a same name is weaker evidence.
+    "person_name": {"exact": 6.0, "partial": -1.0, "different": -8.0, "missing": 0.0},
+    # Legal representatives change; disagreement is weak evidence.
+    "legal_rep": {"exact": 4.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
+    "address": {"exact": 4.0, "high": 3.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
+    "birth_date": {"exact": 5.0, "different": -10.0, "missing": 0.0},
+    "phone": {"exact": 8.0, "different": -1.0, "missing": 0.0},
+    "postcode": {"exact": 1.0, "different": -0.5, "missing": 0.0},
+}
+DEFAULT_WEIGHTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
+    {name: MappingProxyType(levels) for name, levels in _W.items()}
+)
+
+HARD_RULES = {
+    "different_valid_uscc": "two different valid USCCs are never the same entity",
+    "different_valid_resident_id": "two different valid resident ids are never the same person",
+    "branch_not_parent": "a branch is not its parent company",
+    "reviewer_rejected": "a reviewer decided these are not the same",
+}
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Thresholds on the match probability, weights, and blocking limits."""
+
+    positive_threshold: float = 0.9
+    review_threshold: float = 0.5
+    prior: float = -8.0  # log2 odds of a match for a random blocked pair
+    weights: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+    max_block_size: int = 200
+    max_name_block_size: int = 40
+    # Pairs whose probability is below this keep no explanation (memory at 1M records).
+    explain_floor: float = 0.5
+
+    def weight(self, field_name: str, level: str) -> float:
+        return self.weights.get(field_name, {}).get(level, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchExplanation:
+    """Why a pair was decided as it was; JSON-ready through :meth:`to_dict`."""
+
+    left: str
+    right: str
+    decision: Decision
+    probability: float
+    total_weight: float
+    rule: str | None
+    comparisons: tuple[Comparison, ...]
+    weights: tuple[float, ...]
+    positive_threshold: float
+    review_threshold: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "left": self.left,
+            "right": self.right,
+            "decision": self.decision.value,
+            "probability": round(self.probability, 6),
+            "total_weight": round(self.total_weight, 3),
+            "rule": self.rule,
+            "rule_text": HARD_RULES.get(self.rule) if self.rule else None,
+            "comparisons": [
+                {**c.to_dict(), "weight": w}
+                for c, w in zip(self.comparisons, self.weights, strict=True)
+            ],
+            "thresholds": {
+                "positive": self.positive_threshold,
+                "review": self.review_threshold,
+            },
+        }
+
+
+def hard_rule(comparisons: tuple[Comparison, ...], a: Prepared, b: Prepared) -> str | None:
+    """The hard rule a pair breaks, if any (reviewer decisions are checked by the caller)."""
+    for comparison in comparisons:
+        if comparison.field == "identifiers" and comparison.level == CONFLICT:
+            return "different_valid_uscc" if a.usccs and b.usccs else "different_valid_resident_id"
+        if comparison.field == "name" and comparison.level == "branch_vs_parent":
+            return "branch_not_parent"
+    return None
+
+
+def quick_rule(a: Prepared, b: Prepared) -> str | None:
+    """The identifier hard rule, checked without building comparisons (the hot path)."""
+    if a.usccs and b.usccs and a.usccs.isdisjoint(b.usccs):
+        return "different_valid_uscc"
+    if a.resident_ids and b.resident_ids and a.resident_ids.isdisjoint(b.resident_ids):
+        return "different_valid_resident_id"
+    return None
+
+
+def _probability(total: float) -> float:
+    if total < -60:
+        return 0.0
+    if total > 60:
+        return 1.0
+    return 1.0 / (1.0 + math.pow(2.0, -total))
+
+
+def score_pair(
+    a: Prepared, b: Prepared, config: MatchConfig, *, rejected: bool = False
+) -> MatchExplanation:
+    """Compare two records and decide. ``rejected``: a reviewer said they differ."""
+    comparisons = tuple(compare(a, b) for compare in COMPARATORS)
+    person = a.is_person or b.is_person
+    weights = tuple(
+        config.weight("person_name" if c.field == "name" and person else c.field, c.level)
+        for c in comparisons
+    )
+    total = config.prior + sum(weights)
+    probability = _probability(total)
+    rule = "reviewer_rejected" if rejected else hard_rule(comparisons, a, b)
+    if rule is not None:
+        decision = Decision.NEGATIVE
+        probability = 0.0
+    elif probability >= config.positive_threshold:
+        decision = Decision.POSITIVE
+    elif probability >= config.review_threshold:
+        decision = Decision.UNSURE
+    else:
+        decision = Decision.NEGATIVE
+    return MatchExplanation(
+        left=a.record_id,
+        right=b.record_id,
+        decision=decision,
+        probability=probability,
+        total_weight=total,
+        rule=rule,
+        comparisons=comparisons,
+        weights=weights,
+        positive_threshold=config.positive_threshold,
+        review_threshold=config.review_threshold,
+    )

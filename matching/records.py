@@ -1,0 +1,177 @@
+"""What the matcher takes in (:class:`MatchRecord`) and the normalised form it compares
+(:class:`Prepared`), computed once per record.
+
+Identifiers go through :mod:`matching.identifiers`; codes of no Chinese scheme become generic
+``OTHER`` codes compared by value, so the matcher also works on non-Chinese data.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+from .identifiers import (
+    IdentifierKind,
+    MaskedId,
+    clean_code,
+    org_code_of,
+    parse_identifier,
+    parse_masked_id,
+)
+from .normalise import (
+    Address,
+    CompanyName,
+    normalise_address,
+    normalise_company_name,
+    normalise_person_name,
+)
+
+__all__ = ["KINDS", "MatchRecord", "Prepared", "prepare"]
+
+KINDS = ("legal_entity", "individual_business", "natural_person", "other_organization")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_PERSON_ID_LENGTHS = (15, 18)
+_DATE_RE = re.compile(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})")
+
+
+@dataclass(frozen=True)
+class MatchRecord:
+    """One record to resolve. ``kind`` is one of :data:`KINDS` or None (unknown); ``codes``
+    holds any identifiers (USCC, old codes, resident numbers, masked numbers, foreign codes)."""
+
+    record_id: str
+    name: str = ""
+    kind: str | None = None
+    codes: tuple[str, ...] = ()
+    legal_rep: str | None = None
+    address: str | None = None
+    birth_date: date | str | None = None
+    postcode: str | None = None
+    phone: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Normalised values of one record. ``flagged`` holds the cleaned values of codes that fail
+    their check (the same typo in two records still points at one party)."""
+
+    record_id: str
+    kind: str | None
+    is_person: bool
+    raw_name: str
+    person_name: str
+    company: CompanyName
+    usccs: frozenset[str]
+    org_codes: frozenset[str]
+    resident_ids: frozenset[str]
+    masked: tuple[MaskedId, ...]
+    registration_numbers: frozenset[str]
+    others: frozenset[str]
+    flagged: frozenset[str]
+    legal_rep: str
+    address: Address
+    birth_date: date | None
+    postcode: str
+    phone: str
+
+    @property
+    def name_key(self) -> str:
+        """The name blocking and exact comparison use."""
+        return self.person_name if self.is_person else self.company.core
+
+
+def _digits(text: str | None) -> str:
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+
+
+def _parse_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    match = _DATE_RE.search(unicodedata.normalize("NFKC", value))
+    if not match:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def prepare(record: MatchRecord) -> Prepared:
+    """Normalise a record once. Bad codes are kept as ``flagged``; nothing raises."""
+    usccs: set[str] = set()
+    orgs: set[str] = set()
+    residents: set[str] = set()
+    masked: list[MaskedId] = []
+    registrations: set[str] = set()
+    others: set[str] = set()
+    flagged: set[str] = set()
+    birth = _parse_date(record.birth_date)
+    person_kind = record.kind == "natural_person"
+    for raw in record.codes:
+        value = clean_code(raw)
+        if not value:
+            continue
+        hint = None
+        if person_kind and "*" not in value and len(value) in _PERSON_ID_LENGTHS:
+            # The party type says it is an ID number: do not read it as a company code.
+            hint = IdentifierKind.RESIDENT_ID
+        ident = parse_identifier(value, hint)
+        kind = ident.kind
+        if kind is IdentifierKind.MASKED_ID:
+            mask = parse_masked_id(value)
+            if mask is not None:
+                masked.append(mask)
+                birth = birth or mask.birth_date
+            continue
+        if not ident.valid:
+            flagged.add(ident.value)
+        elif kind is IdentifierKind.USCC:
+            usccs.add(ident.value)
+        elif kind in (IdentifierKind.RESIDENT_ID, IdentifierKind.RESIDENT_ID_15):
+            residents.add(ident.value)
+            birth = birth or ident.birth_date
+        elif kind is IdentifierKind.REGISTRATION_NUMBER:
+            registrations.add(ident.value)
+        elif kind is IdentifierKind.OTHER:
+            others.add(ident.value)
+        if kind in (IdentifierKind.USCC, IdentifierKind.ORG_CODE, IdentifierKind.TAXPAYER_NUMBER):
+            org = org_code_of(ident.value, kind)
+            if org:
+                orgs.add(org)
+        elif IdentifierKind.TAXPAYER_NUMBER in ident.alternatives:
+            org = org_code_of(ident.value)
+            if org:
+                orgs.add(org)
+    is_person = person_kind or (
+        record.kind is None and bool(residents or masked) and not (usccs or orgs)
+    )
+    name = record.name or ""
+    return Prepared(
+        record_id=record.record_id,
+        kind=record.kind,
+        is_person=is_person,
+        raw_name=name,
+        person_name=normalise_person_name(name),
+        company=normalise_company_name("" if is_person else name),
+        usccs=frozenset(usccs),
+        org_codes=frozenset(orgs),
+        resident_ids=frozenset(residents),
+        masked=tuple(masked),
+        registration_numbers=frozenset(registrations),
+        others=frozenset(others),
+        flagged=frozenset(flagged),
+        legal_rep=normalise_person_name(record.legal_rep),
+        address=normalise_address(record.address),
+        birth_date=birth,
+        postcode=_digits(record.postcode),
+        phone=_digits(record.phone)[-11:],
+    )
