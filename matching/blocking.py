@@ -2,8 +2,10 @@
 
 Each record gets several keys (identifiers, organization code, normalised name core and its
 one-character deletions, person name + ID region / birth date, masked-ID region + tail,
-phone). Records sharing a key form a block; blocks larger than ``max_block_size`` are skipped
-(and reported), since a key shared by that many records says nothing about any one pair.
+phone; for persons with Latin-letter names also name words, Soundex + birth year, birth date,
+birth year + postcode). Records sharing a key form a block; blocks larger than
+``max_block_size`` are skipped (and reported), since a key shared by that many records says
+nothing about any one pair.
 
 :class:`BlockIndex` is incremental: records are added in batches and only pairs involving
 the new records are produced, so a batch costs in proportion to its size.
@@ -15,12 +17,34 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .normalise import soundex
 from .records import Prepared
 
 __all__ = ["BlockIndex", "BlockingStats", "blocking_keys"]
 
 
-_NAME_KEYS = "NDPBL"
+# Keys weaker than a code, capped at ``max_name_block_size``.
+_NAME_KEYS = "NDPBLSYKI"
+
+
+def _latin_person_keys(record: Prepared, keys: set[str]) -> None:
+    """Keys for a person whose name is in Latin letters (no Chinese ID to lean on): the
+    words in either order, each word's Soundex with the birth year, the birth date alone,
+    birth year with postcode, and the two-letter starts of first and last word (in either
+    order). One-character deletions of short codes are not used: at a million records the
+    chance collisions of 7-digit codes would add tens of millions of pairs."""
+    words = record.latin_tokens
+    birth = record.birth_date
+    year = f"{birth.year}" if birth is not None else ""
+    keys.add("P" + " ".join(sorted(words)))
+    if birth is not None:
+        keys.add(f"Y{birth:%Y%m%d}")
+        for word in words[:4]:
+            keys.add(f"S{soundex(word)}|{year}")
+        if record.postcode:
+            keys.add(f"K{year}|{record.postcode}")
+    if len(words) >= 2:
+        keys.add("I" + "|".join(sorted((words[0][:2], words[-1][:2]))))
 
 
 def blocking_keys(record: Prepared) -> set[str]:
@@ -45,7 +69,9 @@ def blocking_keys(record: Prepared) -> set[str]:
                 keys.add(f"M{mask.region}{mask.tail}")
         if name and record.birth_date is not None:
             keys.add(f"B{name}|{record.birth_date:%Y%m%d}")
-        if name and not (record.resident_ids or record.masked):
+        if record.latin_tokens:
+            _latin_person_keys(record, keys)
+        elif name and not (record.resident_ids or record.masked):
             keys.add("P" + name)
         return keys
     company = record.company

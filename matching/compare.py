@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from .identifiers import MaskedId, masked_id_compatible
@@ -110,10 +110,21 @@ def _compare_person_ids(a: Prepared, b: Prepared) -> Comparison | None:
     return None
 
 
+def _near_code(mine: frozenset[str], theirs: frozenset[str]) -> tuple[str, str] | None:
+    """Two other codes one typo apart (one character changed, added, dropped, or two
+    neighbours swapped), both at least 5 characters long."""
+    for x in mine:
+        for y in theirs:
+            if min(len(x), len(y)) >= 5 and OSA.distance(x, y, score_cutoff=1) <= 1:
+                return x, y
+    return None
+
+
 def compare_identifiers(a: Prepared, b: Prepared) -> Comparison:
     """Strongest identifier evidence: a shared valid code ("exact"), a shared organization
     code of a USCC / old code ("org_code"), a masked id fitting a full one ("masked"), the same
-    flagged code ("flagged"); two different valid USCCs or resident ids give "conflict"."""
+    flagged code ("flagged"), other codes one typo apart ("near"); two different valid USCCs
+    or resident ids give "conflict", two different other codes "other_differs"."""
     field = "identifiers"
     if a.usccs and b.usccs:
         shared = a.usccs & b.usccs
@@ -141,12 +152,18 @@ def compare_identifiers(a: Prepared, b: Prepared) -> Comparison:
     if a.flagged & b.flagged:
         code = _first(a.flagged & b.flagged)
         return Comparison(field, "flagged", 0.8, f"same code {code} (fails its check)")
+    near = _near_code(a.others, b.others)
+    if near is not None:
+        return Comparison(field, "near", 0.7, f"codes {near[0]} / {near[1]} differ by one typo")
     if person is not None:
         return person
-    if (a.org_codes and b.org_codes) or (a.others and b.others):
-        left = _first(a.org_codes or a.others)
-        right = _first(b.org_codes or b.others)
+    if a.org_codes and b.org_codes:
+        left, right = _first(a.org_codes), _first(b.org_codes)
         return Comparison(field, DIFFERENT, 0.0, f"codes differ ({left} vs {right})")
+    if a.others and b.others:
+        # Codes of unknown kind may be of different kinds, or re-issued: weaker evidence.
+        left, right = _first(a.others), _first(b.others)
+        return Comparison(field, "other_differs", 0.0, f"codes differ ({left} vs {right})")
     if (a.registration_numbers and b.registration_numbers) and not (a.usccs or b.usccs):
         return Comparison(field, DIFFERENT, 0.0, "registration numbers differ")
     return Comparison(field, MISSING, None, "no comparable identifiers")
@@ -167,12 +184,45 @@ def _person_level(x: str, y: str, field: str) -> Comparison:
     return Comparison(field, DIFFERENT, score, f"different names ({x} / {y})")
 
 
+_JW_SAME = 0.92  # Jaro-Winkler at or above which two Latin words count as the same
+_JW_LIKE = 0.8
+
+
+def _latin_level(x: tuple[str, ...], y: tuple[str, ...], field: str) -> Comparison:
+    """Latin-letter person names word by word with Jaro-Winkler, in either order (given name
+    and surname get swapped); first and last word stand for given name and surname."""
+    shown = f"({' '.join(x)} / {' '.join(y)})"
+    if sorted(x) == sorted(y):
+        return Comparison(field, EXACT, 1.0, f"same name {' '.join(x)}")
+    if len(x) == 1 or len(y) == 1:
+        short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+        best = max(JaroWinkler.similarity(short[0], word) for word in long_)
+        if best >= _JW_SAME:
+            return Comparison(field, "one_word", best, f"one name has only one word {shown}")
+        return Comparison(field, DIFFERENT, best, f"different names {shown}")
+    g1, s1, g2, s2 = x[0], x[-1], y[0], y[-1]
+    straight = (JaroWinkler.similarity(g1, g2), JaroWinkler.similarity(s1, s2))
+    swapped = (JaroWinkler.similarity(g1, s2), JaroWinkler.similarity(s1, g2))
+    pair = max(straight, swapped, key=sum)
+    low, high = min(pair), max(pair)
+    order = " (given name and surname swapped)" if pair is swapped else ""
+    if low >= _JW_SAME:
+        return Comparison(field, HIGH, low, f"names alike word by word {shown}{order}")
+    if high >= _JW_SAME and low >= _JW_LIKE:
+        return Comparison(field, "close", low, f"one word alike, one close {shown}{order}")
+    if high >= _JW_SAME:
+        return Comparison(field, "one_word", low, f"only one word alike {shown}{order}")
+    return Comparison(field, DIFFERENT, low, f"different names {shown}")
+
+
 def compare_name(a: Prepared, b: Prepared) -> Comparison:
     """Person names character by character; company names on the core (trade name +
     industry), with region, legal form and branch checked separately. A branch against a
     non-branch gives "branch_vs_parent" (a hard rule); the same core in two regions gives
     "region_differs"."""
     field = "name"
+    if a.latin_tokens and b.latin_tokens:
+        return _latin_level(a.latin_tokens, b.latin_tokens, field)
     if a.is_person or b.is_person:
         return _person_level(a.person_name, b.person_name, field)
     x, y = a.company, b.company
@@ -245,6 +295,11 @@ def compare_birth_date(a: Prepared, b: Prepared) -> Comparison:
         return Comparison(field, MISSING, None, "birth date missing")
     if a.birth_date == b.birth_date:
         return Comparison(field, EXACT, 1.0, f"same birth date {a.birth_date.isoformat()}")
+    x, y = a.birth_date, b.birth_date
+    if (x.year, x.month, x.day) == (y.year, y.day, y.month):
+        return Comparison(field, "near", 0.5, f"birth dates {x} / {y}: day and month swapped")
+    if OSA.distance(f"{x:%Y%m%d}", f"{y:%Y%m%d}", score_cutoff=1) <= 1:
+        return Comparison(field, "near", 0.5, f"birth dates {x} / {y} differ by one typo")
     return Comparison(field, DIFFERENT, 0.0, "different birth dates")
 
 

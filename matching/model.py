@@ -6,6 +6,9 @@ true pair than for a random blocked pair). The weights below are hand-set defaul
 the generated benchmark; :class:`MatchConfig` takes others. The total weight is
 ``prior + sum(weights)`` and the match probability ``1 / (1 + 2 ** -total)``.
 
+Pairs of two persons with Latin-letter names take ``latin_<field>`` tables where present:
+such records (FEBRL-like) carry no Chinese ID and their codes and addresses behave otherwise.
+
 Hard rules come first and cannot be outweighed: two different valid USCCs or valid resident
 ids, a branch against a non-branch, or a pair a reviewer rejected, are never a match.
 """
@@ -45,7 +48,9 @@ _W: dict[str, dict[str, float]] = {
         "flagged": 12.0,
         "masked": 9.0,
         "masked_weak": 1.0,
+        "near": 2.0,
         "different": -10.0,
+        "other_differs": -10.0,
         "missing": 0.0,
     },
     # Company names: the full core agreeing in a compatible region is rare by chance.
@@ -58,11 +63,41 @@ _W: dict[str, dict[str, float]] = {
         "missing": 0.0,
     },
     # Person names: homonyms are common, so a same name is weaker evidence.
-    "person_name": {"exact": 6.0, "partial": -1.0, "different": -8.0, "missing": 0.0},
+    # Latin-letter names add "high" (every word alike), "close" (one alike, one close) and
+    # "one_word" (one word alike, the other missing or unlike).
+    "person_name": {
+        "exact": 6.0,
+        "high": 5.0,
+        "close": 3.0,
+        "partial": -1.0,
+        "one_word": 0.0,
+        "different": -8.0,
+        "missing": 0.0,
+    },
     # Legal representatives change; disagreement is weak evidence.
     "legal_rep": {"exact": 4.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
     "address": {"exact": 4.0, "high": 3.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
-    "birth_date": {"exact": 5.0, "different": -10.0, "missing": 0.0},
+    "birth_date": {"exact": 5.0, "near": -4.0, "different": -10.0, "missing": 0.0},
+    # Pairs of persons with Latin-letter names (no Chinese ID numbers; codes of unknown kind,
+    # typos everywhere) use these tables where they exist, set from FEBRL 4's m/u ratios.
+    "latin_identifiers": {
+        "exact": 15.0,
+        "near": 2.0,
+        "other_differs": -4.5,
+        "different": -4.5,
+        "missing": 0.0,
+    },
+    "latin_person_name": {
+        "exact": 4.5,
+        "high": 4.5,
+        "close": 0.0,
+        "one_word": -1.0,
+        "different": -4.5,
+        "missing": 0.0,
+    },
+    "latin_address": {"exact": 10.0, "high": 10.0, "partial": 8.0, "different": -3.0},
+    "latin_birth_date": {"exact": 4.5, "near": 0.0, "different": -4.5, "missing": 0.0},
+    "latin_postcode": {"exact": 5.5, "different": -2.5, "missing": 0.0},
     "phone": {"exact": 8.0, "different": -1.0, "missing": 0.0},
     "postcode": {"exact": 1.0, "different": -0.5, "missing": 0.0},
 }
@@ -163,9 +198,16 @@ def score_pair(
     """Compare two records and decide. ``rejected``: a reviewer said they differ."""
     comparisons = tuple(compare(a, b) for compare in COMPARATORS)
     person = a.is_person or b.is_person
+    latin = bool(a.latin_tokens and b.latin_tokens)
+    tables = config.weights
+    names = []
+    for c in comparisons:
+        name = "person_name" if c.field == "name" and person else c.field
+        if latin and "latin_" + name in tables:
+            name = "latin_" + name
+        names.append(name)
     weights = tuple(
-        config.weight("person_name" if c.field == "name" and person else c.field, c.level)
-        for c in comparisons
+        config.weight(name, c.level) for name, c in zip(names, comparisons, strict=True)
     )
     total = config.prior + sum(weights)
     probability = _probability(total)

@@ -30,6 +30,7 @@ __all__ = [
     "normalise_person_name",
     "normalise_text",
     "region_compatible",
+    "soundex",
     "to_simplified",
 ]
 
@@ -180,6 +181,28 @@ def normalise_person_name(name: str | None) -> str:
     """A person's name for comparison: same clean-up as :func:`normalise_text` (middle dots
     of minority and foreign names included)."""
     return normalise_text(name)
+
+
+_SOUNDEX = str.maketrans("BFPVCGJKQSXZDTLMNR", "111122222222334556")
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def soundex(word: str) -> str:
+    """American Soundex of an upper-case Latin word (``"ROBERT"`` and ``"RUPERT"`` give
+    ``"R163"``); "" for an empty word."""
+    if not word:
+        return ""
+    codes = word.translate(_SOUNDEX)
+    out = word[0]
+    last = codes[0]
+    for ch, code in zip(word[1:], codes[1:], strict=True):
+        if code.isdigit() and code != last:
+            out += code
+            if len(out) == 4:
+                break
+        if ch not in "HW":
+            last = code
+    return out.ljust(4, "0")
 
 
 # --------------------------------------------------------------------------- gazetteer

@@ -31,12 +31,13 @@ from .normalise import (
     normalise_person_name,
 )
 
-__all__ = ["KINDS", "MatchRecord", "Prepared", "prepare"]
+__all__ = ["KINDS", "MatchRecord", "Prepared", "latin_tokens", "prepare"]
 
 KINDS = ("legal_entity", "individual_business", "natural_person", "other_organization")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERSON_ID_LENGTHS = (15, 18)
 _DATE_RE = re.compile(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})")
+_LATIN_WORD_RE = re.compile(r"[A-Z]+")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Prepared:
     birth_date: date | None
     postcode: str
     phone: str
+    # Upper-case words of a name written in Latin letters ("JOHN", "SMITH"); () otherwise.
+    latin_tokens: tuple[str, ...] = ()
 
     @property
     def name_key(self) -> str:
@@ -91,6 +94,19 @@ def _digits(text: str | None) -> str:
         return ""
     text = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+
+
+def latin_tokens(name: str | None) -> tuple[str, ...]:
+    """The words of a name written in Latin letters, upper case, accents dropped
+    (``"José  O'Neil"`` gives ``("JOSE", "ONEIL")``); () for names in any other script."""
+    if not name:
+        return ()
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():
+        return ()
+    words = re.split(r"[\s,;/]+", text.upper())
+    return tuple(w for w in ("".join(_LATIN_WORD_RE.findall(word)) for word in words) if w)
 
 
 def _parse_date(value: date | str | None) -> date | None:
@@ -174,4 +190,5 @@ def prepare(record: MatchRecord) -> Prepared:
         birth_date=birth,
         postcode=_digits(record.postcode),
         phone=_digits(record.phone)[-11:],
+        latin_tokens=latin_tokens(name) if is_person else (),
     )

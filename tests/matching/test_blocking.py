@@ -69,3 +69,17 @@ def test_a_new_batch_only_pairs_with_new_records() -> None:
     assert _pairs(index, first) == {(0, 1)}
     second = index.add([make_prepared(), make_prepared(name="上海云帆物流有限公司")])
     assert _pairs(index, second) == {(0, 2), (1, 2)}
+
+
+def test_latin_person_names_meet_despite_swaps_and_typos() -> None:
+    from matching.blocking import blocking_keys
+    from matching.records import MatchRecord, prepare
+
+    def keys(name: str, birth: str, postcode: str = "2600") -> set[str]:
+        record = MatchRecord("r", name, "natural_person", birth_date=birth, postcode=postcode)
+        return blocking_keys(prepare(record))
+
+    base = keys("Joshua Berry", "1955-05-19")
+    assert base & keys("Berry Joshua", "1955-05-19", "2911")  # swapped words
+    assert base & keys("Joshau Berry", "1955-05-19", "2911")  # typo, same birth date
+    assert base & keys("Jsohua Bery", "1955-09-15", "2600")  # typos, same year + postcode

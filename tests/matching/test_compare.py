@@ -106,3 +106,33 @@ def test_other_fields() -> None:
     assert compare_birth_date(a, b).score is None
     c = make_prepared(address="上海市黄浦区南京东路1号")
     assert compare_address(a, c).level == "different"
+
+
+def _latin(**overrides: Any) -> Prepared:
+    fields: dict[str, Any] = {"record_id": "r", "name": "Joshua Berry", "kind": "natural_person"}
+    fields.update(overrides)
+    return prepare(MatchRecord(**fields))
+
+
+def test_latin_names_compare_word_by_word_in_either_order() -> None:
+    assert _latin().latin_tokens == ("JOSHUA", "BERRY")
+    assert compare_name(_latin(), _latin(name="berry  joshua")).level == "exact"
+    swapped = compare_name(_latin(), _latin(name="Bery Joshua"))
+    assert swapped.level == "high" and "swapped" in swapped.why
+    assert compare_name(_latin(), _latin(name="Joshua")).level == "one_word"
+    assert compare_name(_latin(), _latin(name="Zachary Smith")).level == "different"
+    assert make_prepared(name="张伟", kind="natural_person").latin_tokens == ()
+
+
+def test_other_codes_one_typo_apart_are_near() -> None:
+    near = compare_identifiers(_latin(codes=("3631759",)), _latin(codes=("3631795",)))
+    assert near.level == "near"
+    far = compare_identifiers(_latin(codes=("3631759",)), _latin(codes=("3007951",)))
+    assert far.level == "other_differs"
+
+
+def test_birth_dates_with_day_and_month_swapped_or_one_typo_are_near() -> None:
+    base = _latin(birth_date="1955-05-09")
+    assert compare_birth_date(base, _latin(birth_date="1955-09-05")).level == "near"
+    assert compare_birth_date(base, _latin(birth_date="1956-05-09")).level == "near"
+    assert compare_birth_date(base, _latin(birth_date="1971-12-30")).level == "different"
