@@ -235,3 +235,20 @@ def _count_reason(
 
 def _ids(records: Iterable[CreditRecord]) -> tuple[int, ...]:
     return tuple(sorted(r.id for r in records if r.id is not None))
+
+
+def list_members(records: Iterable[CreditRecord]) -> list[tuple[str, CreditRecord]]:
+    """("black" | "red", record) for each list the records put the entity on: black-list
+    entries, red-list entries, and the latest customs rating when it is advanced certified.
+    The caller passes the records in force that its audience may see."""
+    current = list(records)
+    members: list[tuple[str, CreditRecord]] = []
+    for record in current:
+        if record.category is RecordCategory.LIST_ENTRY:
+            members.append(("black", record))
+        elif record.category is RecordCategory.RED_LIST:
+            members.append(("red", record))
+    customs = latest(r for r in current if r.category is RecordCategory.CUSTOMS_RATING)
+    if customs is not None and is_customs_advanced(customs):
+        members.append(("red", customs))
+    return members

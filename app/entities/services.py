@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from ingest.linking import GOLDEN_FIELDS
 
 from ..audit.services import record_event
-from ..grading import grade_entity, in_force, is_customs_advanced, latest
+from ..grading import grade_entity, in_force, list_members
 from ..models import (
     ApiClient,
     CreditRecord,
@@ -355,16 +355,7 @@ def _by_category(viewer: Viewer, rows: list[_RecordRow]) -> dict[str, dict[str, 
 
 def _memberships(viewer: Viewer, records: list[CreditRecord]) -> list[dict[str, Any]]:
     """Lists the entity is on today, as far as the viewer's records say."""
-    current = [r for r in records if in_force(r, viewer.today)]
-    members: list[tuple[str, CreditRecord]] = []
-    for record in current:
-        if record.category is RecordCategory.LIST_ENTRY:
-            members.append(("black", record))
-        elif record.category is RecordCategory.RED_LIST:
-            members.append(("red", record))
-    customs = latest(r for r in current if r.category is RecordCategory.CUSTOMS_RATING)
-    if customs is not None and is_customs_advanced(customs):
-        members.append(("red", customs))
+    members = list_members(r for r in records if in_force(r, viewer.today))
     return [
         {
             "kind": kind,

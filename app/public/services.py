@@ -26,7 +26,7 @@ from ..audit.services import record_event
 from ..entities.present import public_name, public_record_view, public_text
 from ..entities.queries import entity_group, published_clause, resolve_entity, survivor_of
 from ..entities.search import is_code_query, name_hits
-from ..grading import is_customs_advanced, latest
+from ..grading import list_members
 from ..models import (
     ApiClient,
     CreditRecord,
@@ -35,7 +35,6 @@ from ..models import (
     EntityIdentifier,
     EntityKind,
     IdentifierType,
-    RecordCategory,
 )
 from ..publicity import is_published
 
@@ -189,15 +188,7 @@ def public_profile(
 def _public_lists(
     records: list[CreditRecord], *, kind: EntityKind, names: list[str]
 ) -> list[dict[str, Any]]:
-    members: list[tuple[str, CreditRecord]] = []
-    for record in records:
-        if record.category is RecordCategory.LIST_ENTRY:
-            members.append(("black", record))
-        elif record.category is RecordCategory.RED_LIST:
-            members.append(("red", record))
-    customs = latest(r for r in records if r.category is RecordCategory.CUSTOMS_RATING)
-    if customs is not None and is_customs_advanced(customs):
-        members.append(("red", customs))
+    members = list_members(records)
     return [
         {
             "kind": member_kind,
