@@ -76,37 +76,46 @@ class FuzzyLinker:
     def __init__(self, *, session: Session, config: MatchConfig | None = None) -> None:
         self.session = session
         self.config = config or MatchConfig()
-        # Keys each entity has (stored or added in this batch), by object identity.
+        # Keys each entity has (stored or added in this batch), by object identity, and the
+        # entities behind the keys added in this batch (not flushed yet).
         self._keys: dict[int, set[str]] = {}
+        self._pending: dict[str, list[Entity]] = {}
 
     def best_match(self, prepared: Prepared, kind: EntityKind) -> FuzzyOutcome | None:
         """The best-scoring candidate entity of the same kind, with its explanation."""
         keys = sorted(blocking_keys(prepared))
         if not keys:
             return None
-        rows = self.session.execute(
-            select(EntityBlockKey.key, EntityBlockKey.entity_id).where(EntityBlockKey.key.in_(keys))
-        ).all()
-        by_key: dict[str, list[int]] = {}
-        for key, entity_id in rows:
-            by_key.setdefault(key, []).append(entity_id)
-        candidate_ids: list[int] = []
-        for ids in by_key.values():
-            if len(ids) <= MAX_ENTITIES_PER_KEY:
-                candidate_ids += [i for i in ids if i not in candidate_ids]
-        best: FuzzyOutcome | None = None
-        for entity_id in candidate_ids[:MAX_CANDIDATES]:
-            entity = self._survivor(entity_id)
-            if entity is None or entity.kind is not kind:
-                continue
-            explanation = score_pair(
-                prepared,
-                entity_for_matching(entity),
-                self.config,
-                rejected=self._rejected_with(entity),
-            )
-            if best is None or explanation.probability > best.explanation.probability:
-                best = FuzzyOutcome(entity, explanation)
+        # No autoflush: the batch is written in one flush at its end (a flush per record would
+        # cost more than the matching); keys added in this batch are looked up in memory.
+        with self.session.no_autoflush:
+            rows = self.session.execute(
+                select(EntityBlockKey.key, EntityBlockKey.entity_id).where(
+                    EntityBlockKey.key.in_(keys)
+                )
+            ).all()
+            by_key: dict[str, list[Entity | int]] = {}
+            for key, entity_id in rows:
+                by_key.setdefault(key, []).append(entity_id)
+            for key in keys:
+                by_key.setdefault(key, []).extend(self._pending.get(key, []))
+            candidates: list[Entity | int] = []
+            for found in by_key.values():
+                if len(found) <= MAX_ENTITIES_PER_KEY:
+                    candidates += [c for c in found if c not in candidates]
+            best: FuzzyOutcome | None = None
+            for candidate in candidates[:MAX_CANDIDATES]:
+                entity = self._survivor(candidate)
+                if entity is None or entity.kind is not kind:
+                    continue
+                explanation = score_pair(
+                    prepared,
+                    entity_for_matching(entity),
+                    self.config,
+                    rejected=self._rejected_with(entity),
+                )
+                if best is None or explanation.probability > best.explanation.probability:
+                    best = FuzzyOutcome(entity, explanation)
         return best
 
     def index(self, entity: Entity, prepared: Prepared) -> None:
@@ -114,20 +123,22 @@ class FuzzyLinker:
         known = self._keys.get(id(entity))
         if known is None:
             known = set()
-            if entity.id is not None:
-                known.update(
-                    self.session.scalars(
-                        select(EntityBlockKey.key).where(EntityBlockKey.entity_id == entity.id)
+            if entity.id is not None and entity not in self.session.new:
+                with self.session.no_autoflush:
+                    known.update(
+                        self.session.scalars(
+                            select(EntityBlockKey.key).where(EntityBlockKey.entity_id == entity.id)
+                        )
                     )
-                )
             self._keys[id(entity)] = known
         for key in blocking_keys(prepared) - known:
             if len(key) <= 200:
                 self.session.add(EntityBlockKey(key=key, entity=entity))
+                self._pending.setdefault(key, []).append(entity)
                 known.add(key)
 
-    def _survivor(self, entity_id: int) -> Entity | None:
-        entity = self.session.get(Entity, entity_id)
+    def _survivor(self, candidate: Entity | int) -> Entity | None:
+        entity = candidate if isinstance(candidate, Entity) else self.session.get(Entity, candidate)
         while entity is not None and entity.merged_into_id is not None:
             entity = self.session.get(Entity, entity.merged_into_id)
         return entity
