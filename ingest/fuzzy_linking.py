@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.entities.queries import survivor_of
 from app.models import (
     Entity,
     EntityBlockKey,
@@ -139,9 +140,7 @@ class FuzzyLinker:
 
     def _survivor(self, candidate: Entity | int) -> Entity | None:
         entity = candidate if isinstance(candidate, Entity) else self.session.get(Entity, candidate)
-        while entity is not None and entity.merged_into_id is not None:
-            entity = self.session.get(Entity, entity.merged_into_id)
-        return entity
+        return survivor_of(self.session, entity) if entity is not None else None
 
     def _rejected_with(self, entity: Entity) -> bool:
         # A record not yet linked has no reviews of its own; rejections bind entities.

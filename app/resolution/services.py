@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..audit.services import record_event
+from ..entities.queries import entity_group
 from ..models import (
     ApiClient,
     CreditRecord,
@@ -65,19 +66,8 @@ def _strong_codes(session: Session, entity_ids: list[int]) -> dict[str, set[str]
     return codes
 
 
-def _group(session: Session, entity: Entity) -> list[int]:
-    """The entity and every entity merged into it, transitively."""
-    group, frontier = [entity.id], [entity.id]
-    while frontier:
-        frontier = list(
-            session.scalars(select(Entity.id).where(Entity.merged_into_id.in_(frontier)))
-        )
-        group += frontier
-    return group
-
-
 def _record_count(session: Session, entity: Entity) -> int:
-    group = _group(session, entity)
+    group = entity_group(session, entity)
     return int(
         session.scalar(
             select(func.count()).select_from(CreditRecord).where(CreditRecord.entity_id.in_(group))
@@ -117,7 +107,7 @@ def merge_entities(
         raise ResolutionRefused(
             409, f"a {source.kind.value} cannot merge into a {target.kind.value}"
         )
-    source_group, target_group = _group(session, source), _group(session, target)
+    source_group, target_group = entity_group(session, source), entity_group(session, target)
     ours, theirs = _strong_codes(session, source_group), _strong_codes(session, target_group)
     for id_type in ours.keys() & theirs.keys():
         if ours[id_type] != theirs[id_type]:
