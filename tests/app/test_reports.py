@@ -216,9 +216,7 @@ def test_resolution_quality_by_month(world: World, session: Session) -> None:
     assert (march["review_backlog"], march["merges"]) == (0, 1)
     assert (april["unsure_links"], april["reviews_opened"], april["review_backlog"]) == (1, 1, 1)
     assert april["splits"] == 1
-    assert set(by(report(session, "resolution", **{"from": "2026-04-01"}), "month")) == {
-        "2026-04"
-    }
+    assert set(by(report(session, "resolution", **{"from": "2026-04-01"}), "month")) == {"2026-04"}
 
 
 def test_the_row_source_yields_bounded_chunks(world: World, session: Session) -> None:
