@@ -23,19 +23,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, String, and_, case, false, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ..entities.present import Viewer, record_title
+from ..entities.present import Viewer
 from ..entities.queries import in_force_clause, list_member_clause, visible_clause
 from ..grading import grade_entity, in_force, list_members
 from ..models import (
     AuditEvent,
     CreditRecord,
+    CreditStatus,
     DecidedBy,
     Department,
     Entity,
     EntityIdentifier,
+    EntityKind,
     EntityReview,
     Feed,
     IngestRun,
@@ -48,11 +50,10 @@ from ..models import (
     SourceRecord,
     SourceStatus,
 )
-from ..publicity import effective_status
 from ..rules import GradeRules
 from ..sharing import mask_personal_text
 from .filters import ReportFilters
-from .masking import Masker, best_code
+from .masking import CODE_PREFERENCE, ELEVEN_DIGITS, Masker, best_code
 from .registry import CATEGORY_COUNT_COLUMNS
 
 Row = tuple[Any, ...]
@@ -78,6 +79,11 @@ class ReportContext:
     @property
     def today(self) -> date:
         return self.viewer.today
+
+    @property
+    def sees_every_feed(self) -> bool:
+        every = set(self.session.scalars(select(Feed.id)))
+        return every <= self.viewer.feed_ids
 
     @property
     def dialect(self) -> str:
@@ -130,10 +136,21 @@ def _date_clauses(column: Any, filters: ReportFilters) -> list[ColumnElement[boo
     return clauses
 
 
-def _record_clauses(ctx: ReportContext) -> list[ColumnElement[bool]]:
-    """Visibility and the record filters (dates, department, category, severity)."""
+def _record_clauses(ctx: ReportContext, *, scan: bool = False) -> list[ColumnElement[bool]]:
+    """Visibility and the record filters (dates, department, category, severity).
+
+    With ``scan`` (a bulk read in id order), visibility is written so that SQLite keeps to
+    its scan of the table in id order: given ``feed_id IN (...)`` it would take the feed index
+    and then sort every row before returning the first. A caller who sees every feed gets
+    no visibility clause at all.
+    """
     f = ctx.filters
-    clauses = [visible_clause(ctx.viewer.feed_ids), *_date_clauses(CreditRecord.decision_date, f)]
+    clauses = _date_clauses(CreditRecord.decision_date, f)
+    if not scan:
+        clauses.append(visible_clause(ctx.viewer.feed_ids))
+    elif not ctx.sees_every_feed:
+        visible = sorted(ctx.viewer.feed_ids)
+        clauses.append((CreditRecord.feed_id + 0).in_(visible) if visible else false())
     if ctx.department_id is not None:
         clauses.append(CreditRecord.department_id == ctx.department_id)
     if f.category is not None:
@@ -249,24 +266,50 @@ def _entity_cells(
 # --------------------------------------------------------------------------- records
 
 
-def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
-    """Credit records, by id, through one streamed query."""
+def _as_text(column: Any) -> Any:
+    # Enum columns read as their stored text: the bulk loop writes text anyway, and skipping
+    # the enum round trip is a fifth of its time.
+    return type_coerce(column, String)
+
+
+def best_code_clause(entity_id: Any) -> Any:
+    """``id_type:value`` of the identifier that names the entity best (the SQL twin of
+    :func:`app.reports.masking.best_code`, over the entity's own identifiers)."""
+    rank = case(
+        *((EntityIdentifier.id_type == kind, i) for i, kind in enumerate(CODE_PREFERENCE)),
+        else_=len(CODE_PREFERENCE),
+    )
+    return (
+        select(_as_text(EntityIdentifier.id_type) + ":" + EntityIdentifier.value)
+        .where(
+            EntityIdentifier.entity_id == entity_id,
+            _as_text(EntityIdentifier.id_type).in_(CODE_PREFERENCE),
+        )
+        .order_by(EntityIdentifier.valid.desc(), rank, EntityIdentifier.value)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def records_statement(ctx: ReportContext) -> Any:
+    """The SELECT behind the records report (the export benchmark's baseline reads it too)."""
     statement = (
         select(
             CreditRecord.id,
             CreditRecord.entity_id,
             Entity.public_id,
             Entity.display_name,
-            Entity.kind,
+            _as_text(Entity.kind),
             Entity.region_code,
             Entity.merged_into_id,
+            best_code_clause(Entity.id),
             Department.code,
             Department.name,
             Feed.code,
-            CreditRecord.category,
+            _as_text(CreditRecord.category),
             CreditRecord.subtype,
-            CreditRecord.severity,
-            CreditRecord.status,
+            _as_text(CreditRecord.severity),
+            _as_text(CreditRecord.status),
             CreditRecord.decision_number,
             CreditRecord.title,
             CreditRecord.list_name,
@@ -280,7 +323,7 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
         .join(Department, CreditRecord.department_id == Department.id)
         .join(Feed, CreditRecord.feed_id == Feed.id)
         .outerjoin(Entity, CreditRecord.entity_id == Entity.id)
-        .where(*_record_clauses(ctx))
+        .where(*_record_clauses(ctx, scan=True))
         .order_by(CreditRecord.id)
     )
     region = _region_clause(ctx)
@@ -288,55 +331,114 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
         statement = statement.where(region)
     if ctx.filters.list_type:
         statement = statement.where(CreditRecord.entity_id.in_(_list_entities(ctx)))
+    return statement
+
+
+def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
+    """Credit records, by id, through one streamed query.
+
+    The hot loop of bulk exports: rows are read by position, enums stay text, an entity's
+    code comes from SQL (from Python only for the few entities in a merge), and the entity
+    cells of a company (public data) skip the masker."""
+    statement = records_statement(ctx)
     entities = _Entities.load(ctx.session)
+    in_merges = set(entities.survivors) | set(entities.members)
     connection = ctx.session.connection()
     result = connection.execution_options(yield_per=ctx.chunk_size).execute(statement)
     today = ctx.today
     masker = ctx.masker
+    full = masker.full
+    person_kind = EntityKind.NATURAL_PERSON
+    person = person_kind.value
+    has_long_digits = ELEVEN_DIGITS.search
+    active = CreditStatus.ACTIVE.value
+    expired = CreditStatus.EXPIRED.value
     for partition in result.partitions(ctx.chunk_size):
-        merged = {
-            r.entity_id: entities.survivor(r.entity_id) for r in partition if r.merged_into_id
-        }
+        merged = {r[1]: entities.survivor(r[1]) for r in partition if r[6] is not None}
         survivor_details = entities.details(ctx.session, merged.values())
-        codes = entities.codes(
+        group_codes = entities.codes(
             ctx.session,
-            {merged.get(r.entity_id, r.entity_id) for r in partition if r.entity_id is not None},
+            {merged.get(r[1], r[1]) for r in partition if r[1] is not None and r[1] in in_merges},
         )
         chunk: Chunk = []
+        append = chunk.append
         for r in partition:
-            if r.entity_id is None:
-                details: Row | None = None
-                survivor = None
-            elif r.merged_into_id:
-                survivor = merged[r.entity_id]
-                details = survivor_details.get(survivor)
+            (
+                record_id,
+                entity_id,
+                public_id,
+                name,
+                kind,
+                region,
+                merged_into,
+                own_code,
+                department_code,
+                department_name,
+                feed_code,
+                category,
+                subtype,
+                severity,
+                status,
+                decision_number,
+                title,
+                list_name,
+                grade,
+                decided,
+                publicity_end,
+                fine,
+                authority,
+                party_name,
+            ) = r
+            if entity_id is None:
+                cells = (None, masker.name(party_name, None), None, None, None)
             else:
-                survivor = r.entity_id
-                details = (r.public_id, r.display_name, r.kind, r.region_code)
-            cells = _entity_cells(
-                ctx, details, codes.get(survivor) if survivor else None, r.party_name
-            )
-            kind = details[2] if details else None
-            title = record_title(r)  # type: ignore[arg-type]
-            chunk.append(
+                if entity_id in in_merges:
+                    if merged_into is not None:
+                        entity_id = merged[entity_id]
+                        public_id, name, kind_enum, region = survivor_details[entity_id]
+                        kind = kind_enum.value
+                    code = group_codes.get(entity_id)
+                else:
+                    code = tuple(own_code.split(":", 1)) if own_code else None
+                if code is None:
+                    shown = None
+                elif full or (kind != person and code[0] != "resident_id"):
+                    shown = code[1]
+                else:
+                    shown = masker.code(code[0], code[1], EntityKind(kind))
+                if kind == person and not full:
+                    cells = (public_id, masker.name(name, person_kind), shown, kind, region)
+                else:
+                    cells = (public_id, name, shown, kind, region)
+            # app.publicity.effective_status, inlined for the bulk loop.
+            if status == active and publicity_end is not None and publicity_end < today:
+                status = expired
+            # app.entities.present.record_title, likewise.
+            title = title or list_name or grade or decision_number
+            if not full and title is not None:
+                if kind == person:
+                    title = masker.text(title, person_kind, (party_name, name))
+                elif has_long_digits(title):
+                    title = masker.text(title, None)
+            append(
                 (
-                    r.id,
+                    record_id,
                     *cells,
-                    r[7],
-                    r[8],
-                    r[9],
-                    r.category.value,
-                    r.subtype,
-                    r.severity.value if r.severity else None,
-                    effective_status(r, today).value,  # type: ignore[arg-type]
-                    r.decision_number,
-                    masker.text(title, kind, (r.party_name, details[1] if details else None)),
-                    r.decision_date,
-                    r.publicity_end,
-                    r.fine_amount,
-                    r.list_name,
-                    r.grade,
-                    r.authority_name,
+                    department_code,
+                    department_name,
+                    feed_code,
+                    category,
+                    subtype,
+                    severity,
+                    status,
+                    decision_number,
+                    title,
+                    decided,
+                    publicity_end,
+                    fine,
+                    list_name,
+                    grade,
+                    authority,
                 )
             )
         yield chunk
