@@ -8,13 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import ApiClient, Role
+from app.models import ApiClient, CreditRecord, Entity, Feed, Role
 from app.reports.filters import ReportFilterError, UnknownReport, get_report, parse_filters
 from app.reports.services import ReportForbidden, iter_report_rows
 from app.rules import GradeRules
-from tests.support.credit import ID_LI, ID_ZHANG, USCC_HUAXIN, USCC_XINGHE
+from tests.support.builders import make_entity
+from tests.support.credit import ID_LI, ID_ZHANG, USCC_HUAXIN, USCC_XINGHE, make_record
 from tests.support.reports import ZHANG_REASON, World, build_world
 
 TODAY = date(2026, 6, 1)
@@ -274,3 +276,34 @@ def test_unknown_department_and_wrong_role_are_refused(world: World, session: Se
     assert "department" in caught.value.errors
     with pytest.raises(ReportForbidden):
         report(session, "records", Role.DEPARTMENT)
+
+
+def test_merged_entities_answer_as_their_survivor(
+    world: World, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        xinghe = session.scalars(select(Entity).where(Entity.public_id == world.xinghe)).one()
+        feed = session.scalars(select(Feed).where(Feed.code == "epb-penalties")).one()
+        # A duplicate without codes of its own, merged into 星河: its records are 星河's.
+        duplicate = make_entity(session, display_name="星河科技", merged_into_id=xinghe.id)
+        record = make_record(session, entity=duplicate, feed=feed, decision_date=date(2026, 5, 5))
+        session.commit()
+        rows = by(report(session, "records"), "record_id")
+        assert rows[record.id]["entity_id"] == world.xinghe
+        assert rows[record.id]["entity_name"] == "北京星河科技有限公司"
+        assert rows[record.id]["entity_code"] == USCC_XINGHE
+        entities = by(report(session, "entities"), "entity_id")
+        assert duplicate.public_id not in entities
+        assert entities[world.xinghe]["records_penalty"] == 4
+
+
+def test_active_records_past_publicity_are_expired(
+    world: World, session_factory: sessionmaker[Session]
+) -> None:
+    p1 = world.penalty_ids[0]
+    with session_factory() as session:
+        record = session.get(CreditRecord, p1)
+        assert record is not None
+        record.publicity_end = date(2026, 5, 31)
+        session.commit()
+        assert by(report(session, "records"), "record_id")[p1]["status"] == "expired"
