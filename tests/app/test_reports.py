@@ -307,3 +307,15 @@ def test_active_records_past_publicity_are_expired(
         record.publicity_end = date(2026, 5, 31)
         session.commit()
         assert by(report(session, "records"), "record_id")[p1]["status"] == "expired"
+
+
+def test_list_type_keeps_every_record_of_listed_entities(
+    world: World, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        zhang = session.scalars(select(Entity).where(Entity.public_id == world.zhang)).one()
+        feed = session.scalars(select(Feed).where(Feed.code == "epb-penalties")).one()
+        fine = make_record(session, entity=zhang, feed=feed)
+        session.commit()
+        rows = report(session, "records", list_type="black")
+        assert {r["record_id"] for r in rows} == {world.zhang_list_id, fine.id}
