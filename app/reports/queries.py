@@ -177,12 +177,11 @@ def _list_entities(ctx: ReportContext) -> Any:
 
 def survivor_map(session: Session) -> dict[int, int]:
     """Merged entity id -> the id of the entity that answers for it now (end of the chain)."""
-    links: dict[int, int] = {
-        row[0]: row[1]
-        for row in session.execute(
-            select(Entity.id, Entity.merged_into_id).where(Entity.merged_into_id.is_not(None))
-        )
-    }
+    links: dict[int, int] = {}
+    merged = select(Entity.id, Entity.merged_into_id).where(Entity.merged_into_id.is_not(None))
+    for entity_id, target in session.execute(merged):
+        if target is not None:
+            links[entity_id] = target
     survivors = {}
     for start in links:
         current = start
@@ -362,6 +361,7 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
         )
         chunk: Chunk = []
         append = chunk.append
+        cells: Row
         for r in partition:
             (
                 record_id,
@@ -450,11 +450,11 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
 def _survivor_pages(ctx: ReportContext, *clauses: ColumnElement[bool]) -> Iterator[list[Row]]:
     """Pages of (id, public_id, display_name, kind, region_code) of unmerged entities in id
     order (keyset pagination: no cursor stays open while each page is worked on)."""
-    last = 0
+    last: int = 0
     region = _region_clause(ctx)
     extra = [c for c in (*clauses, region) if c is not None]
     while True:
-        page = [
+        page: list[Row] = [
             tuple(row)
             for row in ctx.session.execute(
                 select(
@@ -757,7 +757,7 @@ def data_quality_rows(ctx: ReportContext) -> Iterator[Chunk]:
         )
     }
     last_success = dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(IngestRun.feed_id, func.max(IngestRun.finished_at))
             .where(IngestRun.status == IngestRunStatus.SUCCEEDED)
             .group_by(IngestRun.feed_id)
