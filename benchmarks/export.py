@@ -271,6 +271,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="Keep the database and files here.")
     parser.add_argument("--skip-xlsx", action="store_true", help="Measure CSV only.")
     parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="Measure on the database an earlier run left in --out (same --rows).",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=2,
@@ -300,8 +305,9 @@ def main() -> None:
     workdir = args.out or Path(tempfile.mkdtemp(prefix="credithub-export-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "export.db"
-    for stale in workdir.glob("export.db*"):
-        stale.unlink()
+    if not (args.reuse_db and db.exists()):
+        for stale in workdir.glob("export.db*"):
+            stale.unlink()
     try:
         figures = _measure(args, workdir, db)
     finally:
@@ -311,8 +317,11 @@ def main() -> None:
 
 
 def _measure(args: argparse.Namespace, workdir: Path, db: Path) -> dict[str, Any]:
-    built = run_phase(["--phase", "build", "--db", str(db), "--rows", str(args.rows)])
-    print(f"built {args.rows:,} credit records in {built['seconds']:.1f} s ({db})")
+    if db.exists():
+        print(f"reusing {db}")
+    else:
+        built = run_phase(["--phase", "build", "--db", str(db), "--rows", str(args.rows)])
+        print(f"built {args.rows:,} credit records in {built['seconds']:.1f} s ({db})")
     chunk = ["--chunk-size", str(args.chunk_size)]
     baselines, csvs = [], []
     for run in range(1, max(args.repeat, 1) + 1):
