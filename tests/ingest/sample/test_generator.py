@@ -6,7 +6,6 @@ import csv
 import json
 import re
 import sqlite3
-import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -561,12 +560,13 @@ def test_noise_stays_a_minority(generated: tuple[Path, GenerationSummary]) -> No
 # --------------------------------------------------------------------------- scale
 
 
-def test_five_thousand_entities_take_seconds(tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_five_thousand_entities_give_a_full_ground_truth(tmp_path: Path) -> None:
+    # Generation speed belongs to the benchmarks (shared, noisy machines): here only that a
+    # larger population comes out whole, every record with its true entity.
     summary = generate_feeds(entities=5000, out_dir=tmp_path)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5, f"took {elapsed:.1f}s"
     assert summary.total_records > 5000
+    with (tmp_path / "ground_truth.csv").open(encoding="utf-8") as truth:
+        assert sum(1 for _ in truth) - 1 == summary.total_records
 
 
 def test_rejects_an_empty_population(tmp_path: Path) -> None:
