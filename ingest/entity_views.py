@@ -220,8 +220,9 @@ class EntityViews:
     # ------------------------------------------------------------------ writing
 
     def flush(self) -> None:
-        """Write every change since the last flush: new entities first (their ids are needed
-        by the rows that point at them), then one ``executemany`` per table."""
+        """Write every change: new entities first (their ids are needed by the rows that point
+        at them), then one ``executemany`` per table. Views handed out before stay readable
+        (new ones now have their ids) but are forgotten: later reads load fresh ones."""
         session = self.session
         now = utcnow()
         if self._new:
@@ -238,10 +239,13 @@ class EntityViews:
                 }
                 for v in self._new
             ]
-            ids = session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-            ).scalars()
-            for view, new_id in zip(self._new, ids, strict=True):
+            # Public ids are unique, so RETURNING needs no order (SQLite cannot promise one
+            # without sending the rows one at a time).
+            by_public_id = {v.public_id: v for v in self._new}
+            for new_id, public_id in session.execute(
+                insert(table).returning(table.c.id, table.c.public_id), rows
+            ):
+                view = by_public_id[public_id]
                 view.id = new_id
                 self._by_id[new_id] = view
         dirty = [v for v in self._by_id.values() if v.dirty]
@@ -307,11 +311,7 @@ class EntityViews:
                 }
                 for v, a in self._new_attrs
             ]
-            ids = session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-            ).scalars()
-            for (_, attribute), new_id in zip(self._new_attrs, ids, strict=True):
-                attribute.id = new_id
+            session.execute(insert(table), rows)
         if self._block_keys:
             session.execute(
                 insert(EntityBlockKey.__table__),
@@ -333,5 +333,6 @@ class EntityViews:
                     for r in self._reviews
                 ],
             )
+        self._by_id = {}
         self._new, self._new_idents, self._new_attrs = [], [], []
         self._retired_attr_ids, self._block_keys, self._reviews = [], [], []

@@ -101,6 +101,14 @@ def entity_for_matching(entity: _Entity) -> Prepared:
     )
 
 
+def _matcher_usccs(kind: EntityKind, codes: Iterable[str]) -> frozenset[str]:
+    """The valid USCCs the matcher reads from an entity's codes (the codes
+    :func:`entity_for_matching` passes, parsed the same way), so a test on them decides exactly
+    as ``matching.model.quick_rule`` would."""
+    record = MatchRecord(record_id="", name="", kind=kind.value, codes=tuple(codes))
+    return prepare(record).usccs
+
+
 @dataclass(slots=True)
 class _Candidate:
     """What the batch knows of a stored entity before loading it: enough to skip it."""
@@ -130,6 +138,7 @@ class FuzzyLinker:
         self._pending: dict[str, list[EntityView]] = {}
         self._stored: dict[str, list[int]] = {}
         self._known: dict[int, _Candidate] = {}
+        self._usccs: dict[int, tuple[int, frozenset[str]]] = {}
 
     def prefetch(self, records: Iterable[Prepared]) -> None:
         """Read the stored blocking keys of ``records`` and what is needed to rule their
@@ -166,13 +175,7 @@ class FuzzyLinker:
             for entity_id, kind, merged_into in self.session.execute(
                 select(Entity.id, Entity.kind, Entity.merged_into_id).where(Entity.id.in_(chunk))
             ):
-                # The USCCs exactly as the matcher reads them from the entity (same codes as
-                # entity_for_matching, same parsing), so the quick rule decides the same.
-                usccs = prepare(
-                    MatchRecord(
-                        record_id="", name="", kind=kind.value, codes=tuple(codes[entity_id])
-                    )
-                ).usccs
+                usccs = _matcher_usccs(kind, codes[entity_id])
                 self._known[entity_id] = _Candidate(kind, merged_into is not None, usccs)
 
     def best_match(
@@ -227,6 +230,11 @@ class FuzzyLinker:
             entity = self.views.survivor(view)
             if entity.kind is not kind:
                 continue
+            if prepared.usccs and entity is view:
+                usccs = self._view_usccs(view)
+                if usccs and usccs.isdisjoint(prepared.usccs):
+                    self.last_excluded += 1
+                    continue
             explanation = score_pair(
                 prepared,
                 entity_for_matching(entity),
@@ -236,6 +244,24 @@ class FuzzyLinker:
             if best is None or explanation.probability > best.explanation.probability:
                 best = FuzzyOutcome(entity, explanation)
         return best
+
+    def forget(self) -> None:
+        """Drop what was read or added (after the batch's changes were written)."""
+        self._keys.clear()
+        self._pending.clear()
+        self._stored.clear()
+        self._known.clear()
+        self._usccs.clear()
+
+    def _view_usccs(self, view: EntityView) -> frozenset[str]:
+        # Identifiers are only ever added, so their count tells whether the cache is current.
+        cached = self._usccs.get(id(view))
+        if cached is not None and cached[0] == len(view.identifiers):
+            return cached[1]
+        codes = [i.value for i in view.identifiers if i.id_type is not IdentifierType.ORG_CODE]
+        usccs = _matcher_usccs(view.kind, codes)
+        self._usccs[id(view)] = (len(view.identifiers), usccs)
+        return usccs
 
     def index(self, entity: EntityView, prepared: Prepared) -> None:
         """Make ``entity`` findable by the record's blocking keys (those it lacks)."""

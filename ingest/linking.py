@@ -160,12 +160,14 @@ class ExactLinker:
         authoritative_name: bool,
         keys: PartyKeys | None = None,
         linked_to: int | None = None,
+        prepared: Prepared | None = None,
     ) -> LinkOutcome:
         """Find or create the entity of a validated record (stored as source record
         ``source_id`` of feed ``feed_id``), record why, update its golden record.
         ``authoritative_name``: the feed is a registry, so its name wins. ``linked_to``: the
         entity the record's earlier version is linked to; entities a reviewer decided are not
-        that one are never chosen. Nothing is written until :meth:`flush`."""
+        that one are never chosen. ``prepared``: the record as the matcher sees it, if already
+        made. Nothing is written until :meth:`flush`."""
         keys = keys or party_keys(record)
         self._ensure_loaded(keys)
         rejected = self._rejected_for(linked_to)
@@ -195,12 +197,12 @@ class ExactLinker:
             break
 
         fuzzy: FuzzyOutcome | None = None
-        prepared: Prepared | None = None
+        matched: Prepared | None = None  # set when the matcher was consulted
         if entity is None and self.fuzzy is not None:
-            prepared = prepare(
+            matched = prepared or prepare(
                 record_for_matching(record, kind=keys.kind, record_id=f"record:{source_id}")
             )
-            fuzzy = self.fuzzy.best_match(prepared, EntityKind(keys.kind), rejected=rejected)
+            fuzzy = self.fuzzy.best_match(matched, EntityKind(keys.kind), rejected=rejected)
             if fuzzy is not None and fuzzy.explanation.decision is Decision.POSITIVE:
                 entity = fuzzy.entity
 
@@ -216,8 +218,8 @@ class ExactLinker:
             if fuzzy is not None and fuzzy.explanation.decision is Decision.UNSURE:
                 assert self.fuzzy is not None
                 self.fuzzy.review(entity, fuzzy.entity, fuzzy.explanation)
-        if self.fuzzy is not None and prepared is not None:
-            self.fuzzy.index(entity, prepared)
+        if self.fuzzy is not None and matched is not None:
+            self.fuzzy.index(entity, matched)
         elif authoritative_name and entity.display_name != record["party_name"]:
             entity.display_name = str(record["party_name"])
             entity.dirty = entity.id is not None
@@ -239,7 +241,7 @@ class ExactLinker:
         if fuzzy is not None:
             explanation["matcher"] = fuzzy.explanation.to_dict()
             explanation["candidate"] = fuzzy.entity.public_id
-        excluded = self.fuzzy.last_excluded if self.fuzzy is not None and prepared else 0
+        excluded = self.fuzzy.last_excluded if self.fuzzy is not None and matched else 0
         if excluded:
             explanation["fuzzy_excluded"] = {
                 "candidates": excluded,
@@ -264,6 +266,13 @@ class ExactLinker:
         match links of every ``link`` since the last flush; afterwards every
         ``LinkOutcome.entity`` has its id."""
         self.views.flush()
+        # The views were forgotten: so are the maps that point at them.
+        self._by_code.clear()
+        self._by_name.clear()
+        self._loaded_codes.clear()
+        self._loaded_names.clear()
+        if self.fuzzy is not None:
+            self.fuzzy.forget()
         if self._links:
             now = utcnow()
             self.session.execute(

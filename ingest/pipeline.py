@@ -35,7 +35,7 @@ from app.models import (
     utcnow,
 )
 from matching.exact import PartyKeys, party_keys
-from matching.records import prepare
+from matching.records import Prepared, prepare
 
 from .adapters.base import Batch, RawRecord
 from .fuzzy_linking import FuzzyLinker, record_for_matching
@@ -205,12 +205,14 @@ def store_batch(
     # 2. Source records, with their ids back (credit records and links point at them).
     if plans:
         table = SourceRecord.__table__
-        ids = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        # (feed, source key, version) is unique, so RETURNING needs no order (SQLite cannot
+        # promise one without sending the rows one at a time).
+        by_version = {(p.row["source_key"], p.row["version"]): p for p in plans}
+        for source_id, key, version in session.execute(
+            insert(table).returning(table.c.id, table.c.source_key, table.c.version),
             [p.row for p in plans],
-        ).scalars()
-        for plan, source_id in zip(plans, ids, strict=True):
-            plan.source_id = source_id
+        ):
+            by_version[(key, version)].source_id = source_id
     superseded = [p.previous_id for p in plans if p.previous_id is not None]
     _set_status(session, superseded, SourceStatus.SUPERSEDED)
     chained = [p for p in plans if p.previous_plan is not None]
@@ -230,7 +232,7 @@ def store_batch(
     all_keys = [party_keys(p.record) for p in accepted if p.record is not None]
     linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
     linker.prefetch(all_keys)
-    _prefetch_fuzzy(linker, accepted, all_keys)
+    matcher_views = _prefetch_fuzzy(linker, accepted, all_keys)
     new_credits: list[dict[str, Any]] = []
     updated_credits: list[tuple[CreditRecord, LinkOutcome]] = []
     # Credit rows of versions stored earlier in this batch, by their plan's identity.
@@ -282,6 +284,7 @@ def store_batch(
             authoritative_name=authoritative,
             keys=keys,
             linked_to=linked_to,
+            prepared=matcher_views.get(source_id),
         )
         if isinstance(credit, CreditRecord):
             updated_credits.append((credit, linked))
@@ -322,18 +325,24 @@ def store_batch(
     return counts
 
 
-def _prefetch_fuzzy(linker: ExactLinker, plans: list[_Plan], all_keys: list[PartyKeys]) -> None:
-    """Read the fuzzy blocking keys of every record that no stored entity holds an
-    identifier of (those the matcher will see) in one go rather than one query each."""
+def _prefetch_fuzzy(
+    linker: ExactLinker, plans: list[_Plan], all_keys: list[PartyKeys]
+) -> dict[int, Prepared]:
+    """The matcher's view of every record no stored entity holds an identifier of (those
+    the matcher may see), by source id, with their blocking keys read in one go rather than
+    one query per record."""
     if linker.fuzzy is None:
-        return
-    unmatched = [
-        prepare(record_for_matching(p.record, kind=keys.kind, record_id=""))
+        return {}
+    unmatched = {
+        p.source_id: prepare(
+            record_for_matching(p.record, kind=keys.kind, record_id=f"record:{p.source_id}")
+        )
         for p, keys in zip(plans, all_keys, strict=True)
-        if p.record is not None and not linker.holds_any(keys)
-    ]
+        if p.record is not None and p.source_id is not None and not linker.holds_any(keys)
+    }
     if unmatched:
-        linker.fuzzy.prefetch(unmatched)
+        linker.fuzzy.prefetch(unmatched.values())
+    return unmatched
 
 
 def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
