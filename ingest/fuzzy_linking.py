@@ -25,6 +25,7 @@ from app.models import (
     IdentifierType,
 )
 from matching.blocking import blocking_keys
+from matching.identifiers import IdentifierKind, clean_code, parse_identifier
 from matching.model import Decision, MatchConfig, MatchExplanation, score_pair
 from matching.records import MatchRecord, Prepared, prepare
 
@@ -101,12 +102,27 @@ def entity_for_matching(entity: _Entity) -> Prepared:
     )
 
 
-def _matcher_usccs(kind: EntityKind, codes: Iterable[str]) -> frozenset[str]:
-    """The valid USCCs the matcher reads from an entity's codes (the codes
-    :func:`entity_for_matching` passes, parsed the same way), so a test on them decides exactly
-    as ``matching.model.quick_rule`` would."""
-    record = MatchRecord(record_id="", name="", kind=kind.value, codes=tuple(codes))
-    return prepare(record).usccs
+def matcher_usccs(kind: EntityKind, codes: Iterable[str]) -> frozenset[str]:
+    """The valid USCCs ``matching.records.prepare`` finds among an entity's codes (those
+    :func:`entity_for_matching` passes), read the same way but without the rest of its work,
+    so a test on them decides exactly as ``matching.model.quick_rule`` would.
+    ``tests/ingest/test_fuzzy_linking.py`` checks the two agree."""
+    person = kind is EntityKind.NATURAL_PERSON
+    found = set()
+    for raw in codes:
+        value = clean_code(raw)
+        if not value:
+            continue
+        # As prepare(): for a person, an ID-length code is read as an ID number.
+        hint = (
+            IdentifierKind.RESIDENT_ID
+            if person and "*" not in value and len(value) in (15, 18)
+            else None
+        )
+        ident = parse_identifier(value, hint)
+        if ident.valid and ident.kind is IdentifierKind.USCC:
+            found.add(ident.value)
+    return frozenset(found)
 
 
 @dataclass(slots=True)
@@ -175,7 +191,7 @@ class FuzzyLinker:
             for entity_id, kind, merged_into in self.session.execute(
                 select(Entity.id, Entity.kind, Entity.merged_into_id).where(Entity.id.in_(chunk))
             ):
-                usccs = _matcher_usccs(kind, codes[entity_id])
+                usccs = matcher_usccs(kind, codes[entity_id])
                 self._known[entity_id] = _Candidate(kind, merged_into is not None, usccs)
 
     def best_match(
@@ -259,7 +275,7 @@ class FuzzyLinker:
         if cached is not None and cached[0] == len(view.identifiers):
             return cached[1]
         codes = [i.value for i in view.identifiers if i.id_type is not IdentifierType.ORG_CODE]
-        usccs = _matcher_usccs(view.kind, codes)
+        usccs = matcher_usccs(view.kind, codes)
         self._usccs[id(view)] = (len(view.identifiers), usccs)
         return usccs
 
@@ -293,4 +309,11 @@ class FuzzyLinker:
         )
 
 
-__all__ = ["Decision", "FuzzyLinker", "FuzzyOutcome", "entity_for_matching", "record_for_matching"]
+__all__ = [
+    "Decision",
+    "FuzzyLinker",
+    "FuzzyOutcome",
+    "entity_for_matching",
+    "matcher_usccs",
+    "record_for_matching",
+]
