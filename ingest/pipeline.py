@@ -40,7 +40,7 @@ from matching.records import Prepared, prepare
 from .adapters.base import Batch, RawRecord
 from .fuzzy_linking import FuzzyLinker, record_for_matching
 from .linking import ExactLinker, LinkOutcome
-from .mapping import apply_mapping, resolve_mapping, source_key_of
+from .mapping import MappingPlan, apply_mapping, resolve_mapping, source_key_of
 from .records import validate_record
 from .severity import classify_severity, publicity_end
 
@@ -69,6 +69,13 @@ class Counts:
 
 def json_safe(value: Any) -> Any:
     """The payload as JSON can hold it: dates as ISO text, decimals as text, NaN as null."""
+    # A CSV row (text keys, text values) needs no conversion.
+    if (
+        type(value) is dict
+        and all(type(v) is str for v in value.values())
+        and all(type(k) is str for k in value)
+    ):
+        return dict(value)
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -155,7 +162,8 @@ def store_batch(
     per record is Python work, not database round trips or ORM bookkeeping.
     """
     mapping = resolve_mapping(feed.field_mapping or {})
-    prepared = [_prepare(r, mapping) for r in batch.records]
+    plan = MappingPlan(mapping)
+    prepared = [_prepare(r, mapping, plan) for r in batch.records]
     prepared += [_prepare_unreadable(r, reason) for r, reason in batch.unreadable]
     states = _load_states(session, feed.id, {p.source_key for p in prepared})
     validated = [_validate(feed.record_category, item) for item in prepared]
@@ -355,11 +363,11 @@ def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
         )
 
 
-def _prepare(raw: RawRecord, mapping: dict[str, Any]) -> _Prepared:
+def _prepare(raw: RawRecord, mapping: dict[str, Any], plan: MappingPlan) -> _Prepared:
     payload = json_safe(raw.payload)
     digest = payload_hash(payload)
     key = source_key_of(payload, mapping) or f"sha256:{digest}"
-    return _Prepared(raw, payload, digest, key, apply_mapping(payload, mapping))
+    return _Prepared(raw, payload, digest, key, plan.apply(payload))
 
 
 def _prepare_unreadable(raw: RawRecord, reason: str) -> _Prepared:
