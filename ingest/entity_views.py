@@ -153,13 +153,13 @@ class EntityViews:
                 IdentView(row.id_type, row.value, row.valid, row.problem, row.source_record_id)
             )
         attr = EntityAttribute.__table__.c
-        for row in session.execute(
+        for current in session.execute(
             select(attr.id, attr.entity_id, attr.field, attr.value, attr.source_record_id)
             .where(attr.entity_id.in_(ids), attr.is_current.is_(True))
             .order_by(attr.id)
         ):
-            loaded[row.entity_id].attributes.append(
-                AttrView(row.field, row.value, True, row.id, row.source_record_id)
+            loaded[current.entity_id].attributes.append(
+                AttrView(current.field, current.value, True, current.id, current.source_record_id)
             )
         self._by_id.update(loaded)
 
@@ -299,7 +299,7 @@ class EntityViews:
                 )
         if self._new_attrs:
             table = EntityAttribute.__table__
-            rows = [
+            attr_rows: list[dict[str, Any]] = [
                 {
                     "entity_id": v.id,
                     "field": a.field,
@@ -311,7 +311,7 @@ class EntityViews:
                 }
                 for v, a in self._new_attrs
             ]
-            session.execute(insert(table), rows)
+            session.execute(insert(table), attr_rows)
         if self._block_keys:
             session.execute(
                 insert(EntityBlockKey.__table__),

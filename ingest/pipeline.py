@@ -162,8 +162,8 @@ def store_batch(
     per record is Python work, not database round trips or ORM bookkeeping.
     """
     mapping = resolve_mapping(feed.field_mapping or {})
-    plan = MappingPlan(mapping)
-    prepared = [_prepare(r, mapping, plan) for r in batch.records]
+    mapper = MappingPlan(mapping)
+    prepared = [_prepare(r, mapping, mapper) for r in batch.records]
     prepared += [_prepare_unreadable(r, reason) for r, reason in batch.unreadable]
     states = _load_states(session, feed.id, {p.source_key for p in prepared})
     validated = [_validate(feed.record_category, item) for item in prepared]
@@ -181,7 +181,7 @@ def store_batch(
         if state is not None and state.latest_hash == item.digest:
             counts.duplicate += 1
             continue
-        row = {
+        row: dict[str, Any] = {
             "feed_id": feed.id,
             "ingest_run_id": run_id,
             "source_key": item.source_key[:200],
@@ -363,11 +363,11 @@ def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
         )
 
 
-def _prepare(raw: RawRecord, mapping: dict[str, Any], plan: MappingPlan) -> _Prepared:
+def _prepare(raw: RawRecord, mapping: dict[str, Any], mapper: MappingPlan) -> _Prepared:
     payload = json_safe(raw.payload)
     digest = payload_hash(payload)
     key = source_key_of(payload, mapping) or f"sha256:{digest}"
-    return _Prepared(raw, payload, digest, key, plan.apply(payload))
+    return _Prepared(raw, payload, digest, key, mapper.apply(payload))
 
 
 def _prepare_unreadable(raw: RawRecord, reason: str) -> _Prepared:

@@ -196,7 +196,7 @@ class FastLoader:
             if many or options.get("pass_original"):
                 self.enabled = False
             self.validators.append(getattr(schema, attr_name))
-        self.plan: dict[str, tuple[int, fields.Field]] = {}
+        self.plan: dict[str, tuple[int, fields.Field[Any]]] = {}
         self.defaults: dict[str, Any] = {}
         self.required: list[str] = []
         for name, field in schema.load_fields.items():
