@@ -137,7 +137,6 @@ class _Plan:
 
     item: _Prepared
     record: dict[str, Any] | None
-    keys: PartyKeys | None
     outcome: ItemOutcome
     row: dict[str, Any]
     previous_id: int | None = None
@@ -194,7 +193,7 @@ def store_batch(
             "origin": item.raw.origin[:500],
             "supersedes_id": None,
         }
-        plan = _Plan(item, record, None, outcome, row)
+        plan = _Plan(item, record, outcome, row)
         plans.append(plan)
         if state is None:
             state = states[item.source_key] = _KeyState(row["version"], item.digest, None)
