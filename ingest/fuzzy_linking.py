@@ -10,34 +10,63 @@ is one indexed look-up per record whatever the number of entities.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.entities.queries import survivor_of
 from app.models import (
     Entity,
     EntityBlockKey,
+    EntityIdentifier,
     EntityKind,
-    EntityReview,
     IdentifierType,
-    ReviewStatus,
 )
 from matching.blocking import blocking_keys
+from matching.identifiers import IdentifierKind, clean_code, parse_identifier
 from matching.model import Decision, MatchConfig, MatchExplanation, score_pair
 from matching.records import MatchRecord, Prepared, prepare
+
+from .entity_views import EntityView, EntityViews
 
 # Keys shared by more entities than this say little (a common trade name): skip them.
 MAX_ENTITIES_PER_KEY = 50
 MAX_CANDIDATES = 100
+_IN_CHUNK = 500
+ALGORITHM = "credithub-fs-v1"
 
 
 @dataclass
 class FuzzyOutcome:
-    entity: Entity
+    entity: EntityView
     explanation: MatchExplanation
+
+
+class _Ident(Protocol):
+    id_type: IdentifierType
+    value: str
+
+
+class _Attr(Protocol):
+    field: str
+    value: str | None
+    is_current: bool
+
+
+class _Entity(Protocol):
+    """An ORM :class:`~app.models.Entity` or an :class:`EntityView`."""
+
+    id: int | None
+    kind: EntityKind
+    display_name: str
+
+    @property
+    def identifiers(self) -> Iterable[_Ident]: ...
+
+    @property
+    def attributes(self) -> Iterable[_Attr]: ...
 
 
 def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) -> MatchRecord:
@@ -56,7 +85,7 @@ def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) ->
     )
 
 
-def entity_for_matching(entity: Entity) -> Prepared:
+def entity_for_matching(entity: _Entity) -> Prepared:
     """The entity as the matcher sees it: its name, codes and current golden values."""
     current = {a.field: a.value for a in entity.attributes if a.is_current}
     codes = tuple(i.value for i in entity.identifiers if i.id_type is not IdentifierType.ORG_CODE)
@@ -73,99 +102,218 @@ def entity_for_matching(entity: Entity) -> Prepared:
     )
 
 
+def matcher_usccs(kind: EntityKind, codes: Iterable[str]) -> frozenset[str]:
+    """The valid USCCs ``matching.records.prepare`` finds among an entity's codes (those
+    :func:`entity_for_matching` passes), read the same way but without the rest of its work,
+    so a test on them decides exactly as ``matching.model.quick_rule`` would.
+    ``tests/ingest/test_fuzzy_linking.py`` checks the two agree."""
+    person = kind is EntityKind.NATURAL_PERSON
+    found = set()
+    for raw in codes:
+        value = clean_code(raw)
+        if not value:
+            continue
+        # As prepare(): for a person, an ID-length code is read as an ID number.
+        hint = (
+            IdentifierKind.RESIDENT_ID
+            if person and "*" not in value and len(value) in (15, 18)
+            else None
+        )
+        ident = parse_identifier(value, hint)
+        if ident.valid and ident.kind is IdentifierKind.USCC:
+            found.add(ident.value)
+    return frozenset(found)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """What the batch knows of a stored entity before loading it: enough to skip it."""
+
+    kind: EntityKind
+    merged: bool
+    valid_usccs: frozenset[str]
+
+
 class FuzzyLinker:
+    """The matcher's side of linking one batch. :meth:`prefetch` reads the blocking keys of
+    the whole batch, and the kind, merge state and valid USCCs of every entity they lead to,
+    in a few queries; :meth:`best_match` then loads (and scores) only candidates that the hard
+    rule does not already exclude. A candidate holding a different valid USCC than the record
+    is never the same entity (``matching.model.quick_rule``), so it is counted in
+    ``last_excluded`` instead of being scored."""
+
     def __init__(self, *, session: Session, config: MatchConfig | None = None) -> None:
         self.session = session
         self.config = config or MatchConfig()
+        # Set by the ExactLinker that consults this one (they share one batch's entities).
+        self.views: EntityViews = EntityViews(session)
+        self.last_excluded = 0
         # Keys each entity has (stored or added in this batch), by object identity, and the
-        # entities behind the keys added in this batch (not flushed yet).
+        # entities behind the keys added in this batch (not written yet).
         self._keys: dict[int, set[str]] = {}
-        self._pending: dict[str, list[Entity]] = {}
+        self._pending: dict[str, list[EntityView]] = {}
+        self._stored: dict[str, list[int]] = {}
+        self._known: dict[int, _Candidate] = {}
+        self._usccs: dict[int, tuple[int, frozenset[str]]] = {}
 
-    def best_match(self, prepared: Prepared, kind: EntityKind) -> FuzzyOutcome | None:
-        """The best-scoring candidate entity of the same kind, with its explanation."""
+    def prefetch(self, records: Iterable[Prepared]) -> None:
+        """Read the stored blocking keys of ``records`` and what is needed to rule their
+        entities in or out, in a few set-based queries."""
+        wanted = sorted({k for r in records for k in blocking_keys(r)} - self._stored.keys())
+        found: dict[str, list[int]] = {k: [] for k in wanted}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            rows = self.session.execute(
+                select(EntityBlockKey.key, EntityBlockKey.entity_id).where(
+                    EntityBlockKey.key.in_(wanted[start : start + _IN_CHUNK])
+                )
+            )
+            for key, entity_id in rows:
+                found[key].append(entity_id)
+        self._stored.update(found)
+        self._describe(
+            {i for ids in found.values() if len(ids) <= MAX_ENTITIES_PER_KEY for i in ids}
+        )
+
+    def _describe(self, entity_ids: set[int]) -> None:
+        ids = sorted(entity_ids - self._known.keys())
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            codes: dict[int, list[str]] = {i: [] for i in chunk}
+            for entity_id, value in self.session.execute(
+                select(EntityIdentifier.entity_id, EntityIdentifier.value)
+                .where(
+                    EntityIdentifier.entity_id.in_(chunk),
+                    EntityIdentifier.id_type != IdentifierType.ORG_CODE,
+                )
+                .order_by(EntityIdentifier.id)
+            ):
+                codes[entity_id].append(value)
+            for entity_id, kind, merged_into in self.session.execute(
+                select(Entity.id, Entity.kind, Entity.merged_into_id).where(Entity.id.in_(chunk))
+            ):
+                usccs = matcher_usccs(kind, codes[entity_id])
+                self._known[entity_id] = _Candidate(kind, merged_into is not None, usccs)
+
+    def best_match(
+        self, prepared: Prepared, kind: EntityKind, *, rejected: frozenset[int] = frozenset()
+    ) -> FuzzyOutcome | None:
+        """The best-scoring candidate entity of the same kind, with its explanation.
+        ``rejected``: entity ids a reviewer decided are not the record's entity (scored as
+        the rule ``reviewer_rejected``, so never a match)."""
+        self.last_excluded = 0
         keys = sorted(blocking_keys(prepared))
         if not keys:
             return None
-        # No autoflush: the batch is written in one flush at its end (a flush per record would
-        # cost more than the matching); keys added in this batch are looked up in memory.
-        with self.session.no_autoflush:
-            rows = self.session.execute(
-                select(EntityBlockKey.key, EntityBlockKey.entity_id).where(
-                    EntityBlockKey.key.in_(keys)
-                )
-            ).all()
-            by_key: dict[str, list[Entity | int]] = {}
-            for key, entity_id in rows:
-                by_key.setdefault(key, []).append(entity_id)
-            for key in keys:
-                by_key.setdefault(key, []).extend(self._pending.get(key, []))
-            candidates: list[Entity | int] = []
-            for found in by_key.values():
-                if len(found) <= MAX_ENTITIES_PER_KEY:
-                    candidates += [c for c in found if c not in candidates]
-            best: FuzzyOutcome | None = None
-            for candidate in candidates[:MAX_CANDIDATES]:
-                entity = self._survivor(candidate)
-                if entity is None or entity.kind is not kind:
+        missing = [k for k in keys if k not in self._stored]
+        if missing:
+            self.prefetch([prepared])
+        candidates: list[EntityView | int] = []
+        seen: set[tuple[bool, int]] = set()
+        for key in keys:
+            found: list[EntityView | int] = [
+                *self._stored.get(key, ()),
+                *self._pending.get(key, ()),
+            ]
+            if len(found) > MAX_ENTITIES_PER_KEY:
+                continue
+            for c in found:
+                mark = (True, c) if isinstance(c, int) else (False, id(c))
+                if mark not in seen:
+                    seen.add(mark)
+                    candidates.append(c)
+        best: FuzzyOutcome | None = None
+        for candidate in candidates[:MAX_CANDIDATES]:
+            if isinstance(candidate, int):
+                known = self._known.get(candidate)
+                if known is None:
+                    self._describe({candidate})
+                    known = self._known.get(candidate)
+                if known is None:
                     continue
-                explanation = score_pair(
-                    prepared,
-                    entity_for_matching(entity),
-                    self.config,
-                    rejected=self._rejected_with(entity),
-                )
-                if best is None or explanation.probability > best.explanation.probability:
-                    best = FuzzyOutcome(entity, explanation)
+                if not known.merged:
+                    if known.kind is not kind:
+                        continue
+                    # matching.model.quick_rule's USCC test, without loading the entity.
+                    usccs = known.valid_usccs
+                    if prepared.usccs and usccs and usccs.isdisjoint(prepared.usccs):
+                        self.last_excluded += 1
+                        continue
+                view = self.views.get(candidate)
+                if view is None:
+                    continue
+            else:
+                view = candidate
+            entity = self.views.survivor(view)
+            if entity.kind is not kind:
+                continue
+            if prepared.usccs and entity is view:
+                usccs = self._view_usccs(view)
+                if usccs and usccs.isdisjoint(prepared.usccs):
+                    self.last_excluded += 1
+                    continue
+            explanation = score_pair(
+                prepared,
+                entity_for_matching(entity),
+                self.config,
+                rejected=entity.id is not None and entity.id in rejected,
+            )
+            if best is None or explanation.probability > best.explanation.probability:
+                best = FuzzyOutcome(entity, explanation)
         return best
 
-    def index(self, entity: Entity, prepared: Prepared) -> None:
+    def forget(self) -> None:
+        """Drop what was read or added (after the batch's changes were written)."""
+        self._keys.clear()
+        self._pending.clear()
+        self._stored.clear()
+        self._known.clear()
+        self._usccs.clear()
+
+    def _view_usccs(self, view: EntityView) -> frozenset[str]:
+        # Identifiers are only ever added, so their count tells whether the cache is current.
+        cached = self._usccs.get(id(view))
+        if cached is not None and cached[0] == len(view.identifiers):
+            return cached[1]
+        codes = [i.value for i in view.identifiers if i.id_type is not IdentifierType.ORG_CODE]
+        usccs = matcher_usccs(view.kind, codes)
+        self._usccs[id(view)] = (len(view.identifiers), usccs)
+        return usccs
+
+    def index(self, entity: EntityView, prepared: Prepared) -> None:
         """Make ``entity`` findable by the record's blocking keys (those it lacks)."""
         known = self._keys.get(id(entity))
         if known is None:
             known = set()
-            if entity.id is not None and entity not in self.session.new:
-                with self.session.no_autoflush:
-                    known.update(
-                        self.session.scalars(
-                            select(EntityBlockKey.key).where(EntityBlockKey.entity_id == entity.id)
-                        )
+            if entity.id is not None:
+                known.update(
+                    self.session.scalars(
+                        select(EntityBlockKey.key).where(EntityBlockKey.entity_id == entity.id)
                     )
+                )
             self._keys[id(entity)] = known
         for key in blocking_keys(prepared) - known:
             if len(key) <= 200:
-                self.session.add(EntityBlockKey(key=key, entity=entity))
+                self.views.add_block_key(entity, key)
                 self._pending.setdefault(key, []).append(entity)
                 known.add(key)
 
-    def _survivor(self, candidate: Entity | int) -> Entity | None:
-        entity = candidate if isinstance(candidate, Entity) else self.session.get(Entity, candidate)
-        return survivor_of(self.session, entity) if entity is not None else None
-
-    def _rejected_with(self, entity: Entity) -> bool:
-        # A record not yet linked has no reviews of its own; rejections bind entities.
-        return False
-
-    def review(self, new: Entity, candidate: Entity, explanation: MatchExplanation) -> None:
-        """Queue an unsure pair for a regulator (once)."""
-        self.session.flush()
-        exists = self.session.scalar(
-            select(EntityReview.id).where(
-                EntityReview.entity_id.in_([new.id, candidate.id]),
-                EntityReview.candidate_entity_id.in_([new.id, candidate.id]),
-            )
+    def review(self, new: EntityView, candidate: EntityView, explanation: MatchExplanation) -> None:
+        """Queue an unsure pair for a regulator. ``new`` was created for this record, so no
+        review of the pair can exist yet."""
+        self.views.add_review(
+            entity=new,
+            candidate=candidate,
+            score=explanation.probability,
+            explanation=explanation.to_dict(),
+            algorithm=ALGORITHM,
         )
-        if exists is None:
-            self.session.add(
-                EntityReview(
-                    entity_id=new.id,
-                    candidate_entity_id=candidate.id,
-                    score=explanation.probability,
-                    explanation=explanation.to_dict(),
-                    algorithm="credithub-fs-v1",
-                    status=ReviewStatus.PENDING,
-                )
-            )
 
 
-__all__ = ["Decision", "FuzzyLinker", "FuzzyOutcome", "entity_for_matching", "record_for_matching"]
+__all__ = [
+    "Decision",
+    "FuzzyLinker",
+    "FuzzyOutcome",
+    "entity_for_matching",
+    "matcher_usccs",
+    "record_for_matching",
+]

@@ -2,10 +2,16 @@
 creating an entity when none matches, and keep each entity's golden record and identifiers.
 
 One ``ExactLinker`` serves one batch. ``prefetch`` loads, in a handful of queries, every
-entity any record of the batch could point at (with its identifiers and golden record); the
-look-ups of ``link`` then run in memory, and entities created in the batch join the same maps.
+entity any record of the batch could point at (with its identifiers and golden record) as
+:class:`~ingest.entity_views.EntityView` s; the look-ups of ``link`` then run in memory,
+entities created in the batch join the same maps, and :meth:`ExactLinker.flush` writes the
+batch's new entities, identifiers, golden values and match links with one statement per table.
 The maps live exactly as long as the batch's transaction, so a rolled-back batch can never
 leave stale entities behind.
+
+A reviewer's "not the same" is never overridden: a record already linked to an entity (a new
+version of it, or a replayed record) is never moved to an entity a reviewer rejected for that
+entity, neither by an identifier nor by the matcher.
 """
 
 from __future__ import annotations
@@ -16,20 +22,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
 
 from app.models import (
     DecidedBy,
     Entity,
-    EntityAttribute,
     EntityIdentifier,
     EntityKind,
+    EntityReview,
     IdentifierType,
     MatchDecision,
     MatchLink,
-    SourceRecord,
+    ReviewStatus,
     new_public_id,
+    utcnow,
 )
 from matching.exact import ALGORITHM, LinkKey, PartyKeys, conflicts, party_keys, stored_identifiers
 from matching.identifiers import parse_masked_id, resident_id_birth_date
@@ -37,6 +44,7 @@ from matching.model import Decision
 from matching.records import Prepared, prepare
 from matching.resolve import ALGORITHM as FUZZY_ALGORITHM
 
+from .entity_views import AttrView, EntityView, EntityViews, IdentView
 from .fuzzy_linking import FuzzyLinker, FuzzyOutcome, record_for_matching
 
 # Golden-record fields taken from records, in the order the profile shows them.
@@ -47,7 +55,7 @@ _IN_CHUNK = 500
 
 @dataclass
 class LinkOutcome:
-    entity: Entity
+    entity: EntityView
     confidence: float
     created: bool
     explanation: dict[str, Any] = field(default_factory=dict)
@@ -61,10 +69,14 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
 class ExactLinker:
     def __init__(self, *, session: Session, fuzzy: FuzzyLinker | None = None) -> None:
         self.session = session
+        self.views = EntityViews(session)
         # Consulted when no identifier decides (see ingest.fuzzy_linking).
         self.fuzzy = fuzzy
-        self._by_code: dict[tuple[str, str], list[Entity]] = defaultdict(list)
-        self._by_name: dict[tuple[str, str], list[Entity]] = defaultdict(list)
+        if fuzzy is not None:
+            fuzzy.views = self.views
+        self._by_code: dict[tuple[str, str], list[EntityView]] = defaultdict(list)
+        self._by_name: dict[tuple[str, str], list[EntityView]] = defaultdict(list)
+        self._links: list[tuple[int, EntityView, float, dict[str, Any], str]] = []
         self._loaded_codes: set[tuple[str, str]] = set()
         self._loaded_names: set[str] = set()
 
@@ -102,24 +114,31 @@ class ExactLinker:
         self._load_entities(entity_ids)
 
     def _load_entities(self, entity_ids: set[int]) -> None:
-        ids = sorted(entity_ids)
-        for start in range(0, len(ids), _IN_CHUNK):
-            entities = self.session.scalars(
-                select(Entity)
-                .where(Entity.id.in_(ids[start : start + _IN_CHUNK]))
-                .options(selectinload(Entity.identifiers), selectinload(Entity.attributes))
-            )
-            for entity in entities:
-                self._index(entity)
+        for entity in self.views.load(entity_ids):
+            self._index(entity)
 
-    def _index(self, entity: Entity) -> None:
+    def _index(self, entity: EntityView) -> None:
         for ident in entity.identifiers:
             bucket = self._by_code[(ident.id_type.value, ident.value)]
-            if entity not in bucket:
+            if not any(e is entity for e in bucket):
                 bucket.append(entity)
         bucket = self._by_name[(entity.kind.value, entity.display_name)]
-        if entity not in bucket:
+        if not any(e is entity for e in bucket):
             bucket.append(entity)
+
+    def holds_any(self, keys: PartyKeys) -> bool:
+        """Whether an entity loaded so far holds one of the record's keys (if none does, only
+        the matcher can link the record)."""
+        for key in keys.keys:
+            if key.id_type == "name":
+                if self._by_name.get((keys.kind, key.value)):
+                    return True
+            elif key.id_type == "masked_id":
+                if self._masked_candidates(key):
+                    return True
+            elif self._by_code.get((key.id_type, key.value)):
+                return True
+        return False
 
     def _ensure_loaded(self, keys: PartyKeys) -> None:
         missing = any(
@@ -136,16 +155,24 @@ class ExactLinker:
         self,
         *,
         record: dict[str, Any],
-        source: SourceRecord,
+        source_id: int,
+        feed_id: int,
         authoritative_name: bool,
         keys: PartyKeys | None = None,
+        linked_to: int | None = None,
+        prepared: Prepared | None = None,
     ) -> LinkOutcome:
-        """Find or create the entity of a validated record, record why, update its golden
-        record. ``authoritative_name``: the feed is a registry, so its name wins."""
+        """Find or create the entity of a validated record (stored as source record
+        ``source_id`` of feed ``feed_id``), record why, update its golden record.
+        ``authoritative_name``: the feed is a registry, so its name wins. ``linked_to``: the
+        entity the record's earlier version is linked to; entities a reviewer decided are not
+        that one are never chosen. ``prepared``: the record as the matcher sees it, if already
+        made. Nothing is written until :meth:`flush`."""
         keys = keys or party_keys(record)
         self._ensure_loaded(keys)
+        rejected = self._rejected_for(linked_to)
         skipped: list[dict[str, Any]] = []
-        entity: Entity | None = None
+        entity: EntityView | None = None
         used: LinkKey | None = None
         for key in keys.keys:
             candidates = self._candidates(key, keys)
@@ -156,6 +183,10 @@ class ExactLinker:
             if not candidates:
                 continue
             candidate = candidates[0]
+            if candidate.id is not None and candidate.id in rejected:
+                why = "a reviewer decided these are not the same"
+                skipped.append({"key": _describe(key), "entity": candidate.public_id, "why": why})
+                continue
             reasons = conflicts(keys, _strong_codes(candidate))
             if reasons:
                 skipped.append(
@@ -166,39 +197,38 @@ class ExactLinker:
             break
 
         fuzzy: FuzzyOutcome | None = None
-        prepared: Prepared | None = None
+        matched: Prepared | None = None  # set when the matcher was consulted
         if entity is None and self.fuzzy is not None:
-            prepared = prepare(
-                record_for_matching(record, kind=keys.kind, record_id=f"record:{id(source)}")
+            matched = prepared or prepare(
+                record_for_matching(record, kind=keys.kind, record_id=f"record:{source_id}")
             )
-            fuzzy = self.fuzzy.best_match(prepared, EntityKind(keys.kind))
+            fuzzy = self.fuzzy.best_match(matched, EntityKind(keys.kind), rejected=rejected)
             if fuzzy is not None and fuzzy.explanation.decision is Decision.POSITIVE:
                 entity = fuzzy.entity
 
         created = entity is None
         if entity is None:
             kind = EntityKind(keys.kind)
-            entity = Entity(
+            entity = self.views.create(
                 kind=kind,
                 public_id=new_public_id(kind),
                 display_name=str(record["party_name"]),
                 region_code=keys.region,
-                identifiers=[],
-                attributes=[],
             )
-            self.session.add(entity)
             if fuzzy is not None and fuzzy.explanation.decision is Decision.UNSURE:
                 assert self.fuzzy is not None
                 self.fuzzy.review(entity, fuzzy.entity, fuzzy.explanation)
-        if self.fuzzy is not None and prepared is not None:
-            self.fuzzy.index(entity, prepared)
+        if self.fuzzy is not None and matched is not None:
+            self.fuzzy.index(entity, matched)
         elif authoritative_name and entity.display_name != record["party_name"]:
             entity.display_name = str(record["party_name"])
+            entity.dirty = entity.id is not None
         if entity.region_code is None and keys.region:
             entity.region_code = keys.region
+            entity.dirty = entity.id is not None
 
-        self._attach_identifiers(entity, keys, source)
-        _update_golden(entity, record, keys, source)
+        self._attach_identifiers(entity, keys, source_id)
+        _update_golden(self.views, entity, record, keys, source_id, feed_id)
         self._index(entity)
         confidence = used.confidence if used else 1.0
         explanation: dict[str, Any] = {
@@ -211,46 +241,100 @@ class ExactLinker:
         if fuzzy is not None:
             explanation["matcher"] = fuzzy.explanation.to_dict()
             explanation["candidate"] = fuzzy.entity.public_id
+        excluded = self.fuzzy.last_excluded if self.fuzzy is not None and matched else 0
+        if excluded:
+            explanation["fuzzy_excluded"] = {
+                "candidates": excluded,
+                "rule": "different_valid_uscc",
+                "why": "they hold a different valid USCC: never the same entity",
+            }
         if fuzzy is not None and not created:
             confidence = fuzzy.explanation.probability
             explanation["rule"] = "fuzzy_match"
             explanation["algorithm"] = FUZZY_ALGORITHM
         elif created:
-            explanation["why"] = (
-                "no existing entity holds any of the record's identifiers"
-                + ("" if fuzzy is None else f"; best candidate {fuzzy.explanation.decision.value}")
+            explanation["why"] = "no existing entity holds any of the record's identifiers" + (
+                "" if fuzzy is None else f"; best candidate {fuzzy.explanation.decision.value}"
             )
-        self.session.add(
-            MatchLink(
-                source_record=source,
-                entity=entity,
-                decision=MatchDecision.POSITIVE,
-                score=confidence,
-                explanation=explanation,
-                algorithm=str(explanation["algorithm"]),
-                decided_by=DecidedBy.RULE,
-            )
+        self._links.append(
+            (source_id, entity, confidence, explanation, str(explanation["algorithm"]))
         )
         return LinkOutcome(entity, confidence, created, explanation)
 
-    def _candidates(self, key: LinkKey, keys: PartyKeys) -> list[Entity]:
+    def flush(self) -> None:
+        """Write the entities, identifiers, golden values, blocking keys, review pairs and
+        match links of every ``link`` since the last flush; afterwards every
+        ``LinkOutcome.entity`` has its id."""
+        self.views.flush()
+        # The views were forgotten: so are the maps that point at them.
+        self._by_code.clear()
+        self._by_name.clear()
+        self._loaded_codes.clear()
+        self._loaded_names.clear()
+        if self.fuzzy is not None:
+            self.fuzzy.forget()
+        if self._links:
+            now = utcnow()
+            self.session.execute(
+                insert(MatchLink.__table__),
+                [
+                    {
+                        "source_record_id": source_id,
+                        "entity_id": entity.id,
+                        "decision": MatchDecision.POSITIVE,
+                        "score": score,
+                        "explanation": explanation,
+                        "algorithm": algorithm,
+                        "decided_by": DecidedBy.RULE,
+                        "decided_at": now,
+                    }
+                    for source_id, entity, score, explanation, algorithm in self._links
+                ],
+            )
+            self._links = []
+
+    def _rejected_for(self, entity_id: int | None) -> frozenset[int]:
+        """Ids of the entities (survivors of merges) a reviewer decided are not the entity
+        ``entity_id`` nor any entity merged into it."""
+        if entity_id is None:
+            return frozenset()
+        view = self.views.get(entity_id)
+        if view is None or view.id is None:
+            return frozenset()
+        group = entity_group_ids(self.session, self.views.survivor(view).id or entity_id)
+        partners = set()
+        for left, right in self.session.execute(
+            select(EntityReview.entity_id, EntityReview.candidate_entity_id).where(
+                EntityReview.status == ReviewStatus.REJECTED,
+                or_(
+                    EntityReview.entity_id.in_(group),
+                    EntityReview.candidate_entity_id.in_(group),
+                ),
+            )
+        ):
+            partners.add(right if left in group else left)
+        rejected = set()
+        for partner in self.views.load(partners):
+            survivor = self.views.survivor(partner)
+            if survivor.id is not None:
+                rejected.add(survivor.id)
+        return frozenset(rejected)
+
+    def _candidates(self, key: LinkKey, keys: PartyKeys) -> list[EntityView]:
         if key.id_type == "name":
             found = list(self._by_name.get((keys.kind, key.value), []))
         elif key.id_type == "masked_id":
             found = self._masked_candidates(key)
         else:
             found = list(self._by_code.get((key.id_type, key.value), []))
-        resolved: dict[int, Entity] = {}
+        resolved: dict[int, EntityView] = {}
         for candidate in found:
-            entity: Entity | None = candidate
             # Merged entities answer through the entity they were merged into.
-            while entity is not None and entity.merged_into_id is not None:
-                entity = self.session.get(Entity, entity.merged_into_id)
-            if entity is not None:
-                resolved[id(entity)] = entity
+            entity = self.views.survivor(candidate)
+            resolved[id(entity)] = entity
         return list(resolved.values())
 
-    def _masked_candidates(self, key: LinkKey) -> list[Entity]:
+    def _masked_candidates(self, key: LinkKey) -> list[EntityView]:
         """People with the same name whose masked id equals this one, or whose full id shows
         the same region and tail (a masked list and a full-id feed about one person)."""
         named = [
@@ -278,24 +362,42 @@ class ExactLinker:
                     break
         return found
 
-    def _attach_identifiers(self, entity: Entity, keys: PartyKeys, source: SourceRecord) -> None:
+    def _attach_identifiers(self, entity: EntityView, keys: PartyKeys, source_id: int) -> None:
         existing = {(i.id_type.value, i.value) for i in entity.identifiers}
         for id_type, value, valid, problem in stored_identifiers(keys):
             if (id_type, value) in existing:
                 continue
-            entity.identifiers.append(
-                EntityIdentifier(
+            self.views.add_identifier(
+                entity,
+                IdentView(
                     id_type=IdentifierType(id_type),
                     value=value,
                     valid=valid,
                     problem=(problem or "")[:300] or None,
-                    source_record=source,
-                )
+                    source_record_id=source_id,
+                ),
             )
             existing.add((id_type, value))
 
 
-def _strong_codes(entity: Entity) -> dict[str, set[str]]:
+def entity_group_ids(session: Session, entity_id: int) -> list[int]:
+    """``entity_id`` and every entity merged into it, directly or through others."""
+    group = [entity_id]
+    frontier = [entity_id]
+    for _ in range(20):
+        merged = [
+            i
+            for i in session.scalars(select(Entity.id).where(Entity.merged_into_id.in_(frontier)))
+            if i not in group
+        ]
+        if not merged:
+            break
+        group += merged
+        frontier = merged
+    return group
+
+
+def _strong_codes(entity: EntityView) -> dict[str, set[str]]:
     codes: dict[str, set[str]] = defaultdict(set)
     for ident in entity.identifiers:
         if ident.valid and ident.id_type.value in _STRONG_TYPES:
@@ -304,7 +406,12 @@ def _strong_codes(entity: Entity) -> dict[str, set[str]]:
 
 
 def _update_golden(
-    entity: Entity, record: dict[str, Any], keys: PartyKeys, source: SourceRecord
+    views: EntityViews,
+    entity: EntityView,
+    record: dict[str, Any],
+    keys: PartyKeys,
+    source_id: int,
+    feed_id: int,
 ) -> None:
     birth: date | None = None
     if "resident_id" in keys.strong:
@@ -323,16 +430,14 @@ def _update_golden(
         old = current.get(field_name)
         if old is not None and old.value == str(value):
             continue
-        if old is not None:
-            old.is_current = False
-        entity.attributes.append(
-            EntityAttribute(
+        views.set_attribute(
+            entity,
+            AttrView(
                 field=field_name,
                 value=str(value),
-                source_record=source,
-                feed_id=source.feed_id,
-                is_current=True,
-            )
+                source_record_id=source_id,
+                feed_id=feed_id,
+            ),
         )
 
 

@@ -131,21 +131,33 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and value.strip() == "")
 
 
+class MappingPlan:
+    """:func:`apply_mapping` for many rows of one feed: the set of mapped columns is worked
+    out once instead of per row."""
+
+    def __init__(self, mapping: Mapping[str, Any]) -> None:
+        self.fields: list[tuple[str, list[str]]] = list(mapping["fields"].items())
+        self.mapped_columns = frozenset(c for _, columns in self.fields for c in columns)
+        self.constants: list[tuple[str, Any]] = list(mapping["constants"].items())
+
+    def apply(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        mapped = self.mapped_columns
+        result: dict[str, Any] = {k: v for k, v in row.items() if k not in mapped and _present(v)}
+        for canonical, columns in self.fields:
+            for column in columns:
+                value = row.get(column)
+                if value is not None and _present(value):
+                    result[canonical] = value
+                    break
+        for canonical, value in self.constants:
+            result.setdefault(canonical, value)
+        return result
+
+
 def apply_mapping(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[str, Any]:
     """Canonical fields of one raw row. Columns the mapping does not name pass through under
     their own name, so a feed already in canonical names needs no mapping at all."""
-    mapped_columns = {c for columns in mapping["fields"].values() for c in columns}
-    result: dict[str, Any] = {
-        k: v for k, v in row.items() if k not in mapped_columns and _present(v)
-    }
-    for canonical, columns in mapping["fields"].items():
-        for column in columns:
-            if _present(row.get(column)):
-                result[canonical] = row[column]
-                break
-    for canonical, value in mapping["constants"].items():
-        result.setdefault(canonical, value)
-    return result
+    return MappingPlan(mapping).apply(row)
 
 
 def source_key_of(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> str | None:

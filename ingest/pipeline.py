@@ -14,13 +14,13 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -32,13 +32,15 @@ from app.models import (
     RecordCategory,
     SourceRecord,
     SourceStatus,
+    utcnow,
 )
 from matching.exact import PartyKeys, party_keys
+from matching.records import Prepared, prepare
 
 from .adapters.base import Batch, RawRecord
-from .fuzzy_linking import FuzzyLinker
-from .linking import ExactLinker
-from .mapping import apply_mapping, resolve_mapping, source_key_of
+from .fuzzy_linking import FuzzyLinker, record_for_matching
+from .linking import ExactLinker, LinkOutcome
+from .mapping import MappingPlan, apply_mapping, resolve_mapping, source_key_of
 from .records import validate_record
 from .severity import classify_severity, publicity_end
 
@@ -67,6 +69,13 @@ class Counts:
 
 def json_safe(value: Any) -> Any:
     """The payload as JSON can hold it: dates as ISO text, decimals as text, NaN as null."""
+    # A CSV row (text keys, text values) needs no conversion.
+    if (
+        type(value) is dict
+        and all(type(v) is str for v in value.values())
+        and all(type(k) is str for k in value)
+    ):
+        return dict(value)
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -116,8 +125,23 @@ class _Prepared:
 class _KeyState:
     latest_version: int
     latest_hash: str
-    # The version currently in force (status accepted), if any.
-    accepted: SourceRecord | None
+    # The version currently in force (status accepted), if any: its id when stored before
+    # this batch, its plan when stored by this batch.
+    accepted_id: int | None
+    accepted_plan: _Plan | None = None
+
+
+@dataclass
+class _Plan:
+    """What the batch writes for one non-duplicate record."""
+
+    item: _Prepared
+    record: dict[str, Any] | None
+    outcome: ItemOutcome
+    row: dict[str, Any]
+    previous_id: int | None = None
+    previous_plan: _Plan | None = None
+    source_id: int | None = None
 
 
 def store_batch(
@@ -132,24 +156,164 @@ def store_batch(
     to ``run``). Moves the feed's watermark and records the file receipt when the batch says so.
     When ``outcomes`` is given, one :class:`ItemOutcome` per record is appended to it, in order.
 
-    Everything is read up front in a few queries and written in one flush at the end, so the
-    cost per record is Python work, not database round trips.
+    Everything is read up front in a few queries and written with one ``executemany`` per
+    table (source records, credit records, entities and their rows, match links), so the cost
+    per record is Python work, not database round trips or ORM bookkeeping.
     """
     mapping = resolve_mapping(feed.field_mapping or {})
-    prepared = [_prepare(r, mapping) for r in batch.records]
+    mapper = MappingPlan(mapping)
+    prepared = [_prepare(r, mapping, mapper) for r in batch.records]
     prepared += [_prepare_unreadable(r, reason) for r, reason in batch.unreadable]
     states = _load_states(session, feed.id, {p.source_key for p in prepared})
-    credits = _load_credits(session, [s.accepted.id for s in states.values() if s.accepted])
     validated = [_validate(feed.record_category, item) for item in prepared]
-    all_keys = [party_keys(record) if record else None for record, _ in validated]
-    linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
-    linker.prefetch(k for k in all_keys if k is not None)
     counts = Counts(fetched=len(prepared))
-    context = _BatchContext(session, feed, run, states, credits, linker, mapping, counts)
-    for item, (record, errors), keys in zip(prepared, validated, all_keys, strict=True):
-        outcome = context.store(item, record, errors, keys)
-        if outcomes is not None:
-            outcomes.append(outcome)
+    run_id = run.id if run else None
+    received = utcnow()
+
+    # 1. Decide what each record is (duplicate, new, next version, quarantined), in order.
+    plans: list[_Plan] = []
+    all_outcomes: list[ItemOutcome] = []
+    for item, (record, errors) in zip(prepared, validated, strict=True):
+        outcome = ItemOutcome(item.raw.origin, item.source_key, "duplicate")
+        all_outcomes.append(outcome)
+        state = states.get(item.source_key)
+        if state is not None and state.latest_hash == item.digest:
+            counts.duplicate += 1
+            continue
+        row: dict[str, Any] = {
+            "feed_id": feed.id,
+            "ingest_run_id": run_id,
+            "source_key": item.source_key[:200],
+            "version": (state.latest_version + 1) if state else 1,
+            "raw_payload": item.payload,
+            "payload_hash": item.digest,
+            "received_at": received,
+            "status": SourceStatus.QUARANTINED if errors else SourceStatus.ACCEPTED,
+            "errors": errors,
+            "origin": item.raw.origin[:500],
+            "supersedes_id": None,
+        }
+        plan = _Plan(item, record, outcome, row)
+        plans.append(plan)
+        if state is None:
+            state = states[item.source_key] = _KeyState(row["version"], item.digest, None)
+        state.latest_version, state.latest_hash = row["version"], item.digest
+        if record is None:
+            counts.quarantined += 1
+            outcome.status, outcome.errors = "rejected", errors
+            continue
+        if state.accepted_plan is not None:
+            plan.previous_plan = state.accepted_plan
+            state.accepted_plan.row["status"] = SourceStatus.SUPERSEDED
+        elif state.accepted_id is not None:
+            plan.previous_id = row["supersedes_id"] = state.accepted_id
+        state.accepted_id, state.accepted_plan = None, plan
+
+    # 2. Source records, with their ids back (credit records and links point at them).
+    if plans:
+        table = SourceRecord.__table__
+        # (feed, source key, version) is unique, so RETURNING needs no order (SQLite cannot
+        # promise one without sending the rows one at a time).
+        by_version = {(p.row["source_key"], p.row["version"]): p for p in plans}
+        for source_id, key, version in session.execute(
+            insert(table).returning(table.c.id, table.c.source_key, table.c.version),
+            [p.row for p in plans],
+        ):
+            by_version[(key, version)].source_id = source_id
+    superseded = [p.previous_id for p in plans if p.previous_id is not None]
+    _set_status(session, superseded, SourceStatus.SUPERSEDED)
+    chained = [p for p in plans if p.previous_plan is not None]
+    if chained:
+        table = SourceRecord.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(supersedes_id=bindparam("b_previous")),
+            [{"b_id": p.source_id, "b_previous": p.previous_plan.source_id} for p in chained],  # type: ignore[union-attr]
+        )
+
+    # 3. Credit records and links, in delivery order (entities created by one record are
+    # found by the next).
+    accepted = [p for p in plans if p.record is not None]
+    credits = _load_credits(session, [p.previous_id for p in accepted if p.previous_id])
+    all_keys = [party_keys(p.record) for p in accepted if p.record is not None]
+    linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
+    linker.prefetch(all_keys)
+    matcher_views = _prefetch_fuzzy(linker, accepted, all_keys)
+    new_credits: list[dict[str, Any]] = []
+    updated_credits: list[tuple[CreditRecord, LinkOutcome]] = []
+    # Credit rows of versions stored earlier in this batch, by their plan's identity.
+    pending: dict[int, dict[str, Any] | CreditRecord] = {}
+    authoritative = feed.record_category is RecordCategory.REGISTRY
+    for plan, keys in zip(accepted, all_keys, strict=True):
+        record, source_id = plan.record, plan.source_id
+        assert record is not None and source_id is not None
+        previous: dict[str, Any] | CreditRecord | None = None
+        if plan.previous_plan is not None:
+            previous = pending.get(id(plan.previous_plan))
+        elif plan.previous_id is not None:
+            previous = credits.get(plan.previous_id)
+        if previous is None:
+            counts.accepted += 1
+            plan.outcome.status = "accepted"
+        else:
+            counts.updated += 1
+            plan.outcome.status = "updated"
+        credit: dict[str, Any] | CreditRecord
+        if isinstance(previous, CreditRecord):
+            credit, linked_to = previous, previous.entity_id
+            values = _credit_values(feed.record_category, record, mapping, credit.status)
+            for column, value in values.items():
+                setattr(credit, column, value)
+            credit.source_record_id = source_id
+        elif previous is not None:
+            # A version stored earlier in this batch: its row is not written yet.
+            credit, linked_to = previous, previous["_link"].entity.id
+            credit.update(_credit_values(feed.record_category, record, mapping, credit["status"]))
+            credit["source_record_id"] = source_id
+        else:
+            credit, linked_to = (
+                {
+                    "feed_id": feed.id,
+                    "department_id": feed.department_id,
+                    "source_record_id": source_id,
+                    "created_at": received,
+                    "updated_at": received,
+                    **_credit_values(feed.record_category, record, mapping, None),
+                },
+                None,
+            )
+            new_credits.append(credit)
+        linked = linker.link(
+            record=record,
+            source_id=source_id,
+            feed_id=feed.id,
+            authoritative_name=authoritative,
+            keys=keys,
+            linked_to=linked_to,
+            prepared=matcher_views.get(source_id),
+        )
+        if isinstance(credit, CreditRecord):
+            updated_credits.append((credit, linked))
+        else:
+            credit["_link"] = linked
+        pending[id(plan)] = credit
+        counts.linked += 1
+        counts.new_entities += int(linked.created)
+        plan.outcome.entity_id = linked.entity.public_id
+
+    # 4. Entities and links first: credit records point at the entities.
+    linker.flush()
+    if new_credits:
+        for row in new_credits:
+            final: LinkOutcome = row.pop("_link")
+            row["entity_id"], row["link_confidence"] = final.entity.id, final.confidence
+        session.execute(insert(CreditRecord.__table__), new_credits)
+    for existing, linked in updated_credits:
+        existing.entity_id, existing.link_confidence = linked.entity.id, linked.confidence
+
+    if outcomes is not None:
+        outcomes.extend(all_outcomes)
     if batch.watermark is not None:
         feed.watermark = batch.watermark
     if batch.receipt is not None:
@@ -159,7 +323,7 @@ def store_batch(
                 name=batch.receipt.name,
                 size=batch.receipt.size,
                 sha256=batch.receipt.sha256,
-                ingest_run_id=run.id if run else None,
+                ingest_run_id=run_id,
             )
         )
     if run is not None:
@@ -168,11 +332,41 @@ def store_batch(
     return counts
 
 
-def _prepare(raw: RawRecord, mapping: dict[str, Any]) -> _Prepared:
+def _prefetch_fuzzy(
+    linker: ExactLinker, plans: list[_Plan], all_keys: list[PartyKeys]
+) -> dict[int, Prepared]:
+    """The matcher's view of every record no stored entity holds an identifier of (those
+    the matcher may see), by source id, with their blocking keys read in one go rather than
+    one query per record."""
+    if linker.fuzzy is None:
+        return {}
+    unmatched = {
+        p.source_id: prepare(
+            record_for_matching(p.record, kind=keys.kind, record_id=f"record:{p.source_id}")
+        )
+        for p, keys in zip(plans, all_keys, strict=True)
+        if p.record is not None and p.source_id is not None and not linker.holds_any(keys)
+    }
+    if unmatched:
+        linker.fuzzy.prefetch(unmatched.values())
+    return unmatched
+
+
+def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
+    table = SourceRecord.__table__
+    for start in range(0, len(ids), _IN_CHUNK):
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(ids[start : start + _IN_CHUNK]))
+            .values(status=status)
+        )
+
+
+def _prepare(raw: RawRecord, mapping: dict[str, Any], mapper: MappingPlan) -> _Prepared:
     payload = json_safe(raw.payload)
     digest = payload_hash(payload)
     key = source_key_of(payload, mapping) or f"sha256:{digest}"
-    return _Prepared(raw, payload, digest, key, apply_mapping(payload, mapping))
+    return _Prepared(raw, payload, digest, key, mapper.apply(payload))
 
 
 def _prepare_unreadable(raw: RawRecord, reason: str) -> _Prepared:
@@ -195,21 +389,22 @@ def _validate(
 def _load_states(session: Session, feed_id: int, keys: Iterable[str]) -> dict[str, _KeyState]:
     states: dict[str, _KeyState] = {}
     key_list = list(keys)
+    table = SourceRecord.__table__.c
     for start in range(0, len(key_list), _IN_CHUNK):
         chunk = key_list[start : start + _IN_CHUNK]
-        rows = session.scalars(
-            select(SourceRecord)
-            .where(SourceRecord.feed_id == feed_id, SourceRecord.source_key.in_(chunk))
-            .order_by(SourceRecord.version)
+        rows = session.execute(
+            select(table.id, table.source_key, table.version, table.payload_hash, table.status)
+            .where(table.feed_id == feed_id, table.source_key.in_(chunk))
+            .order_by(table.version)
         )
-        for row in rows:
-            state = states.get(row.source_key)
-            accepted = row if row.status is SourceStatus.ACCEPTED else None
+        for row_id, key, version, digest, status in rows:
+            state = states.get(key)
+            accepted = row_id if status is SourceStatus.ACCEPTED else None
             if state is None:
-                states[row.source_key] = _KeyState(row.version, row.payload_hash, accepted)
+                states[key] = _KeyState(version, digest, accepted)
             else:
-                state.latest_version, state.latest_hash = row.version, row.payload_hash
-                state.accepted = accepted or state.accepted
+                state.latest_version, state.latest_hash = version, digest
+                state.accepted_id = accepted or state.accepted_id
     return states
 
 
@@ -222,90 +417,6 @@ def _load_credits(session: Session, source_ids: list[int]) -> dict[int, CreditRe
         ):
             credits[credit.source_record_id] = credit
     return credits
-
-
-@dataclass
-class _BatchContext:
-    session: Session
-    feed: Feed
-    run: IngestRun | None
-    states: dict[str, _KeyState]
-    credits: dict[int, CreditRecord]
-    linker: ExactLinker
-    mapping: dict[str, Any]
-    counts: Counts
-    # Credit records of versions stored earlier in this same batch (not yet flushed).
-    pending: dict[int, CreditRecord] = field(default_factory=dict)
-
-    def store(
-        self,
-        item: _Prepared,
-        record: dict[str, Any] | None,
-        errors: dict[str, Any] | None,
-        keys: PartyKeys | None,
-    ) -> ItemOutcome:
-        counts = self.counts
-        outcome = ItemOutcome(item.raw.origin, item.source_key, "duplicate")
-        state = self.states.get(item.source_key)
-        if state is not None and state.latest_hash == item.digest:
-            counts.duplicate += 1
-            return outcome
-
-        source = SourceRecord(
-            feed_id=self.feed.id,
-            ingest_run_id=self.run.id if self.run else None,
-            source_key=item.source_key[:200],
-            version=(state.latest_version + 1) if state else 1,
-            raw_payload=item.payload,
-            payload_hash=item.digest,
-            status=SourceStatus.QUARANTINED if errors else SourceStatus.ACCEPTED,
-            errors=errors,
-            origin=item.raw.origin[:500],
-        )
-        previous = state.accepted if state else None
-        if record is not None and previous is not None:
-            previous.status = SourceStatus.SUPERSEDED
-            source.supersedes = previous
-        self.session.add(source)
-
-        if state is None:
-            state = self.states[item.source_key] = _KeyState(source.version, item.digest, None)
-        state.latest_version, state.latest_hash = source.version, item.digest
-        if record is None:
-            counts.quarantined += 1
-            outcome.status, outcome.errors = "rejected", errors
-            return outcome
-        state.accepted = source
-
-        credit = None
-        if previous is not None:
-            credit = self.pending.get(id(previous))
-            if credit is None and previous.id is not None:
-                credit = self.credits.get(previous.id)
-        if credit is None:
-            credit = CreditRecord(feed_id=self.feed.id, department_id=self.feed.department_id)
-            self.session.add(credit)
-            counts.accepted += 1
-            outcome.status = "accepted"
-        else:
-            counts.updated += 1
-            outcome.status = "updated"
-        credit.source_record = source
-        self.pending[id(source)] = credit
-        _fill_credit(credit, self.feed.record_category, record, self.mapping)
-
-        linked = self.linker.link(
-            record=record,
-            source=source,
-            authoritative_name=self.feed.record_category is RecordCategory.REGISTRY,
-            keys=keys,
-        )
-        credit.entity = linked.entity
-        credit.link_confidence = linked.confidence
-        counts.linked += 1
-        counts.new_entities += int(linked.created)
-        outcome.entity_id = linked.entity.public_id
-        return outcome
 
 
 _CREDIT_COLUMNS = (
@@ -327,45 +438,51 @@ _CREDIT_COLUMNS = (
 _EXTRA_SKIP = {*_CREDIT_COLUMNS, "fine_amount", "publicity_end", "title"}
 
 
-def _fill_credit(
-    credit: CreditRecord,
+def _credit_values(
     category: RecordCategory,
     record: dict[str, Any],
     mapping: dict[str, Any],
-) -> None:
-    credit.category = category
+    status: CreditStatus | None,
+) -> dict[str, Any]:
+    """The credit record's columns for a validated record; ``status`` is the credit record's
+    current status (None for a new one)."""
+    values: dict[str, Any] = {"category": category}
     for column in _CREDIT_COLUMNS:
-        setattr(credit, column, record.get(column))
+        values[column] = record.get(column)
+    title = None
     if category in (RecordCategory.LIST_ENTRY, RecordCategory.RED_LIST):
-        credit.decision_date = record.get("listed_on")
-        credit.content = record.get("list_reason")
+        values["decision_date"] = record.get("listed_on")
+        values["content"] = record.get("list_reason")
     elif category is RecordCategory.TAX_GRADE:
-        credit.decision_date = record.get("evaluated_on") or date(int(record["year"]), 12, 31)
-        credit.title = f"{record['year']}年度纳税信用等级 {record['grade']}"
+        values["decision_date"] = record.get("evaluated_on") or date(int(record["year"]), 12, 31)
+        title = f"{record['year']}年度纳税信用等级 {record['grade']}"
     elif category is RecordCategory.REGISTRY:
-        credit.decision_date = record.get("established")
-    credit.title = credit.title or record.get("title") or record.get("certificate_name")
-    credit.subtype = (
+        values["decision_date"] = record.get("established")
+    values["title"] = title or record.get("title") or record.get("certificate_name")
+    values["subtype"] = (
         record.get("license_type") or record.get("penalty_category") or record.get("entity_type")
     )
     fine = record.get("fine_amount")
     if fine is not None and mapping.get("fine_unit") == "wan_yuan":
         fine = fine * 10000
-    credit.fine_amount = fine
+    values["fine_amount"] = fine
     confiscated = record.get("confiscated_amount")
     if confiscated is not None and mapping.get("fine_unit") == "wan_yuan":
-        credit.confiscated_amount = confiscated * 10000
-    credit.severity = classify_severity(category, record)
-    credit.publicity_end = record.get("publicity_end") or publicity_end(
-        credit.severity, credit.decision_date
+        values["confiscated_amount"] = confiscated * 10000
+    severity = classify_severity(category, record)
+    values["severity"] = severity
+    values["publicity_end"] = record.get("publicity_end") or publicity_end(
+        severity, values["decision_date"]
     )
     # A new version of the source record must not undo a repair, a revocation or an open
     # dispute decided inside CreditHub: only a record still in force follows the feed.
-    if credit.status in (None, CreditStatus.ACTIVE, CreditStatus.EXPIRED):
-        credit.status = CreditStatus.EXPIRED if record.get("removed_on") else CreditStatus.ACTIVE
-    credit.extra = json_safe(
+    if status in (None, CreditStatus.ACTIVE, CreditStatus.EXPIRED):
+        status = CreditStatus.EXPIRED if record.get("removed_on") else CreditStatus.ACTIVE
+    values["status"] = status
+    values["extra"] = json_safe(
         {k: v for k, v in record.items() if k not in _EXTRA_SKIP and v not in (None, {}, "")}
     )
+    return values
 
 
 def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) -> Counts:
@@ -382,6 +499,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
     )
     counts = Counts(fetched=len(waiting))
     linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
+    linked_credits: list[tuple[CreditRecord, LinkOutcome]] = []
     for source in waiting:
         if source.source_key.startswith("unreadable:"):
             counts.quarantined += 1
@@ -427,16 +545,23 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
         else:
             counts.updated += 1
         credit.source_record_id = source.id
-        _fill_credit(credit, feed.record_category, record, mapping)
-        session.flush()
+        for column, value in _credit_values(
+            feed.record_category, record, mapping, credit.status
+        ).items():
+            setattr(credit, column, value)
         linked = linker.link(
             record=record,
-            source=source,
+            source_id=source.id,
+            feed_id=feed.id,
             authoritative_name=feed.record_category is RecordCategory.REGISTRY,
+            linked_to=credit.entity_id,
         )
-        credit.entity, credit.link_confidence = linked.entity, linked.confidence
+        linked_credits.append((credit, linked))
         counts.linked += 1
         counts.new_entities += int(linked.created)
+    linker.flush()
+    for credit, linked in linked_credits:
+        credit.entity_id, credit.link_confidence = linked.entity.id, linked.confidence
     if run is not None:
         counts.add_to(run)
     session.flush()
