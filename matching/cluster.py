@@ -8,7 +8,7 @@ cannot break a rule that every single pair respects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .records import Prepared
@@ -115,6 +115,19 @@ class Clusters:
         """Merge pairs ``(probability, i, j)`` strongest first (ties by index)."""
         for probability, i, j in sorted(scored, key=lambda t: (-t[0], t[1], t[2])):
             self.merge(i, j, probability)
+
+    def merge_arrays(
+        self, probabilities: Sequence[float], lefts: Sequence[int], rights: Sequence[int]
+    ) -> None:
+        """:meth:`merge_all` over pairs given as three parallel sequences (flat arrays take
+        a fraction of the memory of a list of tuples). Raises ValueError on unequal lengths."""
+        if not len(probabilities) == len(lefts) == len(rights):
+            raise ValueError("probabilities, lefts and rights differ in length")
+        order = sorted(
+            range(len(probabilities)), key=lambda k: (-probabilities[k], lefts[k], rights[k])
+        )
+        for k in order:
+            self.merge(lefts[k], rights[k], probabilities[k])
 
     def labels(self, record_ids: list[str]) -> Mapping[int, str]:
         """Root index → cluster id: the record id of the cluster's first record."""

@@ -20,6 +20,7 @@ from .identifiers import (
     MaskedId,
     clean_code,
     org_code_of,
+    org_code_of_identifier,
     parse_identifier,
     parse_masked_id,
 )
@@ -160,7 +161,7 @@ def prepare(record: MatchRecord) -> Prepared:
         elif kind is IdentifierKind.OTHER:
             others.add(ident.value)
         if kind in (IdentifierKind.USCC, IdentifierKind.ORG_CODE, IdentifierKind.TAXPAYER_NUMBER):
-            org = org_code_of(ident.value, kind)
+            org = org_code_of_identifier(ident)
             if org:
                 orgs.add(org)
         elif IdentifierKind.TAXPAYER_NUMBER in ident.alternatives:
