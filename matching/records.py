@@ -41,7 +41,7 @@ _DATE_RE = re.compile(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})")
 _LATIN_WORD_RE = re.compile(r"[A-Z]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchRecord:
     """One record to resolve. ``kind`` is one of :data:`KINDS` or None (unknown); ``codes``
     holds any identifiers (USCC, old codes, resident numbers, masked numbers, foreign codes)."""
@@ -88,6 +88,15 @@ class Prepared:
     def name_key(self) -> str:
         """The name blocking and exact comparison use."""
         return self.person_name if self.is_person else self.company.core
+
+
+# ``frozenset(set())`` is a new object of about 200 bytes each time; most records have no
+# code of most kinds, so they all share this one (a gigabyte at a million records).
+_NO_CODES: frozenset[str] = frozenset()
+
+
+def _codes(values: set[str]) -> frozenset[str]:
+    return frozenset(values) if values else _NO_CODES
 
 
 def _digits(text: str | None) -> str:
@@ -179,13 +188,13 @@ def prepare(record: MatchRecord) -> Prepared:
         raw_name=name,
         person_name=normalise_person_name(name),
         company=normalise_company_name("" if is_person else name),
-        usccs=frozenset(usccs),
-        org_codes=frozenset(orgs),
-        resident_ids=frozenset(residents),
+        usccs=_codes(usccs),
+        org_codes=_codes(orgs),
+        resident_ids=_codes(residents),
         masked=tuple(masked),
-        registration_numbers=frozenset(registrations),
-        others=frozenset(others),
-        flagged=frozenset(flagged),
+        registration_numbers=_codes(registrations),
+        others=_codes(others),
+        flagged=_codes(flagged),
         legal_rep=normalise_person_name(record.legal_rep),
         address=normalise_address(record.address),
         birth_date=birth,

@@ -203,12 +203,18 @@ class Resolver:
         self, pairs: PairDecisions, stats: BlockingStats, counts: dict[str, int]
     ) -> ResolutionResult:
         ids = [r.record_id for r in self.records]
-        labels = self.clusters.labels(ids)
+        groups = self.clusters
+        labels = groups.labels(ids)
         clusters = {}
         confidence = {}
         for index, record_id in enumerate(ids):
-            clusters[record_id] = labels[self.clusters.find(index)]
-            confidence[record_id] = self.clusters.confidence_of(index)
+            label = labels.get(groups.find(index))
+            if label is None:  # alone in its cluster
+                clusters[record_id] = record_id
+                confidence[record_id] = 1.0
+            else:
+                clusters[record_id] = label
+                confidence[record_id] = groups.confidence[index]
         return ResolutionResult(ALGORITHM, clusters, confidence, pairs, stats, counts, self)
 
 
