@@ -188,7 +188,6 @@ def normalise_text(text: str | None) -> str:
     return cleaned.replace("(", "").replace(")", "")
 
 
-@functools.lru_cache(maxsize=1 << 18)
 def normalise_person_name(name: str | None) -> str:
     """A person's name for comparison: same clean-up as :func:`normalise_text` (middle dots
     of minority and foreign names included)."""

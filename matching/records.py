@@ -210,13 +210,16 @@ def prepare(record: MatchRecord) -> Prepared:
         record.kind is None and bool(residents or masked) and not (usccs or orgs)
     )
     name = record.name or ""
+    company = normalise_company_name("" if is_person else name)
     return Prepared(
         record_id=record.record_id,
         kind=record.kind,
         is_person=is_person,
         raw_name=name,
-        person_name=normalise_person_name(name),
-        company=normalise_company_name("" if is_person else name),
+        # A company's cleaned full name is exactly what normalise_person_name would give:
+        # share the string instead of computing and keeping a second copy.
+        person_name=normalise_person_name(name) if is_person else company.full,
+        company=company,
         usccs=_codes(usccs),
         org_codes=_codes(orgs),
         resident_ids=_codes(residents),

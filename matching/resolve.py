@@ -9,9 +9,11 @@ positive pairs under the hard rules (:mod:`matching.cluster`).
 
 from __future__ import annotations
 
+import gc
 import math
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import overload
 
@@ -135,6 +137,15 @@ class Resolver:
         ``forbidden``: record-id pairs a reviewer rejected (they may name records of later
         batches). Raises ValueError on a record id seen before.
         """
+        with _gc_paused():
+            return self._add(records, forbidden, progress)
+
+    def _add(
+        self,
+        records: Iterable[MatchRecord],
+        forbidden: Iterable[tuple[str, str]],
+        progress: Progress | None,
+    ) -> ResolutionResult:
         config = self.config
         start = len(self.records)
         for count, record in enumerate(records, start=1):
@@ -216,6 +227,20 @@ class Resolver:
                 clusters[record_id] = label
                 confidence[record_id] = groups.confidence[index]
         return ResolutionResult(ALGORITHM, clusters, confidence, pairs, stats, counts, self)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a batch runs: it creates millions of objects
+    without reference cycles, and the collector's repeated full passes over them cost about a
+    fifth of the time at 200,000 records. Reference counting still frees everything freed."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _logit2(probability: float) -> float:
