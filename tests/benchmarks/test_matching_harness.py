@@ -16,6 +16,7 @@ from benchmarks.datasets import (
     chinese_table,
 )
 from benchmarks.matching import (
+    cpu_ratios,
     exact_identifier_baseline,
     labels_from_clusters,
     pair_recall,
@@ -153,3 +154,13 @@ def test_febrl4_union_with_ground_truth() -> None:
     scores = pairwise_scores(table["entity_key"].tolist(), table["record_id"].tolist())
     assert scores["true_pairs"] == FEBRL4_TRUE_PAIRS == 5_000
     assert (table["kind"] == "natural_person").all()
+
+
+def test_cpu_ratio_is_splink_over_credithub_and_none_when_missing() -> None:
+    results = {
+        "chinese-20000": {"credithub": {"cpu_seconds": 2.0}, "splink": {"cpu_seconds": 9.0}},
+        "chinese-1000000": {"credithub": {"cpu_seconds": 100.0}, "splink": {"skipped": "big"}},
+    }
+    ratios = cpu_ratios(results)
+    assert ratios["splink_over_credithub_cpu_chinese-20000"] == pytest.approx(4.5)
+    assert ratios["splink_over_credithub_cpu_chinese-1000000"] is None
