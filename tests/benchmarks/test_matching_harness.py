@@ -19,11 +19,13 @@ from benchmarks.matching import (
     cpu_ratios,
     exact_identifier_baseline,
     labels_from_clusters,
+    match_records,
     pair_recall,
     pairwise_scores,
     splink_chinese_input,
 )
 from ingest.sample.generator import generate_feeds
+from matching.records import KINDS
 
 
 def test_perfect_clustering() -> None:
@@ -164,3 +166,16 @@ def test_cpu_ratio_is_splink_over_credithub_and_none_when_missing() -> None:
     ratios = cpu_ratios(results)
     assert ratios["splink_over_credithub_cpu_chinese-20000"] == pytest.approx(4.5)
     assert ratios["splink_over_credithub_cpu_chinese-1000000"] is None
+
+
+def test_match_records_read_object_and_string_dtype_columns_alike(tiny) -> None:
+    table, _ = tiny
+    records = match_records(table)
+    # The benchmark reads Arrow-backed strings; pandas' own string dtype is the same kind of
+    # extension column and needs no pyarrow in the test environment.
+    arrow = match_records(table.astype("string"))
+    assert records == arrow
+    assert [r.record_id for r in records] == table["record_id"].tolist()
+    with_codes = [r for r in records if r.codes]
+    assert with_codes and all("" not in r.codes for r in with_codes)
+    assert all(r.kind is None or r.kind in KINDS for r in records)
