@@ -68,6 +68,8 @@ _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _ORG_VALUES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_VALUE_OF = {ch: value for value, ch in enumerate(_ORG_VALUES)}
+# Check character by 11 - (weighted sum mod 11), which is 1..11: 10 is X, 11 is 0.
+_ORG_CHECK_CHARS = ("", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0")
 # A generic code longer than this is almost certainly a whole text field pasted in.
 _OTHER_MAX_LENGTH = 64
 
@@ -169,13 +171,19 @@ def _date_from(yyyymmdd: str) -> date | None:
 
 def org_code_check_char(body8: str) -> str:
     """GB 11714 check character for an 8-character body; "" if the body is malformed."""
-    body = body8 if len(body8) == 8 and body8.isalnum() and body8.isupper() else clean_code(body8)
     values = _ORG_VALUE_OF
-    if len(body) != 8 or any(ch not in values for ch in body):
+    try:
+        # Clean bodies (nearly all: they come out of clean_code already) skip the clean-up.
+        digits = [values[ch] for ch in body8]
+    except KeyError:
+        body = clean_code(body8)
+        if any(ch not in values for ch in body):
+            return ""
+        digits = [values[ch] for ch in body]
+    if len(digits) != 8:
         return ""
-    total = sum(values[ch] * w for ch, w in zip(body, _ORG_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
+    total = sum(d * w for d, w in zip(digits, _ORG_WEIGHTS, strict=True))
+    return _ORG_CHECK_CHARS[11 - total % 11]
 
 
 # The three ``_*_problem`` checks are cached: classifying one code asks each of them the same
