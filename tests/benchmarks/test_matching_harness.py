@@ -17,6 +17,7 @@ from benchmarks.datasets import (
 )
 from benchmarks.matching import (
     cpu_ratios,
+    credithub_blocking_recall,
     exact_identifier_baseline,
     labels_from_clusters,
     match_records,
@@ -179,3 +180,17 @@ def test_match_records_read_object_and_string_dtype_columns_alike(tiny) -> None:
     with_codes = [r for r in records if r.codes]
     assert with_codes and all("" not in r.codes for r in with_codes)
     assert all(r.kind is None or r.kind in KINDS for r in records)
+
+
+def test_credithub_blocking_recall_counts_the_runs_candidate_pairs(tiny) -> None:
+    from matching.resolve import resolve
+
+    table, _ = tiny
+    result = resolve(match_records(table))
+    truth = dict(zip(table["record_id"], table["entity_key"], strict=True))
+    recall, count = credithub_blocking_recall(result.state, truth)
+    assert count == result.counts["pairs"]
+    assert 0.9 <= recall <= 1.0
+    # A truth without any true pair has nothing to miss: recall 1.0 by definition.
+    alone = {record_id: record_id for record_id in truth}
+    assert credithub_blocking_recall(result.state, alone) == (1.0, count)
