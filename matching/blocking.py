@@ -118,23 +118,34 @@ class BlockIndex:
         self.max_block_size = max_block_size
         # Name keys (N, D, P, B, L) are weaker than codes, so their blocks are capped tighter.
         self.max_name_block_size = max_name_block_size
-        self._blocks: dict[str, list[int]] = {}
+        # A key held by one record maps to its index, a shared key to the list of them: most
+        # keys (name deletions, codes) belong to one record, and a list per key costs ~90 bytes.
+        self._blocks: dict[str, int | list[int]] = {}
         # Keys touched since the last pairs_for call: only those blocks can hold new pairs.
+        # While the index is being filled for the first time every key is new, so the set is
+        # not kept (it would double the memory of the keys).
         self._touched: set[str] = set()
+        self._touched_all = False
         self.size = 0
 
     def add(self, records: Iterable[Prepared]) -> range:
         """Index the next records (numbered from :attr:`size` on); returns their indices."""
         start = self.size
+        if start == 0:
+            self._touched_all = True
         blocks = self._blocks
+        track = not self._touched_all
         touched = self._touched
         for record in records:
             index = self.size
             for key in blocking_keys(record):
-                touched.add(key)
+                if track:
+                    touched.add(key)
                 members = blocks.get(key)
                 if members is None:
-                    blocks[key] = [index]
+                    blocks[key] = index
+                elif isinstance(members, int):
+                    blocks[key] = [members, index]
                 else:
                     members.append(index)
             self.size += 1
@@ -152,10 +163,12 @@ class BlockIndex:
         caps = {prefix: self.max_name_block_size for prefix in _NAME_KEYS}
         default_cap = self.max_block_size
         seen: set[int] = set()
-        touched, self._touched = self._touched, set()
-        for key in touched:
-            members = self._blocks[key]
-            if len(members) < 2 or members[-1] < first:
+        keys: Iterable[str] = list(self._blocks) if self._touched_all else self._touched
+        self._touched, self._touched_all = set(), False
+        blocks = self._blocks
+        for key in keys:
+            members = blocks[key]
+            if isinstance(members, int) or members[-1] < first:
                 continue
             if len(members) > caps.get(key[0], default_cap):
                 stats.skipped[key] = len(members)

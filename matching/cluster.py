@@ -8,7 +8,7 @@ cannot break a rule that every single pair respects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .records import Prepared
@@ -16,12 +16,15 @@ from .records import Prepared
 __all__ = ["Clusters"]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cluster:
     members: list[int]
     usccs: frozenset[str]
     residents: frozenset[str]
     branches: frozenset[str]  # "" for a head office, place+marker for a branch
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _widens(x: frozenset[str], y: frozenset[str]) -> bool:
@@ -31,24 +34,48 @@ def _widens(x: frozenset[str], y: frozenset[str]) -> bool:
 
 @dataclass
 class Clusters:
-    """Union-find over record indices, growing as records are added."""
+    """Union-find over record indices (ints in flat lists), growing as records are added.
+
+    A record alone in its cluster costs three list slots; the members and the codes of a
+    cluster (:class:`_Cluster`) are only kept from its first merge on (at a million records
+    most clusters stay single)."""
 
     parent: list[int] = field(default_factory=list)
     info: dict[int, _Cluster] = field(default_factory=dict)
     confidence: list[float] = field(default_factory=list)
     forbidden: dict[int, set[int]] = field(default_factory=dict)
     blocked: int = 0  # merges refused by a cluster-level rule
+    # Per record: its valid USCCs and resident ids, and its branch marker (None: no company
+    # name; "" for a head office, place+marker for a branch).
+    _usccs: list[frozenset[str]] = field(default_factory=list)
+    _residents: list[frozenset[str]] = field(default_factory=list)
+    _branch: list[str | None] = field(default_factory=list)
 
     def add(self, records: Iterable[Prepared]) -> None:
         for record in records:
-            index = len(self.parent)
-            self.parent.append(index)
+            self.parent.append(len(self.parent))
             self.confidence.append(0.0)
             company = record.company
-            branches: frozenset[str] = frozenset()
+            branch = None
             if not record.is_person and company.core:
-                branches = frozenset({company.branch_place + company.branch})
-            self.info[index] = _Cluster([index], record.usccs, record.resident_ids, branches)
+                branch = company.branch_place + company.branch
+            self._usccs.append(record.usccs)
+            self._residents.append(record.resident_ids)
+            self._branch.append(branch)
+
+    def _cluster(self, root: int) -> _Cluster:
+        """The cluster whose root is ``root`` (built on the fly for a single record)."""
+        cluster = self.info.get(root)
+        if cluster is None:
+            branch = self._branch[root]
+            branches = _NONE if branch is None else frozenset((branch,))
+            cluster = _Cluster([root], self._usccs[root], self._residents[root], branches)
+        return cluster
+
+    def size(self, index: int) -> int:
+        """Number of records in the cluster of ``index``."""
+        cluster = self.info.get(self.find(index))
+        return 1 if cluster is None else len(cluster.members)
 
     def forbid(self, pairs: Iterable[tuple[int, int]]) -> None:
         for i, j in pairs:
@@ -69,18 +96,19 @@ class Clusters:
         ri, rj = self.find(i), self.find(j)
         if ri == rj:
             return None
-        a, b = self.info[ri], self.info[rj]
+        a, b = self._cluster(ri), self._cluster(rj)
         if _widens(a.usccs, b.usccs):
             return "different_valid_uscc"
         if _widens(a.residents, b.residents):
             return "different_valid_resident_id"
         if _widens(a.branches, b.branches):
             return "branch_not_parent"
-        small, other = (a, rj) if len(a.members) <= len(b.members) else (b, ri)
-        for member in small.members:
-            for partner in self.forbidden.get(member, ()):
-                if self.find(partner) == other:
-                    return "reviewer_rejected"
+        if self.forbidden:
+            small, other = (a, rj) if len(a.members) <= len(b.members) else (b, ri)
+            for member in small.members:
+                for partner in self.forbidden.get(member, ()):
+                    if self.find(partner) == other:
+                        return "reviewer_rejected"
         return None
 
     def merge(self, i: int, j: int, probability: float) -> bool:
@@ -91,7 +119,7 @@ class Clusters:
         if self.why_not(i, j) is not None:
             self.blocked += 1
             return False
-        a, b = self.info[ri], self.info[rj]
+        a, b = self._cluster(ri), self._cluster(rj)
         if len(a.members) < len(b.members):
             ri, rj, a, b = rj, ri, b, a
         self.parent[rj] = ri
@@ -99,7 +127,8 @@ class Clusters:
         a.usccs |= b.usccs
         a.residents |= b.residents
         a.branches |= b.branches
-        del self.info[rj]
+        self.info[ri] = a
+        self.info.pop(rj, None)
         # A record's confidence is its strongest accepted link (0.0 until it has one).
         for k in (i, j):
             self.confidence[k] = max(self.confidence[k], probability)
@@ -107,7 +136,7 @@ class Clusters:
 
     def confidence_of(self, index: int) -> float:
         """Strongest accepted link of the record; 1.0 for a record alone in its cluster."""
-        if len(self.info[self.find(index)].members) == 1:
+        if self.size(index) == 1:
             return 1.0
         return self.confidence[index]
 
@@ -116,6 +145,20 @@ class Clusters:
         for probability, i, j in sorted(scored, key=lambda t: (-t[0], t[1], t[2])):
             self.merge(i, j, probability)
 
+    def merge_arrays(
+        self, probabilities: Sequence[float], lefts: Sequence[int], rights: Sequence[int]
+    ) -> None:
+        """:meth:`merge_all` over pairs given as three parallel sequences (flat arrays take
+        a fraction of the memory of a list of tuples). Raises ValueError on unequal lengths."""
+        if not len(probabilities) == len(lefts) == len(rights):
+            raise ValueError("probabilities, lefts and rights differ in length")
+        order = sorted(
+            range(len(probabilities)), key=lambda k: (-probabilities[k], lefts[k], rights[k])
+        )
+        for k in order:
+            self.merge(lefts[k], rights[k], probabilities[k])
+
     def labels(self, record_ids: list[str]) -> Mapping[int, str]:
-        """Root index → cluster id: the record id of the cluster's first record."""
+        """Root index → cluster id (the record id of the cluster's first record), for the
+        clusters of more than one record; a single record's cluster id is its own id."""
         return {root: record_ids[min(c.members)] for root, c in self.info.items()}

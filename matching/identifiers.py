@@ -41,6 +41,7 @@ __all__ = [
     "masked_id_compatible",
     "org_code_check_char",
     "org_code_of",
+    "org_code_of_identifier",
     "parse_identifier",
     "parse_masked_id",
     "resident_id_birth_date",
@@ -66,6 +67,9 @@ _DIGITS = "0123456789"
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _ORG_VALUES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_VALUE_OF = {ch: value for value, ch in enumerate(_ORG_VALUES)}
+# Check character by 11 - (weighted sum mod 11), which is 1..11: 10 is X, 11 is 0.
+_ORG_CHECK_CHARS = ("", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0")
 # A generic code longer than this is almost certainly a whole text field pasted in.
 _OTHER_MAX_LENGTH = 64
 
@@ -81,7 +85,7 @@ class IdentifierKind(StrEnum):
     OTHER = "other"  # no known scheme, e.g. non-Chinese data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Identifier:
     """One parsed identifier.
 
@@ -103,7 +107,7 @@ class Identifier:
     alternatives: tuple[IdentifierKind, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MaskedId:
     """What a masked resident number still shows.
 
@@ -167,14 +171,24 @@ def _date_from(yyyymmdd: str) -> date | None:
 
 def org_code_check_char(body8: str) -> str:
     """GB 11714 check character for an 8-character body; "" if the body is malformed."""
-    body = clean_code(body8)
-    if len(body) != 8 or any(ch not in _ORG_VALUES for ch in body):
+    values = _ORG_VALUE_OF
+    try:
+        # Clean bodies (nearly all: they come out of clean_code already) skip the clean-up.
+        digits = [values[ch] for ch in body8]
+    except KeyError:
+        body = clean_code(body8)
+        if any(ch not in values for ch in body):
+            return ""
+        digits = [values[ch] for ch in body]
+    if len(digits) != 8:
         return ""
-    total = sum(_ORG_VALUES.index(ch) * w for ch, w in zip(body, _ORG_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
+    total = sum(d * w for d, w in zip(digits, _ORG_WEIGHTS, strict=True))
+    return _ORG_CHECK_CHARS[11 - total % 11]
 
 
+# The three ``_*_problem`` checks are cached: classifying one code asks each of them the same
+# question several times (as USCC and as resident id, then again for the organization code).
+@functools.lru_cache(maxsize=1 << 12)
 def _org_code_problem(code: str, label: str = "organization code") -> str | None:
     if len(code) != 9:
         return f"{label} must be 9 characters (8 + check), got {len(code)}"
@@ -204,6 +218,7 @@ def validate_org_code(raw: str | None) -> Identifier:
 # --------------------------------------------------------------------------- USCC
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def _uscc_check_problem(value: str) -> str | None:
     """Length, format and USCC check character only (not the embedded organization code)."""
     try:
@@ -351,6 +366,7 @@ def _region_problem(region: str, birth_year: int) -> str | None:
     return f"resident id region code {region!r} was abolished before birth year {birth_year}"
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def _resident_id_problem(number: str) -> str | None:
     try:
         ric.validate(number)
@@ -559,6 +575,10 @@ def _looks_like_resident_id(value: str) -> bool:
 
 def _classify_18(raw: str | None, value: str) -> Identifier:
     as_uscc = validate_uscc(raw)
+    if not (_is_digits(value[:17]) and value[17] in "0123456789X"):
+        # Not shaped like a resident id (most USCCs: letters in the organization code or
+        # check), so it cannot pass as one and every branch below would choose the USCC.
+        return as_uscc
     as_resident = validate_resident_id(raw)
     if as_uscc.valid and as_resident.valid:
         # Both checks pass (USCCs of government bodies and social organisations start with
@@ -677,6 +697,12 @@ def org_code_of(raw: str | None, kind: IdentifierKind | None = None) -> str | No
     ambiguous = IdentifierKind.TAXPAYER_NUMBER in ident.alternatives
     if ambiguous and ident.kind not in _ORG_CODE_CARRIERS:
         ident = validate_taxpayer_number(raw)
+    return org_code_of_identifier(ident)
+
+
+def org_code_of_identifier(ident: Identifier) -> str | None:
+    """:func:`org_code_of` for an identifier already parsed (as a USCC, organization code or
+    taxpayer number; any other kind gives None), without parsing it again."""
     code = ident.org_code
     if ident.kind not in _ORG_CODE_CARRIERS or code is None:
         return None

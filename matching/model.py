@@ -15,6 +15,7 @@ ids, a branch against a non-branch, or a pair a reviewer rejected, are never a m
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ __all__ = [
     "Decision",
     "MatchConfig",
     "MatchExplanation",
+    "decide_pair",
     "hard_rule",
     "quick_rule",
     "score_pair",
@@ -129,6 +131,25 @@ class MatchConfig:
     def weight(self, field_name: str, level: str) -> float:
         return self.weights.get(field_name, {}).get(level, 0.0)
 
+    def weight_tables(self, person: bool, latin: bool) -> Mapping[str, Mapping[str, float]]:
+        """Comparison field -> (level -> weight) for a pair involving a person and / or of
+        two Latin-letter names: which table each field takes, worked out once per kind."""
+        cache = self._tables
+        tables = cache.get((person, latin))
+        if tables is None:
+            tables = {}
+            for field_name in _FIELDS:
+                name = "person_name" if field_name == "name" and person else field_name
+                if latin and "latin_" + name in self.weights:
+                    name = "latin_" + name
+                tables[field_name] = self.weights.get(name, _EMPTY_LEVELS)
+            cache[(person, latin)] = tables
+        return tables
+
+    @functools.cached_property
+    def _tables(self) -> dict[tuple[bool, bool], dict[str, Mapping[str, float]]]:
+        return {}
+
 
 @dataclass(frozen=True, slots=True)
 class MatchExplanation:
@@ -192,23 +213,18 @@ def _probability(total: float) -> float:
     return 1.0 / (1.0 + math.pow(2.0, -total))
 
 
-def score_pair(
-    a: Prepared, b: Prepared, config: MatchConfig, *, rejected: bool = False
-) -> MatchExplanation:
-    """Compare two records and decide. ``rejected``: a reviewer said they differ."""
+_FIELDS = ("identifiers", "name", "legal_rep", "address", "birth_date", "phone", "postcode")
+_EMPTY_LEVELS: Mapping[str, float] = MappingProxyType({})
+
+
+def _decide(
+    a: Prepared, b: Prepared, config: MatchConfig, rejected: bool
+) -> tuple[tuple[Comparison, ...], tuple[float, ...], float, float, str | None, Decision]:
     comparisons = tuple(compare(a, b) for compare in COMPARATORS)
-    person = a.is_person or b.is_person
-    latin = bool(a.latin_tokens and b.latin_tokens)
-    tables = config.weights
-    names = []
-    for c in comparisons:
-        name = "person_name" if c.field == "name" and person else c.field
-        if latin and "latin_" + name in tables:
-            name = "latin_" + name
-        names.append(name)
-    weights = tuple(
-        config.weight(name, c.level) for name, c in zip(names, comparisons, strict=True)
+    tables = config.weight_tables(
+        a.is_person or b.is_person, bool(a.latin_tokens and b.latin_tokens)
     )
+    weights = tuple(tables[c.field].get(c.level, 0.0) for c in comparisons)
     total = config.prior + sum(weights)
     probability = _probability(total)
     rule = "reviewer_rejected" if rejected else hard_rule(comparisons, a, b)
@@ -221,6 +237,24 @@ def score_pair(
         decision = Decision.UNSURE
     else:
         decision = Decision.NEGATIVE
+    return comparisons, weights, total, probability, rule, decision
+
+
+def decide_pair(
+    a: Prepared, b: Prepared, config: MatchConfig, *, rejected: bool = False
+) -> tuple[Decision, float, float, str | None]:
+    """``(decision, probability, total weight, hard rule)`` of a pair: what :func:`score_pair`
+    decides, without building the explanation (the hot path of :func:`matching.resolve.resolve`).
+    """
+    _, _, total, probability, rule, decision = _decide(a, b, config, rejected)
+    return decision, probability, total, rule
+
+
+def score_pair(
+    a: Prepared, b: Prepared, config: MatchConfig, *, rejected: bool = False
+) -> MatchExplanation:
+    """Compare two records and decide. ``rejected``: a reviewer said they differ."""
+    comparisons, weights, total, probability, rule, decision = _decide(a, b, config, rejected)
     return MatchExplanation(
         left=a.record_id,
         right=b.record_id,

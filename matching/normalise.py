@@ -145,9 +145,21 @@ def _converter() -> OpenCC:
     return OpenCC("t2s")
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _changes(ch: str) -> bool:
-    return bool(_converter().convert(ch) != ch)
+# Characters t2s leaves as they are, learnt one by one: a set test in C replaces a per-character
+# Python loop on every text (most text has no traditional character at all).
+_UNCHANGED: set[str] = set()
+
+
+def _needs_conversion(text: str) -> bool:
+    if _UNCHANGED.issuperset(text):
+        return False
+    changes = False
+    for ch in set(text).difference(_UNCHANGED):
+        if _converter().convert(ch) != ch:
+            changes = True
+        else:
+            _UNCHANGED.add(ch)
+    return changes
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -157,7 +169,7 @@ def to_simplified(text: str) -> str:
     OpenCC is slow per call, so text none of whose characters t2s would change (almost all
     of it) passes straight through; the rest is converted whole, phrases included.
     """
-    if text.isascii() or not any(_changes(ch) for ch in text):
+    if text.isascii() or not _needs_conversion(text):
         return text
     result: str = _converter().convert(text)
     return result
@@ -176,7 +188,6 @@ def normalise_text(text: str | None) -> str:
     return cleaned.replace("(", "").replace(")", "")
 
 
-@functools.lru_cache(maxsize=1 << 18)
 def normalise_person_name(name: str | None) -> str:
     """A person's name for comparison: same clean-up as :func:`normalise_text` (middle dots
     of minority and foreign names included)."""

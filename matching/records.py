@@ -7,6 +7,7 @@ Identifiers go through :mod:`matching.identifiers`; codes of no Chinese scheme b
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from .identifiers import (
     MaskedId,
     clean_code,
     org_code_of,
+    org_code_of_identifier,
     parse_identifier,
     parse_masked_id,
 )
@@ -40,7 +42,7 @@ _DATE_RE = re.compile(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})")
 _LATIN_WORD_RE = re.compile(r"[A-Z]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchRecord:
     """One record to resolve. ``kind`` is one of :data:`KINDS` or None (unknown); ``codes``
     holds any identifiers (USCC, old codes, resident numbers, masked numbers, foreign codes)."""
@@ -89,6 +91,15 @@ class Prepared:
         return self.person_name if self.is_person else self.company.core
 
 
+# ``frozenset(set())`` is a new object of about 200 bytes each time; most records have no
+# code of most kinds, so they all share this one (a gigabyte at a million records).
+_NO_CODES: frozenset[str] = frozenset()
+
+
+def _codes(values: set[str]) -> frozenset[str]:
+    return frozenset(values) if values else _NO_CODES
+
+
 def _digits(text: str | None) -> str:
     if not text:
         return ""
@@ -121,6 +132,47 @@ def _parse_date(value: date | str | None) -> date | None:
         return None
 
 
+# (category, cleaned value, organization code, birth date, masked id) of one code.
+_CodeFacts = tuple[str, str, str | None, date | None, MaskedId | None]
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _read_code(raw: str, person_kind: bool) -> _CodeFacts | None:
+    """What :func:`prepare` takes from one raw code; None for an empty one. Cached per
+    distinct code, since the records of one party repeat its codes across feeds (and classifying
+    a code costs several checks). ``category``: masked, flagged, uscc, resident, registration,
+    other, or "" (a valid old code that only contributes its organization code)."""
+    value = clean_code(raw)
+    if not value:
+        return None
+    hint = None
+    if person_kind and "*" not in value and len(value) in _PERSON_ID_LENGTHS:
+        # The party type says it is an ID number: do not read it as a company code.
+        hint = IdentifierKind.RESIDENT_ID
+    ident = parse_identifier(value, hint)
+    kind = ident.kind
+    if kind is IdentifierKind.MASKED_ID:
+        mask = parse_masked_id(value)
+        return None if mask is None else ("masked", value, None, mask.birth_date, mask)
+    category = ""
+    if not ident.valid:
+        category = "flagged"
+    elif kind is IdentifierKind.USCC:
+        category = "uscc"
+    elif kind in (IdentifierKind.RESIDENT_ID, IdentifierKind.RESIDENT_ID_15):
+        category = "resident"
+    elif kind is IdentifierKind.REGISTRATION_NUMBER:
+        category = "registration"
+    elif kind is IdentifierKind.OTHER:
+        category = "other"
+    org = None
+    if kind in (IdentifierKind.USCC, IdentifierKind.ORG_CODE, IdentifierKind.TAXPAYER_NUMBER):
+        org = org_code_of_identifier(ident)
+    elif IdentifierKind.TAXPAYER_NUMBER in ident.alternatives:
+        org = org_code_of(ident.value)
+    return category, ident.value, org, ident.birth_date, None
+
+
 def prepare(record: MatchRecord) -> Prepared:
     """Normalise a record once. Bad codes are kept as ``flagged``; nothing raises."""
     usccs: set[str] = set()
@@ -133,58 +185,48 @@ def prepare(record: MatchRecord) -> Prepared:
     birth = _parse_date(record.birth_date)
     person_kind = record.kind == "natural_person"
     for raw in record.codes:
-        value = clean_code(raw)
-        if not value:
+        facts = _read_code(raw, person_kind)
+        if facts is None:
             continue
-        hint = None
-        if person_kind and "*" not in value and len(value) in _PERSON_ID_LENGTHS:
-            # The party type says it is an ID number: do not read it as a company code.
-            hint = IdentifierKind.RESIDENT_ID
-        ident = parse_identifier(value, hint)
-        kind = ident.kind
-        if kind is IdentifierKind.MASKED_ID:
-            mask = parse_masked_id(value)
-            if mask is not None:
-                masked.append(mask)
-                birth = birth or mask.birth_date
+        category, value, org, code_birth, mask = facts
+        if mask is not None:
+            masked.append(mask)
+            birth = birth or mask.birth_date
             continue
-        if not ident.valid:
-            flagged.add(ident.value)
-        elif kind is IdentifierKind.USCC:
-            usccs.add(ident.value)
-        elif kind in (IdentifierKind.RESIDENT_ID, IdentifierKind.RESIDENT_ID_15):
-            residents.add(ident.value)
-            birth = birth or ident.birth_date
-        elif kind is IdentifierKind.REGISTRATION_NUMBER:
-            registrations.add(ident.value)
-        elif kind is IdentifierKind.OTHER:
-            others.add(ident.value)
-        if kind in (IdentifierKind.USCC, IdentifierKind.ORG_CODE, IdentifierKind.TAXPAYER_NUMBER):
-            org = org_code_of(ident.value, kind)
-            if org:
-                orgs.add(org)
-        elif IdentifierKind.TAXPAYER_NUMBER in ident.alternatives:
-            org = org_code_of(ident.value)
-            if org:
-                orgs.add(org)
+        if category == "flagged":
+            flagged.add(value)
+        elif category == "uscc":
+            usccs.add(value)
+        elif category == "resident":
+            residents.add(value)
+            birth = birth or code_birth
+        elif category == "registration":
+            registrations.add(value)
+        elif category == "other":
+            others.add(value)
+        if org:
+            orgs.add(org)
     is_person = person_kind or (
         record.kind is None and bool(residents or masked) and not (usccs or orgs)
     )
     name = record.name or ""
+    company = normalise_company_name("" if is_person else name)
     return Prepared(
         record_id=record.record_id,
         kind=record.kind,
         is_person=is_person,
         raw_name=name,
-        person_name=normalise_person_name(name),
-        company=normalise_company_name("" if is_person else name),
-        usccs=frozenset(usccs),
-        org_codes=frozenset(orgs),
-        resident_ids=frozenset(residents),
+        # A company's cleaned full name is exactly what normalise_person_name would give:
+        # share the string instead of computing and keeping a second copy.
+        person_name=normalise_person_name(name) if is_person else company.full,
+        company=company,
+        usccs=_codes(usccs),
+        org_codes=_codes(orgs),
+        resident_ids=_codes(residents),
         masked=tuple(masked),
-        registration_numbers=frozenset(registrations),
-        others=frozenset(others),
-        flagged=frozenset(flagged),
+        registration_numbers=_codes(registrations),
+        others=_codes(others),
+        flagged=_codes(flagged),
         legal_rep=normalise_person_name(record.legal_rep),
         address=normalise_address(record.address),
         birth_date=birth,

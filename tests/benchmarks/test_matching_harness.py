@@ -16,13 +16,17 @@ from benchmarks.datasets import (
     chinese_table,
 )
 from benchmarks.matching import (
+    cpu_ratios,
+    credithub_blocking_recall,
     exact_identifier_baseline,
     labels_from_clusters,
+    match_records,
     pair_recall,
     pairwise_scores,
     splink_chinese_input,
 )
 from ingest.sample.generator import generate_feeds
+from matching.records import KINDS
 
 
 def test_perfect_clustering() -> None:
@@ -153,3 +157,40 @@ def test_febrl4_union_with_ground_truth() -> None:
     scores = pairwise_scores(table["entity_key"].tolist(), table["record_id"].tolist())
     assert scores["true_pairs"] == FEBRL4_TRUE_PAIRS == 5_000
     assert (table["kind"] == "natural_person").all()
+
+
+def test_cpu_ratio_is_splink_over_credithub_and_none_when_missing() -> None:
+    results = {
+        "chinese-20000": {"credithub": {"cpu_seconds": 2.0}, "splink": {"cpu_seconds": 9.0}},
+        "chinese-1000000": {"credithub": {"cpu_seconds": 100.0}, "splink": {"skipped": "big"}},
+    }
+    ratios = cpu_ratios(results)
+    assert ratios["splink_over_credithub_cpu_chinese-20000"] == pytest.approx(4.5)
+    assert ratios["splink_over_credithub_cpu_chinese-1000000"] is None
+
+
+def test_match_records_read_object_and_string_dtype_columns_alike(tiny) -> None:
+    table, _ = tiny
+    records = match_records(table)
+    # The benchmark reads Arrow-backed strings; pandas' own string dtype is the same kind of
+    # extension column and needs no pyarrow in the test environment.
+    arrow = match_records(table.astype("string"))
+    assert records == arrow
+    assert [r.record_id for r in records] == table["record_id"].tolist()
+    with_codes = [r for r in records if r.codes]
+    assert with_codes and all("" not in r.codes for r in with_codes)
+    assert all(r.kind is None or r.kind in KINDS for r in records)
+
+
+def test_credithub_blocking_recall_counts_the_runs_candidate_pairs(tiny) -> None:
+    from matching.resolve import resolve
+
+    table, _ = tiny
+    result = resolve(match_records(table))
+    truth = dict(zip(table["record_id"], table["entity_key"], strict=True))
+    recall, count = credithub_blocking_recall(result.state, truth)
+    assert count == result.counts["pairs"]
+    assert 0.9 <= recall <= 1.0
+    # A truth without any true pair has nothing to miss: recall 1.0 by definition.
+    alone = {record_id: record_id for record_id in truth}
+    assert credithub_blocking_recall(result.state, alone) == (1.0, count)

@@ -83,3 +83,36 @@ def test_latin_person_names_meet_despite_swaps_and_typos() -> None:
     assert base & keys("Berry Joshua", "1955-05-19", "2911")  # swapped words
     assert base & keys("Joshau Berry", "1955-05-19", "2911")  # typo, same birth date
     assert base & keys("Jsohua Bery", "1955-09-15", "2600")  # typos, same year + postcode
+
+
+def _brute_force_pairs(records: list[Prepared], new: range) -> set[tuple[int, int]]:
+    keys = [blocking_keys(r) for r in records]
+    return {(i, j) for j in new for i in range(j) if keys[i] & keys[j]}
+
+
+def test_pairs_are_those_sharing_a_key_in_one_fill_and_in_batches() -> None:
+    # Keys held by one record are stored as a bare index, shared ones as lists: both must
+    # give exactly the pairs of records sharing a key, whether the index is filled at once
+    # (no touched-key bookkeeping) or batch by batch.
+    names = [
+        "北京星河科技有限公司",
+        "星河科技（北京）有限公司",
+        "北京星河料技有限公司",
+        "上海云帆物流有限公司",
+        "云帆物流（上海）有限公司",
+        "广州白云贸易有限公司",
+    ]
+    records = [
+        make_prepared(name=n, legal_rep="张伟" if k % 2 else None) for k, n in enumerate(names * 2)
+    ]
+    whole = BlockIndex()
+    new = whole.add(records)
+    assert _pairs(whole, new) == _brute_force_pairs(records, new)
+    batched = BlockIndex()
+    found: set[tuple[int, int]] = set()
+    for start in range(0, len(records), 5):
+        part = batched.add(records[start : start + 5])
+        got = _pairs(batched, part)
+        assert got == _brute_force_pairs(records[: part.stop], part)
+        found |= got
+    assert found == _brute_force_pairs(records, range(len(records)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from matching.cluster import Clusters
 from matching.records import MatchRecord, Prepared, prepare
 
@@ -70,3 +72,39 @@ def test_strongest_pairs_are_merged_first() -> None:
     assert clusters.find(1) == clusters.find(2)
     assert clusters.find(0) != clusters.find(1)
     assert clusters.labels(["a", "b", "c"])[clusters.find(2)] == "b"
+
+
+def test_merging_from_flat_arrays_gives_the_same_clusters_as_from_tuples() -> None:
+    records = [
+        make_prepared(codes=("91110108551385082Q",)),
+        make_prepared(),
+        make_prepared(codes=("91110000600037341L",)),
+        make_prepared(name="上海云帆物流有限公司"),
+        make_prepared(name="上海云帆物流有限公司"),
+    ]
+    scored = [(0.95, 1, 2), (0.99, 0, 1), (0.97, 3, 4), (0.99, 2, 4)]
+    by_tuples = _clusters(records)
+    by_tuples.merge_all(scored)
+    by_arrays = _clusters(records)
+    by_arrays.merge_arrays(
+        [p for p, _, _ in scored], [i for _, i, _ in scored], [j for *_, j in scored]
+    )
+    assert [by_arrays.find(i) for i in range(5)] == [by_tuples.find(i) for i in range(5)]
+    assert by_arrays.blocked == by_tuples.blocked == 1
+    assert by_arrays.confidence == by_tuples.confidence
+
+
+def test_unequal_arrays_are_refused() -> None:
+    clusters = _clusters([make_prepared(), make_prepared()])
+    with pytest.raises(ValueError, match="length"):
+        clusters.merge_arrays([0.9], [0], [])
+
+
+def test_records_alone_keep_no_cluster_object() -> None:
+    clusters = _clusters([make_prepared() for _ in range(4)])
+    assert clusters.info == {}
+    assert [clusters.size(i) for i in range(4)] == [1, 1, 1, 1]
+    assert clusters.merge(0, 1, 0.9)
+    assert len(clusters.info) == 1
+    assert (clusters.size(1), clusters.size(2)) == (2, 1)
+    assert clusters.confidence_of(2) == 1.0

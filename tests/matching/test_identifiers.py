@@ -576,3 +576,32 @@ def test_masked_id_problems() -> None:
     assert parse_identifier("******************").valid is False
     assert parse_identifier("33010619901301****").valid is False
     assert parse_identifier("330106********1234").valid
+
+
+def test_org_code_check_char_cleans_what_it_is_given() -> None:
+    # The fast path takes clean bodies as they are; anything else is cleaned first.
+    assert org_code_check_char("5513850８") == org_code_check_char("55138508") == "2"
+    assert org_code_check_char("ma01abcd") == org_code_check_char("MA01ABCD")
+    assert org_code_check_char(" 6000 3734") == "1"
+
+
+@given(st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True))
+def test_shape_shortcut_agrees_with_both_checks(number: str) -> None:
+    # An 18-character code shaped like a resident id is still checked both ways; whichever
+    # check passes decides, exactly as without the shortcut for codes of other shapes.
+    ident = parse_identifier(number)
+    as_resident = validate_resident_id(number)
+    as_uscc = validate_uscc(number)
+    if as_resident.valid:
+        assert ident.kind is IdentifierKind.RESIDENT_ID
+    elif as_uscc.valid:
+        assert ident.kind is IdentifierKind.USCC
+    else:
+        assert not ident.valid
+
+
+@given(st.from_regex(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{9}[A-HJ-NPQRTUWY]", fullmatch=True))
+def test_codes_not_shaped_like_a_resident_id_are_read_as_usccs(code: str) -> None:
+    ident = parse_identifier(code)
+    assert ident.kind is IdentifierKind.USCC
+    assert ident.valid == validate_uscc(code).valid

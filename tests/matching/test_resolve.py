@@ -3,6 +3,7 @@ generator's population, with the noise real feeds carry)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 from collections import defaultdict
@@ -14,7 +15,7 @@ import pytest
 
 from ingest.sample.generator import EntityKind, SyntheticEntity, iter_entities, to_traditional
 from matching.identifiers import parse_identifier
-from matching.model import Decision, MatchConfig
+from matching.model import Decision, MatchConfig, score_pair
 from matching.records import MatchRecord
 from matching.resolve import ALGORITHM, resolve, resolve_incremental
 
@@ -223,3 +224,45 @@ def test_incremental_batches_give_the_same_clusters_as_one_run(
     second = resolve_incremental(first, records[half:])
     assert second.counts["pairs"] < full.counts["pairs"]
     assert second.clusters == full.clusters
+
+
+def test_pairs_are_kept_compactly_and_explained_as_decided(
+    generated: tuple[list[MatchRecord], dict[str, str]],
+) -> None:
+    records, _ = generated
+    result = resolve(records)
+    pairs = result.pairs
+    assert len(pairs) >= 1000
+    by_id = {r.record_id: r for r in records}
+    resolver = result.state
+    for k in (0, len(pairs) // 2, -1):
+        explanation = pairs[k]
+        # Reading a pair scores it again: the same explanation as scoring it directly.
+        left = resolver.records[resolver.positions[explanation.left]]
+        right = resolver.records[resolver.positions[explanation.right]]
+        assert explanation == score_pair(left, right, resolver.config)
+        assert explanation.decision is pairs.decision(k % len(pairs))
+        assert {explanation.left, explanation.right} <= set(by_id)
+    assert pairs[:3] == [pairs[0], pairs[1], pairs[2]]
+    with pytest.raises(IndexError):
+        pairs[len(pairs)]
+    queue = result.review_queue()
+    assert queue == [p for p in pairs if p.decision is Decision.UNSURE]
+    assert len(queue) == result.counts["unsure"]
+    positives = [p for p in pairs if p.decision is Decision.POSITIVE]
+    assert len(positives) == result.counts["positive"]
+
+
+def test_the_garbage_collector_is_restored_even_on_error() -> None:
+    assert gc.isenabled()
+    resolve([make_record(record_id="a"), make_record(record_id="b")])
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="duplicate"):
+        resolve([make_record(), make_record()])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        resolve([make_record()])
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
