@@ -27,15 +27,22 @@ blp = Blueprint(
 )
 
 
+# Context keys holding the user's own input (the search form, a refused form's fields).
+USER_INPUT_KEYS = ("values", "failed")
+
+
 def render(template: str, http_status: int = 200, **context: Any) -> tuple[str, int]:
     """Render a page template, answering with ``http_status``.
 
     Safety net behind the services' own masking (as ``app.auth.access`` does for JSON): for a
     role that may not see personal identifiers, every string handed to the template has valid
-    resident id numbers and mobile numbers masked.
+    resident id numbers and mobile numbers masked. What the user typed (``USER_INPUT_KEYS``)
+    is echoed as typed: it discloses nothing, and masking it would change a search on the next
+    page or store masked text when a refused form is sent again.
     """
     if not sees_full_identifiers(page_role()):
-        context = scrub(context)
+        echoed = {k: context.pop(k) for k in USER_INPUT_KEYS if k in context}
+        context = {**scrub(context), **echoed}
     return render_template(f"pages/{template}", **context), http_status
 
 

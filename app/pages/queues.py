@@ -132,7 +132,7 @@ def _failure(item_id: int, values: dict[str, str], errors: dict[str, Any]) -> di
     """What the queue page needs to show a refused form again: which item, what was typed,
     and the messages (by field; ``_`` for the whole form)."""
     messages = {key: _flatten(value) for key, value in errors.items()}
-    return {"id": item_id, "values": values, "errors": messages}
+    return {"id": item_id, "typed": values, "errors": messages}
 
 
 def _flatten(value: Any) -> list[str]:
