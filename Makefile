@@ -22,13 +22,17 @@ $(STAMP): pyproject.toml
 
 SIM_PORT ?= 5050
 
-# The court feed is an HTTP API: a local simulator serves it while the service runs.
+# The court feed is an HTTP API: a local simulator serves it while the service runs. A demo
+# regulator token is printed so a first user can sign in to the web pages.
 run: $(STAMP)
 	$(BIN)/credithub db upgrade
 	$(BIN)/credithub catalogue sync sample_data/catalogue.toml
 	@$(BIN)/credithub sample serve-feed --port $(SIM_PORT) & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/credithub ingest run --all --quiet || echo "some feeds failed: see the table above"; \
+	echo; echo "Web pages: http://$(HOST):$(PORT)/  sign in with this demo regulator token"; \
+	echo "(kept in $(CREDITHUB_INSTANCE_PATH)/demo-token.txt; more: credithub clients create --help):"; \
+	$(BIN)/credithub clients demo-token; echo; \
 	$(BIN)/credithub serve --host $(HOST) --port $(PORT) --with-scheduler
 
 postgres-binaries:
