@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from ..entities.schemas import EntitySearchArgsSchema
+from ..entities.schemas import EntitySearchArgsSchema, RecordArgsSchema
 from ..models import ObjectionStatus, RepairStatus
 from ..pagination import MAX_PAGE_SIZE, PageArgsSchema
 from .auth import CSRF_FIELD
@@ -123,6 +123,15 @@ def load(schema: Schema, values: Mapping[str, Any]) -> tuple[dict[str, Any], dic
 
 class SearchArgs(EntitySearchArgsSchema):
     """The API's search arguments; a page shows 20 hits at a time."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class RecordArgs(RecordArgsSchema):
+    """The API's record filters; a page shows 20 records at a time."""
 
     class Meta:
         unknown = EXCLUDE

@@ -11,15 +11,17 @@ from ..catalogue.services import list_catalogue
 from ..clock import today
 from ..entities.services import (
     EntityNotFound,
+    RecordFilters,
     SearchFilters,
     audit_person_read,
     audit_person_search,
     entity_profile,
+    entity_records,
     search_entities,
     viewer_for,
 )
 from ..ingest_api.services import list_quarantine, list_runs
-from ..models import EntityKind, Role
+from ..models import CreditStatus, EntityKind, RecordCategory, Role, Severity
 from ..web_db import commit_request, request_session, runtime
 from . import blp, render
 from .auth import (
@@ -31,7 +33,7 @@ from .auth import (
     safe_next,
     start_session,
 )
-from .forms import FeedStatusArgs, SearchArgs, form_data, load
+from .forms import FeedStatusArgs, RecordArgs, SearchArgs, form_data, load
 
 Page = Response | tuple[str, int]
 # Roles that see the quarantine (the API's /quarantine rule).
@@ -139,6 +141,62 @@ def profile(public_id: str) -> Page:
     ):
         commit_request()
     return render("profile.html", profile=data)
+
+
+@blp.get("/entities/<string:public_id>/records")
+@page_allow(*GOVERNMENT)
+def records(public_id: str) -> Page:
+    """All of the entity's records the viewer may see, filtered and paged (the profile shows the
+    newest 20 of each category). 404 page for an unknown id; bad filters are shown with the
+    form (422). Reading a natural person's records is audited like the API's."""
+    values = form_data(request.args)
+    args, errors = load(RecordArgs(), values)
+    session = request_session()
+    viewer = viewer_for(session=session, client=page_client(), today=today())
+    context: dict[str, Any] = {"values": values, "errors": errors, "public_id": public_id}
+    filters = RecordFilters()
+    page, page_size = 1, 20
+    if not errors:
+        filters = RecordFilters(
+            category=RecordCategory(args["category"]) if args["category"] else None,
+            severity=Severity(args["severity"]) if args["severity"] else None,
+            status=CreditStatus(args["status"]) if args["status"] else None,
+            date_from=args["date_from"],
+            date_to=args["date_to"],
+            department=args["department"],
+        )
+        page, page_size = args["page"], args["page_size"]
+    try:
+        entity, items, total = entity_records(
+            session=session,
+            viewer=viewer,
+            public_id=public_id,
+            filters=filters,
+            page=page,
+            page_size=page_size,
+        )
+    except EntityNotFound:
+        abort(404, description=f"没有编号为 {public_id} 的主体。No entity has this id.")
+    if errors:
+        # The entity exists: show the form with its messages, and no rows rather than rows
+        # that ignore the filter the user asked for.
+        items, total = [], 0
+    elif audit_person_read(
+        session=session,
+        viewer=viewer,
+        kind=entity.kind.value,
+        public_id=entity.public_id,
+        view="records",
+    ):
+        commit_request()
+    context.update(
+        entity={"public_id": entity.public_id, "display_name": entity.display_name},
+        records=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // page_size)),
+    )
+    return render("records.html", 422 if errors else 200, **context)
 
 
 @blp.get("/feeds")

@@ -3,7 +3,9 @@ status, masking by role, audit of reads, and accessibility basics."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
+from fnmatch import fnmatch
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -393,7 +395,9 @@ def test_every_page_is_labelled_and_has_one_h1(
     signed_in: Callable[[str], FlaskClient], world: PagesWorld, client: FlaskClient
 ) -> None:
     regulator = signed_in("regulator")
-    urls = [*PAGES, f"/entities/{world.ids['xinghe']}", f"/entities/{world.ids['zhang']}"]
+    xinghe = world.ids["xinghe"]
+    urls = [*PAGES, f"/entities/{xinghe}", f"/entities/{world.ids['zhang']}"]
+    urls += [f"/entities/{xinghe}/records", f"/entities/{xinghe}/records?date_from=x"]
     pages = [(url, regulator.get(url)) for url in urls]
     pages.append(("/sign-in (signed out)", client.get("/sign-in")))
     pages.append(("404", regulator.get("/entities/CHL-NOPE")))
@@ -416,3 +420,45 @@ def test_stylesheet_is_served_locally(client: FlaskClient) -> None:
     with client.get("/static/pages/pages.css") as response:
         assert response.status_code == 200 and response.mimetype == "text/css"
         assert "@import" not in response.text and "url(http" not in response.text
+
+
+def test_records_page_filters_and_refuses_bad_dates(
+    signed_in: Callable[[str], FlaskClient],
+    world: PagesWorld,
+    session_factory: sessionmaker[Session],
+) -> None:
+    client = signed_in("regulator")
+    url = f"/entities/{world.ids['xinghe']}/records"
+    everything = client.get(url).text
+    assert "超标排放大气污染物" in everything and "共 2 条" in everything
+    penalties = client.get(url, query_string={"category": "penalty"}).text
+    assert "共 1 条" in penalties and "超标排放大气污染物" in penalties
+    none = client.get(url, query_string={"date_from": "2026-04-01"}).text
+    assert "No records match" in none
+    bad = client.get(url, query_string={"date_from": "2026-05-01", "date_to": "2026-04-01"})
+    assert bad.status_code == 422
+    assert "date_to is before date_from" in bad.text and 'value="2026-04-01"' in bad.text
+    assert client.get("/entities/CHL-NOPE/records").status_code == 404
+    # A person's records are a read of that person, audited like the API's.
+    signed_in("analyst").get(f"/entities/{world.ids['zhang']}/records")
+    with session_factory() as session:
+        details = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "entity.read")
+        ).all()
+        assert details == [{"view": "records", "role": "analyst"}]
+
+
+def test_templates_and_assets_are_package_data() -> None:
+    """A non-editable install ships every template and asset of the pages (pyproject globs)."""
+    root = Path(__file__).resolve().parents[2]
+    with (root / "pyproject.toml").open("rb") as handle:
+        globs = tomllib.load(handle)["tool"]["setuptools"]["package-data"]["app.pages"]
+    package = root / "app" / "pages"
+    files = [
+        p.relative_to(package).as_posix()
+        for folder in ("templates", "static")
+        for p in (package / folder).rglob("*")
+        if p.is_file()
+    ]
+    assert files
+    assert [f for f in files if not any(fnmatch(f, g) for g in globs)] == []

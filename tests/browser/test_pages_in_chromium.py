@@ -54,6 +54,14 @@ def test_sign_in_search_open_a_profile_and_confirm_a_review(
     expect(page.locator("details.match").first).to_have_attribute("open", "")
     shot(page, "03-profile")
 
+    page.get_by_role("link", name="筛选全部记录 Filter all records").click()
+    page.get_by_label("类别 Category").select_option("penalty")
+    page.get_by_role("button", name="筛选 Filter").click()
+    expect(page).to_have_url(re.compile(r"/records\?category=penalty"))
+    expect(page.locator("main")).to_contain_text("共 1 条")
+    expect(page.get_by_role("table")).to_contain_text("京环罚〔2026〕1号")
+    shot(page, "03b-records-filtered")
+
     page.get_by_role("navigation", name="主导航 Main navigation").get_by_role(
         "link", name="主体复核 Reviews"
     ).click()
