@@ -20,7 +20,7 @@ from app.auth.services import revoke_client
 from app.config import Config
 from app.models import AuditEvent, Feed, IngestRun, IngestRunStatus, SourceRecord, SourceStatus
 from tests.support.builders import make_source_record
-from tests.support.credit import ID_WANG, ID_ZHANG
+from tests.support.credit import ID_WANG, ID_ZHANG, ingest, penalty
 from tests.support.pages import (
     PHONE,
     PHONE_MASKED,
@@ -462,3 +462,22 @@ def test_templates_and_assets_are_package_data() -> None:
     ]
     assert files
     assert [f for f in files if not any(fnmatch(f, g) for g in globs)] == []
+
+
+def test_pages_escape_data_and_forbid_scripts_and_framing(
+    signed_in: Callable[[str], FlaskClient], session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        feed = session.scalars(select(Feed).where(Feed.code == "env-penalties")).one()
+        outcome = ingest(
+            session,
+            feed,
+            [penalty("x1", party_name="<script>alert(1)</script>有限公司", uscc=None)],
+        )
+        session.commit()
+    response = signed_in("regulator").get(f"/entities/{outcome[0].entity_id}")
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;有限公司" in response.text
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
