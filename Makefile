@@ -11,7 +11,7 @@ PORT ?= 5000
 export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck install postgres-binaries chromium clean bench-ingest bench-matching
+.PHONY: run test lint typecheck install postgres-binaries chromium clean bench-ingest bench-matching bench-export
 
 install: $(STAMP)
 
@@ -73,6 +73,9 @@ clean:
 ROWS ?= 1000000
 bench-ingest: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest --rows $(ROWS)
+
+bench-export: $(STAMP)
+	$(BIN)/python -m benchmarks.export --rows $(ROWS)
 
 # Splink and recordlinkage hold pandas below 3, so the matching benchmark has its own venv.
 BENCH_VENV := .venv-bench

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> CreditHubApi:
     from .ingest_api.routes import blp as ingest_blp
     from .public.routes import blp as public_blp
     from .records.routes import blp as records_blp
+    from .reports.routes import blp as reports_blp
     from .resolution.routes import blp as resolution_blp
 
     blueprints = (
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> CreditHubApi:
         disputes_blp,
         audit_blp,
         resolution_blp,
+        reports_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -29,6 +29,7 @@ def register_commands(app: Flask) -> None:
 
     from .clients_cli import clients_group
     from .ingest_cli import ingest_group, scheduler_command
+    from .reports.cli import report_command
     from .resolve_cli import resolve_command
 
     commands = (
@@ -39,6 +40,7 @@ def register_commands(app: Flask) -> None:
         clients_group,
         sample_group,
         resolve_command,
+        report_command,
         serve,
     )
     for command in commands:

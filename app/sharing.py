@@ -13,12 +13,15 @@ persons' names masked and no identifiers at all.
 
 from __future__ import annotations
 
+import functools
 import re
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
 
 from matching.identifiers import mask_resident_id
 
@@ -92,11 +95,40 @@ def mask_personal_text(text: str) -> str:
 
     def _mask(match: re.Match[str]) -> str:
         value = match.group(1)
-        if len(value) == 18 and not ric.is_valid(value):
+        if len(value) == 18 and not is_resident_id(value):
             return value
         return mask_resident_id(value)
 
     return mask_phone(_ID_CANDIDATE.sub(_mask, text))
+
+
+def is_resident_id(value: str) -> bool:
+    """``stdnum.cn.ric.is_valid`` with its slow part, the birth-place look-up in the division
+    gazetteer (about 0.3 ms), cached per (division, birth year): bulk exports mask the same
+    regions over and over."""
+    # Callers pass a bare code (no spaces or dashes), so only the case needs compacting; ric's
+    # own compact() costs more than the rest of the check.
+    number = value.strip().upper()
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    if number[-1] != ric.calc_check_digit(number):
+        return False
+    # ric.get_birth_date's own test, without its compact().
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return _birth_place_known(number[:6], born.year)
+
+
+@functools.lru_cache(maxsize=65536)
+def _birth_place_known(division: str, year: int) -> bool:
+    # Only the division and the year matter to get_birth_place; the rest is a valid filler.
+    try:
+        ric.get_birth_place(f"{division}{year:04d}01010000")
+    except ValidationError:
+        return False
+    return True
 
 
 def scrub(value: Any) -> Any:

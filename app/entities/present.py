@@ -45,10 +45,11 @@ def text_for(viewer: Viewer, text: str | None) -> str | None:
 
 def identifier_value(viewer: Viewer, ident: EntityIdentifier, kind: EntityKind) -> str:
     """The identifier's value as this viewer may see it."""
-    return _value_for(viewer, ident.id_type.value, ident.value, kind)
+    return code_value_for(viewer, ident.id_type.value, ident.value, kind)
 
 
-def _value_for(viewer: Viewer, id_type: str, value: str, kind: EntityKind) -> str:
+def code_value_for(viewer: Viewer, id_type: str, value: str, kind: EntityKind) -> str:
+    """An identifier value (``id_type`` as stored) as this viewer may see it."""
     # A person's every code may be an id number in disguise (a 15-digit "registration
     # number" can be an old resident id); a company's codes are public, its resident ids
     # (an operator's) are not.
@@ -96,7 +97,7 @@ def _mask_keys(viewer: Viewer, value: Any, kind: EntityKind) -> Any:
     masked = {k: _mask_keys(viewer, v, kind) for k, v in value.items()}
     id_type = masked.get("type")
     if isinstance(id_type, str) and id_type != "name" and isinstance(masked.get("value"), str):
-        masked["value"] = _value_for(viewer, id_type, masked["value"], kind)
+        masked["value"] = code_value_for(viewer, id_type, masked["value"], kind)
     return masked
 
 

@@ -1,0 +1,92 @@
+"""``GET /api/v1/reports`` (what can be exported) and ``GET /api/v1/reports/{name}`` (the
+export itself, streamed as it is produced).
+
+A file leaves as ``Content-Disposition: attachment`` (the chart, ``format=png``, inline so a
+page can show it). The audit event is committed before the first byte: an export that breaks
+off half-way is still on record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
+
+from ..auth.access import allow, current_client
+from ..clock import today
+from ..models import Role
+from ..web_db import commit_request, request_session, runtime
+from .filters import ReportError, filters_from_args, get_report, list_reports
+from .schemas import ReportArgsSchema, ReportListSchema
+from .services import CONTENT_TYPES, export_report
+
+blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports and exports")
+
+_ANALYSTS = (Role.REGULATOR, Role.ANALYST)
+
+
+def _fail(exc: ReportError) -> None:
+    abort(exc.status, message=exc.message, **({"messages": exc.errors} if exc.errors else {}))
+
+
+@blp.route("")
+class Reports(MethodView):
+    @allow(*_ANALYSTS)
+    @blp.response(200, ReportListSchema)
+    def get(self) -> dict[str, Any]:
+        """The reports that can be exported: name, Chinese and English title, description,
+        the filters each takes, its formats and whether it has a chart."""
+        return {"items": [spec.as_dict() for spec in list_reports()]}
+
+
+@blp.route("/<string:name>")
+class ReportExport(MethodView):
+    @allow(*_ANALYSTS)
+    @blp.arguments(ReportArgsSchema, location="query", unknown=RAISE)
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The report as a file, streamed.",
+                "content": {ctype.split(";")[0]: {} for ctype in CONTENT_TYPES.values()},
+            },
+            "404": {"description": "No report has this name."},
+            "422": {"description": "A filter or the format is invalid or does not apply."},
+        }
+    )
+    def get(self, args: dict[str, Any], name: str) -> Response:
+        """Export report ``name`` in ``format`` (csv, xlsx, parquet, json; png for the chart
+        of a trend report), with the filters it takes. Personal data is masked as the API
+        masks it; the export is audited.
+
+        404 for an unknown report; 422 for an invalid filter or format, a filter the report
+        does not take, or ``png`` of a report without a chart.
+        """
+        session = request_session()
+        try:
+            spec = get_report(name)
+            filters, fmt = filters_from_args(spec, args)
+            client = current_client()
+            assert client is not None  # @allow admits no anonymous caller here
+            export = export_report(
+                session=session,
+                client=client,
+                name=name,
+                filters=filters,
+                fmt=fmt,
+                today=today(),
+                grade_rules=runtime().rules.grade,
+            )
+        except ReportError as exc:
+            _fail(exc)
+        commit_request()
+        response = Response(
+            stream_with_context(export.chunks),
+            content_type=export.content_type,
+            direct_passthrough=True,
+        )
+        disposition = "inline" if export.format == "png" else "attachment"
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{export.filename}"'
+        return response
