@@ -57,7 +57,7 @@ def init_app(app: Flask) -> None:
         # A form stays valid for a working day; the token is also bound to the session.
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
-    from . import queues, routes  # noqa: F401  (they add their views to ``blp``)
+    from . import queues, reports, routes  # noqa: F401  (they add their views to ``blp``)
 
     app.register_blueprint(blp)
 

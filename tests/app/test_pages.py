@@ -398,6 +398,7 @@ def test_every_page_is_labelled_and_has_one_h1(
     xinghe = world.ids["xinghe"]
     urls = [*PAGES, f"/entities/{xinghe}", f"/entities/{world.ids['zhang']}"]
     urls += [f"/entities/{xinghe}/records", f"/entities/{xinghe}/records?date_from=x"]
+    urls += ["/reports", "/reports/penalties", "/reports/records?region=x"]
     pages = [(url, regulator.get(url)) for url in urls]
     pages.append(("/sign-in (signed out)", client.get("/sign-in")))
     pages.append(("404", regulator.get("/entities/CHL-NOPE")))

@@ -6,14 +6,17 @@ Each step saves a screenshot under ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
+import csv
 import re
+from pathlib import Path
 
+import openpyxl
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.models import AuditEvent, EntityReview, ReviewStatus
 from app.web_db import runtime
-from tests.browser.conftest import LiveServer, shot
+from tests.browser.conftest import ARTIFACTS, LiveServer, shot
 from tests.support.credit import ID_ZHANG
 from tests.support.pages import ZHANG_MASKED
 
@@ -115,3 +118,52 @@ def test_a_bad_token_is_refused_with_a_message(page: Page, live_server: LiveServ
     expect(page.get_by_role("alert")).to_contain_text("令牌无效或已被撤销")
     expect(page.get_by_label("API 令牌 API token")).to_be_visible()
     shot(page, "07-sign-in-refused")
+
+
+def test_pick_filter_download_a_report_and_see_its_chart(
+    page: Page, live_server: LiveServer
+) -> None:
+    sign_in(page, live_server, "analyst")
+    page.get_by_role("link", name="报表 Reports").click()
+    page.get_by_role("link", name=re.compile("行政处罚统计")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("行政处罚统计")
+    page.get_by_label("起始日期 From").fill("2026-01-01")
+    page.get_by_label("行政区划 Region code").fill("11")
+    page.get_by_role("button", name="筛选并更新图表 Apply").click()
+    expect(page).to_have_url(re.compile(r"from=2026-01-01"))
+    chart = page.get_by_role("img", name=re.compile("Monthly trend chart"))
+    expect(chart).to_be_visible()
+    loaded = chart.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert loaded, "the chart PNG did not load"
+    shot(page, "08-report-chart")
+
+    page.get_by_label("文件格式 File format").select_option("xlsx")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载 Download").click()
+    download = info.value
+    assert download.suggested_filename == "penalties-20260601.xlsx"
+    saved = ARTIFACTS / "downloads" / download.suggested_filename
+    download.save_as(saved)
+    workbook = openpyxl.load_workbook(saved, read_only=True)
+    sheet = workbook[workbook.sheetnames[0]]
+    rows = list(sheet.iter_rows(values_only=True))
+    workbook.close()
+    assert rows[0][:2] == ("month", "department_code")
+    assert sum(int(row[4]) for row in rows[1:]) == 2  # the two penalties decided this year
+
+    page.goto(live_server.url + "/reports/records")
+    page.get_by_label("记录类别 Category").select_option("list_entry")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载 Download").click()
+    records = ARTIFACTS / "downloads" / info.value.suggested_filename
+    info.value.save_as(records)
+    table = _read_csv(records)
+    assert table[0][0] == "record_id" and len(table) == 2
+    joined = " ".join(table[1])
+    assert ZHANG_MASKED in joined and ID_ZHANG not in joined  # masked for the analyst
+    shot(page, "09-report-records-downloaded")
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
