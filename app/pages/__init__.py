@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, render_template
+from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
@@ -64,6 +64,8 @@ def init_app(app: Flask) -> None:
 
 @blp.before_request
 def _signed_in_client() -> None:
+    if request.endpoint == "pages.static":
+        return  # the stylesheet needs no database look-up
     load_signed_in_client()
 
 

@@ -2,9 +2,10 @@
 and CSRF checks for every form.
 
 The pages authenticate a pasted API token with the same service as the API
-(``app.auth.services.authenticate``) and keep only the client's id in Flask's signed session
-cookie. Every page request looks the client up again (``active_client``), so revoking a token
-signs its holder out at their next request. The JSON API never reads this cookie: the client is
+(``app.auth.services.authenticate``) and keep only the client's id (and a value derived from
+its stored token hash, see :func:`_binding`) in Flask's signed session cookie. Every page
+request looks the client up again (``active_client``), so revoking a token signs its holder
+out at their next request. The JSON API never reads this cookie: the client is
 put into ``g.client`` only by this blueprint's ``before_request``.
 
 ``page_allow(*roles)`` declares roles with the same attribute as ``app.auth.access.allow`` (so
@@ -20,6 +21,8 @@ JSON API is left alone.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -35,6 +38,7 @@ from ..web_db import request_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_CLIENT_KEY = "client_id"
+SESSION_BINDING_KEY = "client_binding"
 CSRF_FIELD = "csrf_token"
 GOVERNMENT = (Role.REGULATOR, Role.DEPARTMENT, Role.ANALYST)
 EVERYONE = (Role.PUBLIC, *GOVERNMENT)
@@ -55,6 +59,11 @@ def load_signed_in_client() -> None:
         if isinstance(client_id, int)
         else None
     )
+    binding = session.get(SESSION_BINDING_KEY)
+    if client is not None and not (
+        isinstance(binding, str) and hmac.compare_digest(binding, _binding(client))
+    ):
+        client = None
     if client is None:
         session.clear()
         flash("登录已失效：令牌已被撤销。Your token was revoked; sign in again.", "error")
@@ -81,8 +90,17 @@ def start_session(token: str) -> ApiClient | None:
         return None
     session.clear()
     session[SESSION_CLIENT_KEY] = client.id
+    session[SESSION_BINDING_KEY] = _binding(client)
     g.client = client
     return client
+
+
+def _binding(client: ApiClient) -> str:
+    """A value only the database can give (it derives from the stored token hash): a session
+    naming a client must carry it, so whoever knows the SECRET_KEY (a leaked or left-default
+    one) still cannot forge a session for a client whose token they do not hold."""
+    digest = hashlib.sha256(f"credithub-page-session:{client.token_hash}".encode())
+    return digest.hexdigest()
 
 
 def end_session() -> None:

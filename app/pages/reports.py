@@ -151,4 +151,3 @@ def report_chart_png(name: str) -> Response:
         abort(exc.status, description=exc.message)
     commit_request()
     return Response(png, mimetype="image/png")
-

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.services import revoke_client
 from app.config import Config
-from app.models import AuditEvent, Feed, IngestRun, IngestRunStatus, SourceRecord, SourceStatus
+from app.models import (
+    ApiClient,
+    AuditEvent,
+    Feed,
+    IngestRun,
+    IngestRunStatus,
+    SourceRecord,
+    SourceStatus,
+)
 from tests.support.builders import make_source_record
 from tests.support.credit import ID_WANG, ID_ZHANG, ingest, penalty
 from tests.support.pages import (
@@ -482,3 +490,23 @@ def test_pages_escape_data_and_forbid_scripts_and_framing(
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'none'" in policy and "frame-ancestors 'none'" in policy
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_session_forged_with_the_secret_key_alone_is_refused(
+    app: Flask, world: PagesWorld, session_factory: sessionmaker[Session]
+) -> None:
+    """Knowing SECRET_KEY (say, left at its default) is not enough to sign in as a client:
+    the session must also carry a value derived from the client's stored token hash."""
+    with session_factory() as session:
+        regulator = session.scalars(
+            select(ApiClient).where(ApiClient.name == "page-regulator")
+        ).one()
+    forged = app.test_client()
+    with forged.session_transaction() as cookie:  # signed with the app's SECRET_KEY
+        cookie["client_id"] = regulator.id
+    response = forged.get("/reviews")
+    assert response.status_code == 303 and response.location.startswith("/sign-in")
+    with forged.session_transaction() as cookie:
+        cookie["client_id"] = regulator.id
+        cookie["client_binding"] = "0" * 64
+    assert forged.get("/reviews").status_code == 303
