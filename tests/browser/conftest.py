@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -93,6 +93,8 @@ def live_server(
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    # The machine may be busy (the rest of the suite, other jobs): allow slow pages.
+    expect.set_options(timeout=15_000)
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} not found (make chromium installs the Debian package)")
     with sync_playwright() as playwright:
@@ -117,12 +119,19 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     finally:
         report: Any = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
-            shot(new_page, f"FAILED-{request.node.name}")
+            shot(new_page, f"FAILED-{request.node.name}", check_width=False)
         context.close()
 
 
-def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as a test artifact; returns its path."""
+def shot(page: Page, name: str, *, check_width: bool = True) -> Path:
+    """Save a full-page screenshot as a test artifact; returns its path.
+
+    Every page shot is also checked to fit the 1366-pixel laptop width: no horizontal
+    scrolling (``check_width=False`` for the failure screenshot, which must always be taken).
+    """
+    if check_width:
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the screen"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

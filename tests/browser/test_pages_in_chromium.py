@@ -132,9 +132,10 @@ def test_pick_filter_download_a_report_and_see_its_chart(
     page.get_by_role("button", name="筛选并更新图表 Apply").click()
     expect(page).to_have_url(re.compile(r"from=2026-01-01"))
     chart = page.get_by_role("img", name=re.compile("Monthly trend chart"))
+    # decode() settles once the PNG has arrived and decoded (it rejects for a broken image).
+    width = chart.evaluate("image => image.decode().then(() => image.naturalWidth)")
+    assert width > 0, "the chart PNG did not load"
     expect(chart).to_be_visible()
-    loaded = chart.evaluate("image => image.complete && image.naturalWidth > 0")
-    assert loaded, "the chart PNG did not load"
     shot(page, "08-report-chart")
 
     page.get_by_label("文件格式 File format").select_option("xlsx")
