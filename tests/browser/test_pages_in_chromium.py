@@ -91,6 +91,11 @@ def test_sign_in_search_open_a_profile_and_confirm_a_review(
     expect(page.get_by_role("heading", level=1)).to_have_text("北京星河科技有限公司")
     expect(page.locator("main")).to_contain_text("was merged into this entity")
 
+    page.get_by_role("link", name="数据源 Feeds").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("数据源状态 Feed status")
+    expect(page.get_by_role("table").first).to_contain_text("env-penalties")
+    shot(page, "05b-feed-status")
+
     page.get_by_role("button", name="退出 Sign out").click()
     expect(page).to_have_url(live_server.url + "/sign-in")
     page.goto(live_server.url + "/reviews")
