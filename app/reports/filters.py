@@ -174,7 +174,7 @@ def parse_filters(name: str, params: Mapping[str, Any]) -> tuple[ReportFilters, 
     try:
         args = ReportArgsSchema().load(raw)
     except ValidationError as exc:
-        messages = exc.normalized_messages()
+        messages = exc.normalized_messages()  # type: ignore[no-untyped-call]
         errors = {k: v if isinstance(v, list) else [str(v)] for k, v in messages.items()}
         raise ReportFilterError("The request does not validate; see errors.", errors) from exc
     return filters_from_args(spec, args)

@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, false, func, select, type_coerce
@@ -57,6 +58,7 @@ from .masking import CODE_PREFERENCE, ELEVEN_DIGITS, Masker, best_code
 from .registry import CATEGORY_COUNT_COLUMNS
 
 Row = tuple[Any, ...]
+_CENT = Decimal("0.01")
 Chunk = list[Row]
 _MAX_MERGE_DEPTH = 20
 _LIST_CATEGORIES = (RecordCategory.LIST_ENTRY, RecordCategory.RED_LIST)
@@ -71,6 +73,9 @@ class ReportContext:
     grade_rules: GradeRules
     chunk_size: int = 5000
     department_id: int | None = None
+    # Text formats (CSV, JSON) take dates and money as text: the bulk reader then skips the
+    # database driver's type conversions and hands over ISO dates and "1234.50" as they are.
+    text_values: bool = False
     masker: Masker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -177,12 +182,11 @@ def _list_entities(ctx: ReportContext) -> Any:
 
 def survivor_map(session: Session) -> dict[int, int]:
     """Merged entity id -> the id of the entity that answers for it now (end of the chain)."""
-    links: dict[int, int] = {
-        row[0]: row[1]
-        for row in session.execute(
-            select(Entity.id, Entity.merged_into_id).where(Entity.merged_into_id.is_not(None))
-        )
-    }
+    links: dict[int, int] = {}
+    merged = select(Entity.id, Entity.merged_into_id).where(Entity.merged_into_id.is_not(None))
+    for entity_id, target in session.execute(merged):
+        if target is not None:
+            links[entity_id] = target
     survivors = {}
     for start in links:
         current = start
@@ -343,9 +347,17 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
     statement = records_statement(ctx)
     entities = _Entities.load(ctx.session)
     in_merges = set(entities.survivors) | set(entities.members)
-    connection = ctx.session.connection()
-    result = connection.execution_options(yield_per=ctx.chunk_size).execute(statement)
-    today = ctx.today
+    connection = ctx.session.connection().execution_options(yield_per=ctx.chunk_size)
+    text = ctx.text_values
+    if text:
+        # Without result types: SQLite hands back its stored text (ISO dates) and numbers as
+        # they are, which is what a text file holds anyway. Every literal comes from validated
+        # filters (dates, enum values, digit prefixes, ids), rendered by SQLAlchemy's quoting.
+        sql = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        result = connection.exec_driver_sql(str(sql))
+    else:
+        result = connection.execute(statement)
+    today: date | str = ctx.today.isoformat() if text else ctx.today
     masker = ctx.masker
     full = masker.full
     person_kind = EntityKind.NATURAL_PERSON
@@ -362,6 +374,7 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
         )
         chunk: Chunk = []
         append = chunk.append
+        cells: Row
         for r in partition:
             (
                 record_id,
@@ -410,6 +423,10 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
                     cells = (public_id, masker.name(name, person_kind), shown, kind, region)
                 else:
                     cells = (public_id, name, shown, kind, region)
+            if text:
+                decided = _iso(decided)
+                publicity_end = _iso(publicity_end)
+                fine = _money_text(fine)
             # app.publicity.effective_status, inlined for the bulk loop.
             if status == active and publicity_end is not None and publicity_end < today:
                 status = expired
@@ -444,17 +461,33 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
         yield chunk
 
 
+def _iso(value: Any) -> str | None:
+    # SQLite stores dates as ISO text; PostgreSQL's driver returns dates.
+    if value is None or value.__class__ is str:
+        return value  # type: ignore[no-any-return]
+    return str(value.isoformat())
+
+
+def _money_text(value: Any) -> str | None:
+    # NUMERIC(18, 2): SQLite returns a float or an int, PostgreSQL a Decimal of scale 2.
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return str(value.quantize(_CENT))
+    return f"{value:.2f}"
+
+
 # --------------------------------------------------------------------------- entities
 
 
 def _survivor_pages(ctx: ReportContext, *clauses: ColumnElement[bool]) -> Iterator[list[Row]]:
     """Pages of (id, public_id, display_name, kind, region_code) of unmerged entities in id
     order (keyset pagination: no cursor stays open while each page is worked on)."""
-    last = 0
+    last: int = 0
     region = _region_clause(ctx)
     extra = [c for c in (*clauses, region) if c is not None]
     while True:
-        page = [
+        page: list[Row] = [
             tuple(row)
             for row in ctx.session.execute(
                 select(
@@ -593,8 +626,6 @@ def penalties_rows(ctx: ReportContext) -> Iterator[Chunk]:
 
 def _money_row(row: Row, positions: Sequence[int]) -> Row:
     # SUM of NUMERIC comes back as float on SQLite and Decimal on PostgreSQL: one type out.
-    from decimal import Decimal
-
     cells = list(row)
     for i in positions:
         if cells[i] is not None:
@@ -757,7 +788,7 @@ def data_quality_rows(ctx: ReportContext) -> Iterator[Chunk]:
         )
     }
     last_success = dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(IngestRun.feed_id, func.max(IngestRun.finished_at))
             .where(IngestRun.status == IngestRunStatus.SUCCEEDED)
             .group_by(IngestRun.feed_id)

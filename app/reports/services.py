@@ -97,6 +97,7 @@ def _context(
     today: date,
     grade_rules: GradeRules,
     chunk_size: int,
+    text_values: bool = False,
 ) -> ReportContext:
     if client.role not in REPORT_ROLES:
         raise ReportForbidden(f"The {client.role.value} role may not export reports.")
@@ -123,6 +124,7 @@ def _context(
         grade_rules=grade_rules,
         chunk_size=chunk_size,
         department_id=department_id,
+        text_values=text_values,
     )
 
 
@@ -135,10 +137,13 @@ def iter_report_rows(
     today: date,
     grade_rules: GradeRules,
     chunk_size: int = DEFAULT_CHUNK_ROWS,
+    text_values: bool = False,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The report's rows (tuples in column order), masked for ``client``, in chunks of at
     most ``chunk_size``. Not audited: for callers that show rows on screen and audit
-    themselves. Raises the :class:`ReportError` subclasses when called (not lazily)."""
+    themselves. With ``text_values`` the bulk ``records`` report may give dates and money as
+    text (ISO, ``1234.50``), as CSV and JSON write them. Raises the :class:`ReportError`
+    subclasses when called (not lazily)."""
     spec = get_report(name)
     ctx = _context(
         session=session,
@@ -148,6 +153,7 @@ def iter_report_rows(
         today=today,
         grade_rules=grade_rules,
         chunk_size=chunk_size,
+        text_values=text_values,
     )
     return ROW_SOURCES[spec.name](ctx)
 
@@ -199,6 +205,7 @@ def export_report(
         today=today,
         grade_rules=grade_rules,
         chunk_size=chunk_size,
+        text_values=fmt in ("csv", "json"),
     )
     _audit(session, client, spec, filters, fmt)
     filename = f"{spec.name}-{today:%Y%m%d}.{fmt}"

@@ -178,8 +178,10 @@ def write_xlsx(
     sheet_title: str,
     chart_png: bytes | None = None,
     chart_title: str = "chart",
+    max_rows: int = XLSX_MAX_ROWS,
 ) -> int:
-    """Write the workbook to ``target``; returns the number of data rows."""
+    """Write the workbook to ``target``; returns the number of data rows. A sheet holds at
+    most ``max_rows`` rows, header included; more rows continue on a new sheet."""
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(
@@ -202,7 +204,7 @@ def write_xlsx(
     sheet_name = _sheet_name(sheet_title)
     sheets = 0
     worksheet: Any = None
-    row_index = XLSX_MAX_ROWS  # forces the first sheet
+    row_index = max_rows  # forces the first sheet
     total = 0
 
     def new_sheet() -> Any:
@@ -219,7 +221,7 @@ def write_xlsx(
 
     for chunk in chunks:
         for row in chunk:
-            if row_index >= XLSX_MAX_ROWS:
+            if row_index >= max_rows:
                 worksheet = new_sheet()
                 row_index = 1
             for col, (write, value) in enumerate(zip(cell_writers, row, strict=True)):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.models import ApiClient, CreditRecord, Entity, Feed, Role
 from app.reports.filters import ReportFilterError, UnknownReport, get_report, parse_filters
 from app.reports.services import ReportForbidden, iter_report_rows
+from app.reports.writers import iter_csv, iter_json
 from app.rules import GradeRules
 from tests.support.builders import make_entity
 from tests.support.credit import ID_LI, ID_ZHANG, USCC_HUAXIN, USCC_XINGHE, make_record
@@ -307,3 +308,52 @@ def test_active_records_past_publicity_are_expired(
         record.publicity_end = date(2026, 5, 31)
         session.commit()
         assert by(report(session, "records"), "record_id")[p1]["status"] == "expired"
+
+
+def test_list_type_keeps_every_record_of_listed_entities(
+    world: World, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        zhang = session.scalars(select(Entity).where(Entity.public_id == world.zhang)).one()
+        feed = session.scalars(select(Feed).where(Feed.code == "epb-penalties")).one()
+        fine = make_record(session, entity=zhang, feed=feed)
+        session.commit()
+        rows = report(session, "records", list_type="black")
+        assert {r["record_id"] for r in rows} == {world.zhang_list_id, fine.id}
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.REGULATOR])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"from": "2026-01-01", "to": "2026-04-30", "region": "11"}, {"list_type": "black"}],
+)
+def test_text_rows_write_the_same_csv_and_json_as_typed_rows(
+    world: World, session: Session, role: Role, params: dict[str, str]
+) -> None:
+    """CSV and JSON read the records report without the driver's type conversions (faster);
+    the files must be byte for byte those of the typed rows."""
+    spec = get_report("records")
+    filters, _ = parse_filters("records", params)
+    files = []
+    for text_values in (False, True):
+        for writer in ("csv", "json"):
+            chunks = iter_report_rows(
+                session=session,
+                client=ApiClient(name="t", role=role),
+                name="records",
+                filters=filters,
+                today=TODAY,
+                grade_rules=GradeRules(),
+                chunk_size=3,
+                text_values=text_values,
+            )
+            pieces = (
+                iter_csv(spec.columns, chunks)
+                if writer == "csv"
+                else iter_json(spec.columns, chunks, head={})
+            )
+            files.append(b"".join(pieces))
+    typed_csv, typed_json, text_csv, text_json = files
+    assert typed_csv.count(b"\n") > 1
+    assert text_csv == typed_csv
+    assert text_json == typed_json
