@@ -43,7 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     ratelimit.init_app(app, per_minute=config.rate_limit_per_minute)
     api.init_app(app)
     docs_page.init_app(app)
-    pages.init_app(app)
+    pages.init_app(app, config)
     app.register_blueprint(health_blp)
     register_commands(app)
     return app

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
+from ..config import Config
 from ..sharing import scrub, sees_full_identifiers
 from .auth import CSRF_FIELD, load_signed_in_client, page_client, page_role
 from .labels import choices, label
@@ -46,14 +47,15 @@ def render(template: str, http_status: int = 200, **context: Any) -> tuple[str, 
     return render_template(f"pages/{template}", **context), http_status
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, config: Config) -> None:
     # The session cookie carries the signed-in client id: never readable by scripts, not sent
-    # on cross-site sub-requests. Secure is left to deployments behind HTTPS
-    # (SESSION_COOKIE_SECURE), since `make run` serves plain HTTP on localhost.
+    # on cross-site sub-requests; HTTPS-only when CREDITHUB_SECURE_COOKIES says the service is
+    # behind HTTPS (`make run` serves plain HTTP on localhost).
     app.config.update(
         SESSION_COOKIE_NAME="credithub_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
         # A form stays valid for a working day; the token is also bound to the session.
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )

@@ -510,3 +510,24 @@ def test_a_session_forged_with_the_secret_key_alone_is_refused(
         cookie["client_id"] = regulator.id
         cookie["client_binding"] = "0" * 64
     assert forged.get("/reviews").status_code == 303
+
+
+def test_secure_cookies_setting_makes_the_session_cookie_https_only(
+    config: Config, make_app: Callable[[Config], Flask], world: PagesWorld
+) -> None:
+    secure = make_app(Config.from_env({"CREDITHUB_SECURE_COOKIES": "true"}, **_fields(config)))
+    response = sign_in(secure.test_client(), world.tokens["analyst"])
+    assert "Secure" in response.headers["Set-Cookie"]
+    plain = sign_in(make_app(config).test_client(), world.tokens["analyst"])
+    assert "Secure" not in plain.headers["Set-Cookie"]
+
+
+def _fields(config: Config) -> dict[str, object]:
+    return {
+        "instance_path": config.instance_path,
+        "database_url": config.database_url,
+        "secret_key": config.secret_key,
+        "testing": True,
+        "log_level": "WARNING",
+        "today": TODAY,
+    }
