@@ -11,7 +11,7 @@ PORT ?= 5000
 export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck install postgres-binaries clean bench-ingest bench-matching bench-export
+.PHONY: run test lint typecheck install postgres-binaries chromium clean bench-ingest bench-matching bench-export
 
 install: $(STAMP)
 
@@ -22,13 +22,17 @@ $(STAMP): pyproject.toml
 
 SIM_PORT ?= 5050
 
-# The court feed is an HTTP API: a local simulator serves it while the service runs.
+# The court feed is an HTTP API: a local simulator serves it while the service runs. A demo
+# regulator token is printed so a first user can sign in to the web pages.
 run: $(STAMP)
 	$(BIN)/credithub db upgrade
 	$(BIN)/credithub catalogue sync sample_data/catalogue.toml
 	@$(BIN)/credithub sample serve-feed --port $(SIM_PORT) & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/credithub ingest run --all --quiet || echo "some feeds failed: see the table above"; \
+	echo; echo "Web pages: http://$(HOST):$(PORT)/  sign in with this demo regulator token"; \
+	echo "(kept in $(CREDITHUB_INSTANCE_PATH)/demo-token.txt; more: credithub clients create --help):"; \
+	$(BIN)/credithub clients demo-token; echo; \
 	$(BIN)/credithub serve --host $(HOST) --port $(PORT) --with-scheduler
 
 postgres-binaries:
@@ -40,14 +44,28 @@ postgres-binaries:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; \
 	fi
 
+# The browser tests drive a real headless Chromium (Debian's package, not Playwright's download);
+# a small CJK font makes the Chinese labels in their screenshots readable.
+CHROMIUM ?= /usr/bin/chromium
+CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+chromium:
+	@if [ -x $(CHROMIUM) ] && [ -e $(CJK_FONT) ]; then \
+		echo "Chromium and a CJK font present"; \
+	else \
+		echo "installing Chromium and a CJK font (Debian packages chromium, fonts-wqy-microhei)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres-binaries lint typecheck
-	CREDITHUB_TEST_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
+test: $(STAMP) postgres-binaries chromium lint typecheck
+	CREDITHUB_TEST_REQUIRE_POSTGRES=1 CREDITHUB_TEST_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -31,7 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
     # database error. Registered before any route uses the converter.
     app.url_map.converters["int"] = _DatabaseId
 
-    from . import api, docs_page, errors, guards, web_db
+    from . import api, docs_page, errors, guards, pages, web_db
     from .auth import access, ratelimit
     from .cli import register_commands
     from .health.routes import blp as health_blp
@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     ratelimit.init_app(app, per_minute=config.rate_limit_per_minute)
     api.init_app(app)
     docs_page.init_app(app)
+    pages.init_app(app, config)
     app.register_blueprint(health_blp)
     register_commands(app)
     return app

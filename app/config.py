@@ -44,6 +44,8 @@ class Config:
     rules_file: Path | None = None
     # Requests per minute per client (or per address for the public); 0 turns the limit off.
     rate_limit_per_minute: int = 600
+    # Send the web pages' session cookie over HTTPS only (set it when served behind HTTPS).
+    secure_cookies: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -60,3 +60,14 @@ def authenticate(*, session: Session, token: str) -> ApiClient | None:
             ApiClient.token_hash == hash_token(token), ApiClient.revoked_at.is_(None)
         )
     )
+
+
+def active_client(*, session: Session, client_id: int) -> ApiClient | None:
+    """The client with ``client_id`` if it exists and is not revoked, or None.
+
+    The pages keep only the client id in their signed session cookie; looking the client up on
+    every request is what makes a revoked token stop working at the next page view.
+    """
+    return session.scalar(
+        select(ApiClient).where(ApiClient.id == client_id, ApiClient.revoked_at.is_(None))
+    )

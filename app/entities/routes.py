@@ -8,7 +8,6 @@ from flask import abort
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..audit.services import record_event
 from ..auth.access import allow, current_client
 from ..clock import today
 from ..models import CreditStatus, EntityKind, RecordCategory, Role, Severity
@@ -26,6 +25,7 @@ from .services import (
     RecordFilters,
     SearchFilters,
     audit_person_read,
+    audit_person_search,
     entity_profile,
     entity_records,
     search_entities,
@@ -68,16 +68,7 @@ class Entities(MethodView):
             page=args["page"],
             page_size=args["page_size"],
         )
-        persons = [i["public_id"] for i in items if i["kind"] == EntityKind.NATURAL_PERSON.value]
-        if persons:
-            # Who looked at whom: a result page naming people is a read of those people.
-            record_event(
-                session=session,
-                client=viewer.client,
-                action="entity.search",
-                target_type="entity",
-                details={"persons": persons, "query_kind": kind},
-            )
+        if audit_person_search(session=session, viewer=viewer, items=items, query_kind=kind):
             commit_request()
         body = page_body(items, total, page=args["page"], page_size=args["page_size"])
         return {**body, "query_kind": kind}

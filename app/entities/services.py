@@ -112,6 +112,25 @@ def audit_person_read(
     return True
 
 
+def audit_person_search(
+    *, session: Session, viewer: Viewer, items: list[dict[str, Any]], query_kind: str | None
+) -> bool:
+    """Write an ``entity.search`` audit event when a result page names natural persons (a page
+    naming people is a read of those people); True if one was written (the request must then
+    commit). ``items`` are :func:`search_entities` results."""
+    persons = [i["public_id"] for i in items if i["kind"] == EntityKind.NATURAL_PERSON.value]
+    if not persons:
+        return False
+    record_event(
+        session=session,
+        client=viewer.client,
+        action="entity.search",
+        target_type="entity",
+        details={"persons": persons, "query_kind": query_kind},
+    )
+    return True
+
+
 # --------------------------------------------------------------------------- search
 
 

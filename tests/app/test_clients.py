@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import ApiClient
 from tests.support.builders import make_department
+from tests.support.pages import sign_in
 
 
 def test_clients_create_prints_a_token_once_and_stores_only_its_hash(
@@ -48,3 +53,27 @@ def test_clients_create_refuses_bad_requests(
         args=["clients", "create", "--name", "d", "--role", "department", "--department", "EPB"]
     )
     assert again.exit_code != 0 and "exists already" in again.output
+
+
+def test_demo_token_is_created_once_kept_private_and_renewed_when_revoked(
+    runner: FlaskCliRunner, app: Flask, session_factory: sessionmaker[Session]
+) -> None:
+    first = runner.invoke(args=["clients", "demo-token"])
+    assert first.exit_code == 0, first.output
+    token = first.output.strip()
+    path = Path(app.instance_path) / "demo-token.txt"
+    assert path.read_text().strip() == token
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert runner.invoke(args=["clients", "demo-token"]).output.strip() == token  # reused
+
+    client = app.test_client()
+    assert sign_in(client, token).status_code == 303  # a first user can sign in with it
+    assert "demo-regulator" in client.get("/search").text
+
+    assert runner.invoke(args=["clients", "revoke", "demo-regulator"]).exit_code == 0
+    renewed = runner.invoke(args=["clients", "demo-token"])
+    assert renewed.exit_code == 0 and renewed.output.strip() != token
+    assert path.read_text().strip() == renewed.output.strip()
+    with session_factory() as session:
+        names = set(session.scalars(select(ApiClient.name)))
+        assert names == {"demo-regulator", "demo-regulator-2"}

@@ -1,6 +1,7 @@
 """The permission matrix, generated from the route table: every API endpoint declares its
 roles, and every role (and no token at all) is let in or kept out accordingly. A new endpoint
-without an ``@allow`` rule fails ``test_every_api_endpoint_declares_its_roles``."""
+without an ``@allow`` rule fails ``test_every_api_endpoint_declares_its_roles``; a web page
+without a ``@page_allow`` rule fails ``test_every_page_declares_its_roles``."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from app.auth.access import ALLOWED_ROLES_ATTR
 from app.models import Role
 from tests.support.api import make_token
 from tests.support.builders import make_department
+from tests.support.pages import csrf_token, sign_in
 
 # Served to anyone by design: the API description and its interactive page.
 OPEN_ENDPOINTS = {"api-docs.openapi_json"}
+# Page assets: a stylesheet and an icon, served to anyone.
+OPEN_PAGE_ENDPOINTS = {"pages.static"}
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -90,3 +94,54 @@ def test_permission_matrix(
                 assert response.status_code == 403, where
             checked += 1
     assert checked >= 4 * 5
+
+
+def page_endpoints(app: Flask) -> Iterator[tuple[str, str, str, Any]]:
+    """(url with dummy arguments, method, endpoint, view function) for every web page."""
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("pages.") or rule.endpoint in OPEN_PAGE_ENDPOINTS:
+            continue
+        url = rule.rule
+        for argument, converter in rule._converters.items():
+            dummy = "999999" if isinstance(converter, IntegerConverter) else "NOPE-0000"
+            url = _replace_argument(url, argument, dummy)
+        for method in sorted(set(rule.methods or ()) & set(_METHODS)):
+            yield url, method, rule.endpoint, app.view_functions[rule.endpoint]
+
+
+def test_every_page_declares_its_roles(app: Flask) -> None:
+    pages = list(page_endpoints(app))
+    assert len(pages) >= 10
+    missing = [
+        f"{method} {url} ({endpoint})"
+        for url, method, endpoint, function in pages
+        if getattr(function, ALLOWED_ROLES_ATTR, None) is None
+    ]
+    assert missing == [], "pages without a @page_allow rule: " + ", ".join(missing)
+
+
+def test_page_permission_matrix(app: Flask, tokens: dict[Role, dict[str, str]]) -> None:
+    """Signed out: redirected to the sign-in page; a role the page is not for: 403 (an HTML
+    page, not problem+json); an allowed role: in (a dummy id may well be a 404 or 422)."""
+    checked = 0
+    for url, method, endpoint, function in page_endpoints(app):
+        allowed: frozenset[Role] = getattr(function, ALLOWED_ROLES_ATTR)
+        for role, headers in tokens.items():
+            client = app.test_client()
+            if headers:
+                assert sign_in(client, headers["Authorization"].split()[1]).status_code == 303
+            data = {"csrf_token": csrf_token(client.get("/sign-in").text)}
+            response = client.open(url, method=method, data=data if method == "POST" else None)
+            where = f"{method} {url} as {role.value}: {response.status_code}"
+            to_sign_in = response.status_code == 303 and response.location.startswith("/sign-in")
+            if role in allowed:
+                assert response.status_code != 403, where
+                assert response.status_code < 500, where
+                assert not to_sign_in or endpoint in ("pages.sign_out", "pages.home"), where
+            elif role is Role.PUBLIC:
+                assert to_sign_in, where
+            else:
+                assert response.status_code == 403, where
+                assert response.mimetype == "text/html", where
+            checked += 1
+    assert checked >= 4 * 10
