@@ -6,6 +6,7 @@ service calls succeeded; anything not committed is rolled back when the request 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
@@ -58,3 +59,21 @@ def _close_session(_exc: BaseException | None) -> None:
     if session is not None:
         session.rollback()
         session.close()
+
+
+def stream_request_body(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` (read through the request's session) as a response body that closes that
+    session once the body is sent or abandoned.
+
+    A streamed body outlives the view: the request's teardown has already closed the session
+    when the body is read, and reading through it again checks out a new connection that
+    nothing would return to the pool. Call this in the view, where the session is current."""
+    session = request_session()
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    return body()

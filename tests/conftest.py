@@ -8,6 +8,7 @@ PostgreSQL fails the run instead of skipping its half.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
@@ -93,6 +94,11 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     try:
         yield server.url_for(name)
     finally:
+        # A connection a test left to the garbage collector (say, a streamed response never
+        # read to its end) is finalised now, while its database exists, and not at a random
+        # later moment: CPython 3.11 can raise "AST constructor recursion depth mismatch" when
+        # such a finaliser runs while pytest is compiling a module.
+        gc.collect()
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()

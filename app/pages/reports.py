@@ -22,7 +22,7 @@ from ..reports.services import (
     parse_filters,
     report_chart,
 )
-from ..web_db import commit_request, request_session, runtime
+from ..web_db import commit_request, request_session, runtime, stream_request_body
 from . import blp, render
 from .auth import page_allow, page_client
 from .forms import form_data
@@ -121,7 +121,7 @@ def report_download(name: str) -> Page:
         return _report_page(spec, values, exc.errors or {"_": [exc.message]}, exc.status)
     commit_request()
     response = Response(
-        stream_with_context(export.chunks),
+        stream_with_context(stream_request_body(export.chunks)),
         content_type=export.content_type,
         direct_passthrough=True,
     )

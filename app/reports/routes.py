@@ -18,7 +18,7 @@ from marshmallow import RAISE
 from ..auth.access import allow, current_client
 from ..clock import today
 from ..models import Role
-from ..web_db import commit_request, request_session, runtime
+from ..web_db import commit_request, request_session, runtime, stream_request_body
 from .filters import ReportError, filters_from_args, get_report, list_reports
 from .schemas import ReportArgsSchema, ReportListSchema
 from .services import CONTENT_TYPES, export_report
@@ -83,7 +83,7 @@ class ReportExport(MethodView):
             _fail(exc)
         commit_request()
         response = Response(
-            stream_with_context(export.chunks),
+            stream_with_context(stream_request_body(export.chunks)),
             content_type=export.content_type,
             direct_passthrough=True,
         )
