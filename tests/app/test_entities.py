@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,15 +46,8 @@ LI_MASKED = "330106********123X"
 
 
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> Config:
-    return Config(
-        instance_path=tmp_path / "instance",
-        database_url=database_url,
-        secret_key="test-secret",
-        testing=True,
-        log_level="WARNING",
-        today=TODAY,
-    )
+def config(config: Config) -> Config:
+    return dataclasses.replace(config, today=TODAY)
 
 
 @dataclass

@@ -3,6 +3,7 @@ status, masking by role, audit of reads, and accessibility basics."""
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Callable
 from fnmatch import fnmatch
@@ -39,19 +40,13 @@ from tests.support.pages import (
     csrf_token,
     seed_pages_world,
     sign_in,
+    signed_in_client,
 )
 
 
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> Config:
-    return Config(
-        instance_path=tmp_path / "instance",
-        database_url=database_url,
-        secret_key="test-secret",
-        testing=True,
-        log_level="WARNING",
-        today=TODAY,
-    )
+def config(config: Config) -> Config:
+    return dataclasses.replace(config, today=TODAY)
 
 
 @pytest.fixture
@@ -64,10 +59,7 @@ def signed_in(app: Flask, world: PagesWorld) -> Callable[[str], FlaskClient]:
     """A new test client signed in as one of the world's clients."""
 
     def _as(who: str) -> FlaskClient:
-        client = app.test_client()
-        response = sign_in(client, world.tokens[who])
-        assert response.status_code == 303, response.text
-        return client
+        return signed_in_client(app, world.tokens[who])
 
     return _as
 

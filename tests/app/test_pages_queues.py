@@ -4,8 +4,8 @@ form keeps what was typed."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,27 +27,22 @@ from app.models import (
     ReviewStatus,
 )
 from tests.support.disputes import World, make_world
-from tests.support.pages import TODAY, PagesWorld, csrf_token, seed_pages_world, sign_in
+from tests.support.pages import (
+    TODAY,
+    PagesWorld,
+    csrf_token,
+    seed_pages_world,
+    signed_in_client,
+)
 
 DAY = "2026-05-04"  # after the minimum publicity of the disputes world's records (2026-04-10)
 
 
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> Config:
-    return Config(
-        instance_path=tmp_path / "instance",
-        database_url=database_url,
-        secret_key="test-secret",
-        testing=True,
-        log_level="WARNING",
-        today=TODAY,
-    )
+def config(config: Config) -> Config:
+    return dataclasses.replace(config, today=TODAY)
 
 
-def signed_in_client(app: Flask, token: str) -> FlaskClient:
-    client = app.test_client()
-    assert sign_in(client, token).status_code == 303
-    return client
 
 
 def post_form(client: FlaskClient, page_url: str, action: str, **data: str) -> Any:

@@ -4,10 +4,10 @@ masking and audit as the API's exports."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -20,19 +20,12 @@ from app.config import Config
 from app.models import AuditEvent
 from app.reports.services import get_report
 from tests.support.credit import ID_ZHANG
-from tests.support.pages import TODAY, ZHANG_MASKED, PagesWorld, seed_pages_world, sign_in
+from tests.support.pages import TODAY, ZHANG_MASKED, PagesWorld, seed_pages_world, signed_in_client
 
 
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> Config:
-    return Config(
-        instance_path=tmp_path / "instance",
-        database_url=database_url,
-        secret_key="test-secret",
-        testing=True,
-        log_level="WARNING",
-        today=TODAY,
-    )
+def config(config: Config) -> Config:
+    return dataclasses.replace(config, today=TODAY)
 
 
 @pytest.fixture
@@ -43,9 +36,7 @@ def world(session_factory: sessionmaker[Session]) -> PagesWorld:
 @pytest.fixture
 def signed_in(app: Flask, world: PagesWorld) -> Callable[[str], FlaskClient]:
     def _as(who: str) -> FlaskClient:
-        client = app.test_client()
-        assert sign_in(client, world.tokens[who]).status_code == 303
-        return client
+        return signed_in_client(app, world.tokens[who])
 
     return _as
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -150,3 +151,11 @@ def sign_in(client: FlaskClient, token: str, next_url: str | None = None) -> Any
     if next_url:
         data["next"] = next_url
     return client.post("/sign-in", data=data)
+
+
+def signed_in_client(app: Flask, token: str) -> FlaskClient:
+    """A new test client of ``app`` signed in with ``token`` through the form."""
+    client = app.test_client()
+    response = sign_in(client, token)
+    assert response.status_code == 303, response.text
+    return client
