@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, stream_with_context
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,8 +62,8 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 def stream_request_body(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """``chunks`` (read through the request's session) as a response body that closes that
-    session once the body is sent or abandoned.
+    """``chunks`` (read through the request's session) as a streamed response body, in the
+    request's context, that closes that session once the body is sent or abandoned.
 
     A streamed body outlives the view: the request's teardown has already closed the session
     when the body is read, and reading through it again checks out a new connection that
@@ -76,4 +76,4 @@ def stream_request_body(chunks: Iterator[bytes]) -> Iterator[bytes]:
         finally:
             session.close()
 
-    return body()
+    return stream_with_context(body())

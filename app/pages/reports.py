@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Response, abort, request, stream_with_context, url_for
+from flask import Response, abort, request, url_for
 
 from ..clock import today
 from ..models import Role
@@ -121,7 +121,7 @@ def report_download(name: str) -> Page:
         return _report_page(spec, values, exc.errors or {"_": [exc.message]}, exc.status)
     commit_request()
     response = Response(
-        stream_with_context(stream_request_body(export.chunks)),
+        stream_request_body(export.chunks),
         content_type=export.content_type,
         direct_passthrough=True,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
@@ -83,7 +83,7 @@ class ReportExport(MethodView):
             _fail(exc)
         commit_request()
         response = Response(
-            stream_with_context(stream_request_body(export.chunks)),
+            stream_request_body(export.chunks),
             content_type=export.content_type,
             direct_passthrough=True,
         )
