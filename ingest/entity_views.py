@@ -17,9 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app.bulk_writes import insert_rows
 from app.models import (
     Entity,
     EntityAttribute,
@@ -242,8 +243,8 @@ class EntityViews:
             # Public ids are unique, so RETURNING needs no order (SQLite cannot promise one
             # without sending the rows one at a time).
             by_public_id = {v.public_id: v for v in self._new}
-            for new_id, public_id in session.execute(
-                insert(table).returning(table.c.id, table.c.public_id), rows
+            for new_id, public_id in insert_rows(
+                session, table, rows, returning=("id", "public_id")
             ):
                 view = by_public_id[public_id]
                 view.id = new_id
@@ -272,8 +273,9 @@ class EntityViews:
             for view in dirty:
                 view.dirty = False
         if self._new_idents:
-            session.execute(
-                insert(EntityIdentifier.__table__),
+            insert_rows(
+                session,
+                EntityIdentifier.__table__,
                 [
                     {
                         "entity_id": v.id,
@@ -311,15 +313,17 @@ class EntityViews:
                 }
                 for v, a in self._new_attrs
             ]
-            session.execute(insert(table), attr_rows)
+            insert_rows(session, table, attr_rows)
         if self._block_keys:
-            session.execute(
-                insert(EntityBlockKey.__table__),
+            insert_rows(
+                session,
+                EntityBlockKey.__table__,
                 [{"key": key, "entity_id": v.id} for key, v in self._block_keys],
             )
         if self._reviews:
-            session.execute(
-                insert(EntityReview.__table__),
+            insert_rows(
+                session,
+                EntityReview.__table__,
                 [
                     {
                         "entity_id": r.entity.id,

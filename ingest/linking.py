@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.bulk_writes import insert_rows
 from app.models import (
     DecidedBy,
     Entity,
@@ -275,8 +276,9 @@ class ExactLinker:
             self.fuzzy.forget()
         if self._links:
             now = utcnow()
-            self.session.execute(
-                insert(MatchLink.__table__),
+            insert_rows(
+                self.session,
+                MatchLink.__table__,
                 [
                     {
                         "source_record_id": source_id,

@@ -20,9 +20,10 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app.bulk_writes import insert_rows
 from app.models import (
     CreditRecord,
     CreditStatus,
@@ -215,9 +216,8 @@ def store_batch(
         # (feed, source key, version) is unique, so RETURNING needs no order (SQLite cannot
         # promise one without sending the rows one at a time).
         by_version = {(p.row["source_key"], p.row["version"]): p for p in plans}
-        for source_id, key, version in session.execute(
-            insert(table).returning(table.c.id, table.c.source_key, table.c.version),
-            [p.row for p in plans],
+        for source_id, key, version in insert_rows(
+            session, table, [p.row for p in plans], returning=("id", "source_key", "version")
         ):
             by_version[(key, version)].source_id = source_id
     superseded = [p.previous_id for p in plans if p.previous_id is not None]
@@ -308,7 +308,7 @@ def store_batch(
         for row in new_credits:
             final: LinkOutcome = row.pop("_link")
             row["entity_id"], row["link_confidence"] = final.entity.id, final.confidence
-        session.execute(insert(CreditRecord.__table__), new_credits)
+        insert_rows(session, CreditRecord.__table__, new_credits)
     for existing, linked in updated_credits:
         existing.entity_id, existing.link_confidence = linked.entity.id, linked.confidence
 
