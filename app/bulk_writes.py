@@ -21,6 +21,7 @@ back by that id range and refuses to go on if they are not exactly the rows it w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, insert, select
@@ -126,4 +127,31 @@ def _insert_sql(
 
 
 def _processor(column: Column[Any], dialect: Dialect) -> Processor:
-    return column.type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+    processor: Processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is not None and _python_type(column) in (datetime, date):
+        # A batch stamps its rows with one time and its records share few dates: convert
+        # each distinct value once (the conversion is most of what a date costs to write).
+        return _memoised(processor)
+    return processor
+
+
+def _python_type(column: Column[Any]) -> type | None:
+    # A TypeDecorator says ``object``; the type it stores as says what it holds.
+    stored = getattr(column.type, "impl_instance", column.type)
+    try:
+        return stored.python_type  # type: ignore[no-any-return]
+    except NotImplementedError:
+        return None
+
+
+def _memoised(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    seen: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            result = seen[value] = processor(value)
+            return result
+
+    return process

@@ -4,11 +4,13 @@ use the same code without an application context.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +20,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url``; for SQLite, create the file's folder and turn on foreign
     keys and WAL (concurrent readers while the ingest job writes)."""
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", json_dumps)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -27,6 +30,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def json_dumps(value: Any) -> str:
+    """JSON text for JSON columns. orjson writes it several times faster than ``json.dumps``
+    (ingest stores two or three JSON documents a record); what orjson refuses (integers beyond
+    64 bits, say) goes through ``json.dumps`` as before, which raises for what neither takes."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
