@@ -1,5 +1,9 @@
 """Entity search, profile and records for government callers. Never commits.
 
+Each of them audits itself: reading a natural person (a profile, its records, a search page
+naming people) writes an audit event into the caller's session, so every caller, API or
+page, audits the same way and only has to commit.
+
 Everything is seen through a :class:`~app.entities.present.Viewer`: records (and golden-record
 values, match links, list memberships, the grade) come only from feeds the caller may see
 (``app.sharing.visible_feed_ids``), and personal data is masked for the caller's role. The
@@ -94,33 +98,30 @@ def viewer_for(*, session: Session, client: ApiClient | None, today: date) -> Vi
     return Viewer(client=client, role=role, feed_ids=feeds, today=today)
 
 
-def audit_person_read(
-    *, session: Session, viewer: Viewer, kind: str, public_id: str, view: str
-) -> bool:
-    """Write an ``entity.read`` audit event when a natural person's data was read; True if one
-    was written (the request must then commit)."""
-    if kind != EntityKind.NATURAL_PERSON.value:
-        return False
+def _audit_person_read(*, session: Session, viewer: Viewer, entity: Entity, view: str) -> None:
+    """An ``entity.read`` audit event when ``entity`` is a natural person (reading a person's
+    data is what the audit trail must show); nothing for other kinds."""
+    if entity.kind is not EntityKind.NATURAL_PERSON:
+        return
     record_event(
         session=session,
         client=viewer.client,
         action="entity.read",
         target_type="entity",
-        target_id=public_id,
+        target_id=entity.public_id,
         details={"view": view, "role": viewer.role.value},
     )
-    return True
 
 
-def audit_person_search(
+def _audit_person_search(
     *, session: Session, viewer: Viewer, items: list[dict[str, Any]], query_kind: str | None
-) -> bool:
-    """Write an ``entity.search`` audit event when a result page names natural persons (a page
-    naming people is a read of those people); True if one was written (the request must then
-    commit). ``items`` are :func:`search_entities` results."""
+) -> None:
+    """An ``entity.search`` audit event when a result page names natural persons (a page
+    naming people is a read of those people); nothing otherwise. ``items`` are
+    :func:`search_entities` results."""
     persons = [i["public_id"] for i in items if i["kind"] == EntityKind.NATURAL_PERSON.value]
     if not persons:
-        return False
+        return
     record_event(
         session=session,
         client=viewer.client,
@@ -128,7 +129,6 @@ def audit_person_search(
         target_type="entity",
         details={"persons": persons, "query_kind": query_kind},
     )
-    return True
 
 
 # --------------------------------------------------------------------------- search
@@ -148,7 +148,26 @@ def search_entities(
     Without ``q``: every entity passing the filters, by name. With an identifier: exact
     look-ups (see ``app.entities.search``). With a name: fuzzy, best score first. The list and
     penalty filters only look at records of feeds the viewer may see.
+
+    A page naming natural persons writes an ``entity.search`` audit event into ``session``
+    (the caller commits it).
     """
+    items, total, kind = _search(
+        session=session, viewer=viewer, q=q, filters=filters, page=page, page_size=page_size
+    )
+    _audit_person_search(session=session, viewer=viewer, items=items, query_kind=kind)
+    return items, total, kind
+
+
+def _search(
+    *,
+    session: Session,
+    viewer: Viewer,
+    q: str | None,
+    filters: SearchFilters,
+    page: int,
+    page_size: int,
+) -> tuple[list[dict[str, Any]], int, str | None]:
     clauses = _entity_clauses(viewer, filters)
     query = (q or "").strip()
     if not query:
@@ -257,9 +276,14 @@ def entity_records(
     filters: RecordFilters,
     page: int,
     page_size: int,
+    audit: bool = True,
 ) -> tuple[Entity, list[dict[str, Any]], int]:
     """The entity answering for ``public_id`` and a page of its visible records, newest
-    decision first. Raises :class:`EntityNotFound`."""
+    decision first. Raises :class:`EntityNotFound`.
+
+    Reading a natural person's records writes an ``entity.read`` audit event (view
+    ``records``) into ``session`` (the caller commits it); ``audit=False`` is for a caller
+    that shows none of the rows (the records page refusing its filters)."""
     resolved = resolve_entity(session, public_id)
     if resolved is None:
         raise EntityNotFound(public_id)
@@ -278,7 +302,10 @@ def entity_records(
     if filters.department:
         statement = statement.where(Department.code == filters.department)
     rows, total = paginate(session, statement, page=page, page_size=page_size)
-    return entity, [_view_of(viewer, row) for row in rows], total
+    items = [_view_of(viewer, row) for row in rows]
+    if audit:
+        _audit_person_read(session=session, viewer=viewer, entity=entity, view="records")
+    return entity, items, total
 
 
 # --------------------------------------------------------------------------- profile
@@ -289,7 +316,10 @@ def entity_profile(
 ) -> dict[str, Any]:
     """Everything the viewer may know about the entity answering for ``public_id``: golden
     record with sources, identifiers, records by category, lists, grade with reasons,
-    timeline, contributing departments, match links. Raises :class:`EntityNotFound`."""
+    timeline, contributing departments, match links. Raises :class:`EntityNotFound`.
+
+    Reading a natural person's profile writes an ``entity.read`` audit event (view
+    ``profile``) into ``session`` (the caller commits it)."""
     resolved = resolve_entity(session, public_id)
     if resolved is None:
         raise EntityNotFound(public_id)
@@ -302,7 +332,7 @@ def entity_profile(
     )
     grade = grade_entity(records=records, today=viewer.today, rules=grade_rules)
     links, links_total = _match_links(session, viewer, group, entity.kind)
-    return {
+    profile = {
         **_entity_head(entity),
         "merged_from": merged_from,
         "as_of": viewer.today,
@@ -316,6 +346,8 @@ def entity_profile(
         "match_links": links,
         "match_links_total": links_total,
     }
+    _audit_person_read(session=session, viewer=viewer, entity=entity, view="profile")
+    return profile
 
 
 def _golden_record(session: Session, viewer: Viewer, group: list[int]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,7 +12,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.services import create_client
 from app.config import Config
+from app.entities.services import (
+    RecordFilters,
+    SearchFilters,
+    entity_profile,
+    entity_records,
+    search_entities,
+    viewer_for,
+)
 from app.models import (
     AuditEvent,
     CreditRecord,
@@ -22,6 +32,7 @@ from app.models import (
     Role,
     SharingType,
 )
+from app.rules import GradeRules
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_entity
 from tests.support.credit import (
@@ -33,7 +44,9 @@ from tests.support.credit import (
     USCC_XINGHE,
     ingest,
     list_entry,
+    make_company,
     make_credit_feed,
+    make_person,
     make_record,
     penalty,
     registry,
@@ -553,6 +566,85 @@ def test_reading_a_person_writes_an_audit_event(
     assert events[0].request_id
     assert events[2].action == "entity.search"
     assert world.ids["zhang"] in events[2].details["persons"]
+
+
+def _audit_trail(session: Session) -> list[tuple[str, str | None, dict[str, Any]]]:
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    return [(e.action, e.target_id, e.details) for e in events]
+
+
+@pytest.mark.parametrize("service", ["search", "profile", "records"])
+def test_each_entity_service_audits_reading_a_person_and_never_commits(
+    session: Session, service: str
+) -> None:
+    """The services audit by themselves (so the API and the pages cannot differ): reading a
+    natural person writes one event, reading a company none, and nothing is committed."""
+    feed = make_credit_feed(session)
+    person = make_person(session, name="张三", resident_id=ID_ZHANG)
+    company = make_company(session, name="北京星河科技有限公司", uscc=USCC_XINGHE)
+    for entity in (person, company):
+        make_record(session, entity=entity, feed=feed)
+    analyst, _token = create_client(session=session, name="service-analyst", role=Role.ANALYST)
+    viewer = viewer_for(session=session, client=analyst, today=date(2026, 6, 1))
+
+    def read(entity: Entity, code: str) -> None:
+        if service == "search":
+            items, _total, _kind = search_entities(
+                session=session,
+                viewer=viewer,
+                q=code,
+                filters=SearchFilters(),
+                page=1,
+                page_size=20,
+            )
+            assert [i["public_id"] for i in items] == [entity.public_id]
+        elif service == "profile":
+            entity_profile(
+                session=session, viewer=viewer, public_id=entity.public_id, grade_rules=GradeRules()
+            )
+        else:
+            entity_records(
+                session=session,
+                viewer=viewer,
+                public_id=entity.public_id,
+                filters=RecordFilters(),
+                page=1,
+                page_size=20,
+            )
+
+    read(company, USCC_XINGHE)
+    assert _audit_trail(session) == []
+    read(person, ID_ZHANG)
+    expected = {
+        "search": (
+            "entity.search",
+            None,
+            {"persons": [person.public_id], "query_kind": "resident_id"},
+        ),
+        "profile": ("entity.read", person.public_id, {"view": "profile", "role": "analyst"}),
+        "records": ("entity.read", person.public_id, {"view": "records", "role": "analyst"}),
+    }
+    assert _audit_trail(session) == [expected[service]]
+    session.rollback()
+    assert _audit_trail(session) == []
+
+
+def test_records_read_without_audit_writes_no_event(session: Session) -> None:
+    """``audit=False``: the records page refusing its filters shows no row of the person."""
+    person = make_person(session, name="张三", resident_id=ID_ZHANG)
+    make_record(session, entity=person, feed=make_credit_feed(session))
+    viewer = viewer_for(session=session, client=None, today=date(2026, 6, 1))
+    entity, _items, total = entity_records(
+        session=session,
+        viewer=viewer,
+        public_id=person.public_id,
+        filters=RecordFilters(),
+        page=1,
+        page_size=20,
+        audit=False,
+    )
+    assert (entity.id, total) == (person.id, 1)
+    assert _audit_trail(session) == []
 
 
 def test_openapi_documents_the_entity_endpoints(client: FlaskClient) -> None:
