@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from ..auth.access import allow, current_client
 from ..clock import today
-from ..models import CreditStatus, EntityKind, RecordCategory, Role, Severity
+from ..models import Role
 from ..pagination import page_body
 from ..web_db import commit_request, request_session, runtime
 from .schemas import (
@@ -35,10 +35,6 @@ blp = Blueprint("entities", __name__, url_prefix="/entities", description="Entit
 _GOVERNMENT = (Role.REGULATOR, Role.DEPARTMENT, Role.ANALYST)
 
 
-def _optional(enum_cls: Any, value: str | None) -> Any:
-    return enum_cls(value) if value is not None else None
-
-
 @blp.route("")
 class Entities(MethodView):
     @allow(*_GOVERNMENT)
@@ -52,17 +48,11 @@ class Entities(MethodView):
         """
         session = request_session()
         viewer = viewer_for(session=session, client=current_client(), today=today())
-        filters = SearchFilters(
-            kind=_optional(EntityKind, args["kind"]),
-            region=args["region"],
-            list_name=args["list_name"],
-            has_active_penalties=args["has_active_penalties"],
-        )
         items, total, kind = search_entities(
             session=session,
             viewer=viewer,
             q=args["q"],
-            filters=filters,
+            filters=SearchFilters.from_args(args),
             page=args["page"],
             page_size=args["page_size"],
         )
@@ -109,20 +99,12 @@ class EntityRecords(MethodView):
         """
         session = request_session()
         viewer = viewer_for(session=session, client=current_client(), today=today())
-        filters = RecordFilters(
-            category=_optional(RecordCategory, args["category"]),
-            severity=_optional(Severity, args["severity"]),
-            status=_optional(CreditStatus, args["status"]),
-            date_from=args["date_from"],
-            date_to=args["date_to"],
-            department=args["department"],
-        )
         try:
             entity, items, total = entity_records(
                 session=session,
                 viewer=viewer,
                 public_id=public_id,
-                filters=filters,
+                filters=RecordFilters.from_args(args),
                 page=args["page"],
                 page_size=args["page_size"],
             )

@@ -14,9 +14,11 @@ even when none of its records are visible to them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -68,10 +70,15 @@ PROFILE_TIMELINE_ITEMS = 100
 PROFILE_MATCH_LINKS = 100
 # Golden fields that are personal data beyond the name: only for full-identifier roles.
 _PERSONAL_GOLDEN_FIELDS = frozenset({"birth_date"})
+EnumT = TypeVar("EnumT", bound=Enum)
 
 
 class EntityNotFound(LookupError):
     """No entity has the public id asked for."""
+
+
+def _member(enum_cls: type[EnumT], value: str | None) -> EnumT | None:
+    return enum_cls(value) if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,17 @@ class SearchFilters:
     region: str | None = None
     list_name: str | None = None
     has_active_penalties: bool | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> SearchFilters:
+        """From loaded :class:`~app.entities.schemas.EntitySearchArgsSchema` arguments (the
+        API's, or the search page's schema derived from it)."""
+        return cls(
+            kind=_member(EntityKind, args["kind"]),
+            region=args["region"],
+            list_name=args["list_name"],
+            has_active_penalties=args["has_active_penalties"],
+        )
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,19 @@ class RecordFilters:
     date_from: date | None = None
     date_to: date | None = None
     department: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> RecordFilters:
+        """From loaded :class:`~app.entities.schemas.RecordArgsSchema` arguments (the API's,
+        or the records page's schema derived from it)."""
+        return cls(
+            category=_member(RecordCategory, args["category"]),
+            severity=_member(Severity, args["severity"]),
+            status=_member(CreditStatus, args["status"]),
+            date_from=args["date_from"],
+            date_to=args["date_to"],
+            department=args["department"],
+        )
 
 
 def viewer_for(*, session: Session, client: ApiClient | None, today: date) -> Viewer:
@@ -152,39 +183,24 @@ def search_entities(
     A page naming natural persons writes an ``entity.search`` audit event into ``session``
     (the caller commits it).
     """
-    items, total, kind = _search(
-        session=session, viewer=viewer, q=q, filters=filters, page=page, page_size=page_size
-    )
-    _audit_person_search(session=session, viewer=viewer, items=items, query_kind=kind)
-    return items, total, kind
-
-
-def _search(
-    *,
-    session: Session,
-    viewer: Viewer,
-    q: str | None,
-    filters: SearchFilters,
-    page: int,
-    page_size: int,
-) -> tuple[list[dict[str, Any]], int, str | None]:
     clauses = _entity_clauses(viewer, filters)
     query = (q or "").strip()
+    kind: str | None = None
     if not query:
         statement = select(Entity.id).where(*clauses).order_by(Entity.display_name, Entity.id)
         rows, total = paginate(session, statement, page=page, page_size=page_size)
         hits = [Hit(row[0], 0.0, "", "") for row in rows]
-        return _hit_views(session, viewer, hits, scored=False), total, None
-    if is_code_query(query):
-        found = identifier_hits(session, query, clauses)
+        items = _hit_views(session, viewer, hits, scored=False)
     else:
-        found = name_hits(session, query, clauses)
-    start = (page - 1) * page_size
-    return (
-        _hit_views(session, viewer, found[start : start + page_size], scored=True),
-        len(found),
-        query_kind(query),
-    )
+        if is_code_query(query):
+            found = identifier_hits(session, query, clauses)
+        else:
+            found = name_hits(session, query, clauses)
+        start = (page - 1) * page_size
+        items = _hit_views(session, viewer, found[start : start + page_size], scored=True)
+        total, kind = len(found), query_kind(query)
+    _audit_person_search(session=session, viewer=viewer, items=items, query_kind=kind)
+    return items, total, kind
 
 
 def _entity_clauses(viewer: Viewer, filters: SearchFilters) -> list[ColumnElement[bool]]:

@@ -19,7 +19,7 @@ from ..entities.services import (
     viewer_for,
 )
 from ..ingest_api.services import list_quarantine, list_runs
-from ..models import CreditStatus, EntityKind, RecordCategory, Role, Severity
+from ..models import Role
 from ..web_db import commit_request, request_session, runtime
 from . import blp, render
 from .auth import (
@@ -96,12 +96,7 @@ def search() -> Page:
         session=session,
         viewer=viewer,
         q=q or None,
-        filters=SearchFilters(
-            kind=EntityKind(args["kind"]) if args["kind"] else None,
-            region=args["region"],
-            list_name=args["list_name"],
-            has_active_penalties=args["has_active_penalties"],
-        ),
+        filters=SearchFilters.from_args(args),
         page=args["page"],
         page_size=args["page_size"],
     )
@@ -147,14 +142,7 @@ def records(public_id: str) -> Page:
     filters = RecordFilters()
     page, page_size = 1, 20
     if not errors:
-        filters = RecordFilters(
-            category=RecordCategory(args["category"]) if args["category"] else None,
-            severity=Severity(args["severity"]) if args["severity"] else None,
-            status=CreditStatus(args["status"]) if args["status"] else None,
-            date_from=args["date_from"],
-            date_to=args["date_to"],
-            department=args["department"],
-        )
+        filters = RecordFilters.from_args(args)
         page, page_size = args["page"], args["page_size"]
     try:
         entity, items, total = entity_records(
