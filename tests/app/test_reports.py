@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.entities.present import record_title
 from app.models import ApiClient, CreditRecord, Entity, Feed, Role
+from app.publicity import effective_status
 from app.reports.filters import ReportFilterError, UnknownReport, get_report, parse_filters
 from app.reports.services import ReportForbidden, iter_report_rows
 from app.reports.writers import iter_csv, iter_json
@@ -29,7 +31,12 @@ def world(session_factory: sessionmaker[Session]) -> World:
 
 
 def report(
-    session: Session, name: str, role: Role = Role.ANALYST, chunk_size: int = 5000, **params: Any
+    session: Session,
+    name: str,
+    role: Role = Role.ANALYST,
+    chunk_size: int = 5000,
+    text_values: bool = False,
+    **params: Any,
 ) -> list[dict[str, Any]]:
     filters, _fmt = parse_filters(name, params)
     chunks = iter_report_rows(
@@ -40,6 +47,7 @@ def report(
         today=TODAY,
         grade_rules=GradeRules(),
         chunk_size=chunk_size,
+        text_values=text_values,
     )
     columns = get_report(name).column_names
     return [dict(zip(columns, row, strict=True)) for chunk in chunks for row in chunk]
@@ -308,6 +316,31 @@ def test_active_records_past_publicity_are_expired(
         record.publicity_end = date(2026, 5, 31)
         session.commit()
         assert by(report(session, "records"), "record_id")[p1]["status"] == "expired"
+
+
+@pytest.mark.parametrize("text_values", [False, True])
+def test_records_report_status_and_title_are_the_profiles(
+    world: World, session_factory: sessionmaker[Session], text_values: bool
+) -> None:
+    """The records report's bulk loop inlines ``effective_status`` and ``record_title`` (a
+    call per row is too dear there); its copies must answer as the originals do."""
+    p1, p2, _p3 = world.penalty_ids
+    with session_factory() as session:
+        lapsed, untitled = session.get(CreditRecord, p1), session.get(CreditRecord, p2)
+        last_day = session.get(CreditRecord, world.huaxin_red_id)
+        assert lapsed is not None and untitled is not None and last_day is not None
+        lapsed.publicity_end = date(2026, 5, 31)
+        last_day.publicity_end = TODAY  # still published today
+        untitled.title = None  # falls back to the decision number
+        session.commit()
+        rows = report(session, "records", Role.REGULATOR, text_values=text_values)
+        shown = {row["record_id"]: (row["status"], row["title"]) for row in rows}
+        records = session.scalars(select(CreditRecord).where(CreditRecord.id.in_(shown))).all()
+        expected = {r.id: (effective_status(r, TODAY).value, record_title(r)) for r in records}
+    assert shown[p1][0] == "expired" and shown[world.huaxin_red_id][0] == "active"
+    assert shown[p2][1] == untitled.decision_number
+    assert {r.list_name for r in records if r.title is None} - {None}  # list entries too
+    assert shown == expected
 
 
 def test_list_type_keeps_every_record_of_listed_entities(
