@@ -47,6 +47,7 @@ from typing import Any
 from ingest.severity import add_months
 
 from .models import CreditRecord, CreditStatus, RecordCategory, Severity
+from .publicity import publicity_ended
 from .rules import GradeRules
 
 LETTERS = ("A", "B", "C", "D")
@@ -97,7 +98,7 @@ def in_force(record: CreditRecord, today: date) -> bool:
     """
     if record.status not in _IN_FORCE_STATUSES:
         return False
-    if record.publicity_end is not None and record.publicity_end < today:
+    if publicity_ended(record.publicity_end, today):
         return False
     if record.decision_date is not None and record.decision_date > today:
         return False

@@ -7,6 +7,7 @@ matter of the calendar, so it is computed against "today" instead of being writt
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from ingest.severity import add_months
 
@@ -15,15 +16,18 @@ from .rules import Rules
 
 # Categories that are facts about an entity rather than publicised decisions.
 NOT_PUBLICISED = frozenset({RecordCategory.REGISTRY})
+DateOrIso = TypeVar("DateOrIso", date, str)
+
+
+def publicity_ended(end: DateOrIso | None, today: DateOrIso) -> bool:
+    """Whether a publicity period ending on ``end`` (None: no end) is over on ``today``: dates,
+    or both as ISO text, which sorts the same (the records export reads them so)."""
+    return end is not None and end < today
 
 
 def effective_status(record: CreditRecord, today: date) -> CreditStatus:
     """The stored status, or ``expired`` once an active record's publicity has ended."""
-    if (
-        record.status is CreditStatus.ACTIVE
-        and record.publicity_end
-        and record.publicity_end < today
-    ):
+    if record.status is CreditStatus.ACTIVE and publicity_ended(record.publicity_end, today):
         return CreditStatus.EXPIRED
     return record.status
 
@@ -36,7 +40,7 @@ def is_published(record: CreditRecord, today: date) -> bool:
         return False
     if record.decision_date and record.decision_date > today:
         return False
-    return not (record.publicity_end and record.publicity_end < today)
+    return not publicity_ended(record.publicity_end, today)
 
 
 def repair_allowed_from(record: CreditRecord, rules: Rules) -> date | None:

@@ -101,8 +101,16 @@ def _mask_keys(viewer: Viewer, value: Any, kind: EntityKind) -> Any:
     return masked
 
 
+def title_of(
+    title: str | None, list_name: str | None, grade: str | None, decision_number: str | None
+) -> str | None:
+    """What a record is called: its title, else its list's name, its grade (tax grades and
+    customs ratings have no title) or its decision number."""
+    return title or list_name or grade or decision_number
+
+
 def record_title(record: CreditRecord) -> str | None:
-    return record.title or record.list_name or record.grade or record.decision_number
+    return title_of(record.title, record.list_name, record.grade, record.decision_number)
 
 
 def record_view(

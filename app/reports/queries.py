@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, false, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ..entities.present import Viewer
+from ..entities.present import Viewer, title_of
 from ..entities.queries import in_force_clause, list_member_clause, visible_clause
 from ..grading import grade_entity, in_force, list_members
 from ..models import (
@@ -51,6 +51,7 @@ from ..models import (
     SourceRecord,
     SourceStatus,
 )
+from ..publicity import publicity_ended
 from ..rules import GradeRules
 from ..sharing import mask_personal_text
 from .filters import ReportFilters
@@ -427,11 +428,10 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
                 decided = _iso(decided)
                 publicity_end = _iso(publicity_end)
                 fine = _money_text(fine)
-            # app.publicity.effective_status, inlined for the bulk loop.
-            if status == active and publicity_end is not None and publicity_end < today:
+            # app.publicity.effective_status, on the row's text status.
+            if status == active and publicity_ended(publicity_end, today):
                 status = expired
-            # app.entities.present.record_title, likewise.
-            title = title or list_name or grade or decision_number
+            title = title_of(title, list_name, grade, decision_number)
             if not full and title is not None:
                 if kind == person:
                     title = masker.text(title, person_kind, (party_name, name))

@@ -322,8 +322,9 @@ def test_active_records_past_publicity_are_expired(
 def test_records_report_status_and_title_are_the_profiles(
     world: World, session_factory: sessionmaker[Session], text_values: bool
 ) -> None:
-    """The records report's bulk loop inlines ``effective_status`` and ``record_title`` (a
-    call per row is too dear there); its copies must answer as the originals do."""
+    """The records report's bulk loop works on raw row values (ISO text for CSV and JSON),
+    not on records: its status and title must still be ``effective_status``'s and
+    ``record_title``'s."""
     p1, p2, _p3 = world.penalty_ids
     with session_factory() as session:
         lapsed, untitled = session.get(CreditRecord, p1), session.get(CreditRecord, p2)
