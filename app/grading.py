@@ -238,6 +238,12 @@ def _ids(records: Iterable[CreditRecord]) -> tuple[int, ...]:
     return tuple(sorted(r.id for r in records if r.id is not None))
 
 
+def membership_name(record: CreditRecord) -> str | None:
+    """What a :func:`list_members` membership is called: its list's name or, for a customs
+    rating, the rating."""
+    return record.list_name or record.grade
+
+
 def list_members(records: Iterable[CreditRecord]) -> list[tuple[str, CreditRecord]]:
     """("black" | "red", record) for each list the records put the entity on: black-list
     entries, red-list entries, and the latest customs rating when it is advanced certified.

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from ingest.linking import GOLDEN_FIELDS
 
 from ..audit.services import record_event
-from ..grading import grade_entity, in_force, list_members
+from ..grading import grade_entity, in_force, list_members, membership_name
 from ..models import (
     ApiClient,
     CreditRecord,
@@ -426,7 +426,7 @@ def _memberships(viewer: Viewer, records: list[CreditRecord]) -> list[dict[str, 
     return [
         {
             "kind": kind,
-            "list_name": record.list_name or record.grade,
+            "list_name": membership_name(record),
             "listed_on": record.decision_date,
             "authority_name": record.authority_name,
             "reason": text_for(viewer, record.content),

@@ -26,7 +26,7 @@ from ..audit.services import record_event
 from ..entities.present import public_name, public_record_view, public_text
 from ..entities.queries import entity_group, published_clause, resolve_entity, survivor_of
 from ..entities.search import is_code_query, name_hits
-from ..grading import list_members
+from ..grading import list_members, membership_name
 from ..models import (
     ApiClient,
     CreditRecord,
@@ -192,7 +192,7 @@ def _public_lists(
     return [
         {
             "kind": member_kind,
-            "list_name": record.list_name or record.grade,
+            "list_name": membership_name(record),
             "listed_on": record.decision_date,
             "authority_name": record.authority_name,
             "reason": public_text(record.content, kind=kind, names=[*names, record.party_name]),

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from ..entities.present import Viewer, title_of
 from ..entities.queries import in_force_clause, list_member_clause, visible_clause
-from ..grading import grade_entity, in_force, list_members
+from ..grading import grade_entity, in_force, list_members, membership_name
 from ..models import (
     AuditEvent,
     CreditRecord,
@@ -563,8 +563,8 @@ def entities_rows(ctx: ReportContext) -> Iterator[Chunk]:
             grade = grade_entity(records=mine, today=ctx.today, rules=ctx.grade_rules)
             members = list_members(current)
             by_category = Counter(r.category.value for r in counted)
-            black = sorted({r.list_name or r.grade or "black" for k, r in members if k == "black"})
-            red = sorted({r.list_name or r.grade or "red" for k, r in members if k == "red"})
+            black = sorted({membership_name(r) or "black" for k, r in members if k == "black"})
+            red = sorted({membership_name(r) or "red" for k, r in members if k == "red"})
             cells = _entity_cells(ctx, (public_id, name, kind, region), codes.get(entity_id), name)
             chunk.append(
                 (
@@ -675,7 +675,7 @@ def list_members_rows(ctx: ReportContext) -> Iterator[Chunk]:
                     (
                         *cells,
                         list_kind,
-                        record.list_name or record.grade,
+                        membership_name(record),
                         listed,
                         record.authority_name,
                         departments.get(record.department_id),
