@@ -14,6 +14,7 @@ from flask import Response, abort, request, url_for
 from ..clock import today
 from ..models import Role
 from ..reports.registry import TABLE_FORMATS, ReportSpec
+from ..reports.routes import export_response
 from ..reports.services import (
     ReportError,
     export_report,
@@ -22,7 +23,7 @@ from ..reports.services import (
     parse_filters,
     report_chart,
 )
-from ..web_db import commit_request, request_session, runtime, stream_request_body
+from ..web_db import commit_request, request_session, runtime
 from . import blp, render
 from .auth import page_allow, page_client
 from .forms import form_data
@@ -120,13 +121,7 @@ def report_download(name: str) -> Page:
         request_session().rollback()
         return _report_page(spec, values, exc.errors or {"_": [exc.message]}, exc.status)
     commit_request()
-    response = Response(
-        stream_request_body(export.chunks),
-        content_type=export.content_type,
-        direct_passthrough=True,
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    return response
+    return export_response(export)
 
 
 @blp.get("/reports/<string:name>/chart.png")

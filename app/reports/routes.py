@@ -20,8 +20,9 @@ from ..clock import today
 from ..models import Role
 from ..web_db import commit_request, request_session, runtime, stream_request_body
 from .filters import ReportError, filters_from_args, get_report, list_reports
+from .registry import CHART_FORMAT
 from .schemas import ReportArgsSchema, ReportListSchema
-from .services import CONTENT_TYPES, export_report
+from .services import CONTENT_TYPES, Export, export_report
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports and exports")
 
@@ -82,11 +83,20 @@ class ReportExport(MethodView):
         except ReportError as exc:
             _fail(exc)
         commit_request()
-        response = Response(
-            stream_request_body(export.chunks),
-            content_type=export.content_type,
-            direct_passthrough=True,
-        )
-        disposition = "inline" if export.format == "png" else "attachment"
-        response.headers["Content-Disposition"] = f'{disposition}; filename="{export.filename}"'
-        return response
+        return export_response(export)
+
+
+def export_response(export: Export) -> Response:
+    """``export`` as a streamed file (the chart inline, any other format as an attachment),
+    for the API's and the pages' views once they committed its audit event.
+
+    ``direct_passthrough``: the body is a file, not an answer for ``app.auth.access`` to mask
+    again (a JSON export would otherwise be read whole)."""
+    response = Response(
+        stream_request_body(export.chunks),
+        content_type=export.content_type,
+        direct_passthrough=True,
+    )
+    disposition = "inline" if export.format == CHART_FORMAT else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{export.filename}"'
+    return response
