@@ -43,8 +43,6 @@ def config(config: Config) -> Config:
     return dataclasses.replace(config, today=TODAY)
 
 
-
-
 def post_form(client: FlaskClient, page_url: str, action: str, **data: str) -> Any:
     """Open ``page_url`` (as a browser would) and submit ``data`` to ``action`` with its
     CSRF token."""
