@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 SIM_PORT ?= 5050
+# The catalogue's court feed reads its port from this variable (${CREDITHUB_SIM_PORT:-5050}).
+export CREDITHUB_SIM_PORT := $(SIM_PORT)
 
 # The court feed is an HTTP API: a local simulator serves it while the service runs. A demo
 # regulator token is printed so a first user can sign in to the web pages.

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.models import AdapterKind, Department, Feed, RecordCategory, SharingType
 from matching.identifiers import validate_uscc
 
+from .adapters.environment import has_reference, reference_problems
 from .mapping import MappingError, resolve_mapping
 
 
@@ -53,6 +54,12 @@ class AdapterSchema(Schema):
         unknown = "include"
 
     kind = fields.Enum(AdapterKind, by_value=True, required=True)
+
+    @validates_schema
+    def _references_are_well_formed(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        problems = reference_problems({k: v for k, v in data.items() if k != "kind"})
+        if problems:
+            raise ValidationError(problems)
 
 
 class FeedSchema(Schema):
@@ -220,6 +227,8 @@ def _resolve_paths(settings: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     resolved = dict(settings)
     for key in ("path", "sqlite_path"):
         value = resolved.get(key)
-        if isinstance(value, str) and not Path(value).is_absolute():
+        # A path from the environment is the environment's to get right: it is only known
+        # when a run expands it, so it cannot be made relative to this file.
+        if isinstance(value, str) and not has_reference(value) and not Path(value).is_absolute():
             resolved[key] = str((base_dir / value).resolve())
     return resolved

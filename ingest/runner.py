@@ -24,6 +24,7 @@ from app.models import AdapterKind, Feed, IngestedFile, IngestRun, IngestRunStat
 from . import leases
 from .adapters import exchange_db, file_drop, http_pull
 from .adapters.base import Batch, FetchError
+from .adapters.environment import expand_environment
 from .pipeline import Counts, store_batch
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def _batches(session_factory: sessionmaker[Session], feed_id: int) -> Iterator[B
     forward from where the last committed batch left the feed."""
     with session_factory() as session:
         feed = session.get_one(Feed, feed_id)
-        adapter, settings, watermark = feed.adapter, dict(feed.adapter_settings), feed.watermark
+        adapter, stored_settings, watermark = feed.adapter, feed.adapter_settings, feed.watermark
         fmt = feed.format
         processed = {
             (name, sha)
@@ -131,6 +132,9 @@ def _batches(session_factory: sessionmaker[Session], feed_id: int) -> Iterator[B
                 )
             )
         }
+    # Secrets and per-machine values are expanded here, in the running process, and never
+    # stored (see ingest.adapters.environment).
+    settings = expand_environment(stored_settings, environ=os.environ)
     if adapter is AdapterKind.FILE_DROP:
         yield from file_drop.fetch_batches(
             settings=file_drop.FileDropSettings.from_settings(settings, format=fmt),

@@ -86,6 +86,10 @@ def test_feed_dropped_from_the_file_is_disabled_not_deleted(session: Session) ->
         ({"feed": {"code": "Bad Code!"}}, "code"),
         ({"feed": {"surprise": 1}}, "surprise"),
         ({"departments": [{"code": "EPB", "name": "x", "uscc": "91110000600037341K"}]}, "uscc"),
+        (
+            {"feed": {"adapter": {"kind": "http_pull", "url": "http://h:${PORT/api"}}},
+            "url: malformed environment reference",
+        ),
     ],
 )
 def test_bad_catalogue_entries_are_refused_with_the_field_named(
@@ -93,6 +97,16 @@ def test_bad_catalogue_entries_are_refused_with_the_field_named(
 ) -> None:
     with pytest.raises(CatalogueError, match=message):
         parse_catalogue(make_catalogue_dict(**overrides), base_dir=Path("."))
+
+
+def test_environment_references_are_stored_as_written(session: Session) -> None:
+    """Expanded only when a run starts: no secret reaches the database, and a path from the
+    environment is not made relative to the catalogue's folder."""
+    adapter = {"kind": "file_drop", "path": "${DROPS}/env", "headers": {"X": "${TOKEN:-none}"}}
+    catalogue = parse_catalogue(make_catalogue_dict(feed={"adapter": adapter}), base_dir=Path("/c"))
+    sync_catalogue(session=session, catalogue=catalogue)
+    stored = session.scalars(select(Feed.adapter_settings)).one()
+    assert stored == {"path": "${DROPS}/env", "headers": {"X": "${TOKEN:-none}"}}
 
 
 def test_unreadable_catalogue_files_get_a_clear_error(tmp_path: Path) -> None:
