@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, false, func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from ..entities.present import Viewer, title_of
 from ..entities.queries import in_force_clause, list_member_clause, visible_clause
@@ -352,10 +353,10 @@ def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
     text = ctx.text_values
     if text:
         # Without result types: SQLite hands back its stored text (ISO dates) and numbers as
-        # they are, which is what a text file holds anyway. Every literal comes from validated
-        # filters (dates, enum values, digit prefixes, ids), rendered by SQLAlchemy's quoting.
-        sql = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-        result = connection.exec_driver_sql(str(sql))
+        # they are, which is what a text file holds anyway, and no value is converted per cell.
+        # The filters stay bound parameters.
+        untyped = [type_coerce(column, NullType()) for column in statement.selected_columns]
+        result = connection.execute(statement.with_only_columns(*untyped))
     else:
         result = connection.execute(statement)
     today: date | str = ctx.today.isoformat() if text else ctx.today
