@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from decimal import Decimal
+from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any
 
 from marshmallow import ValidationError
@@ -41,7 +43,7 @@ from matching.records import Prepared, prepare
 from .adapters.base import Batch, RawRecord
 from .fuzzy_linking import FuzzyLinker, record_for_matching
 from .linking import ExactLinker, LinkOutcome
-from .mapping import MappingPlan, apply_mapping, resolve_mapping, source_key_of
+from .mapping import MappingPlan, apply_mapping, resolve_mapping
 from .records import validate_record
 from .severity import classify_severity, publicity_end
 
@@ -68,14 +70,22 @@ class Counts:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+_TEXT = {str}
+
+
+def _is_text_row(value: Any) -> bool:
+    """A dict of text keys to text values (what a CSV row is)."""
+    return (
+        type(value) is dict
+        and set(map(type, value.values())) <= _TEXT
+        and set(map(type, value)) <= _TEXT
+    )
+
+
 def json_safe(value: Any) -> Any:
     """The payload as JSON can hold it: dates as ISO text, decimals as text, NaN as null."""
     # A CSV row (text keys, text values) needs no conversion.
-    if (
-        type(value) is dict
-        and all(type(v) is str for v in value.values())
-        and all(type(k) is str for k in value)
-    ):
+    if _is_text_row(value):
         return dict(value)
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
@@ -97,8 +107,46 @@ def json_safe(value: Any) -> Any:
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
+    """SHA-256 of the payload's canonical JSON (sorted keys, no spaces, UTF-8). Stored with
+    every source record: re-delivery is recognised by it, so it must never change."""
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class PayloadHasher:
+    """:func:`json_safe` and :func:`payload_hash` for the records of one batch.
+
+    Rows of text (every CSV row) are hashed through a template per key set, made once: the
+    keys' JSON in sorted order with a slot per value, each value encoded by the function
+    ``json.dumps`` itself uses for text (``encode_basestring``, as ``ensure_ascii=False``
+    chooses), so the canonical text is the same, byte for byte, without ``json.dumps``
+    walking and sorting every row. Other payloads take the general path.
+    ``tests/ingest/test_payload_hash.py`` pins hashes and compares both paths."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {}
+
+    def __call__(self, raw: Any) -> tuple[Any, str]:
+        """The JSON-safe payload and its hash."""
+        if not _is_text_row(raw):
+            payload = json_safe(raw)
+            return payload, payload_hash(payload)
+        payload = dict(raw)
+        found = self._templates.get(tuple(payload))
+        if found is None:
+            found = self._templates[tuple(payload)] = _text_template(payload)
+        template, values = found
+        canonical = template % tuple(map(encode_basestring, values(payload)))
+        return payload, hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _text_template(row: Mapping[str, str]) -> tuple[str, Callable[[Any], Any]]:
+    keys = sorted(row)  # what sort_keys does: str order, by code point
+    slots = ",".join(encode_basestring(k).replace("%", "%%") + ":%s" for k in keys)
+    if len(keys) == 1:
+        only = keys[0]
+        return "{" + slots + "}", lambda r: (r[only],)
+    return "{" + slots + "}", itemgetter(*keys) if keys else lambda _r: ()
 
 
 @dataclass
@@ -162,8 +210,8 @@ def store_batch(
     per record is Python work, not database round trips or ORM bookkeeping.
     """
     mapping = resolve_mapping(feed.field_mapping or {})
-    mapper = MappingPlan(mapping)
-    prepared = [_prepare(r, mapping, mapper) for r in batch.records]
+    mapper, hasher = MappingPlan(mapping), PayloadHasher()
+    prepared = [_prepare(r, mapper, hasher) for r in batch.records]
     prepared += [_prepare_unreadable(r, reason) for r, reason in batch.unreadable]
     states = _load_states(session, feed.id, {p.source_key for p in prepared})
     validated = [_validate(feed.record_category, item) for item in prepared]
@@ -362,10 +410,9 @@ def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
         )
 
 
-def _prepare(raw: RawRecord, mapping: dict[str, Any], mapper: MappingPlan) -> _Prepared:
-    payload = json_safe(raw.payload)
-    digest = payload_hash(payload)
-    key = source_key_of(payload, mapping) or f"sha256:{digest}"
+def _prepare(raw: RawRecord, mapper: MappingPlan, hasher: PayloadHasher) -> _Prepared:
+    payload, digest = hasher(raw.payload)
+    key = mapper.source_key(payload) or f"sha256:{digest}"
     return _Prepared(raw, payload, digest, key, mapper.apply(payload))
 
 
