@@ -526,10 +526,18 @@ def _credit_values(
     if status in (None, CreditStatus.ACTIVE, CreditStatus.EXPIRED):
         status = CreditStatus.EXPIRED if record.get("removed_on") else CreditStatus.ACTIVE
     values["status"] = status
+    # Leaves out what is empty (None, "", {}): tested cheapest first, None being most values.
     values["extra"] = json_safe(
-        {k: v for k, v in record.items() if k not in _EXTRA_SKIP and v not in (None, {}, "")}
+        {
+            k: v
+            for k, v in record.items()
+            if v is not None and k not in _EXTRA_SKIP and v != "" and v != _NO_ITEMS
+        }
     )
     return values
+
+
+_NO_ITEMS: dict[str, Any] = {}
 
 
 def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) -> Counts:
