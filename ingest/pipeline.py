@@ -37,7 +37,7 @@ from app.models import (
     SourceStatus,
     utcnow,
 )
-from matching.exact import PartyKeys, party_keys
+from matching.exact import PartyKeys, PartyKeysCache
 from matching.records import Prepared, prepare
 
 from .adapters.base import Batch, RawRecord
@@ -48,6 +48,8 @@ from .records import validate_record
 from .severity import classify_severity, publicity_end
 
 _IN_CHUNK = 500
+# Shared by every batch of the process: a party's records arrive in many batches.
+_PARTY_KEYS = PartyKeysCache()
 
 
 @dataclass
@@ -284,7 +286,7 @@ def store_batch(
     # found by the next).
     accepted = [p for p in plans if p.record is not None]
     credits = _load_credits(session, [p.previous_id for p in accepted if p.previous_id])
-    all_keys = [party_keys(p.record) for p in accepted if p.record is not None]
+    all_keys = [_PARTY_KEYS(p.record) for p in accepted if p.record is not None]
     linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
     linker.prefetch(all_keys)
     matcher_views = _prefetch_fuzzy(linker, accepted, all_keys)
