@@ -390,16 +390,28 @@ def _prefetch_fuzzy(
     one query per record."""
     if linker.fuzzy is None:
         return {}
-    unmatched = {
-        p.source_id: prepare(
+    unmatched: dict[int, Prepared] = {}
+    # Codes of the records before, in this batch: a record sharing one is (almost always)
+    # linked by it to the entity the earlier record creates, so preparing it for the matcher
+    # is wasted. Should it need the matcher after all, link() prepares it then.
+    earlier: set[tuple[str, str]] = set()
+    for p, keys in zip(plans, all_keys, strict=True):
+        if p.record is None or p.source_id is None:
+            continue
+        codes = [(k.id_type, k.value) for k in keys.keys if k.id_type not in _NOT_CODES]
+        if linker.holds_any(keys) or not earlier.isdisjoint(codes):
+            continue
+        earlier.update(codes)
+        unmatched[p.source_id] = prepare(
             record_for_matching(p.record, kind=keys.kind, record_id=f"record:{p.source_id}")
         )
-        for p, keys in zip(plans, all_keys, strict=True)
-        if p.record is not None and p.source_id is not None and not linker.holds_any(keys)
-    }
     if unmatched:
         linker.fuzzy.prefetch(unmatched.values())
     return unmatched
+
+
+# Keys that do not name a party by themselves (a masked id needs the name too).
+_NOT_CODES = frozenset({"name", "masked_id"})
 
 
 def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
