@@ -48,8 +48,9 @@ from .records import validate_record
 from .severity import classify_severity, publicity_end
 
 _IN_CHUNK = 500
-# Shared by every batch of the process: a party's records arrive in many batches.
-_PARTY_KEYS = PartyKeysCache()
+# Shared by every batch of the process: a party's records arrive in many batches. About
+# 1.5 KB a party, so at most ~25 MB.
+_PARTY_KEYS = PartyKeysCache(maxsize=1 << 14)
 
 
 @dataclass
@@ -396,10 +397,10 @@ def _prefetch_fuzzy(
     # is wasted. Should it need the matcher after all, link() prepares it then.
     earlier: set[tuple[str, str]] = set()
     for p, keys in zip(plans, all_keys, strict=True):
-        if p.record is None or p.source_id is None:
+        if p.record is None or p.source_id is None or linker.holds_any(keys):
             continue
         codes = [(k.id_type, k.value) for k in keys.keys if k.id_type not in _NOT_CODES]
-        if linker.holds_any(keys) or not earlier.isdisjoint(codes):
+        if not earlier.isdisjoint(codes):
             continue
         earlier.update(codes)
         unmatched[p.source_id] = prepare(

@@ -166,7 +166,7 @@ class PartyKeysCache:
     values that are equal without being the same (``1`` and ``1.0``) are never confused.
     At most ``maxsize`` entries are kept; a full cache starts again."""
 
-    def __init__(self, maxsize: int = 1 << 16) -> None:
+    def __init__(self, maxsize: int = 1 << 14) -> None:
         self.maxsize = maxsize
         self._cache: dict[tuple[Any, ...], PartyKeys] = {}
 

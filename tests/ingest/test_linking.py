@@ -15,10 +15,10 @@ from app.models import (
     AdapterKind,
     CreditRecord,
     EntityKind,
-    Feed,
     IdentifierType,
     MatchLink,
     RecordCategory,
+    SourceRecord,
 )
 from ingest.adapters.base import Batch, RawRecord
 from ingest.entity_views import EntityView, IdentView
@@ -49,8 +49,6 @@ def push(
 
 
 def links_by_source_key(session: Session) -> dict[str, tuple[int, str]]:
-    from app.models import SourceRecord
-
     rows = session.execute(
         select(SourceRecord.source_key, CreditRecord.entity_id, MatchLink.explanation)
         .join(CreditRecord, CreditRecord.source_record_id == SourceRecord.id)
