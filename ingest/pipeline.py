@@ -43,7 +43,7 @@ from matching.records import Prepared, prepare
 from .adapters.base import Batch, RawRecord
 from .fuzzy_linking import FuzzyLinker, record_for_matching
 from .linking import ExactLinker, LinkOutcome
-from .mapping import MappingPlan, apply_mapping, resolve_mapping
+from .mapping import MappingPlan, resolve_mapping
 from .records import validate_record
 from .severity import classify_severity, publicity_end
 
@@ -560,6 +560,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
     mapping fix). A record that now passes is accepted in place (same version, same payload)
     and linked; one that still fails keeps its place with its new errors. Does not commit."""
     mapping = resolve_mapping(feed.field_mapping or {})
+    mapper = MappingPlan(mapping)  # planned once for all the records, not once per record
     waiting = list(
         session.scalars(
             select(SourceRecord)
@@ -574,7 +575,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
         if source.source_key.startswith("unreadable:"):
             counts.quarantined += 1
             continue
-        canonical = apply_mapping(source.raw_payload, mapping)
+        canonical = mapper.apply(source.raw_payload)
         try:
             record = validate_record(feed.record_category, canonical)
         except ValidationError as exc:
