@@ -127,18 +127,17 @@ class EntityViews:
                 entity.merged_into_id,
             ).where(entity.id.in_(ids))
         )
+        # Rows are unpacked as tuples and handed to each entity's lists (by entity id, in
+        # id order): a batch loads thousands of identifiers and values, and a Row's
+        # attribute access costs more than building the view.
         loaded: dict[int, EntityView] = {}
-        for row in rows:
-            loaded[row.id] = EntityView(
-                id=row.id,
-                kind=row.kind,
-                public_id=row.public_id,
-                display_name=row.display_name,
-                region_code=row.region_code,
-                merged_into_id=row.merged_into_id,
+        for entity_id, kind, public_id, display_name, region_code, merged_into_id in rows:
+            loaded[entity_id] = EntityView(
+                kind, public_id, display_name, region_code, entity_id, merged_into_id
             )
+        identifiers = {entity_id: view.identifiers for entity_id, view in loaded.items()}
         ident = EntityIdentifier.__table__.c
-        for row in session.execute(
+        for entity_id, id_type, value, valid, problem, source_record_id in session.execute(
             select(
                 ident.entity_id,
                 ident.id_type,
@@ -150,17 +149,18 @@ class EntityViews:
             .where(ident.entity_id.in_(ids))
             .order_by(ident.id)
         ):
-            loaded[row.entity_id].identifiers.append(
-                IdentView(row.id_type, row.value, row.valid, row.problem, row.source_record_id)
+            identifiers[entity_id].append(
+                IdentView(id_type, value, valid, problem, source_record_id)
             )
+        attributes = {entity_id: view.attributes for entity_id, view in loaded.items()}
         attr = EntityAttribute.__table__.c
-        for current in session.execute(
+        for attr_id, entity_id, field_name, value, source_record_id in session.execute(
             select(attr.id, attr.entity_id, attr.field, attr.value, attr.source_record_id)
             .where(attr.entity_id.in_(ids), attr.is_current.is_(True))
             .order_by(attr.id)
         ):
-            loaded[current.entity_id].attributes.append(
-                AttrView(current.field, current.value, True, current.id, current.source_record_id)
+            attributes[entity_id].append(
+                AttrView(field_name, value, True, attr_id, source_record_id)
             )
         self._by_id.update(loaded)
 

@@ -243,7 +243,8 @@ class FuzzyLinker:
                     continue
             else:
                 view = candidate
-            entity = self.views.survivor(view)
+            # survivor() answers the view itself when it was not merged (the usual case).
+            entity = view if view.merged_into_id is None else self.views.survivor(view)
             if entity.kind is not kind:
                 continue
             if prepared.usccs and entity is view:

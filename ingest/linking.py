@@ -39,7 +39,7 @@ from app.models import (
     new_public_id,
     utcnow,
 )
-from matching.exact import ALGORITHM, LinkKey, PartyKeys, conflicts, party_keys, stored_identifiers
+from matching.exact import ALGORITHM, LinkKey, PartyKeys, party_keys, stored_identifiers
 from matching.identifiers import parse_masked_id, resident_id_birth_date
 from matching.model import Decision
 from matching.records import Prepared, prepare
@@ -80,6 +80,8 @@ class ExactLinker:
         self._links: list[tuple[int, EntityView, float, dict[str, Any], str]] = []
         self._loaded_codes: set[tuple[str, str]] = set()
         self._loaded_names: set[str] = set()
+        # What _index has indexed of each entity: (identifiers, name).
+        self._indexed: dict[int, tuple[int, str]] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -119,13 +121,23 @@ class ExactLinker:
             self._index(entity)
 
     def _index(self, entity: EntityView) -> None:
-        for ident in entity.identifiers:
+        """Make ``entity`` findable by its identifiers and name. Called after every link, so
+        only what changed since the last call is indexed: identifiers are only ever
+        appended, and the name is indexed again when it changed (the old one stays)."""
+        done = self._indexed.get(id(entity))
+        count, name = len(entity.identifiers), entity.display_name
+        if done is not None and done[0] == count and done[1] == name:
+            return
+        for ident in entity.identifiers[done[0] if done is not None else 0 :]:
             bucket = self._by_code[(ident.id_type.value, ident.value)]
             if not any(e is entity for e in bucket):
                 bucket.append(entity)
-        bucket = self._by_name[(entity.kind.value, entity.display_name)]
-        if not any(e is entity for e in bucket):
-            bucket.append(entity)
+        if done is None or done[1] != name:
+            bucket = self._by_name[(entity.kind.value, name)]
+            if not any(e is entity for e in bucket):
+                bucket.append(entity)
+        # Keyed by identity: the view stays alive in the maps as long as this entry does.
+        self._indexed[id(entity)] = (count, name)
 
     def holds_any(self, keys: PartyKeys) -> bool:
         """Whether an entity loaded so far holds one of the record's keys (if none does, only
@@ -188,7 +200,7 @@ class ExactLinker:
                 why = "a reviewer decided these are not the same"
                 skipped.append({"key": _describe(key), "entity": candidate.public_id, "why": why})
                 continue
-            reasons = conflicts(keys, _strong_codes(candidate))
+            reasons = _conflicts(keys, candidate)
             if reasons:
                 skipped.append(
                     {"key": _describe(key), "entity": candidate.public_id, "why": reasons}
@@ -270,6 +282,7 @@ class ExactLinker:
         # The views were forgotten: so are the maps that point at them.
         self._by_code.clear()
         self._by_name.clear()
+        self._indexed.clear()
         self._loaded_codes.clear()
         self._loaded_names.clear()
         if self.fuzzy is not None:
@@ -399,12 +412,34 @@ def entity_group_ids(session: Session, entity_id: int) -> list[int]:
     return group
 
 
-def _strong_codes(entity: EntityView) -> dict[str, set[str]]:
-    codes: dict[str, set[str]] = defaultdict(set)
-    for ident in entity.identifiers:
-        if ident.valid and ident.id_type.value in _STRONG_TYPES:
-            codes[ident.id_type.value].add(ident.value)
-    return codes
+_NO_CONFLICT: list[str] = []
+_STRONG_BY_NAME = {t: IdentifierType(t) for t in _STRONG_TYPES}
+
+
+def _conflicts(keys: PartyKeys, entity: EntityView) -> list[str]:
+    """``matching.exact.conflicts`` given the entity's valid USCCs and resident ids (the
+    same reasons, in the same order), without building those sets for every candidate of
+    every record: the usual answer, no conflict, allocates nothing. Do not change the list
+    returned."""
+    reasons = _NO_CONFLICT
+    for id_type, value in keys.strong.items():
+        wanted = _STRONG_BY_NAME.get(id_type)
+        if wanted is None:
+            continue  # not a type that can conflict
+        other: str | None = None
+        for ident in entity.identifiers:
+            if (
+                ident.id_type is wanted
+                and ident.valid
+                and ident.value != value
+                and (other is None or ident.value < other)
+            ):
+                other = ident.value
+        if other is not None:
+            if reasons is _NO_CONFLICT:
+                reasons = []
+            reasons.append(f"entity holds a different valid {id_type} ({other})")
+    return reasons
 
 
 def _update_golden(

@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from decimal import Decimal
+from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any
 
 from marshmallow import ValidationError
@@ -35,17 +37,20 @@ from app.models import (
     SourceStatus,
     utcnow,
 )
-from matching.exact import PartyKeys, party_keys
+from matching.exact import PartyKeys, PartyKeysCache
 from matching.records import Prepared, prepare
 
 from .adapters.base import Batch, RawRecord
 from .fuzzy_linking import FuzzyLinker, record_for_matching
 from .linking import ExactLinker, LinkOutcome
-from .mapping import MappingPlan, apply_mapping, resolve_mapping, source_key_of
+from .mapping import MappingPlan, resolve_mapping
 from .records import validate_record
 from .severity import classify_severity, publicity_end
 
 _IN_CHUNK = 500
+# Shared by every batch of the process: a party's records arrive in many batches. About
+# 1.5 KB a party, so at most ~25 MB.
+_PARTY_KEYS = PartyKeysCache(maxsize=1 << 14)
 
 
 @dataclass
@@ -68,14 +73,22 @@ class Counts:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+_TEXT = {str}
+
+
+def _is_text_row(value: Any) -> bool:
+    """A dict of text keys to text values (what a CSV row is)."""
+    return (
+        type(value) is dict
+        and set(map(type, value.values())) <= _TEXT
+        and set(map(type, value)) <= _TEXT
+    )
+
+
 def json_safe(value: Any) -> Any:
     """The payload as JSON can hold it: dates as ISO text, decimals as text, NaN as null."""
     # A CSV row (text keys, text values) needs no conversion.
-    if (
-        type(value) is dict
-        and all(type(v) is str for v in value.values())
-        and all(type(k) is str for k in value)
-    ):
+    if _is_text_row(value):
         return dict(value)
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
@@ -97,8 +110,46 @@ def json_safe(value: Any) -> Any:
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
+    """SHA-256 of the payload's canonical JSON (sorted keys, no spaces, UTF-8). Stored with
+    every source record: re-delivery is recognised by it, so it must never change."""
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class PayloadHasher:
+    """:func:`json_safe` and :func:`payload_hash` for the records of one batch.
+
+    Rows of text (every CSV row) are hashed through a template per key set, made once: the
+    keys' JSON in sorted order with a slot per value, each value encoded by the function
+    ``json.dumps`` itself uses for text (``encode_basestring``, as ``ensure_ascii=False``
+    chooses), so the canonical text is the same, byte for byte, without ``json.dumps``
+    walking and sorting every row. Other payloads take the general path.
+    ``tests/ingest/test_payload_hash.py`` pins hashes and compares both paths."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {}
+
+    def __call__(self, raw: Any) -> tuple[Any, str]:
+        """The JSON-safe payload and its hash."""
+        if not _is_text_row(raw):
+            payload = json_safe(raw)
+            return payload, payload_hash(payload)
+        payload = dict(raw)
+        found = self._templates.get(tuple(payload))
+        if found is None:
+            found = self._templates[tuple(payload)] = _text_template(payload)
+        template, values = found
+        canonical = template % tuple(map(encode_basestring, values(payload)))
+        return payload, hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _text_template(row: Mapping[str, str]) -> tuple[str, Callable[[Any], Any]]:
+    keys = sorted(row)  # what sort_keys does: str order, by code point
+    slots = ",".join(encode_basestring(k).replace("%", "%%") + ":%s" for k in keys)
+    if len(keys) == 1:
+        only = keys[0]
+        return "{" + slots + "}", lambda r: (r[only],)
+    return "{" + slots + "}", itemgetter(*keys) if keys else lambda _r: ()
 
 
 @dataclass
@@ -162,8 +213,8 @@ def store_batch(
     per record is Python work, not database round trips or ORM bookkeeping.
     """
     mapping = resolve_mapping(feed.field_mapping or {})
-    mapper = MappingPlan(mapping)
-    prepared = [_prepare(r, mapping, mapper) for r in batch.records]
+    mapper, hasher = MappingPlan(mapping), PayloadHasher()
+    prepared = [_prepare(r, mapper, hasher) for r in batch.records]
     prepared += [_prepare_unreadable(r, reason) for r, reason in batch.unreadable]
     states = _load_states(session, feed.id, {p.source_key for p in prepared})
     validated = [_validate(feed.record_category, item) for item in prepared]
@@ -236,7 +287,7 @@ def store_batch(
     # found by the next).
     accepted = [p for p in plans if p.record is not None]
     credits = _load_credits(session, [p.previous_id for p in accepted if p.previous_id])
-    all_keys = [party_keys(p.record) for p in accepted if p.record is not None]
+    all_keys = [_PARTY_KEYS(p.record) for p in accepted if p.record is not None]
     linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
     linker.prefetch(all_keys)
     matcher_views = _prefetch_fuzzy(linker, accepted, all_keys)
@@ -340,16 +391,28 @@ def _prefetch_fuzzy(
     one query per record."""
     if linker.fuzzy is None:
         return {}
-    unmatched = {
-        p.source_id: prepare(
+    unmatched: dict[int, Prepared] = {}
+    # Codes of the records before, in this batch: a record sharing one is (almost always)
+    # linked by it to the entity the earlier record creates, so preparing it for the matcher
+    # is wasted. Should it need the matcher after all, link() prepares it then.
+    earlier: set[tuple[str, str]] = set()
+    for p, keys in zip(plans, all_keys, strict=True):
+        if p.record is None or p.source_id is None or linker.holds_any(keys):
+            continue
+        codes = [(k.id_type, k.value) for k in keys.keys if k.id_type not in _NOT_CODES]
+        if not earlier.isdisjoint(codes):
+            continue
+        earlier.update(codes)
+        unmatched[p.source_id] = prepare(
             record_for_matching(p.record, kind=keys.kind, record_id=f"record:{p.source_id}")
         )
-        for p, keys in zip(plans, all_keys, strict=True)
-        if p.record is not None and p.source_id is not None and not linker.holds_any(keys)
-    }
     if unmatched:
         linker.fuzzy.prefetch(unmatched.values())
     return unmatched
+
+
+# Keys that do not name a party by themselves (a masked id needs the name too).
+_NOT_CODES = frozenset({"name", "masked_id"})
 
 
 def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
@@ -362,10 +425,9 @@ def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
         )
 
 
-def _prepare(raw: RawRecord, mapping: dict[str, Any], mapper: MappingPlan) -> _Prepared:
-    payload = json_safe(raw.payload)
-    digest = payload_hash(payload)
-    key = source_key_of(payload, mapping) or f"sha256:{digest}"
+def _prepare(raw: RawRecord, mapper: MappingPlan, hasher: PayloadHasher) -> _Prepared:
+    payload, digest = hasher(raw.payload)
+    key = mapper.source_key(payload) or f"sha256:{digest}"
     return _Prepared(raw, payload, digest, key, mapper.apply(payload))
 
 
@@ -479,10 +541,18 @@ def _credit_values(
     if status in (None, CreditStatus.ACTIVE, CreditStatus.EXPIRED):
         status = CreditStatus.EXPIRED if record.get("removed_on") else CreditStatus.ACTIVE
     values["status"] = status
+    # Leaves out what is empty (None, "", {}): tested cheapest first, None being most values.
     values["extra"] = json_safe(
-        {k: v for k, v in record.items() if k not in _EXTRA_SKIP and v not in (None, {}, "")}
+        {
+            k: v
+            for k, v in record.items()
+            if v is not None and k not in _EXTRA_SKIP and v != "" and v != _NO_ITEMS
+        }
     )
     return values
+
+
+_NO_ITEMS: dict[str, Any] = {}
 
 
 def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) -> Counts:
@@ -490,6 +560,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
     mapping fix). A record that now passes is accepted in place (same version, same payload)
     and linked; one that still fails keeps its place with its new errors. Does not commit."""
     mapping = resolve_mapping(feed.field_mapping or {})
+    mapper = MappingPlan(mapping)  # planned once for all the records, not once per record
     waiting = list(
         session.scalars(
             select(SourceRecord)
@@ -504,7 +575,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
         if source.source_key.startswith("unreadable:"):
             counts.quarantined += 1
             continue
-        canonical = apply_mapping(source.raw_payload, mapping)
+        canonical = mapper.apply(source.raw_payload)
         try:
             record = validate_record(feed.record_category, canonical)
         except ValidationError as exc:

@@ -169,10 +169,6 @@ SCHEMAS: dict[RecordCategory, type[Schema]] = {
 }
 
 
-class _GiveUp(Exception):
-    """The fast path does not take this record: the schema loads it instead."""
-
-
 _CLEAN, _DATE, _OTHER = 0, 1, 2
 
 
@@ -183,7 +179,12 @@ class FastLoader:
     any other field's own ``deserialize``), then the fields' validators and the schema's
     ``validates_schema`` methods. :meth:`load` returns None for anything it does not take (a
     missing required field, a value of another type, any failed check), and for every
-    schema with hooks it does not reproduce (``pre_load``, ``post_load``, ``validates``)."""
+    schema with hooks it does not reproduce (``pre_load``, ``post_load``, ``validates``).
+
+    Work that depends only on which keys a record has (the output's order, its defaults, the
+    fields to read) is planned once per key set, and each field remembers the validated value
+    of the short raw texts it has read (dates, types, codes repeat from record to record):
+    about twice as fast as reading every record from scratch."""
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
@@ -198,7 +199,6 @@ class FastLoader:
             self.validators.append(getattr(schema, attr_name))
         self.plan: dict[str, tuple[int, fields.Field[Any]]] = {}
         self.defaults: dict[str, Any] = {}
-        self.required: list[str] = []
         for name, field in schema.load_fields.items():
             if type(field) is CleanString:
                 kind = _CLEAN
@@ -209,52 +209,99 @@ class FastLoader:
             if field.pre_load or field.post_load:
                 self.enabled = False
             self.plan[name] = (kind, field)
-            if field.required:
-                self.required.append(name)
-            elif field.load_default is not missing:
+            if not field.required and field.load_default is not missing:
                 if callable(field.load_default):
                     self.enabled = False
                 self.defaults[name] = field.load_default
+        self._memos: dict[str, dict[str, Any]] = {name: {} for name in self.plan}
+        self._plans: dict[tuple[str, ...], _Plan | None] = {}
 
     def load(self, data: Mapping[str, Any]) -> dict[str, Any] | None:
         if not self.enabled:
             return None
-        out = dict(self.defaults)
+        keys = tuple(data)
         try:
-            for name, value in data.items():
-                entry = self.plan.get(name)
-                if entry is None:
-                    continue  # unknown fields are excluded, as the schemas say
-                kind, field = entry
+            plan = self._plans[keys]
+        except KeyError:
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            plan = self._plans[keys] = self._plan_for(keys)
+        if plan is None:
+            return None  # a required field is absent
+        template, steps = plan
+        # Every output key, in the schema's order, defaults filled in: setting a key that is
+        # already there keeps its place.
+        out = dict(template)
+        try:
+            for name, kind, field, memo in steps:
+                value = data[name]
                 if value is None:
                     if not field.allow_none:
-                        raise _GiveUp
+                        return None
                     out[name] = None
                     continue
                 if kind == _CLEAN and type(value) is str:
-                    result: Any = " ".join(unicodedata.normalize("NFKC", value).split())
-                    if not result:
-                        raise _GiveUp
+                    result = memo.get(value)
+                    if result is None:
+                        result = " ".join(unicodedata.normalize("NFKC", value).split())
+                        if not result or not _passes(field, result):
+                            return None
+                        _remember(memo, value, result)
                 elif kind == _DATE:
-                    result = parse_flexible_date(value)
+                    result = memo.get(value) if type(value) is str else None
+                    if result is None:
+                        result = parse_flexible_date(value)
+                        if not _passes(field, result):
+                            return None
+                        if type(value) is str:
+                            _remember(memo, value, result)
                 else:
-                    result = field.deserialize(value, name, data)
-                    out[name] = result
-                    continue  # deserialize ran the validators
-                for validator in field.validators:
-                    if validator(result) is False:
-                        raise _GiveUp
+                    result = field.deserialize(value, name, data)  # runs the validators
                 out[name] = result
-            for name in self.required:
-                if name not in out:
-                    raise _GiveUp
-            # The schema's order (marshmallow's output follows the declared fields).
-            out = {name: out[name] for name in self.plan if name in out}
             for validator in self.validators:
                 validator(out, partial=None, many=False, unknown=EXCLUDE)
-        except (_GiveUp, ValidationError, ValueError, TypeError):
+        except (ValidationError, ValueError, TypeError):
             return None
         return out
+
+    def _plan_for(self, keys: tuple[str, ...]) -> _Plan | None:
+        """How to load records with these keys: the output's keys in the schema's order
+        (marshmallow's output follows the declared fields) with the defaults of the absent
+        ones, and the fields to read; None when a required field is absent."""
+        present = set(keys)
+        template: dict[str, Any] = {}
+        steps: list[_Step] = []
+        for name, (kind, field) in self.plan.items():
+            if name in present:
+                template[name] = None
+                steps.append((name, kind, field, self._memos[name]))
+            elif name in self.defaults:
+                template[name] = self.defaults[name]
+            elif field.required:
+                return None
+        return template, steps
+
+
+# Per field, the validated value of each distinct raw text seen (dates, party types, codes,
+# authorities and categories repeat from record to record). Only short texts are kept, and
+# a full memo starts again: it is a cache, never a record of what was seen.
+_MEMO_SIZE = 4096
+_MEMO_MAX_LENGTH = 64
+# Distinct key sets a loader keeps plans for (a CSV feed has one).
+_MAX_PLANS = 256
+_Step = tuple[str, int, "fields.Field[Any]", dict[str, Any]]
+_Plan = tuple[dict[str, Any], list[_Step]]
+
+
+def _passes(field: fields.Field[Any], value: Any) -> bool:
+    return all(validator(value) is not False for validator in field.validators)
+
+
+def _remember(memo: dict[str, Any], raw: str, value: Any) -> None:
+    if len(raw) <= _MEMO_MAX_LENGTH:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[raw] = value
 
 
 _SCHEMA_INSTANCES = {category: schema() for category, schema in SCHEMAS.items()}
@@ -282,9 +329,20 @@ def validate_record(category: RecordCategory, canonical: dict[str, Any]) -> dict
         data["party_kind"] = PARTY_TYPES[data["party_type"]]
     problems: dict[str, str] = {}
     for field_name, kind in CODE_FIELDS.items():
-        if data.get(field_name):
-            checked = parse_identifier(data[field_name], field_hint(kind, data[field_name]))
-            if not checked.valid:
-                problems[field_name] = checked.problem or "invalid"
+        value = data.get(field_name)
+        if value:
+            memo = _CODE_PROBLEMS[field_name]
+            problem = memo.get(value)
+            if problem is None:
+                checked = parse_identifier(value, field_hint(kind, value))
+                problem = "" if checked.valid else (checked.problem or "invalid")
+                _remember(memo, value, problem)
+            if problem:
+                problems[field_name] = problem
     data["code_problems"] = problems
     return data
+
+
+# Per code field, the problem of each code seen ("" when valid): a party's code comes back
+# with each of its records.
+_CODE_PROBLEMS: dict[str, dict[str, str]] = {name: {} for name in CODE_FIELDS}

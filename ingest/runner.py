@@ -8,10 +8,13 @@ duplicate, so the end state equals an uninterrupted run.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,6 +32,48 @@ from .pipeline import Counts, store_batch
 
 log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(minutes=30)
+# Young-generation threshold while a feed runs (CPython's default is 700). A batch keeps
+# hundreds of thousands of objects alive (records, plans, entity views), so with the default
+# the collector re-examined them thousands of times per batch and ran a dozen full
+# collections per 20,000 records: about 2 s of a 6 s run, for a heap whose garbage is almost
+# all freed by reference counting anyway. Peak memory did not change.
+RUN_GC_THRESHOLD = 100_000
+
+
+class _RelaxedGc:
+    """Collector settings for the duration of feed runs, restored when the last run in the
+    process ends (the scheduler may run feeds on several threads at once; the collector's
+    settings are the process's).
+
+    ``gc.freeze()`` moves everything alive when the first run starts (modules, the matcher's
+    caches, the web app) out of the collector's sight, so the full collections a long run
+    still makes do not walk them; ``gc.unfreeze()`` hands them back afterwards."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: tuple[int, int, int] | None = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._saved = gc.get_threshold()
+                gc.freeze()
+                gc.set_threshold(max(RUN_GC_THRESHOLD, self._saved[0]), *self._saved[1:])
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._saved is not None:
+                    gc.set_threshold(*self._saved)
+                    gc.unfreeze()
+                    self._saved = None
+
+
+relaxed_gc = _RelaxedGc()
 
 
 class UnknownFeed(LookupError):
@@ -72,7 +117,8 @@ def run_feed(
     holder = holder_name()
     leases.acquire(session_factory=session_factory, feed_id=feed_id, holder=holder, ttl=LEASE_TTL)
     try:
-        return _run_locked(session_factory, feed_id, feed_code, trigger, holder, on_batch)
+        with relaxed_gc():
+            return _run_locked(session_factory, feed_id, feed_code, trigger, holder, on_batch)
     finally:
         leases.release(session_factory=session_factory, feed_id=feed_id, holder=holder)
 

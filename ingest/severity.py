@@ -7,6 +7,7 @@ defaults a deployment may change, not law (see docs/ingestion.md).
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date
 from typing import Any
 
@@ -34,15 +35,12 @@ def classify_severity(category: RecordCategory, record: dict[str, Any]) -> Sever
     if category is RecordCategory.PENALTY:
         if record.get("severity"):
             return Severity(record["severity"])
-        text = " ".join(
-            str(record.get(k) or "") for k in ("penalty_category", "license_action", "content")
+        return _penalty_severity(
+            str(record.get("penalty_category") or ""),
+            str(record.get("license_action") or ""),
+            str(record.get("content") or ""),
+            not record.get("fine_amount"),
         )
-        if any(word in text for word in SERIOUS_PENALTY_WORDS):
-            return Severity.SERIOUS
-        categories = {c.strip() for c in str(record.get("penalty_category") or "").split("、")}
-        if categories <= MINOR_PENALTY_CATEGORIES and not record.get("fine_amount"):
-            return Severity.MINOR if categories != {""} else Severity.GENERAL
-        return Severity.GENERAL
     if category is RecordCategory.LIST_ENTRY:
         return Severity.SERIOUS
     if category is RecordCategory.CUSTOMS_RATING and "失信" in str(record.get("grade", "")):
@@ -50,6 +48,19 @@ def classify_severity(category: RecordCategory, record: dict[str, Any]) -> Sever
     if category is RecordCategory.TAX_GRADE and record.get("grade") == "D":
         return Severity.SERIOUS
     return None
+
+
+# Cached by value: a feed's penalties repeat a handful of category and action texts, and
+# every record of an ingest batch asks (the key is all the rule reads).
+@functools.lru_cache(maxsize=1 << 12)
+def _penalty_severity(category: str, action: str, content: str, unfined: bool) -> Severity:
+    text = f"{category} {action} {content}"
+    if any(word in text for word in SERIOUS_PENALTY_WORDS):
+        return Severity.SERIOUS
+    categories = {c.strip() for c in category.split("、")}
+    if categories <= MINOR_PENALTY_CATEGORIES and unfined:
+        return Severity.MINOR if categories != {""} else Severity.GENERAL
+    return Severity.GENERAL
 
 
 def add_months(start: date, months: int) -> date:
@@ -62,4 +73,11 @@ def publicity_end(severity: Severity | None, start: date | None) -> date | None:
     """When publication ends by itself: the maximum period for the severity after ``start``."""
     if severity is None or start is None:
         return None
+    return _publicity_end(severity, start)
+
+
+# Decision dates repeat (a feed covers a few hundred days), so each (severity, date) is
+# worked out once.
+@functools.lru_cache(maxsize=1 << 12)
+def _publicity_end(severity: Severity, start: date) -> date:
     return add_months(start, MAX_PUBLICITY_MONTHS[severity])

@@ -153,6 +153,35 @@ def party_keys(record: Mapping[str, Any]) -> PartyKeys:
     )
 
 
+# What party_keys reads of a record: its name, its declared kind and its code fields.
+_KEY_FIELDS = ("party_name", "party_kind", *(name for name, _ in _CODE_FIELDS))
+_TEXT_OR_NONE = {str, type(None)}
+
+
+class PartyKeysCache:
+    """:func:`party_keys` for many records: records with the same name, declared kind and
+    code fields get the same :class:`PartyKeys` (a party's records come one after the other
+    in a feed, and parsing its codes is most of the work). The result is shared: read it,
+    never change it. Only records whose fields are all text (or missing) are cached, so
+    values that are equal without being the same (``1`` and ``1.0``) are never confused.
+    At most ``maxsize`` entries are kept; a full cache starts again."""
+
+    def __init__(self, maxsize: int = 1 << 14) -> None:
+        self.maxsize = maxsize
+        self._cache: dict[tuple[Any, ...], PartyKeys] = {}
+
+    def __call__(self, record: Mapping[str, Any]) -> PartyKeys:
+        key = tuple(map(record.get, _KEY_FIELDS))
+        if not set(map(type, key)) <= _TEXT_OR_NONE:
+            return party_keys(record)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) >= self.maxsize:
+                self._cache.clear()
+            found = self._cache[key] = party_keys(record)
+        return found
+
+
 def stored_identifiers(keys: PartyKeys) -> list[tuple[str, str, bool, str | None]]:
     """``(id_type, value, valid, problem)`` rows to attach to the entity, org codes included."""
     rows: list[tuple[str, str, bool, str | None]] = []

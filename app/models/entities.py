@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 # Crockford base32 without I, L, O, U: public ids are read aloud and typed by regulators.
 _PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_PUBLIC_ID_LENGTH = 10
+_PUBLIC_ID_BITS = 5 * _PUBLIC_ID_LENGTH
+_PUBLIC_ID_SHIFTS = tuple(range(_PUBLIC_ID_BITS - 5, -1, -5))
 _KIND_PREFIX = {
     EntityKind.LEGAL_ENTITY: "L",
     EntityKind.INDIVIDUAL_BUSINESS: "B",
@@ -31,7 +34,11 @@ def new_public_id(kind: EntityKind) -> str:
     Random rather than sequential so that re-running resolution or loading in another order
     never renumbers anything, and ids leak no counts.
     """
-    body = "".join(secrets.choice(_PUBLIC_ID_ALPHABET) for _ in range(10))
+    # One 50-bit draw read as ten base-32 digits: the same uniform distribution as ten
+    # ``secrets.choice`` calls (the alphabet has exactly 2**5 letters), at a tenth of the cost
+    # (an ingest batch creates thousands of entities).
+    bits = secrets.randbits(_PUBLIC_ID_BITS)
+    body = "".join(_PUBLIC_ID_ALPHABET[(bits >> shift) & 31] for shift in _PUBLIC_ID_SHIFTS)
     return f"CH{_KIND_PREFIX[kind]}-{body}"
 
 

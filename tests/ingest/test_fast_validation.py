@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from app.models import RecordCategory
+from ingest import records
 from ingest.adapters.file_drop import FileDropSettings, fetch_batches
 from ingest.catalogue import load_catalogue
 from ingest.mapping import apply_mapping, resolve_mapping
@@ -168,3 +169,46 @@ def test_schemas_with_hooks_it_does_not_reproduce_always_use_marshmallow() -> No
     loader = FastLoader(WithOriginal())
     assert not loader.enabled
     assert loader.load({"name": "ok"}) is None
+
+
+@pytest.mark.parametrize("memo_size", [4096, 3], ids=["memo", "memo-full-often"])
+def test_remembered_readings_belong_to_their_own_raw_value(
+    memo_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cleaned texts and dates are remembered per field and raw value: each raw value still
+    reads as the schema reads it, repeated or not, before and after a failing one, and when
+    the memo fills up and starts again."""
+    monkeypatch.setattr(records, "_MEMO_SIZE", memo_size)
+    category = RecordCategory.PENALTY
+    loader = FastLoader(_SCHEMA_INSTANCES[category])
+    base = {
+        "party_name": "甲公司",
+        "decision_number": "1号",
+        "decision_date": "2026-03-01",
+        "authority_name": "局",
+    }
+    variants = [
+        {"decision_date": "2026/3/1"},
+        {"decision_date": "2026年3月2日"},
+        {"decision_date": "2026-02-30"},
+        {"decision_date": "20260301"},
+        {"party_type": "01"},
+        {"party_type": " 01 "},
+        {"party_type": "bogus"},
+        {"party_type": "０１"},
+        {"party_name": "ＡＢＣ　公司"},
+        {"party_name": "ABC 公司"},
+        {"party_name": "名" * 301},
+        {"severity": "serious"},
+        # The same text in a field without a validator, then in one whose validator refuses it.
+        {"violation_type": "grave"},
+        {"severity": "grave"},
+        {"authority_name": " "},
+    ]
+    for variant in variants * 3:
+        record = {**base, **variant}
+        fast = loader.load(record)
+        slow = _slow(category, record)
+        # Plain texts: the fast path takes exactly what the schema takes.
+        assert (fast is None) is (slow is None), record
+        assert fast is None or list(fast.items()) == list((slow or {}).items()), record

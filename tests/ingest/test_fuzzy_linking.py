@@ -102,6 +102,43 @@ def test_hard_rules_hold_in_the_service(session_factory: sessionmaker[Session]) 
         assert len(ids) == 3
 
 
+@pytest.mark.parametrize("batches", [1, 2], ids=["one-batch", "two-batches"])
+def test_a_record_whose_shared_code_does_not_decide_still_gets_the_matcher(
+    session_factory: sessionmaker[Session], batches: int
+) -> None:
+    """B shares A's organization code but holds another valid USCC (same code, another
+    region): the code does not decide, so the matcher is asked, and excludes A by the hard
+    rule. In one batch B is not prepared for the matcher up front (an earlier record has
+    its code); the decision and its explanation are the same as in two batches."""
+    a = penalty("A", "北京星河科技有限公司", "91110000600037341L")
+    b = penalty("B", "北京星河科技有限公司", "913100006000373412")
+    if batches == 1:
+        push(session_factory, [a, b])
+    else:
+        push(session_factory, [a])
+        push(session_factory, [b])
+    with session_factory() as session:
+        entity_a, entity_b = entity_of(session, "A"), entity_of(session, "B")
+        assert entity_a.id != entity_b.id
+        record = session.scalars(
+            select(CreditRecord).where(CreditRecord.decision_number == "B")
+        ).one()
+        explanation = session.scalars(
+            select(MatchLink.explanation).where(
+                MatchLink.source_record_id == record.source_record_id
+            )
+        ).one()
+        assert explanation["rule"] == "new_entity"
+        assert [(s["key"]["type"], s["entity"], s["why"]) for s in explanation["skipped"]] == [
+            (
+                "org_code",
+                entity_a.public_id,
+                ["entity holds a different valid uscc (91110000600037341L)"],
+            )
+        ]
+        assert explanation["fuzzy_excluded"]["candidates"] == 1
+
+
 def test_an_unsure_pair_goes_to_the_review_queue(session_factory: sessionmaker[Session]) -> None:
     push(
         session_factory,

@@ -136,3 +136,44 @@ def test_publicity_ends_after_the_maximum_period() -> None:
     assert publicity_end(Severity.GENERAL, date(2026, 3, 1)) == date(2027, 3, 1)
     assert publicity_end(Severity.SERIOUS, date(2024, 2, 29)) == date(2027, 2, 28)
     assert publicity_end(None, date(2026, 3, 1)) is None
+
+
+def test_severity_and_publicity_answer_for_each_input_however_often_asked() -> None:
+    """Both are cached by value: the same input twice, and inputs that differ in one part,
+    each get their own answer."""
+    penalty = RecordCategory.PENALTY
+    cases = [
+        ({"penalty_category": "警告"}, Severity.MINOR),
+        ({"penalty_category": "警告", "fine_amount": Decimal("0.5")}, Severity.GENERAL),
+        ({"penalty_category": "警告", "content": "吊销营业执照"}, Severity.SERIOUS),
+        ({"penalty_category": "警告", "license_action": "降低资质等级"}, Severity.SERIOUS),
+        ({"penalty_category": "警告、通报批评"}, Severity.MINOR),
+        ({"penalty_category": "警告、罚款"}, Severity.GENERAL),
+        ({}, Severity.GENERAL),
+        ({"penalty_category": "警告", "severity": "serious"}, Severity.SERIOUS),
+    ]
+    for _ in range(2):
+        for record, severity in cases:
+            assert classify_severity(penalty, record) is severity, record
+    start = date(2026, 3, 31)
+    for _ in range(2):
+        assert publicity_end(Severity.MINOR, start) == date(2026, 6, 30)
+        assert publicity_end(Severity.GENERAL, start) == date(2027, 3, 31)
+        assert publicity_end(Severity.SERIOUS, start) == date(2029, 3, 31)
+        assert publicity_end(Severity.MINOR, date(2026, 4, 1)) == date(2026, 7, 1)
+
+
+def test_code_problems_belong_to_each_code_and_column() -> None:
+    """Code checks are remembered per column and code: a valid code seen before an invalid
+    one (and the same code in another column) is still judged on its own."""
+    base = {"party_name": "甲公司"}
+    valid, mistyped = "91110000600037341L", "91110000600037341K"
+    for _ in range(2):
+        for uscc, flagged in ((valid, False), (mistyped, True), (valid, False)):
+            record = validate_record(RecordCategory.REGISTRY, {**base, "uscc": uscc})
+            assert ("uscc" in record["code_problems"]) is flagged
+    # The org code column reads a USCC as a (much too long) organization code.
+    record = validate_record(RecordCategory.REGISTRY, {**base, "org_code": valid})
+    assert "org_code" in record["code_problems"]
+    record = validate_record(RecordCategory.REGISTRY, {**base, "code": valid})
+    assert record["code_problems"] == {}

@@ -180,6 +180,11 @@ def test_public_ids_are_distinct_and_name_the_kind() -> None:
     ids = {new_public_id(EntityKind.NATURAL_PERSON) for _ in range(2000)}
     assert len(ids) == 2000
     assert all(i.startswith("CHP-") and len(i) == 14 for i in ids)
+    # Every position takes every letter of the alphabet (and nothing else): a slip in how the
+    # random bits become letters would leave some position fixed or biased.
+    alphabet = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    for position in range(4, 14):
+        assert {i[position] for i in ids} == alphabet
 
 
 def test_public_id_survives_reload(session: Session) -> None:
