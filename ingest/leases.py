@@ -19,6 +19,11 @@ class FeedBusy(RuntimeError):
     """Another holder runs this feed now."""
 
 
+class LeaseLost(RuntimeError):
+    """The lease expired and another holder took the feed over: the batch in hand must not be
+    stored (the new holder may be storing the same records)."""
+
+
 def acquire(
     *,
     session_factory: sessionmaker[Session],
@@ -83,12 +88,18 @@ def _holder_is_dead(holder: str) -> bool:
 
 
 def renew(*, session: Session, feed_id: int, holder: str, ttl: timedelta) -> None:
-    """Extend the lease inside the caller's (batch) transaction."""
-    session.execute(
+    """Extend the lease inside the caller's (batch) transaction; raises :class:`LeaseLost`
+    when ``holder`` no longer holds it, so that the caller rolls its batch back."""
+    renewed = session.execute(
         update(FeedLease)
         .where(FeedLease.feed_id == feed_id, FeedLease.holder == holder)
         .values(expires_at=utcnow() + ttl)
-    )
+    ).rowcount
+    if renewed != 1:
+        raise LeaseLost(
+            "the feed's lease expired and another process took the feed over; "
+            "this batch was not stored"
+        )
 
 
 def release(*, session_factory: sessionmaker[Session], feed_id: int, holder: str) -> None:

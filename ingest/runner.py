@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import UnitOfWork
@@ -74,6 +74,9 @@ class _RelaxedGc:
 
 
 relaxed_gc = _RelaxedGc()
+
+
+INTERRUPTED = "interrupted: the process running it stopped before the run ended"
 
 
 class UnknownFeed(LookupError):
@@ -132,6 +135,14 @@ def _run_locked(
     on_batch: Callable[[Counts], None] | None,
 ) -> RunSummary:
     with UnitOfWork(session_factory) as uow:
+        # Holding the lease, no other process runs this feed: a run still "running" was cut
+        # off (its process killed, its machine lost) and is closed as such. Its stored batches
+        # and counts stay; this run carries on from its watermark.
+        uow.session.execute(
+            update(IngestRun)
+            .where(IngestRun.feed_id == feed_id, IngestRun.status == IngestRunStatus.RUNNING)
+            .values(status=IngestRunStatus.FAILED, error=INTERRUPTED, finished_at=utcnow())
+        )
         run = IngestRun(feed_id=feed_id, trigger=trigger)
         uow.session.add(run)
         uow.commit()
@@ -151,16 +162,32 @@ def _run_locked(
                 setattr(total, name, getattr(total, name) + value)
             if on_batch is not None:
                 on_batch(counts)
-    except (FetchError, ValueError) as exc:
+    except (FetchError, ValueError, leases.LeaseLost) as exc:
         error = str(exc)
         log.warning("feed %s run %s failed: %s", feed_code, run_id, error)
+    except Exception as exc:
+        # A bug or a lost database: the run must not stay "running" in the history, and the
+        # error goes on to the caller (the CLI's message, the scheduler's log).
+        try:
+            _close_run(
+                session_factory, run_id, IngestRunStatus.FAILED, f"unexpected error: {exc!r}"
+            )
+        except Exception:
+            log.exception("feed %s run %s: could not record its failure", feed_code, run_id)
+        raise
 
     status = IngestRunStatus.FAILED if error else IngestRunStatus.SUCCEEDED
+    _close_run(session_factory, run_id, status, error)
+    return RunSummary(run_id, feed_code, status, total, error)
+
+
+def _close_run(
+    session_factory: sessionmaker[Session], run_id: int, status: IngestRunStatus, error: str | None
+) -> None:
     with UnitOfWork(session_factory) as uow:
         run = uow.session.get_one(IngestRun, run_id)
         run.status, run.error, run.finished_at = status, error, utcnow()
         uow.commit()
-    return RunSummary(run_id, feed_code, status, total, error)
 
 
 def _batches(session_factory: sessionmaker[Session], feed_id: int) -> Iterator[Batch]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, MetaData, Table, create_engine, select, tuple_
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy import Integer, MetaData, Table, create_engine, make_url, select, tuple_
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 
 from .base import Batch, FetchError, RawRecord
 
@@ -36,6 +36,18 @@ class ExchangeDbSettings:
             url = f"sqlite:///{Path(settings['sqlite_path'])}"
         if not url:
             raise ValueError("url: an exchange-database feed needs url or sqlite_path")
+        try:
+            # Checked here so that a mistyped URL fails the run with a clear message; the
+            # message never repeats the URL, which may hold a password.
+            parsed = make_url(str(url))
+        except ArgumentError:
+            raise ValueError("url: not a SQLAlchemy database URL") from None
+        try:
+            parsed.get_dialect()
+        except NoSuchModuleError:
+            raise ValueError(
+                f"url: no SQLAlchemy dialect or driver {parsed.drivername!r}"
+            ) from None
         for key in ("table", "watermark_column"):
             if not settings.get(key):
                 raise ValueError(f"{key}: required for an exchange-database feed")

@@ -14,7 +14,17 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import uscc
 
-from app.models import CreditRecord, Entity, Feed, IngestedFile, SourceRecord, SourceStatus
+from app.models import (
+    CreditRecord,
+    Entity,
+    Feed,
+    IngestedFile,
+    IngestRun,
+    IngestRunStatus,
+    SourceRecord,
+    SourceStatus,
+)
+from ingest.runner import INTERRUPTED
 from matching.identifiers import org_code_check_char
 from tests.ingest.conftest import PENALTY_HEADER, penalty_row
 
@@ -99,3 +109,8 @@ def test_kill_mid_run_then_rerun_ends_in_the_uninterrupted_state(
             .where(CreditRecord.entity_id.is_not(None))
         )
         assert linked == ROWS
+        runs = session.execute(select(IngestRun.status, IngestRun.error).order_by(IngestRun.id))
+        assert runs.all() == [
+            (IngestRunStatus.FAILED, INTERRUPTED),
+            (IngestRunStatus.SUCCEEDED, None),
+        ]

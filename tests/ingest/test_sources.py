@@ -217,3 +217,24 @@ def test_an_expired_lease_can_be_taken_over(
     with session_factory() as session:
         assert session.get_one(FeedLease, feed.id).holder == "me"
         assert session.scalar(select(func.count()).select_from(FeedLease)) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "url: not a SQLAlchemy database URL"),
+        ("nosuchdb://reader:s3cret@db/exchange", "url: no SQLAlchemy dialect or driver 'nosuchdb'"),
+        ("postgresql+psycopg://reader:s3cret@127.0.0.1:1/x", "cannot reach the exchange database"),
+    ],
+)
+def test_unusable_exchange_url_fails_the_run_without_showing_the_password(
+    url: str, message: str, penalty_feed: Callable[..., Feed], run: Run
+) -> None:
+    penalty_feed(
+        adapter=AdapterKind.EXCHANGE_DB,
+        adapter_settings={"url": url, "table": "t", "watermark_column": "seq_id"},
+    )
+    summary = run("env")
+    assert summary.status is IngestRunStatus.FAILED
+    assert summary.error is not None and summary.error.startswith(message), summary.error
+    assert "s3cret" not in summary.error
