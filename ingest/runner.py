@@ -27,7 +27,7 @@ from app.models import AdapterKind, Feed, IngestedFile, IngestRun, IngestRunStat
 from . import leases
 from .adapters import exchange_db, file_drop, http_pull
 from .adapters.base import Batch, FetchError
-from .adapters.environment import expand_environment
+from .adapters.environment import expand_environment, redact, referenced_values
 from .pipeline import Counts, store_batch
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,8 @@ def _run_locked(
         )
         run = IngestRun(feed_id=feed_id, trigger=trigger)
         uow.session.add(run)
+        settings = uow.session.get_one(Feed, feed_id).adapter_settings
+        secrets = referenced_values(settings, environ=os.environ)
         uow.commit()
         run_id = run.id
 
@@ -163,14 +165,17 @@ def _run_locked(
             if on_batch is not None:
                 on_batch(counts)
     except (FetchError, ValueError, leases.LeaseLost) as exc:
-        error = str(exc)
+        error = redact(str(exc), secrets)
         log.warning("feed %s run %s failed: %s", feed_code, run_id, error)
     except Exception as exc:
         # A bug or a lost database: the run must not stay "running" in the history, and the
         # error goes on to the caller (the CLI's message, the scheduler's log).
         try:
             _close_run(
-                session_factory, run_id, IngestRunStatus.FAILED, f"unexpected error: {exc!r}"
+                session_factory,
+                run_id,
+                IngestRunStatus.FAILED,
+                redact(f"unexpected error: {exc!r}", secrets),
             )
         except Exception:
             log.exception("feed %s run %s: could not record its failure", feed_code, run_id)

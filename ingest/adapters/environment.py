@@ -5,7 +5,8 @@ simulator differ per machine and some are secrets: they belong neither in the ca
 (which lives in version control) nor in the database (which analysts' reports read). The
 catalogue therefore may write ``url = "postgresql://reader:${HRSS_DB_PASSWORD}@db/exchange"``;
 sync stores the reference as written, and it is expanded only when a run builds its adapter,
-in the process that runs it. An unset variable without a default fails that run with an error
+in the process that runs it, and its values are redacted from the run's error message. An
+unset variable without a default fails that run with an error
 naming the variable (never its value); a malformed reference is refused at sync.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _OPENING = "${"
+_SHORTEST_REDACTED = 4
 
 
 class EnvironmentReferenceError(ValueError):
@@ -46,6 +48,25 @@ def expand_environment(
     """A copy of ``settings`` with every reference in every string (nested tables and lists
     included) replaced from ``environ``; raises :class:`EnvironmentReferenceError`."""
     return {key: _expand(value, str(key), environ) for key, value in settings.items()}
+
+
+def referenced_values(settings: Mapping[str, Any], *, environ: Mapping[str, str]) -> list[str]:
+    """The values the settings' references take from ``environ``, for :func:`redact`."""
+    names = {
+        m.group(1) for _path, text in _strings(settings, "") for m in _REFERENCE.finditer(text)
+    }
+    return [environ[name] for name in sorted(names) if name in environ]
+
+
+def redact(text: str, values: list[str]) -> str:
+    """``text`` (an error message) with every value that came from the environment replaced by
+    ``***``: a token in a URL's query or a password in a database URL may appear in an
+    adapter's or a driver's message, and run errors are shown to department users. Values
+    shorter than four characters are left: they cannot be told apart from ordinary text."""
+    for value in sorted(values, key=len, reverse=True):
+        if len(value) >= _SHORTEST_REDACTED:
+            text = text.replace(value, "***")
+    return text
 
 
 def _expand(value: Any, path: str, environ: Mapping[str, str]) -> Any:

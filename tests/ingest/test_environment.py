@@ -16,7 +16,9 @@ from app.models import AdapterKind, Feed, IngestRunStatus, RecordCategory
 from ingest.adapters.environment import (
     EnvironmentReferenceError,
     expand_environment,
+    redact,
     reference_problems,
+    referenced_values,
 )
 from ingest.runner import RunSummary
 
@@ -140,3 +142,35 @@ def test_http_feed_sends_a_token_from_the_environment(
 
     assert run("env").status is IngestRunStatus.SUCCEEDED
     assert seen == ["Bearer t0k-from-env"]
+
+
+def test_redact_hides_every_environment_value_in_a_message() -> None:
+    settings = {"url": "http://h/?token=${TOKEN}&k=${KEY}", "x": "${PORT:-1}", "y": "${UNSET}"}
+    environ = {"TOKEN": "abcd1234", "KEY": "abcd", "PORT": "80", "OTHER": "leak-not-referenced"}
+    values = referenced_values(settings, environ=environ)
+    assert sorted(values) == ["80", "abcd", "abcd1234"]
+    message = "GET http://h/?token=abcd1234&k=abcd on port 80 failed (leak-not-referenced)"
+    assert redact(message, values) == (
+        "GET http://h/?token=***&k=*** on port 80 failed (leak-not-referenced)"
+    )
+
+
+def test_a_failed_run_shows_no_token_taken_from_the_environment(
+    httpserver: HTTPServer,
+    penalty_feed: Callable[..., Feed],
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    httpserver.expect_request("/debtors").respond_with_data("no", status=403)
+    monkeypatch.setenv("CREDITHUB_TEST_COURT_TOKEN", "t0k-from-env")
+    url = httpserver.url_for("/debtors") + "?token=${CREDITHUB_TEST_COURT_TOKEN}"
+    penalty_feed(
+        adapter=AdapterKind.HTTP_PULL,
+        adapter_settings={"url": url, "max_retries": 0},
+    )
+
+    summary = run("env")
+
+    assert summary.status is IngestRunStatus.FAILED
+    assert summary.error is not None and "403" in summary.error
+    assert "token=***" in summary.error and "t0k-from-env" not in summary.error
