@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -181,3 +182,86 @@ def test_runs_and_catalogue(client: FlaskClient, setup: dict[str, Headers]) -> N
 def test_openapi_document_lists_the_endpoints(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").json
     assert {"/api/v1/records", "/api/v1/quarantine", "/api/v1/catalogue"} <= set(spec["paths"])
+
+
+def body_with(value: str) -> bytes:
+    """A push body whose first record's CF_XDR_MC is ``value``, written as JSON text."""
+    return b'{"feed": "epb-push", "records": [{"source_id": "1", "CF_XDR_MC": %s}]}' % (
+        value.encode()
+    )
+
+
+UNSTORABLE_BODIES = {
+    "lone surrogate": (
+        body_with('"a\\ud800b"'),
+        "lone surrogate (\\ud800) at records[0].CF_XDR_MC",
+    ),
+    "lone surrogate in a key": (
+        b'{"feed": "epb-push", "records": [{"source_id": "1", "\\udc00": "x"}]}',
+        "lone surrogate (\\udc00) at records[0].\\udc00",
+    ),
+    "lone surrogate as feed": (b'{"feed": "\\ud800", "records": []}', "at feed"),
+    "number beyond a double": (body_with("1e999"), "the number 1e999, beyond the range"),
+    "NaN": (body_with("NaN"), "NaN, which is not a JSON number"),
+    "integer too long": (body_with("9" * 5000), "an integer of 5000 digits"),
+    "nested past the recursion limit": (
+        body_with("[" * 100_000 + "]" * 100_000),
+        "nested deeper than 64 levels",
+    ),
+    "nested deeper than 64 levels": (body_with("[" * 70 + "]" * 70), "nested deeper than 64"),
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"), UNSTORABLE_BODIES.values(), ids=UNSTORABLE_BODIES.keys()
+)
+def test_json_that_cannot_be_stored_is_refused_with_400_naming_the_problem(
+    client: FlaskClient,
+    setup: dict[str, Headers],
+    session_factory: sessionmaker[Session],
+    body: bytes,
+    message: str,
+) -> None:
+    """Python's parser reads these, but no database stores them (or the payload walk after it
+    runs out of stack): refused up front, not a 500 once the records are stored."""
+    headers = {**setup["epb"], "Content-Type": "application/json"}
+    response = client.post("/api/v1/records", data=body, headers=headers)
+    assert response.status_code == 400, response.json
+    assert response.mimetype == "application/problem+json"
+    assert message in response.json["detail"]
+    with session_factory() as session:
+        assert session.scalars(select(SourceRecord)).all() == []
+
+
+def test_nul_in_a_chunked_body_is_refused_too(
+    client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
+) -> None:
+    """A chunked body has no Content-Length, so the NUL guard (app.guards) never sees it; the
+    body is still refused before PostgreSQL would."""
+    response = client.post(
+        "/api/v1/records",
+        input_stream=io.BytesIO(body_with('"a\\u0000b"')),
+        headers={
+            **setup["epb"],
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+        # What waitress sets for a chunked request (it has read the whole body).
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 400
+    assert "NUL character (\\u0000) at records[0].CF_XDR_MC" in response.json["detail"]
+    with session_factory() as session:
+        assert session.scalars(select(SourceRecord)).all() == []
+
+
+def test_surrogate_pairs_are_text_like_any_other(
+    client: FlaskClient, setup: dict[str, Headers]
+) -> None:
+    response = client.post(
+        "/api/v1/records",
+        data=body_with('"\\ud83d\\ude00 \\u6cb3"'),
+        headers={**setup["epb"], "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["counts"]["fetched"] == 1
