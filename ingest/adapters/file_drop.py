@@ -6,8 +6,10 @@ as UTF-8, else GB18030 if it decodes as that, else charset-normalizer's best gue
 does not decode fails its batch with the file and line named, and stays unprocessed, so fixing
 the catalogue and running again loses nothing.
 
-A row that cannot be read (wrong number of CSV fields, a JSON line that is not an object) is
-handed over as *unreadable* and quarantined with the reason; it never stops the file.
+A row that cannot be read (wrong number of CSV fields, a JSON line that is not an object or
+that ``app.json_input`` refuses: NUL, a lone surrogate, 1e999, nesting deeper than 64 levels) is
+handed over as *unreadable* and quarantined with the reason and its text; it never stops the
+file. A JSON document is read whole, so the same problems anywhere in it fail the file.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import Batch, FetchError, FileReceipt, RawRecord
+from app.json_input import JsonRefused, loads
+
+from .base import Batch, FetchError, FileReceipt, RawRecord, storable_text
 
 _DEFAULT_PATTERNS = {
     "csv": ("*.csv", "*.CSV", "*.txt"),
@@ -212,22 +216,23 @@ def _read_jsonl(handle: io.TextIOBase, name: str) -> Iterator[Row]:
         if not text:
             continue
         origin = f"{name}:line {number}"
+        raw = {"_raw": storable_text(text[:10000])}
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield RawRecord({"_raw": text[:10000]}, origin), f"line {number} is not JSON: {exc}"
+            value = loads(text)
+        except JsonRefused as exc:
+            yield RawRecord(raw, origin), f"line {number} {exc}"
             continue
         if not isinstance(value, dict):
-            yield RawRecord({"_raw": text[:10000]}, origin), f"line {number} is not a JSON object"
+            yield RawRecord(raw, origin), f"line {number} is not a JSON object"
             continue
         yield RawRecord(value, origin), None
 
 
 def _read_json(handle: io.TextIOBase, name: str) -> Iterator[Row]:
     try:
-        document = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise FetchError(f"{name} is not valid JSON: {exc}") from exc
+        document = loads(handle.read())
+    except JsonRefused as exc:
+        raise FetchError(f"{name} {exc}") from exc
     items = document
     if isinstance(document, dict):
         items = document.get("items", document.get("records"))

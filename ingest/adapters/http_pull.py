@@ -15,7 +15,6 @@ record that shares the boundary timestamp being skipped.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -28,6 +27,7 @@ from typing import Any
 
 import requests
 
+from app.json_input import JsonRefused, loads
 from ingest.adapters.base import Batch, FetchError, RawRecord
 
 # A server asking for a longer pause than this is more likely misconfigured than overloaded;
@@ -290,17 +290,15 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 
 def _decode(content: bytes, *, where: str) -> object:
-    def reject_constant(name: str) -> object:
-        # NaN/Infinity are not JSON and would poison the payload columns downstream.
-        raise ValueError(f"non-standard JSON constant {name}")
-
+    # app.json_input also refuses what parses but no database stores (NaN, 1e999, a lone
+    # surrogate, NUL, nesting past the recursion limit): the page fails here, clearly, rather
+    # than its batch when it is stored.
     try:
-        return json.loads(content, parse_constant=reject_constant)
-    except (ValueError, RecursionError) as exc:
-        # Also what a body truncated mid-document looks like when the length header agreed.
-        raise FetchError(
-            f"GET {where} returned a body that is not valid JSON ({exc}): {_excerpt(content)!r}"
-        ) from None
+        return loads(content)
+    except JsonRefused as exc:
+        # "is not valid JSON" is also what a body truncated mid-document looks like when the
+        # length header agreed.
+        raise FetchError(f"GET {where} returned a body that {exc}: {_excerpt(content)!r}") from None
 
 
 def _parse_page(

@@ -126,7 +126,44 @@ def test_json_lines_with_a_broken_line(tmp_path: Path) -> None:
     (batch,) = read_all(make_settings(tmp_path, "jsonl"))
     assert [r.payload for r in batch.records] == [{"name": "甲公司"}]
     reasons = [reason for _, reason in batch.unreadable]
-    assert "line 2 is not JSON" in reasons[0] and "line 3 is not a JSON object" in reasons[1]
+    assert "line 2 is not valid JSON" in reasons[0] and "line 3 is not a JSON object" in reasons[1]
+
+
+UNSTORABLE_LINES = {
+    "lone surrogate": (r'{"name": "a\ud800"}', "holds a lone surrogate (\\ud800) at name"),
+    "NUL escape": (r'{"name": "a\u0000"}', "holds a NUL character (\\u0000) at name"),
+    "NUL byte": ('{"name": "a\x00"}', "is not valid JSON: Invalid control character"),
+    "1e999": ('{"fine": 1e999}', "the number 1e999, beyond the range of a double"),
+    "NaN": ('{"fine": NaN}', "holds NaN"),
+    "integer too long": ('{"fine": ' + "9" * 5000 + "}", "an integer of 5000 digits"),
+    "past the recursion limit": ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "deeper than 64"),
+    "deeper than 64 levels": ('{"a": ' + "[" * 70 + "]" * 70 + "}", "deeper than 64 levels"),
+}
+
+
+@pytest.mark.parametrize(("line", "reason"), UNSTORABLE_LINES.values(), ids=UNSTORABLE_LINES.keys())
+def test_json_lines_python_reads_but_no_database_stores_are_unreadable(
+    tmp_path: Path, line: str, reason: str
+) -> None:
+    """Quarantined with the line's text (NUL written as \\u0000), and the file goes on."""
+    lines = [line, json.dumps({"name": "甲公司"}, ensure_ascii=False)]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    (batch,) = read_all(make_settings(tmp_path, "jsonl"))
+    assert [r.payload for r in batch.records] == [{"name": "甲公司"}]
+    ((record, found),) = batch.unreadable
+    assert found.startswith("line 1 ") and reason in found
+    assert record.payload["_raw"] == line.replace("\x00", "\\u0000")[:10000]
+
+
+def test_json_document_python_reads_but_no_database_stores_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.json").write_text('[{"fine": ' + "9" * 5000 + "}]", encoding="utf-8")
+    with pytest.raises(FetchError, match=r"a\.json holds an integer of 5000 digits"):
+        read_all(make_settings(tmp_path, "json"))
+    (tmp_path / "a.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(FetchError, match=r"a\.json is nested deeper than 64 levels"):
+        read_all(make_settings(tmp_path, "json"))
 
 
 def test_json_document_with_items(tmp_path: Path) -> None:

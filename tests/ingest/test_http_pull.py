@@ -375,7 +375,15 @@ def test_body_shorter_than_content_length_is_retried_as_connection_error(
 BROKEN_BODIES = {
     "not json": (b"<html>gateway says hi</html>", "not valid JSON"),
     "truncated json": (b'{"items": [{"a": 1}', "not valid JSON"),
-    "NaN": (b'{"items": [{"updated_at": NaN}]}', "not valid JSON"),
+    "NaN": (b'{"items": [{"updated_at": NaN}]}', "NaN, which is not a JSON number"),
+    "1e999": (b'{"items": [{"fine": 1e999}]}', "the number 1e999, beyond the range of a double"),
+    "lone surrogate": (
+        b'{"items": [{"name": "\\ud800"}]}',
+        "lone surrogate (\\ud800) at items[0].name",
+    ),
+    "NUL": (b'{"items": [{"name": "a\\u0000"}]}', "NUL character (\\u0000) at items[0].name"),
+    "integer too long": (b'{"items": [{"n": ' + b"9" * 5000 + b"}]}", "an integer of 5000 digits"),
+    "nested too deep": (b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", "deeper than 64"),
     "not an object": (b"[1, 2, 3]", "expected a JSON object, got list"),
     "items missing": (b'{"next_page_token": null}', "'items' is missing"),
     "items not a list": (b'{"items": {"a": 1}}', "'items' is not a list"),

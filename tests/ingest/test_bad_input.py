@@ -1,0 +1,72 @@
+"""Bad and hostile input through whole runs, on SQLite and PostgreSQL: every run ends (no
+traceback, never left 'running'), balances, and keeps every bad record in quarantine with
+its reason, or fails with a clear error and stores nothing of the bad file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import Feed, IngestRunStatus, SourceRecord, SourceStatus
+from ingest.runner import RunSummary
+
+Run = Callable[[str], RunSummary]
+
+PENALTY = {
+    "CF_XDR_MC": "北京星河科技有限公司",
+    "CF_XDR_SHXYM": "91110000600037341L",
+    "CF_XZCFJDSWH": "京环罚〔2026〕1号",
+    "CF_CFLB": "罚款",
+    "CF_NR_FK": "1.5",
+    "CF_JDRQ": "2026-03-01",
+    "CF_CFJG": "北京市生态环境局",
+}
+
+
+def quarantined(session_factory: sessionmaker[Session]) -> dict[str, SourceRecord]:
+    """Quarantined records by origin."""
+    with session_factory() as session:
+        records = session.scalars(
+            select(SourceRecord).where(SourceRecord.status == SourceStatus.QUARANTINED)
+        )
+        return {r.origin or "": r for r in records}
+
+
+def test_json_lines_no_database_could_store_are_quarantined_and_the_rest_stored(
+    session_factory: sessionmaker[Session],
+    penalty_feed: Callable[..., Feed],
+    run: Run,
+    tmp_path: Path,
+) -> None:
+    """Each of these crashed the run (PostgreSQL refusing NUL, UTF-8 refusing a lone
+    surrogate, a RecursionError) and failed every later run on the same file."""
+    penalty_feed(format="jsonl")
+    good = json.dumps(PENALTY, ensure_ascii=False)
+    lines = [
+        good,
+        r'{"CF_XDR_MC": "北京\u0000星河", "CF_XZCFJDSWH": "2"}',
+        r'{"CF_XDR_MC": "\ud800", "CF_XZCFJDSWH": "3"}',
+        '{"CF_XZCFJDSWH": "4", "CF_NR_FK": 1e999}',
+        '{"CF_XZCFJDSWH": "5", "x": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"CF_XZCFJDSWH": "6", "CF_XDR_MC": "a\x00"}',
+    ]
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "p.jsonl").write_text("\n".join(lines), encoding="utf-8")
+
+    summary = run("env")
+
+    assert summary.status is IngestRunStatus.SUCCEEDED, summary.error
+    assert (summary.counts.accepted, summary.counts.quarantined) == (1, 5)
+    kept = quarantined(session_factory)
+    assert set(kept) == {f"p.jsonl:line {n}" for n in range(2, 7)}
+    line2 = kept["p.jsonl:line 2"]
+    assert line2.raw_payload == {"_raw": lines[1]}
+    assert line2.errors == {"_record": ["line 2 holds a NUL character (\\u0000) at CF_XDR_MC"]}
+    assert kept["p.jsonl:line 6"].raw_payload == {"_raw": lines[5].replace("\x00", "\\u0000")}
+    assert "lone surrogate" in str(kept["p.jsonl:line 3"].errors)
+    assert "beyond the range of a double" in str(kept["p.jsonl:line 4"].errors)
+    assert "deeper than 64 levels" in str(kept["p.jsonl:line 5"].errors)
