@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Feed, IngestRunStatus, SourceRecord, SourceStatus
 from ingest.runner import RunSummary
+from tests.ingest.conftest import PENALTY_HEADER, penalty_row, write_penalties
 
 Run = Callable[[str], RunSummary]
 
@@ -70,3 +71,43 @@ def test_json_lines_no_database_could_store_are_quarantined_and_the_rest_stored(
     assert "lone surrogate" in str(kept["p.jsonl:line 3"].errors)
     assert "beyond the range of a double" in str(kept["p.jsonl:line 4"].errors)
     assert "deeper than 64 levels" in str(kept["p.jsonl:line 5"].errors)
+
+
+def test_values_longer_than_their_columns_are_quarantined_on_every_database(
+    session_factory: sessionmaker[Session],
+    penalty_feed: Callable[..., Feed],
+    run: Run,
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL refused each of these rows (value too long for its column, numeric field
+    overflow), and with it the batch: the run crashed, on every later run too."""
+    penalty_feed()
+    header = PENALTY_HEADER + ",CF_CFJGDM"
+    rows = [
+        penalty_row(CF_XZCFJDSWH="1") + ",11110000000134210A",
+        penalty_row(CF_XZCFJDSWH="2", CF_CFJG="局" * 301) + ",",
+        penalty_row(CF_XZCFJDSWH="3") + "," + "9" * 19,
+        penalty_row(CF_XZCFJDSWH="4", CF_CFLB="罚款" * 33) + ",",
+        penalty_row(CF_XZCFJDSWH="5", CF_XDR_SHXYM="9" * 65) + ",",
+        # 10^12 万元 is 10^16 yuan, beyond NUMERIC(18, 2)
+        penalty_row(CF_XZCFJDSWH="6", CF_NR_FK="1000000000000") + ",",
+        penalty_row(CF_XZCFJDSWH="7", CF_NR_FK="1e-20000") + ",",
+    ]
+    drop = tmp_path / "drop" / "p.csv"
+    write_penalties(drop, rows)
+    drop.write_text(drop.read_text(encoding="utf-8").replace(PENALTY_HEADER, header, 1))
+
+    summary = run("env")
+
+    assert summary.status is IngestRunStatus.SUCCEEDED, summary.error
+    assert (summary.counts.accepted, summary.counts.quarantined) == (2, 5)
+    errors = {origin: record.errors for origin, record in quarantined(session_factory).items()}
+    assert errors == {
+        "p.csv:line 3": {"authority_name": ["Longer than maximum length 300."]},
+        "p.csv:line 4": {"authority_uscc": ["Longer than maximum length 18."]},
+        "p.csv:line 5": {"penalty_category": ["Longer than maximum length 64."]},
+        "p.csv:line 6": {"uscc": ["Longer than maximum length 64."]},
+        "p.csv:line 7": {
+            "fine_amount": ["Amount must be less than 1,000,000,000,000: '1000000000000'."]
+        },
+    }
