@@ -39,6 +39,12 @@ _ENCODING_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", 
 # Files still being written by the department's copy job.
 _IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 _CHUNK = 1 << 20
+# A CSV or JSON line longer than this is not read (a record is a few KB; the csv module's own
+# limit is 128K characters a cell): held whole, a hostile line costs its size several times
+# over in memory.
+MAX_LINE_CHARS = 1 << 20
+# What an unreadable row keeps of its text.
+_RAW_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -178,45 +184,131 @@ def _decodes_as(path: Path, encoding: str) -> bool:
     return True
 
 
+class _LineTooLong(Exception):
+    def __init__(self, head: str) -> None:
+        super().__init__(f"longer than {MAX_LINE_CHARS:,} characters")
+        self.head = head
+
+
+class _Lines:
+    """A text file's lines, for the csv reader or one by one, each at most
+    :data:`MAX_LINE_CHARS` long: a longer line is read on in blocks, never held whole, and
+    raises :class:`_LineTooLong` with its start. Counts lines (``number``, the last one
+    given), keeps the last line given (the text of a row the csv module refuses) and notes a
+    NUL in any line given since ``nul`` was last cleared."""
+
+    def __init__(self, handle: io.TextIOBase) -> None:
+        self._handle = handle
+        self.number = 0
+        self.last = ""
+        self.nul = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._handle.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) > MAX_LINE_CHARS:
+            head = line[:_RAW_CHARS]
+            while line and not line.endswith(("\n", "\r")):
+                line = self._handle.readline(_CHUNK)
+            raise _LineTooLong(head)
+        if "\x00" in line:
+            self.nul = True
+        self.last = line
+        return line
+
+
+def _column_names(cells: list[str], name: str) -> list[str]:
+    """The header's cells as column names. A name given twice fails the file: which of the
+    two columns a mapping would read is a guess, and a row can keep only one of them. Blank
+    names (trailing delimiters) are told apart by position, ``column_N``, from the second on:
+    the first keeps the name "" it always had, so payloads and their hashes do not change."""
+    names: list[str] = []
+    first: dict[str, int] = {}
+    for position, cell in enumerate(cells, start=1):
+        if cell in first:
+            if cell:
+                raise FetchError(
+                    f"{name}: the header names column {cell!r} twice (columns {first[cell]} "
+                    f"and {position}); each column needs its own name"
+                )
+            cell = f"column_{position}"
+        first.setdefault(cell, position)
+        names.append(cell)
+    return names
+
+
 def _read_csv(handle: io.TextIOBase, settings: FileDropSettings, name: str) -> Iterator[Row]:
-    reader = csv.reader(handle, delimiter=settings.delimiter)
+    lines = _Lines(handle)
+    reader = csv.reader(lines, delimiter=settings.delimiter)
     try:
-        header = next(reader)
+        cells = next(reader)
     except StopIteration:
         return
-    except csv.Error as exc:
+    except (csv.Error, _LineTooLong) as exc:
         raise FetchError(f"{name}: header line is not valid CSV: {exc}") from exc
-    header = [h.strip() for h in header]
+    if lines.nul:
+        # Latin text in UTF-16 decodes as UTF-8 with a NUL after every letter.
+        raise FetchError(
+            f"{name}: the header holds NUL characters: UTF-16 without a byte-order mark? "
+            "Declare the feed's encoding (utf-16-le or utf-16-be)"
+        )
+    header = _column_names([h.strip() for h in cells], name)
     while True:
+        lines.nul = False
         try:
             row = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            origin = f"{name}:line {reader.line_num}"
-            yield (
-                RawRecord({"_raw": f"unparsable CSV near line {reader.line_num}"}, origin),
-                (f"line {reader.line_num} is not valid CSV: {exc}"),
-            )
+        except _LineTooLong as exc:
+            origin = f"{name}:line {lines.number}"
+            payload = {"_raw": storable_text(exc.head)}
+            yield RawRecord(payload, origin), f"line {lines.number} is {exc}"
             continue
-        origin = f"{name}:line {reader.line_num}"
+        except csv.Error as exc:
+            origin = f"{name}:line {lines.number}"
+            payload = {"_raw": storable_text(lines.last[:_RAW_CHARS])}
+            yield RawRecord(payload, origin), f"line {lines.number} is not valid CSV: {exc}"
+            continue
+        origin = f"{name}:line {lines.number}"
         if not any(cell.strip() for cell in row):
+            continue
+        if lines.nul:
+            # PostgreSQL stores no NUL, in text or JSON: the row is kept as text, shown.
+            payload = {"_raw": storable_text(settings.delimiter.join(row))}
+            reason = f"line {lines.number} holds NUL characters (shown as \\u0000)"
+            yield RawRecord(payload, origin), reason
             continue
         if len(row) != len(header):
             payload = {"_raw": settings.delimiter.join(row)}
-            reason = f"line {reader.line_num} has {len(row)} fields, the header has {len(header)}"
+            reason = f"line {lines.number} has {len(row)} fields, the header has {len(header)}"
             yield RawRecord(payload, origin), reason
             continue
         yield RawRecord(dict(zip(header, row, strict=True)), origin), None
 
 
 def _read_jsonl(handle: io.TextIOBase, name: str) -> Iterator[Row]:
-    for number, line in enumerate(handle, start=1):
+    lines = _Lines(handle)
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except _LineTooLong as exc:
+            origin = f"{name}:line {lines.number}"
+            payload = {"_raw": storable_text(exc.head)}
+            yield RawRecord(payload, origin), f"line {lines.number} is {exc}"
+            continue
+        number = lines.number
         text = line.strip()
         if not text:
             continue
         origin = f"{name}:line {number}"
-        raw = {"_raw": storable_text(text[:10000])}
+        raw = {"_raw": storable_text(text[:_RAW_CHARS])}
         try:
             value = loads(text)
         except JsonRefused as exc:
@@ -262,10 +354,13 @@ def _read_xlsx(path: Path, settings: FileDropSettings, name: str) -> Iterator[Ro
             if not any(c not in (None, "") for c in cells):
                 continue
             if header is None:
-                header = [
-                    str(c).strip() if c is not None else f"column_{i + 1}"
-                    for i, c in enumerate(cells)
-                ]
+                header = _column_names(
+                    [
+                        str(c).strip() if c is not None else f"column_{i + 1}"
+                        for i, c in enumerate(cells)
+                    ],
+                    name,
+                )
                 continue
             values = list(cells) + [None] * (len(header) - len(cells))
             if len(values) > len(header) and any(

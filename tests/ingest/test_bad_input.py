@@ -111,3 +111,23 @@ def test_values_longer_than_their_columns_are_quarantined_on_every_database(
             "fine_amount": ["Amount must be less than 1,000,000,000,000: '1000000000000'."]
         },
     }
+
+
+def test_a_csv_row_with_nul_is_quarantined_on_every_database(
+    session_factory: sessionmaker[Session],
+    penalty_feed: Callable[..., Feed],
+    run: Run,
+    tmp_path: Path,
+) -> None:
+    penalty_feed()
+    write_penalties(
+        tmp_path / "drop" / "p.csv",
+        [penalty_row(CF_XZCFJDSWH="1"), penalty_row(CF_XZCFJDSWH="2", CF_XDR_MC="北京\x00星河")],
+    )
+
+    summary = run("env")
+
+    assert summary.status is IngestRunStatus.SUCCEEDED, summary.error
+    assert (summary.counts.accepted, summary.counts.quarantined) == (1, 1)
+    kept = quarantined(session_factory)["p.csv:line 3"]
+    assert "北京\\u0000星河" in kept.raw_payload["_raw"]

@@ -80,6 +80,85 @@ def test_rows_with_the_wrong_number_of_fields_are_handed_over_as_unreadable(
     assert record.payload == {"_raw": "只有一列"}
 
 
+def test_a_row_with_nul_characters_is_unreadable_and_keeps_its_text(tmp_path: Path) -> None:
+    """PostgreSQL stores no NUL (it failed the whole batch): the row is quarantined with its
+    text, NUL written as \\u0000."""
+    write_csv(tmp_path / "a.csv", "utf-8", rows=[ROWS[0], "北京\x00星河,文号,2026-01-01", ROWS[1]])
+    (batch,) = read_all(make_settings(tmp_path))
+    assert [r.origin for r in batch.records] == ["a.csv:line 2", "a.csv:line 4"]
+    ((record, reason),) = batch.unreadable
+    assert record.payload == {"_raw": "北京\\u0000星河,文号,2026-01-01"}
+    assert record.origin == "a.csv:line 3"
+    assert reason.startswith("line 3 holds NUL characters")
+
+
+def test_utf16_without_a_byte_order_mark_is_named_not_read_as_nul_riddled_text(
+    tmp_path: Path,
+) -> None:
+    """Latin text in UTF-16 decodes as UTF-8 with a NUL after every letter."""
+    (tmp_path / "a.csv").write_bytes("name,doc\r\nBeijing,1\r\n".encode("utf-16-le"))
+    with pytest.raises(FetchError, match="UTF-16 without a byte-order mark"):
+        read_all(make_settings(tmp_path))
+
+
+def test_a_column_named_twice_fails_the_file_rather_than_losing_one(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("name,doc,name\n甲,1,乙\n", encoding="utf-8")
+    with pytest.raises(FetchError, match=r"names column 'name' twice \(columns 1 and 3\)"):
+        read_all(make_settings(tmp_path))
+
+
+def test_repeated_blank_column_names_are_told_apart_by_position(tmp_path: Path) -> None:
+    """Trailing delimiters make blank names; the first keeps the name "" (as before), so
+    payloads, and their hashes, do not change."""
+    (tmp_path / "a.csv").write_text("name,,doc,\n甲,x,1,y\n", encoding="utf-8")
+    (batch,) = read_all(make_settings(tmp_path))
+    assert batch.records[0].payload == {"name": "甲", "": "x", "doc": "1", "column_4": "y"}
+
+
+def test_an_overlong_line_is_unreadable_without_being_held_whole(tmp_path: Path) -> None:
+    """A line of 20 MB (one cell) is read on in blocks and quarantined with its first 10,000
+    characters; the lines after it keep their numbers."""
+    import tracemalloc
+
+    with (tmp_path / "a.csv").open("w", encoding="utf-8") as handle:
+        handle.write(HEADER + "\n" + ROWS[0] + "\n")
+        for _ in range(20):
+            handle.write("星" * (1 << 20))
+        handle.write(",2,3\n" + ROWS[1] + "\n")
+    tracemalloc.start()
+    try:
+        (batch,) = read_all(make_settings(tmp_path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024
+    assert [r.origin for r in batch.records] == ["a.csv:line 2", "a.csv:line 4"]
+    ((record, reason),) = batch.unreadable
+    assert record.payload == {"_raw": "星" * 10000}
+    assert reason == "line 3 is longer than 1,048,576 characters"
+
+
+def test_an_overlong_json_line_is_unreadable_too(tmp_path: Path) -> None:
+    lines = ['{"a": "' + "x" * (2 << 20) + '"}', json.dumps({"name": "甲公司"}, ensure_ascii=False)]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    (batch,) = read_all(make_settings(tmp_path, "jsonl"))
+    assert [(r.payload, r.origin) for r in batch.records] == [
+        ({"name": "甲公司"}, "a.jsonl:line 2")
+    ]
+    ((record, reason),) = batch.unreadable
+    assert reason == "line 1 is longer than 1,048,576 characters"
+    assert record.payload == {"_raw": lines[0][:10000]}
+
+
+def test_a_cell_beyond_the_csv_field_limit_keeps_the_start_of_its_line(tmp_path: Path) -> None:
+    write_csv(tmp_path / "a.csv", "utf-8", rows=["x" * 200_000 + ",1,2", ROWS[1]])
+    (batch,) = read_all(make_settings(tmp_path))
+    assert len(batch.records) == 1
+    ((record, reason),) = batch.unreadable
+    assert record.payload == {"_raw": "x" * 10000}
+    assert "line 2 is not valid CSV: field larger than field limit" in reason
+
+
 def test_files_are_chunked_and_only_the_last_batch_carries_the_receipt(tmp_path: Path) -> None:
     rows = [f"公司{i},文号{i},2026-01-01" for i in range(5)]
     write_csv(tmp_path / "a.csv", "utf-8", rows=rows)
@@ -191,6 +270,17 @@ def test_xlsx_with_dates_and_blank_rows(tmp_path: Path) -> None:
     assert [r.payload["企业名称"] for r in batch.records] == ["北京星河科技有限公司", "乙公司"]
     assert batch.records[0].payload["认定日期"] == datetime(2026, 1, 20)
     assert batch.records[1].origin == "c.xlsx:row 4"
+
+
+def test_xlsx_with_a_column_named_twice_fails_rather_than_losing_one(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["企业名称", "文号", "企业名称"])
+    sheet.append(["甲", "1", "乙"])
+    workbook.save(tmp_path / "c.xlsx")
+    with pytest.raises(FetchError, match=r"c\.xlsx: the header names column '企业名称' twice"):
+        read_all(make_settings(tmp_path, "xlsx"))
 
 
 def test_a_file_that_is_not_xlsx_is_a_clear_error(tmp_path: Path) -> None:
