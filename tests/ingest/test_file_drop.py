@@ -43,6 +43,13 @@ def write_csv(path: Path, encoding: str, rows: list[str] = ROWS, bom: bool = Fal
         ("gbk", False, "gbk"),
         ("gbk", False, None),
         ("gb18030", False, "gb18030"),
+        ("utf-16", False, None),  # Python writes a BOM
+        ("utf-16-le", False, None),
+        ("utf-16-be", False, None),
+        ("utf-32", False, None),
+        # A byte-order mark wins over the declaration: an export switched to UTF-8 with BOM
+        # was read as GB18030 mojibake.
+        ("utf-8", True, "gbk"),
     ],
 )
 def test_csv_in_every_encoding_reads_the_same(
@@ -61,6 +68,38 @@ def test_wrong_declared_encoding_fails_with_the_file_named(tmp_path: Path) -> No
     write_csv(tmp_path / "gbk.csv", "gbk")
     with pytest.raises(FetchError, match=r"gbk.csv is not valid utf-8"):
         read_all(make_settings(tmp_path, encoding="utf-8"))
+
+
+def test_a_file_that_stops_decoding_names_the_line_and_bytes(tmp_path: Path) -> None:
+    write_csv(tmp_path / "a.csv", "gbk", rows=[*ROWS, "\u6cb3\u5317,x,y"])
+    data = (tmp_path / "a.csv").read_bytes()
+    (tmp_path / "a.csv").write_bytes(data.replace("河北".encode("gbk"), b"\xff\xfe", 1))
+    with pytest.raises(FetchError, match=r"a\.csv is not valid gb18030 at line 4 \(bytes ff"):
+        read_all(make_settings(tmp_path, encoding="gbk"))
+
+
+def test_a_gbk_file_with_one_bad_byte_is_an_error_not_mojibake(tmp_path: Path) -> None:
+    """Neither UTF-8 nor GB18030, it was read as whatever charset detection liked best (here
+    cp932: half-width katakana), and every record stored as such. Detection is now asked only
+    about the encodings it can tell apart from these two (UTF-16/32 without a BOM, Big5)."""
+    rows = [f"北京星河科技有限公司{i},京环罚〔2026〕{i}号,2026-03-01" for i in range(50)]
+    write_csv(tmp_path / "a.csv", "gbk", rows=rows)
+    with (tmp_path / "a.csv").open("ab") as handle:
+        handle.write(b"\xff\xfe,x,y\r\n")
+    with pytest.raises(FetchError) as caught:
+        read_all(make_settings(tmp_path))
+    assert str(caught.value) == (
+        "a.csv is neither UTF-8 (invalid at line 2 (bytes b1)) nor GB18030 (invalid at line 52 "
+        "(bytes ff)); declare the feed's encoding in the catalogue"
+    )
+
+
+def test_latin_text_in_utf16_without_a_byte_order_mark_is_recognised(tmp_path: Path) -> None:
+    """It decodes as UTF-8 too, with a NUL after every letter: NUL bytes send the file to
+    detection first."""
+    (tmp_path / "a.csv").write_bytes("name,doc\r\nBeijing,1\r\n".encode("utf-16-le"))
+    (batch,) = read_all(make_settings(tmp_path))
+    assert [r.payload for r in batch.records] == [{"name": "Beijing", "doc": "1"}]
 
 
 def test_unknown_declared_encoding_is_a_clear_error(tmp_path: Path) -> None:
@@ -98,7 +137,7 @@ def test_utf16_without_a_byte_order_mark_is_named_not_read_as_nul_riddled_text(
     """Latin text in UTF-16 decodes as UTF-8 with a NUL after every letter."""
     (tmp_path / "a.csv").write_bytes("name,doc\r\nBeijing,1\r\n".encode("utf-16-le"))
     with pytest.raises(FetchError, match="UTF-16 without a byte-order mark"):
-        read_all(make_settings(tmp_path))
+        read_all(make_settings(tmp_path, encoding="utf-8"))
 
 
 def test_a_column_named_twice_fails_the_file_rather_than_losing_one(tmp_path: Path) -> None:
