@@ -22,6 +22,7 @@ import hashlib
 import io
 import itertools
 import json
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -94,12 +95,19 @@ def list_files(settings: FileDropSettings) -> list[Path]:
     )
 
 
+def display_name(path: Path, root: Path) -> str:
+    """``path`` relative to ``root``, as text a database can store: a name that is not UTF-8
+    (GBK, from a zip made on Windows) has those bytes escaped (``\\xb4``). Python hands such a
+    name over with lone surrogates, which no encoder writes: the run failed on every try."""
+    return os.fsencode(path.relative_to(root)).decode("utf-8", "backslashreplace")
+
+
 def file_receipt(path: Path, root: Path) -> FileReceipt:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(block)
-    return FileReceipt(str(path.relative_to(root)), path.stat().st_size, digest.hexdigest())
+    return FileReceipt(display_name(path, root), path.stat().st_size, digest.hexdigest())
 
 
 def fetch_batches(
@@ -107,9 +115,22 @@ def fetch_batches(
 ) -> Iterator[Batch]:
     """Batches of at most ``chunk_size`` records per new or changed file, in name order; the
     last batch of each file carries its receipt (so the file counts as done only once all of
-    it is stored). Raises :class:`FetchError` for a missing folder or an unreadable file."""
+    it is stored). A file gone since the folder was listed is skipped. Raises
+    :class:`FetchError` for a missing folder, an unreadable file, a link to a file outside the
+    folder, or a file that changed while it was read (its last batch is then not handed over,
+    so the next run reads it again)."""
+    root = settings.path.resolve()
     for path in list_files(settings):
-        receipt = file_receipt(path, settings.path)
+        name = display_name(path, settings.path)
+        if not path.resolve().is_relative_to(root):
+            # A department may write the folder, not read the server: a link to /etc/passwd
+            # would put it in the quarantine, which the department reads through the API.
+            raise FetchError(f"{name} links to a file outside the drop folder; it is not read")
+        try:
+            before = _identity(path)
+            receipt = file_receipt(path, settings.path)
+        except FileNotFoundError:
+            continue  # moved away since the folder was listed: nothing of it to read
         if already_processed(receipt.name, receipt.sha256):
             continue
         records: list[RawRecord] = []
@@ -122,7 +143,24 @@ def fetch_batches(
             if len(records) + len(unreadable) >= settings.chunk_size:
                 yield Batch(records=records, unreadable=unreadable)
                 records, unreadable = [], []
+        if _identity(path) not in (before, None):
+            # Written in place rather than under a .part name: what was read may end in a
+            # line cut short, and is not what the receipt's hash describes.
+            raise FetchError(
+                f"{name} changed while it was read (still being written?); it is read again, "
+                "whole, on the next run"
+            )
         yield Batch(records=records, unreadable=unreadable, receipt=receipt)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """Inode, size and modification time; None once the file is gone (moved away after it
+    was read: what was read came through the open file, whole)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 Row = tuple[RawRecord, str | None]
@@ -132,7 +170,7 @@ def _read(path: Path, settings: FileDropSettings, name: str) -> Iterator[Row]:
     if settings.format == "xlsx":
         yield from _read_xlsx(path, settings, name)
         return
-    encoding = _choose_encoding(path, settings.encoding)
+    encoding = _choose_encoding(path, settings.encoding, name)
     with path.open("r", encoding=encoding, errors="strict", newline="") as handle:
         try:
             if settings.format == "csv":
@@ -166,7 +204,7 @@ _DETECTABLE = ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"]
 _SAMPLE = 8 * _CHUNK
 
 
-def _choose_encoding(path: Path, declared: str) -> str:
+def _choose_encoding(path: Path, declared: str, name: str) -> str:
     with path.open("rb") as handle:
         head = handle.read(_SAMPLE)
     for bom, encoding in _BOMS:
@@ -179,7 +217,7 @@ def _choose_encoding(path: Path, declared: str) -> str:
         try:
             codecs.lookup(declared)
         except LookupError as exc:
-            raise FetchError(f"unknown encoding {declared!r} declared for {path.name}") from exc
+            raise FetchError(f"unknown encoding {declared!r} declared for {name}") from exc
         if declared == "utf-8":
             return "utf-8-sig"  # a BOM is not part of the first column's name
         return declared
@@ -205,7 +243,7 @@ def _choose_encoding(path: Path, declared: str) -> str:
     if best is not None:
         return str(best.encoding)
     raise FetchError(
-        f"{path.name} is neither UTF-8 (invalid at {failures['utf-8']}) nor GB18030 (invalid "
+        f"{name} is neither UTF-8 (invalid at {failures['utf-8']}) nor GB18030 (invalid "
         f"at {failures['gb18030']}); declare the feed's encoding in the catalogue"
     )
 

@@ -5,13 +5,14 @@ its reason, or fails with a clear error and stores nothing of the bad file."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Feed, IngestRunStatus, SourceRecord, SourceStatus
+from app.models import Feed, IngestedFile, IngestRunStatus, SourceRecord, SourceStatus
 from ingest.runner import RunSummary
 from tests.ingest.conftest import PENALTY_HEADER, penalty_row, write_penalties
 
@@ -131,3 +132,22 @@ def test_a_csv_row_with_nul_is_quarantined_on_every_database(
     assert (summary.counts.accepted, summary.counts.quarantined) == (1, 1)
     kept = quarantined(session_factory)["p.csv:line 3"]
     assert "北京\\u0000星河" in kept.raw_payload["_raw"]
+
+
+def test_a_file_whose_name_is_not_utf8_is_stored_under_an_escaped_name(
+    session_factory: sessionmaker[Session],
+    penalty_feed: Callable[..., Feed],
+    run: Run,
+    tmp_path: Path,
+) -> None:
+    """It failed every run ("surrogates not allowed") and so blocked the files after it."""
+    penalty_feed()
+    name = os.fsdecode(b"\xb4\xa6\xb7\xa3.csv")
+    write_penalties(tmp_path / "drop" / name, [penalty_row()])
+
+    summary = run("env")
+
+    assert summary.status is IngestRunStatus.SUCCEEDED, summary.error
+    assert summary.counts.accepted == 1
+    with session_factory() as session:
+        assert session.scalars(select(IngestedFile.name)).one() == "\\xb4\\xa6\\xb7\\xa3.csv"

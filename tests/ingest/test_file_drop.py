@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -225,6 +226,64 @@ def test_files_being_written_and_hidden_files_are_left_alone(tmp_path: Path) -> 
     write_csv(tmp_path / ".hidden.csv", "utf-8")
     write_csv(tmp_path / "b.csv.tmp", "utf-8")
     assert read_all(make_settings(tmp_path, pattern="*")) == []
+
+
+def test_a_link_to_a_file_outside_the_drop_folder_is_not_read(tmp_path: Path) -> None:
+    """It was read like any file: a link to /etc/passwd put the server's accounts in the
+    quarantine, readable through the API by the department that dropped the link."""
+    secret = tmp_path / "secret.csv"
+    write_csv(secret, "utf-8")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    write_csv(drop / "a.csv", "utf-8")
+    (drop / "b.csv").symlink_to(secret)
+    (drop / "sub").mkdir()
+    write_csv(drop / "sub" / "kept.csv", "utf-8")
+    (drop / "c.csv").symlink_to(drop / "sub" / "kept.csv")  # inside the folder: read
+    batches = fetch_batches(settings=make_settings(drop), already_processed=lambda n, s: False)
+    first = next(batches)
+    assert first.receipt is not None and first.receipt.name == "a.csv"
+    with pytest.raises(FetchError, match=r"b\.csv links to a file outside the drop folder"):
+        next(batches)
+
+
+def test_a_file_gone_between_listing_and_reading_is_skipped(tmp_path: Path) -> None:
+    """Moved away by the department's job: nothing of it to read, nothing lost."""
+    write_csv(tmp_path / "a.csv", "utf-8")
+    write_csv(tmp_path / "b.csv", "utf-8")
+    write_csv(tmp_path / "c.csv", "utf-8")
+    batches = fetch_batches(settings=make_settings(tmp_path), already_processed=lambda n, s: False)
+    first = next(batches)
+    (tmp_path / "b.csv").unlink()
+    names = [b.receipt.name for b in [first, *batches] if b.receipt is not None]
+    assert names == ["a.csv", "c.csv"]
+
+
+def test_a_file_that_changes_while_it_is_read_is_read_again_next_time(tmp_path: Path) -> None:
+    """Written in place (not under a .part name): its last batch, which would mark it done,
+    is not handed over, so the next run reads it again, whole."""
+    write_csv(tmp_path / "a.csv", "utf-8")
+    batches = fetch_batches(
+        settings=make_settings(tmp_path, chunk_size=1), already_processed=lambda n, s: False
+    )
+    first = next(batches)
+    assert first.receipt is None
+    with (tmp_path / "a.csv").open("a", encoding="utf-8") as handle:
+        handle.write("新公司,文号9,2026-04-01\r\n")
+    with pytest.raises(FetchError, match=r"a\.csv changed while it was read"):
+        list(batches)
+    again = read_all(make_settings(tmp_path))
+    assert sum(len(b.records) for b in again) == 3 and again[-1].receipt is not None
+
+
+def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path: Path) -> None:
+    """A name in GBK (a folder unpacked from a Windows zip) reached the database as text no
+    encoder writes; it is named with its bytes escaped."""
+    name = os.fsdecode(b"\xb4\xa6\xb7\xa3.csv")
+    write_csv(tmp_path / name, "utf-8")
+    (batch,) = read_all(make_settings(tmp_path))
+    assert batch.receipt is not None and batch.receipt.name == "\\xb4\\xa6\\xb7\\xa3.csv"
+    assert batch.records[0].origin == "\\xb4\\xa6\\xb7\\xa3.csv:line 2"
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
