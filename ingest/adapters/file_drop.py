@@ -420,16 +420,44 @@ def _read_json(handle: io.TextIOBase, name: str) -> Iterator[Row]:
             yield RawRecord({"_raw": json.dumps(value)[:10000]}, origin), "item is not an object"
 
 
+# An XLSX file is a zip of XML parts, and openpyxl holds some whole (the shared strings, each
+# cell's text): what the parts would unpack to is checked before it opens them (zipfile never
+# unpacks a part beyond the size the zip declares for it). Workbooks unpack to 5-20 times their
+# size; a zip bomb, to thousands.
+_MAX_UNPACKED_RATIO = 100
+_UNPACKED_FLOOR = 64 << 20
+
+
+def _check_unpacked_size(path: Path, name: str) -> None:
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    size = path.stat().st_size
+    if unpacked > max(_UNPACKED_FLOOR, _MAX_UNPACKED_RATIO * size):
+        raise FetchError(
+            f"{name} would unpack to {unpacked >> 20:,} MB, {unpacked // max(size, 1):,} times "
+            "its size: refused as a zip bomb"
+        )
+
+
 def _read_xlsx(path: Path, settings: FileDropSettings, name: str) -> Iterator[Row]:
     from openpyxl import load_workbook
 
     try:
+        _check_unpacked_size(path, name)
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise FetchError(f"{name} is not a readable XLSX workbook: {exc}") from exc
     try:
         if settings.sheet and settings.sheet not in workbook.sheetnames:
             raise FetchError(f"{name} has no sheet {settings.sheet!r} ({workbook.sheetnames})")
+        if not settings.sheet:
+            # Reading the first sheet alone silently dropped the records of the others.
+            filled = [s.title for s in workbook.worksheets if _has_values(s)]
+            if len(filled) > 1:
+                raise FetchError(
+                    f"{name} has data on sheets {', '.join(map(repr, filled))}; set the feed's "
+                    "sheet to the one to read"
+                )
         sheet = workbook[settings.sheet] if settings.sheet else workbook.worksheets[0]
         header: list[str] | None = None
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -460,3 +488,8 @@ def _read_xlsx(path: Path, settings: FileDropSettings, name: str) -> Iterator[Ro
             )
     finally:
         workbook.close()
+
+
+def _has_values(sheet: Any) -> bool:
+    # Stops at the first value: an empty sheet has no rows to walk, a full one is not read.
+    return any(c not in (None, "") for row in sheet.iter_rows(values_only=True) for c in row)

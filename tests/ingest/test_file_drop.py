@@ -381,6 +381,67 @@ def test_xlsx_with_a_column_named_twice_fails_rather_than_losing_one(tmp_path: P
         read_all(make_settings(tmp_path, "xlsx"))
 
 
+def test_xlsx_with_data_on_another_sheet_asks_which_sheet_to_read(tmp_path: Path) -> None:
+    """Only the first sheet was read: the second one's records were dropped without a word."""
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    first.title = "一月"
+    first.append(["企业名称", "文号"])
+    first.append(["甲", "1"])
+    second = workbook.create_sheet("二月")
+    second.append(["企业名称", "文号"])
+    second.append(["乙", "2"])
+    workbook.create_sheet("空白")
+    workbook.save(tmp_path / "c.xlsx")
+    with pytest.raises(FetchError, match=r"c\.xlsx has data on sheets '一月', '二月'; set the"):
+        read_all(make_settings(tmp_path, "xlsx"))
+    (batch,) = read_all(make_settings(tmp_path, "xlsx", sheet="二月"))
+    assert [r.payload for r in batch.records] == [{"企业名称": "乙", "文号": "2"}]
+
+
+def test_an_empty_second_sheet_is_no_reason_to_ask(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["企业名称"])
+    sheet.append(["甲"])
+    workbook.create_sheet("Sheet2")
+    workbook.save(tmp_path / "c.xlsx")
+    (batch,) = read_all(make_settings(tmp_path, "xlsx"))
+    assert [r.payload for r in batch.records] == [{"企业名称": "甲"}]
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    """A 100 KB workbook whose one cell unpacks to 80 MB: openpyxl holds a cell's text whole
+    (400 MB took 1.6 GB), and the record would have been stored."""
+    import zipfile
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["企业名称"])
+    workbook.save(tmp_path / "plain.xlsx")
+    with (
+        zipfile.ZipFile(tmp_path / "plain.xlsx") as plain,
+        zipfile.ZipFile(tmp_path / "drop.xlsx", "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for info in plain.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                bomb.writestr(info.filename, plain.read(info.filename))
+                continue
+            with bomb.open(info.filename, "w") as part:
+                part.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml')
+                part.write(b'/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
+                for _ in range(80):
+                    part.write(b"A" * (1 << 20))
+                part.write(b"</t></is></c></row></sheetData></worksheet>")
+    (tmp_path / "plain.xlsx").unlink()
+    assert (tmp_path / "drop.xlsx").stat().st_size < 200_000
+    with pytest.raises(FetchError, match=r"drop\.xlsx would unpack to 80 MB"):
+        read_all(make_settings(tmp_path, "xlsx"))
+
+
 def test_a_file_that_is_not_xlsx_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "c.xlsx").write_bytes(b"this is not a zip file")
     with pytest.raises(FetchError, match="not a readable XLSX"):
