@@ -343,6 +343,15 @@ def test_json_document_python_reads_but_no_database_stores_is_a_clear_error(
         read_all(make_settings(tmp_path, "json"))
 
 
+def test_a_json_document_too_big_to_read_whole_is_refused_unread(tmp_path: Path) -> None:
+    """A document is parsed whole, at six or seven times its size in memory: one over 128 MB
+    has to come as JSON lines. (A sparse file: its size is all that is looked at.)"""
+    with (tmp_path / "a.json").open("wb") as handle:
+        handle.truncate((128 << 20) + 1)
+    with pytest.raises(FetchError, match=r"a\.json is 128 MB; a JSON document is read whole"):
+        read_all(make_settings(tmp_path, "json"))
+
+
 def test_json_document_with_items(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text(json.dumps({"items": [{"a": 1}, 5]}), encoding="utf-8")
     (batch,) = read_all(make_settings(tmp_path, "json"))
