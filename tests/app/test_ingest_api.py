@@ -265,3 +265,36 @@ def test_surrogate_pairs_are_text_like_any_other(
     )
     assert response.status_code == 200, response.json
     assert response.json["counts"]["fetched"] == 1
+
+
+def test_source_ids_longer_than_the_column_keep_their_identity(
+    client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
+) -> None:
+    """Keys were cut to the column's 200 characters when stored but looked up whole: pushed
+    again, a record was not found, stored as version 1 once more and refused by the unique
+    key (a 500); two ids sharing their first 200 characters collided the same way."""
+    long_id = "编" * 250
+
+    def record(source_id: str, fine: str = "5") -> dict[str, str]:
+        # tax-push has no field mapping: canonical names, keyed by source_id
+        return {
+            "source_id": source_id,
+            "party_name": "北京星河科技有限公司",
+            "decision_number": "京税罚〔2026〕1号",
+            "decision_date": "2026-03-01",
+            "authority_name": "北京市税务局",
+            "fine_amount": fine,
+        }
+
+    first = push(client, setup["tax"], [record(long_id), record(long_id[:200])], feed="tax-push")
+    assert first.status_code == 200, first.json
+    assert [i["status"] for i in first.json["items"]] == ["accepted", "accepted"]
+    again = push(
+        client, setup["tax"], [record(long_id), record(long_id[:200], "6")], feed="tax-push"
+    )
+    assert again.status_code == 200, again.json
+    assert [i["status"] for i in again.json["items"]] == ["duplicate", "updated"]
+    with session_factory() as session:
+        keys = session.scalars(select(SourceRecord.source_key)).all()
+        assert len(keys) == 3 and len(set(keys)) == 2
+        assert all(len(key) <= 200 for key in keys)
