@@ -298,3 +298,16 @@ def test_source_ids_longer_than_the_column_keep_their_identity(
         keys = session.scalars(select(SourceRecord.source_key)).all()
         assert len(keys) == 3 and len(set(keys)) == 2
         assert all(len(key) <= 200 for key in keys)
+
+
+def test_source_id_zero_is_an_id_and_a_structure_is_not(
+    client: FlaskClient, setup: dict[str, Headers]
+) -> None:
+    """0 was refused as missing (it is falsy); an object was taken as the id "{'a': 1}"."""
+    items = [penalty("1"), penalty("2"), penalty("3")]
+    items[0]["source_id"], items[1]["source_id"], items[2]["source_id"] = 0, {"a": 1}, True
+    response = push(client, setup["epb"], items)
+    results = [(i["status"], i["errors"]) for i in response.json["items"]]
+    assert results[0] == ("accepted", None)
+    wrong = ("rejected", {"_record": ["source_id must be text or an integer"]})
+    assert results[1:] == [wrong, wrong]
