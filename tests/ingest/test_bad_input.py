@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Feed, IngestedFile, IngestRunStatus, SourceRecord, SourceStatus
+from app.models import (
+    AdapterKind,
+    Feed,
+    IngestedFile,
+    IngestRunStatus,
+    RecordCategory,
+    SourceRecord,
+    SourceStatus,
+)
 from ingest.runner import RunSummary
 from tests.ingest.conftest import PENALTY_HEADER, penalty_row, write_penalties
 
@@ -151,3 +160,44 @@ def test_a_file_whose_name_is_not_utf8_is_stored_under_an_escaped_name(
     assert summary.counts.accepted == 1
     with session_factory() as session:
         assert session.scalars(select(IngestedFile.name)).one() == "\\xb4\\xa6\\xb7\\xa3.csv"
+
+
+def test_an_exchange_row_with_nul_is_quarantined_on_every_database(
+    session_factory: sessionmaker[Session],
+    penalty_feed: Callable[..., Feed],
+    run: Run,
+    tmp_path: Path,
+) -> None:
+    """A department's SQLite table may hold NUL; PostgreSQL, storing it, refused the batch."""
+    exchange = sqlite3.connect(tmp_path / "exchange.sqlite3")
+    with exchange:
+        exchange.execute(
+            "CREATE TABLE t (seq_id INTEGER PRIMARY KEY, party_name TEXT, listed_on TEXT)"
+        )
+        exchange.executemany(
+            "INSERT INTO t VALUES (?, ?, ?)",
+            [(1, "甲公司", "2026-05-01"), (2, "乙\x00公司", "2026-05-01")],
+        )
+    exchange.close()
+    penalty_feed(
+        record_category=RecordCategory.LIST_ENTRY,
+        adapter=AdapterKind.EXCHANGE_DB,
+        adapter_settings={
+            "sqlite_path": str(tmp_path / "exchange.sqlite3"),
+            "table": "t",
+            "watermark_column": "seq_id",
+        },
+        field_mapping={"source_key": "seq_id", "constants": {"list_name": "名单"}},
+    )
+
+    summary = run("env")
+
+    assert summary.status is IngestRunStatus.SUCCEEDED, summary.error
+    assert (summary.counts.accepted, summary.counts.quarantined) == (1, 1)
+    kept = quarantined(session_factory)["t:seq_id=2"]
+    assert kept.raw_payload == {
+        "seq_id": 2,
+        "party_name": "乙\\u0000公司",
+        "listed_on": "2026-05-01",
+    }
+    assert kept.errors == {"_record": ["the row holds NUL characters (shown as \\u0000)"]}
