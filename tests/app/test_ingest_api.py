@@ -311,3 +311,42 @@ def test_source_id_zero_is_an_id_and_a_structure_is_not(
     assert results[0] == ("accepted", None)
     wrong = ("rejected", {"_record": ["source_id must be text or an integer"]})
     assert results[1:] == [wrong, wrong]
+
+
+def test_one_source_id_several_times_in_one_request_is_taken_in_order(
+    client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
+) -> None:
+    """Each item is judged against what came before it, in the request too: the same again
+    is a duplicate, a change the next version, a bad one quarantined without undoing the
+    version in force."""
+    items = [
+        penalty("1"),
+        penalty("1"),
+        penalty("7"),
+        penalty("7", CF_NR_FK="9"),
+        penalty("7", CF_JDRQ="bad"),
+    ]
+    response = push(client, setup["epb"], items)
+    assert [i["status"] for i in response.json["items"]] == [
+        "accepted",
+        "duplicate",
+        "accepted",
+        "updated",
+        "rejected",
+    ]
+    assert response.json["counts"]["fetched"] == 5
+    with session_factory() as session:
+        versions = session.scalars(
+            select(SourceRecord)
+            .where(SourceRecord.source_key == "京环罚〔2026〕7号")
+            .order_by(SourceRecord.version)
+        ).all()
+        assert [(v.version, v.status.value) for v in versions] == [
+            (1, "superseded"),
+            (2, "accepted"),
+            (3, "quarantined"),
+        ]
+        credit = session.scalars(
+            select(CreditRecord).where(CreditRecord.decision_number == "京环罚〔2026〕7号")
+        ).one()
+        assert (credit.source_record_id, credit.fine_amount) == (versions[1].id, 9)
