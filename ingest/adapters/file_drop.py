@@ -24,10 +24,12 @@ import itertools
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from app.json_input import JsonRefused, loads
 
@@ -456,18 +458,25 @@ def _read_xlsx(path: Path, settings: FileDropSettings, name: str) -> Iterator[Ro
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise FetchError(f"{name} is not a readable XLSX workbook: {exc}") from exc
+    # Where reading is, for the message should a sheet turn out to be broken.
+    reading, number = "", 0
     try:
         if settings.sheet and settings.sheet not in workbook.sheetnames:
             raise FetchError(f"{name} has no sheet {settings.sheet!r} ({workbook.sheetnames})")
         if not settings.sheet:
             # Reading the first sheet alone silently dropped the records of the others.
-            filled = [s.title for s in workbook.worksheets if _has_values(s)]
+            filled = []
+            for candidate in workbook.worksheets:
+                reading = candidate.title
+                if _has_values(candidate):
+                    filled.append(candidate.title)
             if len(filled) > 1:
                 raise FetchError(
                     f"{name} has data on sheets {', '.join(map(repr, filled))}; set the feed's "
                     "sheet to the one to read"
                 )
         sheet = workbook[settings.sheet] if settings.sheet else workbook.worksheets[0]
+        reading = sheet.title
         header: list[str] | None = None
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             if not any(c not in (None, "") for c in cells):
@@ -495,6 +504,12 @@ def _read_xlsx(path: Path, settings: FileDropSettings, name: str) -> Iterator[Ro
                 ),
                 None,
             )
+    except (ParseError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        # Sheets are parsed as they are read: truncated XML, a character XML does not allow or
+        # text in a number cell surfaced as the parser's own error (a traceback, every run).
+        raise FetchError(
+            f"{name} is not a readable XLSX workbook (sheet {reading!r}, after row {number}): {exc}"
+        ) from exc
     finally:
         workbook.close()
 

@@ -451,6 +451,42 @@ def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> No
         read_all(make_settings(tmp_path, "xlsx"))
 
 
+@pytest.mark.parametrize(
+    "row",
+    [
+        b'<row r="2"><c r="A2" t="inlineStr"><is><t>cut short',
+        b'<row r="2"><c r="A2" t="inlineStr"><is><t>a&#0;b</t></is></c></row>',
+        b'<row r="2"><c r="A2" t="n"><v>not a number</v></c></row>',
+    ],
+    ids=["truncated XML", "a character XML does not allow", "a number cell holding text"],
+)
+def test_a_workbook_whose_sheet_is_broken_is_a_clear_error(tmp_path: Path, row: bytes) -> None:
+    """The sheet is parsed as it is read: the XML parser's error escaped as an unexpected
+    one (a traceback, and the same on every run), a bad number as a ValueError naming no
+    file."""
+    import zipfile
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["企业名称"])
+    workbook.save(tmp_path / "plain.xlsx")
+    with (
+        zipfile.ZipFile(tmp_path / "plain.xlsx") as plain,
+        zipfile.ZipFile(tmp_path / "broken.xlsx", "w") as broken,
+    ):
+        for info in plain.infolist():
+            data = plain.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", row + b"</sheetData>")
+                if b"cut short" in row:
+                    data = data[: data.index(b"cut short") + 9]
+            broken.writestr(info.filename, data)
+    (tmp_path / "plain.xlsx").unlink()
+    with pytest.raises(FetchError, match=r"broken\.xlsx is not a readable XLSX workbook \(sheet"):
+        read_all(make_settings(tmp_path, "xlsx"))
+
+
 def test_a_file_that_is_not_xlsx_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "c.xlsx").write_bytes(b"this is not a zip file")
     with pytest.raises(FetchError, match="not a readable XLSX"):
