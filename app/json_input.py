@@ -57,8 +57,23 @@ def loads(text: str | bytes) -> Any:
         raise JsonRefused(f"is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # raised by the number hooks below
         raise JsonRefused(str(exc)) from None
-    _check(value)
+    if _may_need_check(text):
+        _check(value)
     return value
+
+
+def _may_need_check(text: str | bytes) -> bool:
+    """False when the text cannot hold what :func:`_check` refuses, so a plain record skips
+    the walk (it costs more than the parse). JSON text writes NUL and lone surrogates only as
+    ``\\u`` escapes, bar a surrogate already in a ``str`` (or, in bytes, UTF-8's ED A0-BF,
+    which ``json.loads`` lets through); nesting deeper than the limit takes more brackets."""
+    if isinstance(text, bytes):
+        if b"\\u" in text or b"\xed" in text or b"\x00" in text:  # NUL: UTF-16/32 bytes
+            return True
+        return text.count(b"{") + text.count(b"[") > MAX_DEPTH
+    if "\\u" in text or _UNSTORABLE.search(text):
+        return True
+    return text.count("{") + text.count("[") > MAX_DEPTH
 
 
 def _refuse_constant(name: str) -> Any:
