@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
+import threading
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.cli import make_server
 from app.models import AdapterKind, AuditEvent, CreditRecord, RecordCategory, Role, SourceRecord
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_feed
@@ -350,3 +354,34 @@ def test_one_source_id_several_times_in_one_request_is_taken_in_order(
             select(CreditRecord).where(CreditRecord.decision_number == "京环罚〔2026〕7号")
         ).one()
         assert (credit.source_record_id, credit.fine_amount) == (versions[1].id, 9)
+
+
+def test_a_chunked_body_over_the_limit_is_refused_as_it_comes(app: Flask) -> None:
+    """A chunked body has no Content-Length to refuse up front: waitress took up to 1 GB of
+    one (spooled to disk) before the app answered 413. Now it stops at the app's limit, and
+    the rest of a 64 MB body is never taken."""
+    server = make_server(app, host="127.0.0.1", port=0, threads=1)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    sent = 0
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+        connection.putrequest("POST", "/api/v1/records")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        block = b"x" * (1 << 20)
+        try:
+            for _ in range(64):
+                connection.send(b"%x\r\n%s\r\n" % (len(block), block))
+                sent += 1
+            connection.send(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server stopped reading once it had refused the body
+        response = connection.getresponse()
+        assert response.status == 413
+        connection.close()
+    finally:
+        server.close()
+        thread.join(timeout=10)
+    assert sent < 64
