@@ -240,8 +240,9 @@ def test_json_that_cannot_be_stored_is_refused_with_400_naming_the_problem(
 def test_nul_in_a_chunked_body_is_refused_too(
     client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
 ) -> None:
-    """A chunked body has no Content-Length, so the NUL guard (app.guards) never sees it; the
-    body is still refused before PostgreSQL would."""
+    """A server that hands a chunked body over without a Content-Length (Werkzeug's, gunicorn;
+    waitress sets one once it has the body) keeps it from the NUL guard (app.guards): the
+    body is still refused, by the JSON reader, before PostgreSQL would."""
     response = client.post(
         "/api/v1/records",
         input_stream=io.BytesIO(body_with('"a\\u0000b"')),
@@ -250,7 +251,7 @@ def test_nul_in_a_chunked_body_is_refused_too(
             "Content-Type": "application/json",
             "Transfer-Encoding": "chunked",
         },
-        # What waitress sets for a chunked request (it has read the whole body).
+        # What such a server sets: the body ends where the stream does.
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert response.status_code == 400
