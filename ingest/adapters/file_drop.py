@@ -215,7 +215,10 @@ _DETECTABLE = ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"]
 _SAMPLE = 8 * _CHUNK
 
 
-def _choose_encoding(path: Path, declared: str, name: str) -> str:
+def _choose_encoding(path: Path, declared: str, name: str | None = None) -> str:
+    """The encoding to read ``path`` with (see the module docstring); ``name`` is how errors
+    name the file (``credithub resolve`` calls this with its own path). Raises FetchError."""
+    name = path.name if name is None else name
     with path.open("rb") as handle:
         head = handle.read(_SAMPLE)
     for bom, encoding in _BOMS:
