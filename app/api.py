@@ -1,15 +1,42 @@
 """The flask-smorest ``Api`` under ``/api/v1``: OpenAPI document at ``/api/v1/openapi.json``.
 
 Errors are rendered by ``app.errors`` (RFC 9457 problem details) for the whole app, so the
-Api's own error handler is not registered.
+Api's own error handler is not registered. Every resource's routes use :class:`Blueprint`,
+whose JSON bodies are read by ``app.json_input``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+import flask_smorest
+from flask import Flask, Request, abort
 from flask_smorest import Api
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from .json_input import JsonRefused, loads
+
+
+class StorableJsonParser(FlaskParser):
+    """webargs' parser, with JSON bodies read by ``app.json_input.loads``: a body Python reads
+    but no database stores (a lone surrogate, NUL, 1e999, nesting past the recursion limit)
+    is a 400 naming the problem, instead of a 500 once a view stores it."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        body = req.get_data(cache=True)
+        if not body:
+            return core.missing  # as webargs: no body is missing data, not invalid JSON
+        try:
+            return loads(body)
+        except JsonRefused as exc:
+            abort(400, description=f"The request body {exc}.")
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = StorableJsonParser()
 
 
 class CreditHubApi(Api):  # type: ignore[misc]

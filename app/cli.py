@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -108,6 +109,19 @@ def catalogue_sync(path: Path) -> None:
     )
 
 
+def make_server(app: Flask, *, host: str, port: int, threads: int) -> Any:
+    """The waitress server for ``app``, refusing bodies over the app's own limit as they come.
+
+    A chunked body has no Content-Length to refuse up front: waitress took up to its default
+    1 GB of one, spooled to disk, before the app saw it and answered 413."""
+    import waitress
+
+    limit = runtime(app).config.max_request_bytes
+    return waitress.create_server(
+        app, host=host, port=port, threads=threads, max_request_body_size=limit
+    )
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -118,7 +132,6 @@ def catalogue_sync(path: Path) -> None:
 @with_appcontext
 def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
     """Serve the API with the waitress WSGI server until stopped (Ctrl-C)."""
-    import waitress
     from apscheduler.schedulers.background import BackgroundScheduler
     from flask import current_app
 
@@ -138,7 +151,7 @@ def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
     click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']})")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        waitress.serve(app, host=host, port=port, threads=threads)
+        make_server(app, host=host, port=port, threads=threads).run()
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)

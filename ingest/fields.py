@@ -46,12 +46,21 @@ class FlexibleDate(fields.Field):
             raise self.make_error("invalid", input=value) from exc
 
 
+# Amount columns are NUMERIC(18, 2): below 10^16, and a feed in 万元 is multiplied by 10,000.
+# No fine comes near 10^12 in either unit (the largest on record are some 10^10 yuan).
+MAX_AMOUNT = Decimal(10) ** 12
+# Digits after the point kept: a fen of an amount in 万元 is its sixth.
+_AMOUNT_PLACES = Decimal(10) ** -6
+
+
 class Amount(fields.Field):
-    """A non-negative amount; ``1,500.00``, ``１５００``, ``¥1500`` and ``1500元`` all read 1500."""
+    """A non-negative amount below :data:`MAX_AMOUNT`; ``1,500.00``, ``１５００``, ``¥1500`` and
+    ``1500元`` all read 1500."""
 
     default_error_messages = {  # noqa: RUF012
         "invalid": "Not a valid amount: {input!r}.",
         "negative": "Amount must not be negative: {input!r}.",
+        "too_large": "Amount must be less than 1,000,000,000,000: {input!r}.",
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
@@ -65,6 +74,13 @@ class Amount(fields.Field):
             raise self.make_error("invalid", input=value)
         if amount < 0:
             raise self.make_error("negative", input=value)
+        if amount >= MAX_AMOUNT:
+            raise self.make_error("too_large", input=value)
+        exponent = amount.as_tuple().exponent  # an int: the amount is finite
+        if isinstance(exponent, int) and exponent < -6:
+            # PostgreSQL refuses an exponent like 1e-20000 ("value overflows numeric format");
+            # beyond a fen in 万元 it is rounding anyway, which the column does too.
+            amount = amount.quantize(_AMOUNT_PLACES)
         return amount
 
 

@@ -235,7 +235,7 @@ def store_batch(
         row: dict[str, Any] = {
             "feed_id": feed.id,
             "ingest_run_id": run_id,
-            "source_key": item.source_key[:200],
+            "source_key": item.source_key,
             "version": (state.latest_version + 1) if state else 1,
             "raw_payload": item.payload,
             "payload_hash": item.digest,
@@ -427,8 +427,22 @@ def _set_status(session: Session, ids: list[int], status: SourceStatus) -> None:
 
 def _prepare(raw: RawRecord, mapper: MappingPlan, hasher: PayloadHasher) -> _Prepared:
     payload, digest = hasher(raw.payload)
-    key = mapper.source_key(payload) or f"sha256:{digest}"
+    key = _storable_key(mapper.source_key(payload) or f"sha256:{digest}")
     return _Prepared(raw, payload, digest, key, mapper.apply(payload))
+
+
+_KEY_CHARS = 200  # source_records.source_key
+
+
+def _storable_key(key: str) -> str:
+    """``key``, or for one longer than the column its first 128 characters and the SHA-256
+    of the whole: one key per record still, the same each time the record comes. (Cut to the
+    column when stored but looked up whole, a long key was never found again: the record came
+    back as version 1, refused by the unique key, and two keys sharing 200 characters
+    collided.)"""
+    if len(key) <= _KEY_CHARS:
+        return key
+    return f"{key[:128]}…sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
 
 def _prepare_unreadable(raw: RawRecord, reason: str) -> _Prepared:

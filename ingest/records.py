@@ -62,6 +62,13 @@ CODE_FIELDS: dict[str, IdentifierKind | None] = {
 }
 
 
+# Text stored in a column of limited length is validated against that length (the columns of
+# app/models: credit_records, entity_identifiers.value for codes). PostgreSQL refuses a longer
+# value, and with it the whole batch; a record is quarantined instead, with the field named. A
+# code longer than any identifier column is not a code: it is refused, not flagged.
+_CODE = validate.Length(max=64)
+
+
 class _PartySchema(Schema):
     """Who the record is about; shared by every category."""
 
@@ -70,13 +77,13 @@ class _PartySchema(Schema):
 
     party_name = CleanString(required=True, validate=validate.Length(max=300))
     party_type = CleanString(load_default=None)
-    uscc = CleanString(load_default=None)
-    org_code = CleanString(load_default=None)
-    registration_number = CleanString(load_default=None)
-    taxpayer_number = CleanString(load_default=None)
-    code = CleanString(load_default=None)
+    uscc = CleanString(load_default=None, validate=_CODE)
+    org_code = CleanString(load_default=None, validate=_CODE)
+    registration_number = CleanString(load_default=None, validate=_CODE)
+    taxpayer_number = CleanString(load_default=None, validate=_CODE)
+    code = CleanString(load_default=None, validate=_CODE)
     id_type = CleanString(load_default=None)
-    id_number = CleanString(load_default=None)
+    id_number = CleanString(load_default=None, validate=_CODE)
     legal_rep = CleanString(load_default=None, validate=validate.Length(max=100))
     address = CleanString(load_default=None, validate=validate.Length(max=500))
     remarks = CleanString(load_default=None)
@@ -96,14 +103,14 @@ class _PartySchema(Schema):
 
 class _DecisionSchema(_PartySchema):
     decision_number = CleanString(required=True, validate=validate.Length(max=200))
-    title = CleanString(load_default=None)
+    title = CleanString(load_default=None, validate=validate.Length(max=500))
     content = CleanString(load_default=None)
     decision_date = FlexibleDate(required=True)
     valid_from = FlexibleDate(load_default=None)
     valid_to = FlexibleDate(load_default=None)
     publicity_end = FlexibleDate(load_default=None)
-    authority_name = CleanString(required=True)
-    authority_uscc = CleanString(load_default=None)
+    authority_name = CleanString(required=True, validate=validate.Length(max=300))
+    authority_uscc = CleanString(load_default=None, validate=validate.Length(max=18))
 
     @validates_schema
     def _dates_in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -113,8 +120,9 @@ class _DecisionSchema(_PartySchema):
 
 
 class LicensingSchema(_DecisionSchema):
-    license_type = CleanString(load_default=None)
-    certificate_name = CleanString(load_default=None)
+    # The credit record's subtype and, without a title, its title.
+    license_type = CleanString(load_default=None, validate=validate.Length(max=64))
+    certificate_name = CleanString(load_default=None, validate=validate.Length(max=500))
     certificate_number = CleanString(load_default=None)
 
 
@@ -122,7 +130,7 @@ class PenaltySchema(_DecisionSchema):
     violation_type = CleanString(load_default=None)
     facts = CleanString(load_default=None)
     legal_basis = CleanString(load_default=None)
-    penalty_category = CleanString(load_default=None)
+    penalty_category = CleanString(load_default=None, validate=validate.Length(max=64))
     fine_amount = Amount(load_default=None)
     confiscated_amount = Amount(load_default=None)
     license_action = CleanString(load_default=None)
@@ -132,10 +140,10 @@ class PenaltySchema(_DecisionSchema):
 
 
 class ListEntrySchema(_PartySchema):
-    list_name = CleanString(required=True)
+    list_name = CleanString(required=True, validate=validate.Length(max=100))
     listed_on = FlexibleDate(required=True)
     list_reason = CleanString(load_default=None)
-    authority_name = CleanString(load_default=None)
+    authority_name = CleanString(load_default=None, validate=validate.Length(max=300))
     decision_number = CleanString(load_default=None)
     removed_on = FlexibleDate(load_default=None)
     removal_reason = CleanString(load_default=None)
@@ -148,14 +156,14 @@ class TaxGradeSchema(_PartySchema):
 
 
 class CustomsRatingSchema(_PartySchema):
-    grade = CleanString(required=True)
+    grade = CleanString(required=True, validate=validate.Length(max=16))
     decision_date = FlexibleDate(required=True)
     customs_code = CleanString(load_default=None)
 
 
 class RegistrySchema(_PartySchema):
     established = FlexibleDate(load_default=None)
-    entity_type = CleanString(load_default=None)
+    entity_type = CleanString(load_default=None, validate=validate.Length(max=64))
 
 
 SCHEMAS: dict[RecordCategory, type[Schema]] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from ..api import Blueprint
 from ..auth.access import allow, current_client
 from ..models import Role
 from ..pagination import page_body

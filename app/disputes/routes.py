@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 
 from flask import abort
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from ..api import Blueprint
 from ..auth.access import allow, current_client, current_role
 from ..clock import today
 from ..models import ObjectionKind, ObjectionStatus, Role

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import abort
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from ..api import Blueprint
 from ..auth.access import allow, current_client
 from ..clock import today
 from ..models import Role

@@ -64,8 +64,8 @@ def push_records(
                 (RawRecord({"_raw": json.dumps(item)[:10000]}, origin), "not an object")
             )
             order.append((False, len(unreadable) - 1))
-        elif not str(item.get("source_id") or "").strip():
-            unreadable.append((RawRecord(item, origin), "source_id is required"))
+        elif (problem := _source_id_problem(item.get("source_id"))) is not None:
+            unreadable.append((RawRecord(item, origin), problem))
             order.append((False, len(unreadable) - 1))
         else:
             records.append(RawRecord(item, origin))
@@ -82,3 +82,13 @@ def push_records(
     readable, broken = outcomes[: len(records)], outcomes[len(records) :]
     ordered = [readable[i] if ok else broken[i] for ok, i in order]
     return PushResult(run.id, counts, ordered)
+
+
+def _source_id_problem(source_id: Any) -> str | None:
+    # Tested for None and blank, not falsiness: 0 is an id. A structure is not one (its text,
+    # "{'a': 1}", would have been the record's key).
+    if source_id is None or (isinstance(source_id, str) and not source_id.strip()):
+        return "source_id is required"
+    if isinstance(source_id, bool) or not isinstance(source_id, str | int):
+        return "source_id must be text or an integer"
+    return None

@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import RAISE
 
+from ..api import Blueprint
 from ..auth.access import allow, current_client
 from ..clock import today
 from ..models import Role

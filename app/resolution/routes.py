@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from ..api import Blueprint
 from ..auth.access import allow, current_client
 from ..models import ApiClient, Entity, EntityReview, Role
 from ..pagination import page_body

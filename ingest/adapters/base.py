@@ -40,6 +40,13 @@ class Batch:
     unreadable: list[tuple[RawRecord, str]] = field(default_factory=list)
 
 
+def storable_text(text: str) -> str:
+    """``text`` with NUL characters written out as ``\\u0000``. An unreadable record keeps its
+    raw text in quarantine, and PostgreSQL stores no NUL: shown, rather than lost or failing
+    the batch."""
+    return text.replace("\x00", "\\u0000")
+
+
 class FetchError(RuntimeError):
     """The source failed (timeout after retries, truncated or invalid body, unreadable file).
 

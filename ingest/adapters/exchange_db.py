@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Integer, MetaData, Table, create_engine, make_url, select, tuple_
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 
-from .base import Batch, FetchError, RawRecord
+from .base import Batch, FetchError, RawRecord, storable_text
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,13 @@ class ExchangeDbSettings:
         )
 
 
+_NUL_ROW = "the row holds NUL characters (shown as \\u0000)"
+
+
+def _shown(value: Any) -> Any:
+    return storable_text(value) if isinstance(value, str) else value
+
+
 def fetch_batches(*, settings: ExchangeDbSettings, watermark: str | None) -> Iterator[Batch]:
     """One batch per ``batch_size`` rows past ``watermark``; each batch's watermark is its last
     row's value. Raises :class:`FetchError` when the database, table or column is missing."""
@@ -98,13 +105,19 @@ def fetch_batches(*, settings: ExchangeDbSettings, watermark: str | None) -> Ite
                 raise FetchError(f"reading {settings.table!r} failed: {exc}") from exc
             if not rows:
                 return
-            records = [
-                RawRecord(row, f"{settings.table}:{settings.watermark_column}={row[column.name]}")
-                for row in rows
-            ]
+            records: list[RawRecord] = []
+            unreadable: list[tuple[RawRecord, str]] = []
+            for row in rows:
+                origin = f"{settings.table}:{settings.watermark_column}={row[column.name]}"
+                if any(isinstance(v, str) and "\x00" in v for v in row.values()):
+                    # PostgreSQL stores no NUL, and refused the batch: kept in quarantine, shown.
+                    shown = {k: _shown(v) for k, v in row.items()}
+                    unreadable.append((RawRecord(shown, origin), _NUL_ROW))
+                else:
+                    records.append(RawRecord(row, origin))
             tail = rows[-1]
             last = (tail[column.name], *(tail[k.name] for k in keys))
-            yield Batch(records=records, watermark=str(tail[column.name]))
+            yield Batch(records=records, watermark=str(tail[column.name]), unreadable=unreadable)
             if len(rows) < settings.batch_size:
                 return
     finally:

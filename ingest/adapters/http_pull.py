@@ -15,7 +15,6 @@ record that shares the boundary timestamp being skipped.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -27,7 +26,9 @@ from types import MappingProxyType
 from typing import Any
 
 import requests
+import urllib3
 
+from app.json_input import JsonRefused, loads
 from ingest.adapters.base import Batch, FetchError, RawRecord
 
 # A server asking for a longer pause than this is more likely misconfigured than overloaded;
@@ -35,6 +36,9 @@ from ingest.adapters.base import Batch, FetchError, RawRecord
 RETRY_AFTER_CAP = 300.0
 # Enough of an error body to recognise the server's message without flooding the run log.
 BODY_EXCERPT_CHARS = 200
+# A page is held in memory whole (and then parsed); a bigger one is refused, not retried.
+MAX_BODY_BYTES = 64 << 20
+_READ_SIZE = 1 << 16
 # 2**60 seconds is already far beyond any backoff_max; capping the exponent avoids an
 # OverflowError when someone configures an absurd max_retries.
 _MAX_BACKOFF_EXPONENT = 60
@@ -61,6 +65,9 @@ class HttpPullSettings:
     page_size: int = 100
     # Seconds, applied to the connect and to each read separately.
     timeout: float = 10.0
+    # Seconds a page may take in all: a server sending a byte now and then, each within
+    # ``timeout``, would otherwise hold the run (and its feed's lease) as long as it liked.
+    page_timeout: float = 120.0
     max_retries: int = 5
     # Seconds; retry n waits uniform(0, min(backoff_max, backoff_base * 2**n)).
     backoff_base: float = 0.5
@@ -76,6 +83,7 @@ class HttpPullSettings:
             raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
         _check_int("page_size", self.page_size, minimum=1)
         _check_number("timeout", self.timeout, positive=True)
+        _check_number("page_timeout", self.page_timeout, positive=True)
         _check_int("max_retries", self.max_retries, minimum=0)
         _check_number("backoff_base", self.backoff_base, positive=False)
         _check_number("backoff_max", self.backoff_max, positive=False)
@@ -106,7 +114,7 @@ class HttpPullSettings:
         if "url" not in settings:
             raise ValueError("url: missing required http_pull setting")
         values = {name: value for name, value in settings.items() if name in known}
-        for name in ("timeout", "backoff_base", "backoff_max"):
+        for name in ("timeout", "page_timeout", "backoff_base", "backoff_max"):
             value = values.get(name)
             if isinstance(value, int) and not isinstance(value, bool):
                 values[name] = float(value)
@@ -137,7 +145,10 @@ def fetch_batches(
 
     - connection errors, timeouts, truncated bodies, ``5xx`` or ``429`` persist after
       ``max_retries`` retries (the message names the last status or error, URL and attempts);
-    - the server answers another ``4xx`` (or an unexpected ``3xx``), without retrying;
+    - a page takes longer than ``page_timeout`` in all, after retries;
+    - the server answers another ``4xx``, or a redirect (never followed: the feed's headers,
+      credentials included, would go along to wherever it points), without retrying;
+    - the body is larger than :data:`MAX_BODY_BYTES`, without retrying;
     - the body is not a JSON object, ``items`` is missing or not a list, an item is not an
       object or lacks a string ISO-8601 cursor, cursors mix naive and zone-aware times, or
       the next page token is neither a string nor null;
@@ -237,10 +248,16 @@ def _get_json(
         retry_after: float | None = None
         try:
             with http.get(
-                settings.url, params=params, headers=headers, timeout=settings.timeout
+                settings.url,
+                params=params,
+                headers=headers,
+                timeout=settings.timeout,
+                stream=True,
+                allow_redirects=False,
             ) as response:
                 status = response.status_code
-                content = response.content
+                location = response.headers.get("Location")
+                content = _read_body(response, settings=settings, where=where)
                 if status in (429, 503):
                     retry_after = _parse_retry_after(response.headers.get("Retry-After"))
         except _RETRYABLE_EXCEPTIONS as exc:
@@ -251,12 +268,59 @@ def _get_json(
         else:
             if 200 <= status < 300:
                 return _decode(content, where=where)
+            if 300 <= status < 400:
+                raise FetchError(
+                    f"GET {where} answered HTTP {status}, a redirect to {location!r}: redirects "
+                    "are not followed (the feed's headers, credentials too, would go along); "
+                    "set the feed's url to the new address"
+                )
             if status != 429 and status < 500:
                 raise FetchError(f"GET {where} answered HTTP {status}: {_excerpt(content)!r}")
             failure = f"HTTP {status}"
         if attempt + 1 < attempts:
             sleep(retry_after if retry_after is not None else _backoff(settings, attempt, rng))
     raise FetchError(f"GET {where} failed after {attempts} attempts; last failure: {failure}")
+
+
+def _read_body(response: requests.Response, *, settings: HttpPullSettings, where: str) -> bytes:
+    """The body, read as it arrives, within ``page_timeout`` and :data:`MAX_BODY_BYTES`.
+
+    Raises FetchError for a body over the cap; requests' own exceptions otherwise (as
+    ``iter_content`` raises them), so a timeout or a connection cut short is retried."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise FetchError(_too_large(where))
+    deadline = time.monotonic() + settings.page_timeout
+    body = bytearray()
+    while True:
+        if time.monotonic() > deadline:
+            raise requests.exceptions.ReadTimeout(
+                f"the page took longer than {settings.page_timeout:g} s (page_timeout)"
+            )
+        # read1 returns what has arrived; read (and iter_content) waits for a whole block,
+        # however slowly it comes.
+        try:
+            chunk = response.raw.read1(_READ_SIZE, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except urllib3.exceptions.SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from exc
+        except urllib3.exceptions.ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from exc
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise FetchError(_too_large(where))
+
+
+def _too_large(where: str) -> str:
+    return (
+        f"GET {where}: the body is larger than {MAX_BODY_BYTES >> 20} MB; lower the feed's "
+        "page_size"
+    )
 
 
 def _backoff(settings: HttpPullSettings, attempt: int, rng: random.Random) -> float:
@@ -290,17 +354,15 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 
 def _decode(content: bytes, *, where: str) -> object:
-    def reject_constant(name: str) -> object:
-        # NaN/Infinity are not JSON and would poison the payload columns downstream.
-        raise ValueError(f"non-standard JSON constant {name}")
-
+    # app.json_input also refuses what parses but no database stores (NaN, 1e999, a lone
+    # surrogate, NUL, nesting past the recursion limit): the page fails here, clearly, rather
+    # than its batch when it is stored.
     try:
-        return json.loads(content, parse_constant=reject_constant)
-    except (ValueError, RecursionError) as exc:
-        # Also what a body truncated mid-document looks like when the length header agreed.
-        raise FetchError(
-            f"GET {where} returned a body that is not valid JSON ({exc}): {_excerpt(content)!r}"
-        ) from None
+        return loads(content)
+    except JsonRefused as exc:
+        # "is not valid JSON" is also what a body truncated mid-document looks like when the
+        # length header agreed.
+        raise FetchError(f"GET {where} returned a body that {exc}: {_excerpt(content)!r}") from None
 
 
 def _parse_page(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
+import io
 import json
+import threading
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.cli import make_server
 from app.models import AdapterKind, AuditEvent, CreditRecord, RecordCategory, Role, SourceRecord
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_feed
@@ -181,3 +186,203 @@ def test_runs_and_catalogue(client: FlaskClient, setup: dict[str, Headers]) -> N
 def test_openapi_document_lists_the_endpoints(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").json
     assert {"/api/v1/records", "/api/v1/quarantine", "/api/v1/catalogue"} <= set(spec["paths"])
+
+
+def body_with(value: str) -> bytes:
+    """A push body whose first record's CF_XDR_MC is ``value``, written as JSON text."""
+    return b'{"feed": "epb-push", "records": [{"source_id": "1", "CF_XDR_MC": %s}]}' % (
+        value.encode()
+    )
+
+
+UNSTORABLE_BODIES = {
+    "lone surrogate": (
+        body_with('"a\\ud800b"'),
+        "lone surrogate (\\ud800) at records[0].CF_XDR_MC",
+    ),
+    "lone surrogate in a key": (
+        b'{"feed": "epb-push", "records": [{"source_id": "1", "\\udc00": "x"}]}',
+        "lone surrogate (\\udc00) at records[0].\\udc00",
+    ),
+    "lone surrogate as feed": (b'{"feed": "\\ud800", "records": []}', "at feed"),
+    "number beyond a double": (body_with("1e999"), "the number 1e999, beyond the range"),
+    "NaN": (body_with("NaN"), "NaN, which is not a JSON number"),
+    "integer too long": (body_with("9" * 5000), "an integer of 5000 digits"),
+    "nested past the recursion limit": (
+        body_with("[" * 100_000 + "]" * 100_000),
+        "nested deeper than 64 levels",
+    ),
+    "nested deeper than 64 levels": (body_with("[" * 70 + "]" * 70), "nested deeper than 64"),
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"), UNSTORABLE_BODIES.values(), ids=UNSTORABLE_BODIES.keys()
+)
+def test_json_that_cannot_be_stored_is_refused_with_400_naming_the_problem(
+    client: FlaskClient,
+    setup: dict[str, Headers],
+    session_factory: sessionmaker[Session],
+    body: bytes,
+    message: str,
+) -> None:
+    """Python's parser reads these, but no database stores them (or the payload walk after it
+    runs out of stack): refused up front, not a 500 once the records are stored."""
+    headers = {**setup["epb"], "Content-Type": "application/json"}
+    response = client.post("/api/v1/records", data=body, headers=headers)
+    assert response.status_code == 400, response.json
+    assert response.mimetype == "application/problem+json"
+    assert message in response.json["detail"]
+    with session_factory() as session:
+        assert session.scalars(select(SourceRecord)).all() == []
+
+
+def test_nul_in_a_chunked_body_is_refused_too(
+    client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
+) -> None:
+    """A server that hands a chunked body over without a Content-Length (Werkzeug's, gunicorn;
+    waitress sets one once it has the body) keeps it from the NUL guard (app.guards): the
+    body is still refused, by the JSON reader, before PostgreSQL would."""
+    response = client.post(
+        "/api/v1/records",
+        input_stream=io.BytesIO(body_with('"a\\u0000b"')),
+        headers={
+            **setup["epb"],
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+        # What such a server sets: the body ends where the stream does.
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 400
+    assert "NUL character (\\u0000) at records[0].CF_XDR_MC" in response.json["detail"]
+    with session_factory() as session:
+        assert session.scalars(select(SourceRecord)).all() == []
+
+
+def test_surrogate_pairs_are_text_like_any_other(
+    client: FlaskClient, setup: dict[str, Headers]
+) -> None:
+    response = client.post(
+        "/api/v1/records",
+        data=body_with('"\\ud83d\\ude00 \\u6cb3"'),
+        headers={**setup["epb"], "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["counts"]["fetched"] == 1
+
+
+def test_source_ids_longer_than_the_column_keep_their_identity(
+    client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
+) -> None:
+    """Keys were cut to the column's 200 characters when stored but looked up whole: pushed
+    again, a record was not found, stored as version 1 once more and refused by the unique
+    key (a 500); two ids sharing their first 200 characters collided the same way."""
+    long_id = "编" * 250
+
+    def record(source_id: str, fine: str = "5") -> dict[str, str]:
+        # tax-push has no field mapping: canonical names, keyed by source_id
+        return {
+            "source_id": source_id,
+            "party_name": "北京星河科技有限公司",
+            "decision_number": "京税罚〔2026〕1号",
+            "decision_date": "2026-03-01",
+            "authority_name": "北京市税务局",
+            "fine_amount": fine,
+        }
+
+    first = push(client, setup["tax"], [record(long_id), record(long_id[:200])], feed="tax-push")
+    assert first.status_code == 200, first.json
+    assert [i["status"] for i in first.json["items"]] == ["accepted", "accepted"]
+    again = push(
+        client, setup["tax"], [record(long_id), record(long_id[:200], "6")], feed="tax-push"
+    )
+    assert again.status_code == 200, again.json
+    assert [i["status"] for i in again.json["items"]] == ["duplicate", "updated"]
+    with session_factory() as session:
+        keys = session.scalars(select(SourceRecord.source_key)).all()
+        assert len(keys) == 3 and len(set(keys)) == 2
+        assert all(len(key) <= 200 for key in keys)
+
+
+def test_source_id_zero_is_an_id_and_a_structure_is_not(
+    client: FlaskClient, setup: dict[str, Headers]
+) -> None:
+    """0 was refused as missing (it is falsy); an object was taken as the id "{'a': 1}"."""
+    items = [penalty("1"), penalty("2"), penalty("3")]
+    items[0]["source_id"], items[1]["source_id"], items[2]["source_id"] = 0, {"a": 1}, True
+    response = push(client, setup["epb"], items)
+    results = [(i["status"], i["errors"]) for i in response.json["items"]]
+    assert results[0] == ("accepted", None)
+    wrong = ("rejected", {"_record": ["source_id must be text or an integer"]})
+    assert results[1:] == [wrong, wrong]
+
+
+def test_one_source_id_several_times_in_one_request_is_taken_in_order(
+    client: FlaskClient, setup: dict[str, Headers], session_factory: sessionmaker[Session]
+) -> None:
+    """Each item is judged against what came before it, in the request too: the same again
+    is a duplicate, a change the next version, a bad one quarantined without undoing the
+    version in force."""
+    items = [
+        penalty("1"),
+        penalty("1"),
+        penalty("7"),
+        penalty("7", CF_NR_FK="9"),
+        penalty("7", CF_JDRQ="bad"),
+    ]
+    response = push(client, setup["epb"], items)
+    assert [i["status"] for i in response.json["items"]] == [
+        "accepted",
+        "duplicate",
+        "accepted",
+        "updated",
+        "rejected",
+    ]
+    assert response.json["counts"]["fetched"] == 5
+    with session_factory() as session:
+        versions = session.scalars(
+            select(SourceRecord)
+            .where(SourceRecord.source_key == "京环罚〔2026〕7号")
+            .order_by(SourceRecord.version)
+        ).all()
+        assert [(v.version, v.status.value) for v in versions] == [
+            (1, "superseded"),
+            (2, "accepted"),
+            (3, "quarantined"),
+        ]
+        credit = session.scalars(
+            select(CreditRecord).where(CreditRecord.decision_number == "京环罚〔2026〕7号")
+        ).one()
+        assert (credit.source_record_id, credit.fine_amount) == (versions[1].id, 9)
+
+
+def test_a_chunked_body_over_the_limit_is_refused_as_it_comes(app: Flask) -> None:
+    """A chunked body has no Content-Length to refuse up front: waitress took up to 1 GB of
+    one (spooled to disk) before the app answered 413. Now it stops at the app's limit, and
+    the rest of a 64 MB body is never taken."""
+    server = make_server(app, host="127.0.0.1", port=0, threads=1)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    sent = 0
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+        connection.putrequest("POST", "/api/v1/records")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        block = b"x" * (1 << 20)
+        try:
+            for _ in range(64):
+                connection.send(b"%x\r\n%s\r\n" % (len(block), block))
+                sent += 1
+            connection.send(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server stopped reading once it had refused the body
+        response = connection.getresponse()
+        assert response.status == 413
+        connection.close()
+    finally:
+        server.close()
+        thread.join(timeout=10)
+    assert sent < 64

@@ -348,6 +348,93 @@ def test_timeout_is_retried_then_fails(httpserver: HTTPServer) -> None:
     assert len(requests_made(httpserver)) == 2
 
 
+def test_a_body_dripping_in_within_the_read_timeout_still_times_out(
+    httpserver: HTTPServer,
+) -> None:
+    """Each byte came well within ``timeout`` (which is per read), so a server sending one a
+    second held the run for as long as it liked; ``page_timeout`` bounds the whole page."""
+    body = b'{"items": [], "next_page_token": null}'
+
+    def drip(request: Request) -> Response:
+        def chunks() -> Iterator[bytes]:
+            for byte in body:
+                time.sleep(0.1)
+                yield bytes([byte])
+
+        return Response(chunks(), mimetype="application/json")
+
+    serve(httpserver, drip)
+    config = make_settings(httpserver, timeout=1.0, page_timeout=0.5, max_retries=0)
+    started = time.monotonic()
+
+    batches, error = drain(fetch_batches(settings=config, watermark=None))
+
+    assert time.monotonic() - started < 2
+    assert batches == []
+    assert error is not None
+    assert "took longer than 0.5 s" in str(error)
+
+
+def test_a_gigantic_body_is_refused_at_the_cap(httpserver: HTTPServer) -> None:
+    """The whole body was read into memory, whatever its size (300 MB took 935 MB)."""
+
+    def gigantic(request: Request) -> Response:
+        def chunks() -> Iterator[bytes]:
+            yield b'{"items": [], "padding": "'
+            for _ in range(80):
+                yield b"x" * (1 << 20)
+            yield b'"}'
+
+        return Response(chunks(), mimetype="application/json")
+
+    serve(httpserver, gigantic)
+
+    batches, error = drain(fetch_batches(settings=make_settings(httpserver), watermark=None))
+
+    assert batches == []
+    assert error is not None
+    assert "body is larger than 64 MB; lower the feed's page_size" in str(error)
+    assert len(requests_made(httpserver)) == 1  # the same answer again: not retried
+
+
+def test_a_declared_gigantic_body_is_refused_unread(httpserver: HTTPServer) -> None:
+    def declared(request: Request) -> Response:
+        response = Response(b"{}", mimetype="application/json")
+        response.headers["Content-Length"] = str(1 << 40)
+        return response
+
+    serve(httpserver, declared)
+
+    _, error = drain(
+        fetch_batches(settings=make_settings(httpserver), watermark=None, sleep=no_sleep)
+    )
+
+    assert error is not None and "body is larger than 64 MB" in str(error)
+
+
+def test_a_redirect_is_not_followed_and_no_header_goes_to_another_host(
+    httpserver: HTTPServer,
+) -> None:
+    """requests followed redirects, and drops only Authorization on the way to another
+    host: an API key in any other header went along."""
+    other = HTTPServer(host="localhost")
+    other.expect_request("/elsewhere").respond_with_json({"items": []})
+    other.start()
+    try:
+        target = other.url_for("/elsewhere")
+        serve(httpserver, scripted([Response("", status=302, headers={"Location": target})]))
+        config = make_settings(httpserver, headers={"X-Api-Key": "s3cret"})
+
+        batches, error = drain(fetch_batches(settings=config, watermark=None, sleep=no_sleep))
+
+        assert other.log == []
+    finally:
+        other.stop()
+    assert batches == []
+    assert error is not None
+    assert f"HTTP 302, a redirect to {target!r}: redirects are not followed" in str(error)
+
+
 def test_body_shorter_than_content_length_is_retried_as_connection_error(
     httpserver: HTTPServer,
 ) -> None:
@@ -375,7 +462,15 @@ def test_body_shorter_than_content_length_is_retried_as_connection_error(
 BROKEN_BODIES = {
     "not json": (b"<html>gateway says hi</html>", "not valid JSON"),
     "truncated json": (b'{"items": [{"a": 1}', "not valid JSON"),
-    "NaN": (b'{"items": [{"updated_at": NaN}]}', "not valid JSON"),
+    "NaN": (b'{"items": [{"updated_at": NaN}]}', "NaN, which is not a JSON number"),
+    "1e999": (b'{"items": [{"fine": 1e999}]}', "the number 1e999, beyond the range of a double"),
+    "lone surrogate": (
+        b'{"items": [{"name": "\\ud800"}]}',
+        "lone surrogate (\\ud800) at items[0].name",
+    ),
+    "NUL": (b'{"items": [{"name": "a\\u0000"}]}', "NUL character (\\u0000) at items[0].name"),
+    "integer too long": (b'{"items": [{"n": ' + b"9" * 5000 + b"}]}", "an integer of 5000 digits"),
+    "nested too deep": (b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", "deeper than 64"),
     "not an object": (b"[1, 2, 3]", "expected a JSON object, got list"),
     "items missing": (b'{"next_page_token": null}', "'items' is missing"),
     "items not a list": (b'{"items": {"a": 1}}', "'items' is not a list"),

@@ -95,6 +95,76 @@ def test_penalty_field_errors_name_the_field(overrides: dict[str, str], field: s
     assert field in caught.value.normalized_messages()
 
 
+BASE_RECORDS = {
+    RecordCategory.PENALTY: {
+        "party_name": "甲公司",
+        "decision_number": "1号",
+        "decision_date": "2026-01-01",
+        "authority_name": "局",
+    },
+    RecordCategory.LICENSING: {
+        "party_name": "甲公司",
+        "decision_number": "1号",
+        "decision_date": "2026-01-01",
+        "authority_name": "局",
+    },
+    RecordCategory.LIST_ENTRY: {"party_name": "甲", "list_name": "名单", "listed_on": "2026-01-01"},
+    RecordCategory.CUSTOMS_RATING: {
+        "party_name": "甲",
+        "grade": "A",
+        "decision_date": "2026-01-01",
+    },
+    RecordCategory.REGISTRY: {"party_name": "甲公司"},
+}
+
+
+@pytest.mark.parametrize(
+    ("category", "field", "longest"),
+    [
+        (RecordCategory.PENALTY, "authority_name", 300),
+        (RecordCategory.PENALTY, "authority_uscc", 18),
+        (RecordCategory.PENALTY, "title", 500),
+        (RecordCategory.PENALTY, "penalty_category", 64),
+        (RecordCategory.PENALTY, "uscc", 64),
+        (RecordCategory.PENALTY, "org_code", 64),
+        (RecordCategory.PENALTY, "registration_number", 64),
+        (RecordCategory.PENALTY, "taxpayer_number", 64),
+        (RecordCategory.PENALTY, "code", 64),
+        (RecordCategory.PENALTY, "id_number", 64),
+        (RecordCategory.LICENSING, "license_type", 64),
+        (RecordCategory.LICENSING, "certificate_name", 500),
+        (RecordCategory.LIST_ENTRY, "list_name", 100),
+        (RecordCategory.LIST_ENTRY, "authority_name", 300),
+        (RecordCategory.CUSTOMS_RATING, "grade", 16),
+        (RecordCategory.REGISTRY, "entity_type", 64),
+    ],
+)
+def test_text_longer_than_its_column_is_a_field_error(
+    category: RecordCategory, field: str, longest: int
+) -> None:
+    """PostgreSQL refuses a value longer than its column, and with it the whole batch: the
+    record is quarantined instead, with the field named."""
+    validate_record(category, {**BASE_RECORDS[category], field: "码" * longest})
+    with pytest.raises(ValidationError) as caught:
+        validate_record(category, {**BASE_RECORDS[category], field: "码" * (longest + 1)})
+    assert caught.value.normalized_messages() == {field: [f"Longer than maximum length {longest}."]}
+
+
+def test_amounts_stay_within_what_the_amount_columns_hold() -> None:
+    """Amount columns hold 16 digits before the point; a feed in 万元 multiplies by 10,000."""
+    penalty = BASE_RECORDS[RecordCategory.PENALTY]
+    largest = validate_record(RecordCategory.PENALTY, {**penalty, "fine_amount": "999999999999.99"})
+    assert largest["fine_amount"] == Decimal("999999999999.99")
+    for too_large in ("1000000000000", "1e400", 1e308):
+        with pytest.raises(ValidationError) as caught:
+            validate_record(RecordCategory.PENALTY, {**penalty, "confiscated_amount": too_large})
+        assert "confiscated_amount" in caught.value.normalized_messages()
+    # An exponent no database reads (PostgreSQL: "value overflows numeric format") is a
+    # fraction of a fen: it reads 0.
+    tiny = validate_record(RecordCategory.PENALTY, {**penalty, "fine_amount": "1e-20000"})
+    assert tiny["fine_amount"] == 0
+
+
 def test_amounts_and_dates_in_the_spellings_feeds_use() -> None:
     record = validate_record(
         RecordCategory.PENALTY,
