@@ -285,6 +285,11 @@ class _LineTooLong(Exception):
         super().__init__(f"longer than {MAX_LINE_CHARS:,} characters")
         self.head = head
 
+    def row(self, name: str, number: int) -> Row:
+        """The line as a record to quarantine: its start, and why."""
+        payload = {"_raw": storable_text(self.head)}
+        return RawRecord(payload, f"{name}:line {number}"), f"line {number} is {self}"
+
 
 class _Lines:
     """A text file's lines, for the csv reader or one by one, each at most
@@ -361,9 +366,7 @@ def _read_csv(handle: io.TextIOBase, settings: FileDropSettings, name: str) -> I
         except StopIteration:
             return
         except _LineTooLong as exc:
-            origin = f"{name}:line {lines.number}"
-            payload = {"_raw": storable_text(exc.head)}
-            yield RawRecord(payload, origin), f"line {lines.number} is {exc}"
+            yield exc.row(name, lines.number)
             continue
         except csv.Error as exc:
             origin = f"{name}:line {lines.number}"
@@ -395,9 +398,7 @@ def _read_jsonl(handle: io.TextIOBase, name: str) -> Iterator[Row]:
         except StopIteration:
             return
         except _LineTooLong as exc:
-            origin = f"{name}:line {lines.number}"
-            payload = {"_raw": storable_text(exc.head)}
-            yield RawRecord(payload, origin), f"line {lines.number} is {exc}"
+            yield exc.row(name, lines.number)
             continue
         number = lines.number
         text = line.strip()

@@ -17,18 +17,21 @@ from tests.support.builders import make_feed
 PENALTY_HEADER = "CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_XZCFJDSWH,CF_CFLB,CF_NR_FK,CF_JDRQ,CF_CFJG"
 
 
+# One valid penalty in the double-publicity fields, the base of the tests' rows and records.
+PENALTY_VALUES = {
+    "CF_XDR_MC": "北京星河科技有限公司",
+    "CF_XDR_LB": "法人及非法人组织",
+    "CF_XDR_SHXYM": "91110000600037341L",
+    "CF_XZCFJDSWH": "京环罚〔2026〕1号",
+    "CF_CFLB": "罚款",
+    "CF_NR_FK": "1.5",
+    "CF_JDRQ": "2026-03-01",
+    "CF_CFJG": "北京市生态环境局",
+}
+
+
 def penalty_row(**overrides: str) -> str:
-    values = {
-        "CF_XDR_MC": "北京星河科技有限公司",
-        "CF_XDR_LB": "法人及非法人组织",
-        "CF_XDR_SHXYM": "91110000600037341L",
-        "CF_XZCFJDSWH": "京环罚〔2026〕1号",
-        "CF_CFLB": "罚款",
-        "CF_NR_FK": "1.5",
-        "CF_JDRQ": "2026-03-01",
-        "CF_CFJG": "北京市生态环境局",
-    }
-    values.update(overrides)
+    values = {**PENALTY_VALUES, **overrides}
     return ",".join(values[c] for c in PENALTY_HEADER.split(","))
 
 

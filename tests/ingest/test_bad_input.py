@@ -23,19 +23,11 @@ from app.models import (
     SourceStatus,
 )
 from ingest.runner import RunSummary
-from tests.ingest.conftest import PENALTY_HEADER, penalty_row, write_penalties
+from tests.ingest.conftest import PENALTY_HEADER, PENALTY_VALUES, penalty_row, write_penalties
 
 Run = Callable[[str], RunSummary]
 
-PENALTY = {
-    "CF_XDR_MC": "北京星河科技有限公司",
-    "CF_XDR_SHXYM": "91110000600037341L",
-    "CF_XZCFJDSWH": "京环罚〔2026〕1号",
-    "CF_CFLB": "罚款",
-    "CF_NR_FK": "1.5",
-    "CF_JDRQ": "2026-03-01",
-    "CF_CFJG": "北京市生态环境局",
-}
+PENALTY = {k: v for k, v in PENALTY_VALUES.items() if k != "CF_XDR_LB"}
 
 
 def quarantined(session_factory: sessionmaker[Session]) -> dict[str, SourceRecord]:
