@@ -69,6 +69,10 @@ class HttpPullSettings:
     # ``timeout``, would otherwise hold the run (and its feed's lease) as long as it liked.
     page_timeout: float = 120.0
     max_retries: int = 5
+    # Pages one run may read: a server handing out endless new page tokens would otherwise
+    # hold the run (renewing its feed's lease page by page) for ever. Pages read are stored,
+    # so a feed really this large goes on from their watermark in the next run.
+    max_pages: int = 10_000
     # Seconds; retry n waits uniform(0, min(backoff_max, backoff_base * 2**n)).
     backoff_base: float = 0.5
     backoff_max: float = 30.0
@@ -85,6 +89,7 @@ class HttpPullSettings:
         _check_number("timeout", self.timeout, positive=True)
         _check_number("page_timeout", self.page_timeout, positive=True)
         _check_int("max_retries", self.max_retries, minimum=0)
+        _check_int("max_pages", self.max_pages, minimum=1)
         _check_number("backoff_base", self.backoff_base, positive=False)
         _check_number("backoff_max", self.backoff_max, positive=False)
         for name in ("cursor_field", "items_field", "next_field"):
@@ -153,6 +158,7 @@ def fetch_batches(
       object or lacks a string ISO-8601 cursor, cursors mix naive and zone-aware times, or
       the next page token is neither a string nor null;
     - a next page token repeats within the run (a server paging in a loop);
+    - the run would read more than ``max_pages`` pages;
     - the incoming ``watermark`` is not ISO-8601.
     """
     rng = rng if rng is not None else random.Random()
@@ -165,6 +171,12 @@ def fetch_batches(
         page = 0
         while True:
             page += 1
+            if page > settings.max_pages:
+                raise FetchError(
+                    f"{settings.url}: more than {settings.max_pages} pages in one run "
+                    "(max_pages); the pages read are stored and the next run goes on from "
+                    "their watermark"
+                )
             params: dict[str, str | int] = {"page_size": settings.page_size}
             if watermark is not None:
                 params["updated_since"] = watermark

@@ -538,6 +538,24 @@ def test_repeated_page_token_is_a_loop(httpserver: HTTPServer) -> None:
     assert len(requests_made(httpserver)) == 3
 
 
+def test_endless_new_page_tokens_stop_at_max_pages(httpserver: HTTPServer) -> None:
+    def endless(request: Request) -> Response:
+        n = int(request.args.get("page_token", "0"))
+        return json_response(
+            {"items": [item(n, "2024-01-01T00:00:00Z")], "next_page_token": str(n + 1)}
+        )
+
+    serve(httpserver, endless)
+
+    batches, error = drain(
+        fetch_batches(settings=make_settings(httpserver, max_pages=3), watermark=None)
+    )
+
+    assert len(batches) == 3
+    assert error is not None and "more than 3 pages in one run (max_pages)" in str(error)
+    assert len(requests_made(httpserver)) == 3
+
+
 def test_unreadable_stored_watermark_fails_before_any_request(httpserver: HTTPServer) -> None:
     serve(httpserver, paged({None: ([], None)}))
 
@@ -628,6 +646,7 @@ def test_from_settings_reads_a_catalogue_adapter_table() -> None:
         ({"url": "http://x/api", "page_size": True}, "page_size"),
         ({"url": "http://x/api", "timeout": 0}, "timeout"),
         ({"url": "http://x/api", "max_retries": -1}, "max_retries"),
+        ({"url": "http://x/api", "max_pages": 0}, "max_pages"),
         ({"url": "http://x/api", "backoff_max": "30"}, "backoff_max"),
         ({"url": "http://x/api", "cursor_field": ""}, "cursor_field"),
         ({"url": "http://x/api", "headers": {"X-N": 1}}, "headers"),
