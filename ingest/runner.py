@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -145,15 +146,18 @@ def _run_locked(
         )
         run = IngestRun(feed_id=feed_id, trigger=trigger)
         uow.session.add(run)
-        settings = uow.session.get_one(Feed, feed_id).adapter_settings
-        secrets = referenced_values(settings, environ=os.environ)
+        stored_settings = uow.session.get_one(Feed, feed_id).adapter_settings
         uow.commit()
         run_id = run.id
+    secrets = referenced_values(stored_settings, environ=os.environ)
 
     total = Counts()
     error: str | None = None
     try:
-        for batch in _batches(session_factory, feed_id):
+        # Secrets and per-machine values are expanded here, in the running process, and
+        # never stored (see ingest.adapters.environment); an unset one fails the run.
+        settings = expand_environment(stored_settings, environ=os.environ)
+        for batch in _batches(session_factory, feed_id, settings):
             with UnitOfWork(session_factory) as uow:
                 feed = uow.session.get_one(Feed, feed_id)
                 run = uow.session.get_one(IngestRun, run_id)
@@ -195,13 +199,14 @@ def _close_run(
         uow.commit()
 
 
-def _batches(session_factory: sessionmaker[Session], feed_id: int) -> Iterator[Batch]:
-    """The adapter's batches. Settings are read once, watermark included: the adapter moves
-    forward from where the last committed batch left the feed."""
+def _batches(
+    session_factory: sessionmaker[Session], feed_id: int, settings: dict[str, Any]
+) -> Iterator[Batch]:
+    """The adapter's batches, with ``settings`` (expanded). The watermark is read once: the
+    adapter moves forward from where the last committed batch left the feed."""
     with session_factory() as session:
         feed = session.get_one(Feed, feed_id)
-        adapter, stored_settings, watermark = feed.adapter, feed.adapter_settings, feed.watermark
-        fmt = feed.format
+        adapter, watermark, fmt = feed.adapter, feed.watermark, feed.format
         processed = {
             (name, sha)
             for name, sha in session.execute(
@@ -210,9 +215,6 @@ def _batches(session_factory: sessionmaker[Session], feed_id: int) -> Iterator[B
                 )
             )
         }
-    # Secrets and per-machine values are expanded here, in the running process, and never
-    # stored (see ingest.adapters.environment).
-    settings = expand_environment(stored_settings, environ=os.environ)
     if adapter is AdapterKind.FILE_DROP:
         yield from file_drop.fetch_batches(
             settings=file_drop.FileDropSettings.from_settings(settings, format=fmt),
