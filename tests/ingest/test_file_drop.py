@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from openpyxl import Workbook
@@ -421,31 +424,40 @@ def test_an_empty_second_sheet_is_no_reason_to_ask(tmp_path: Path) -> None:
     assert [r.payload for r in batch.records] == [{"企业名称": "甲"}]
 
 
-def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
-    """A 100 KB workbook whose one cell unpacks to 80 MB: openpyxl holds a cell's text whole
-    (400 MB took 1.6 GB), and the record would have been stored."""
-    import zipfile
-
+def workbook_with_sheet(
+    path: Path, write_sheet: Callable[[bytes, IO[bytes]], None], compression: int
+) -> None:
+    """A one-column workbook saved by openpyxl at ``path``, its sheet's XML part then written
+    by ``write_sheet(original_xml, part)``: how a broken or hostile workbook is made."""
+    plain = path.with_name("plain.xlsx")
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.append(["企业名称"])
-    workbook.save(tmp_path / "plain.xlsx")
-    with (
-        zipfile.ZipFile(tmp_path / "plain.xlsx") as plain,
-        zipfile.ZipFile(tmp_path / "drop.xlsx", "w", zipfile.ZIP_DEFLATED) as bomb,
-    ):
-        for info in plain.infolist():
+    workbook.save(plain)
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", compression) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
             if info.filename != "xl/worksheets/sheet1.xml":
-                bomb.writestr(info.filename, plain.read(info.filename))
+                target.writestr(info.filename, data)
                 continue
-            with bomb.open(info.filename, "w") as part:
-                part.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml')
-                part.write(b'/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
-                for _ in range(80):
-                    part.write(b"A" * (1 << 20))
-                part.write(b"</t></is></c></row></sheetData></worksheet>")
-    (tmp_path / "plain.xlsx").unlink()
+            with target.open(info.filename, "w") as part:
+                write_sheet(data, part)
+    plain.unlink()
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    """A 100 KB workbook whose one cell unpacks to 80 MB: openpyxl holds a cell's text whole
+    (400 MB took 1.6 GB), and the record would have been stored."""
+
+    def bomb(_original: bytes, part: IO[bytes]) -> None:
+        part.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml')
+        part.write(b'/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
+        for _ in range(80):
+            part.write(b"A" * (1 << 20))
+        part.write(b"</t></is></c></row></sheetData></worksheet>")
+
+    workbook_with_sheet(tmp_path / "drop.xlsx", bomb, zipfile.ZIP_DEFLATED)
     assert (tmp_path / "drop.xlsx").stat().st_size < 200_000
     with pytest.raises(FetchError, match=r"drop\.xlsx would unpack to 80 MB"):
         read_all(make_settings(tmp_path, "xlsx"))
@@ -464,25 +476,14 @@ def test_a_workbook_whose_sheet_is_broken_is_a_clear_error(tmp_path: Path, row: 
     """The sheet is parsed as it is read: the XML parser's error escaped as an unexpected
     one (a traceback, and the same on every run), a bad number as a ValueError naming no
     file."""
-    import zipfile
 
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(["企业名称"])
-    workbook.save(tmp_path / "plain.xlsx")
-    with (
-        zipfile.ZipFile(tmp_path / "plain.xlsx") as plain,
-        zipfile.ZipFile(tmp_path / "broken.xlsx", "w") as broken,
-    ):
-        for info in plain.infolist():
-            data = plain.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"</sheetData>", row + b"</sheetData>")
-                if b"cut short" in row:
-                    data = data[: data.index(b"cut short") + 9]
-            broken.writestr(info.filename, data)
-    (tmp_path / "plain.xlsx").unlink()
+    def broken(original: bytes, part: IO[bytes]) -> None:
+        data = original.replace(b"</sheetData>", row + b"</sheetData>")
+        if b"cut short" in row:
+            data = data[: data.index(b"cut short") + 9]
+        part.write(data)
+
+    workbook_with_sheet(tmp_path / "broken.xlsx", broken, zipfile.ZIP_STORED)
     with pytest.raises(FetchError, match=r"broken\.xlsx is not a readable XLSX workbook \(sheet"):
         read_all(make_settings(tmp_path, "xlsx"))
 
