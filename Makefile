@@ -11,7 +11,7 @@ PORT ?= 5000
 export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck install postgres-binaries chromium clean bench-ingest bench-matching bench-export
+.PHONY: run test lint imports typecheck install postgres-binaries chromium clean bench-ingest bench-matching bench-export
 
 install: $(STAMP)
 
@@ -63,10 +63,14 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The layering contracts in pyproject.toml ([tool.importlinter]; docs/architecture.md).
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres-binaries chromium lint typecheck
+test: $(STAMP) postgres-binaries chromium lint imports typecheck
 	CREDITHUB_TEST_REQUIRE_POSTGRES=1 CREDITHUB_TEST_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 clean:

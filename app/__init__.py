@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from .config import Config
+from core.config import Config
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -31,12 +31,11 @@ def create_app(config: Config | None = None) -> Flask:
     # database error. Registered before any route uses the converter.
     app.url_map.converters["int"] = _DatabaseId
 
-    from . import api, docs_page, errors, guards, pages, web_db
-    from .auth import access, ratelimit
-    from .cli import register_commands
-    from .health.routes import blp as health_blp
+    from app import api, docs_page, errors, guards, pages, runtime
+    from app.auth import access, ratelimit
+    from app.health.routes import blp as health_blp
 
-    web_db.init_app(app, config)
+    runtime.init_app(app, config)
     errors.init_app(app)
     guards.init_app(app)
     access.init_app(app)
@@ -45,7 +44,6 @@ def create_app(config: Config | None = None) -> Flask:
     docs_page.init_app(app)
     pages.init_app(app, config)
     app.register_blueprint(health_blp)
-    register_commands(app)
     return app
 
 

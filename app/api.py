@@ -15,7 +15,7 @@ from flask_smorest import Api
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from .json_input import JsonRefused, loads
+from core.json_input import JsonRefused, loads
 
 
 class StorableJsonParser(FlaskParser):
@@ -59,15 +59,15 @@ def init_app(app: Flask) -> CreditHubApi:
     }
     api = CreditHubApi(app, spec_kwargs=spec_kwargs)
 
-    from .audit.routes import blp as audit_blp
-    from .catalogue.routes import blp as catalogue_blp
-    from .disputes.routes import blp as disputes_blp
-    from .entities.routes import blp as entities_blp
-    from .ingest_api.routes import blp as ingest_blp
-    from .public.routes import blp as public_blp
-    from .records.routes import blp as records_blp
-    from .reports.routes import blp as reports_blp
-    from .resolution.routes import blp as resolution_blp
+    from app.audit.routes import blp as audit_blp
+    from app.catalogue.routes import blp as catalogue_blp
+    from app.disputes.routes import blp as disputes_blp
+    from app.entities.routes import blp as entities_blp
+    from app.ingest_api.routes import blp as ingest_blp
+    from app.public.routes import blp as public_blp
+    from app.records.routes import blp as records_blp
+    from app.reports.routes import blp as reports_blp
+    from app.resolution.routes import blp as resolution_blp
 
     blueprints = (
         catalogue_blp,

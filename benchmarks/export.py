@@ -53,9 +53,9 @@ def phase_build(db_path: Path, rows: int) -> dict[str, float]:
     """A fresh migrated database with ``rows`` credit records (penalties, list entries)."""
     from sqlalchemy import insert
 
-    from app.db import make_engine
-    from app.migrate import upgrade
-    from app.models import (
+    from core.db import make_engine
+    from core.migrate import upgrade
+    from core.models import (
         CreditRecord,
         Department,
         Entity,
@@ -64,7 +64,7 @@ def phase_build(db_path: Path, rows: int) -> dict[str, float]:
         SourceRecord,
         new_public_id,
     )
-    from app.models.enums import EntityKind
+    from core.models.enums import EntityKind
 
     started = time.perf_counter()
     url = f"sqlite:///{db_path}"
@@ -189,7 +189,7 @@ def _cpu() -> float:
 
 
 def _analyst() -> Any:
-    from app.models import ApiClient, Role
+    from core.models import ApiClient, Role
 
     return ApiClient(name="bench-analyst", role=Role.ANALYST)
 
@@ -199,11 +199,11 @@ def phase_baseline(db_path: Path, out_path: Path) -> dict[str, float]:
     masking) and ``to_csv``."""
     import pandas as pd
 
-    from app.db import make_engine, make_session_factory
     from app.entities.services import viewer_for
     from app.reports.filters import ReportFilters
     from app.reports.queries import ReportContext, records_statement
-    from app.rules import GradeRules
+    from core.db import make_engine, make_session_factory
+    from core.rules.settings import GradeRules
 
     engine = make_engine(f"sqlite:///{db_path}")
     with make_session_factory(engine)() as session:
@@ -230,9 +230,9 @@ def phase_baseline(db_path: Path, out_path: Path) -> dict[str, float]:
 
 def phase_credithub(db_path: Path, out_path: Path, fmt: str, chunk_size: int) -> dict[str, float]:
     """The export as ``credithub report records --as-role analyst --format FMT`` runs it."""
-    from app.db import UnitOfWork, make_engine, make_session_factory
     from app.reports.services import export_report, parse_filters
-    from app.rules import GradeRules
+    from core.db import UnitOfWork, make_engine, make_session_factory
+    from core.rules.settings import GradeRules
 
     engine = make_engine(f"sqlite:///{db_path}")
     started, cpu_started = time.perf_counter(), _cpu()

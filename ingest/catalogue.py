@@ -16,11 +16,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AdapterKind, Department, Feed, RecordCategory, SharingType
+from core.models import AdapterKind, Department, Feed, RecordCategory, SharingType
+from ingest.adapters.environment import has_reference, reference_problems
+from ingest.mapping import MappingError, resolve_mapping
 from matching.identifiers import validate_uscc
-
-from .adapters.environment import has_reference, reference_problems
-from .mapping import MappingError, resolve_mapping
 
 
 class CatalogueError(ValueError):

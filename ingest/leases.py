@@ -12,7 +12,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import FeedLease, utcnow
+from core.models import FeedLease, utcnow
 
 
 class FeedBusy(RuntimeError):

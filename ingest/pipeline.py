@@ -25,8 +25,8 @@ from marshmallow import ValidationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from app.bulk_writes import insert_rows
-from app.models import (
+from core.bulk_writes import insert_rows
+from core.models import (
     CreditRecord,
     CreditStatus,
     Feed,
@@ -37,15 +37,14 @@ from app.models import (
     SourceStatus,
     utcnow,
 )
+from core.rules.severity import classify_severity, publicity_end
+from ingest.adapters.base import Batch, RawRecord
+from ingest.mapping import MappingPlan, resolve_mapping
+from ingest.records import validate_record
 from matching.exact import PartyKeys, PartyKeysCache
 from matching.records import Prepared, prepare
-
-from .adapters.base import Batch, RawRecord
-from .fuzzy_linking import FuzzyLinker, record_for_matching
-from .linking import ExactLinker, LinkOutcome
-from .mapping import MappingPlan, resolve_mapping
-from .records import validate_record
-from .severity import classify_severity, publicity_end
+from resolution.fuzzy_linking import FuzzyLinker, record_for_matching
+from resolution.linking import ExactLinker, LinkOutcome
 
 _IN_CHUNK = 500
 # Shared by every batch of the process: a party's records arrive in many batches. About

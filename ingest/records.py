@@ -30,11 +30,10 @@ from marshmallow import (
 )
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-from app.models import RecordCategory
+from core.models import RecordCategory
+from ingest.fields import Amount, CleanString, FlexibleDate, parse_flexible_date
 from matching.exact import field_hint
 from matching.identifiers import IdentifierKind, parse_identifier
-
-from .fields import Amount, CleanString, FlexibleDate, parse_flexible_date
 
 # The "double publicity" party type codes (domain.md), and the words feeds use instead.
 PARTY_TYPES = {
@@ -63,7 +62,7 @@ CODE_FIELDS: dict[str, IdentifierKind | None] = {
 
 
 # Text stored in a column of limited length is validated against that length (the columns of
-# app/models: credit_records, entity_identifiers.value for codes). PostgreSQL refuses a longer
+# core/models: credit_records, entity_identifiers.value for codes). PostgreSQL refuses a longer
 # value, and with it the whole batch; a record is quarantined instead, with the field named. A
 # code longer than any identifier column is not a code: it is refused, not flagged.
 _CODE = validate.Length(max=64)

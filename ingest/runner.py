@@ -22,14 +22,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import UnitOfWork
-from app.models import AdapterKind, Feed, IngestedFile, IngestRun, IngestRunStatus, utcnow
-
-from . import leases
-from .adapters import exchange_db, file_drop, http_pull
-from .adapters.base import Batch, FetchError
-from .adapters.environment import expand_environment, redact, referenced_values
-from .pipeline import Counts, store_batch
+from core.db import UnitOfWork
+from core.models import AdapterKind, Feed, IngestedFile, IngestRun, IngestRunStatus, utcnow
+from ingest import leases
+from ingest.adapters import exchange_db, file_drop, http_pull
+from ingest.adapters.base import Batch, FetchError
+from ingest.adapters.environment import expand_environment, redact, referenced_values
+from ingest.pipeline import Counts, store_batch
 
 log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(minutes=30)
@@ -234,7 +233,7 @@ def _batches(
 
 def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> RunSummary:
     """Re-validate the feed's quarantine as one run (trigger ``replay``), in one transaction."""
-    from .pipeline import replay_quarantine
+    from ingest.pipeline import replay_quarantine
 
     with UnitOfWork(session_factory) as uow:
         feed = uow.session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()

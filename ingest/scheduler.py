@@ -19,10 +19,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import AdapterKind, Feed
-
-from .leases import FeedBusy
-from .runner import run_feed
+from core.models import AdapterKind, Feed
+from ingest.leases import FeedBusy
+from ingest.runner import run_feed
 
 log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}

@@ -23,9 +23,10 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
-from app.config import Config
-from app.db import make_engine, make_session_factory
-from app.migrate import upgrade
+from cli.main import register_commands
+from core.config import Config
+from core.db import make_engine, make_session_factory
+from core.migrate import upgrade
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 
 BACKENDS = ("sqlite", "postgresql")
@@ -141,6 +142,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
+    register_commands(app)
     return app.test_cli_runner()
 
 

@@ -6,13 +6,14 @@ from typing import Any
 
 from flask.views import MethodView
 
-from ..api import Blueprint
-from ..auth.access import allow, current_client
-from ..models import Role
-from ..pagination import page_body
-from ..web_db import commit_request, request_session
-from .schemas import AuditArgsSchema, AuditPageSchema
-from .services import list_events, record_event
+from app.api import Blueprint
+from app.audit.schemas import AuditArgsSchema, AuditPageSchema
+from app.audit.services import list_events
+from app.auth.access import allow, current_client
+from app.pagination import page_body
+from app.runtime import commit_request, request_session
+from core.audit import record_event
+from core.models import Role
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit trail")
 

@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, g, request
 
-from ..models import ApiClient, Role
-from ..sharing import scrub, sees_full_identifiers
-from ..web_db import request_session
-from .services import authenticate
+from app.auth.services import authenticate
+from app.runtime import request_session
+from core.audit import RequestOrigin, bind_request_origin
+from core.models import ApiClient, Role
+from core.rules.sharing import scrub, sees_full_identifiers
 
 F = TypeVar("F", bound=Callable[..., Any])
 ALLOWED_ROLES_ATTR = "credithub_allowed_roles"
@@ -77,6 +78,11 @@ def init_app(app: Flask) -> None:
         # Accept a caller's id only if it is short and printable: it goes into the audit trail.
         ok = 0 < len(incoming) <= 64 and incoming.isprintable()
         g.request_id = incoming if ok else uuid.uuid4().hex
+        bind_request_origin(RequestOrigin(g.request_id, request.remote_addr))
+
+    @app.teardown_request
+    def _forget_request_origin(_exc: BaseException | None) -> None:
+        bind_request_origin(None)
 
     @app.after_request
     def _echo_request_id(response: Response) -> Response:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import ApiClient, Department, Role, utcnow
-from .tokens import hash_token, new_token
+from app.auth.tokens import hash_token, new_token
+from core.models import ApiClient, Department, Role, utcnow
 
 
 class ClientError(ValueError):

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask.views import MethodView
 
-from ..api import Blueprint
-from ..auth.access import allow
-from ..models import Role
-from ..web_db import request_session
-from .schemas import CatalogueSchema
-from .services import list_catalogue
+from app.api import Blueprint
+from app.auth.access import allow
+from app.catalogue.schemas import CatalogueSchema
+from app.catalogue.services import list_catalogue
+from app.runtime import request_session
+from core.models import Role
 
 blp = Blueprint("catalogue", __name__, url_prefix="/catalogue", description="Data catalogue")
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Department, Feed
+from core.models import Department, Feed
 
 
 def list_catalogue(*, session: Session) -> list[dict[str, Any]]:

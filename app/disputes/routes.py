@@ -16,14 +16,9 @@ from typing import Any, NoReturn
 from flask import abort
 from flask.views import MethodView
 
-from ..api import Blueprint
-from ..auth.access import allow, current_client, current_role
-from ..clock import today
-from ..models import ObjectionKind, ObjectionStatus, Role
-from ..pagination import page_body
-from ..sharing import sees_full_identifiers
-from ..web_db import commit_request, request_session, runtime
-from .schemas import (
+from app.api import Blueprint
+from app.auth.access import allow, current_client, current_role
+from app.disputes.schemas import (
     ObjectionAnswerSchema,
     ObjectionCloseSchema,
     ObjectionListArgsSchema,
@@ -36,7 +31,7 @@ from .schemas import (
     RepairListArgsSchema,
     RepairPageSchema,
 )
-from .services import (
+from app.disputes.services import (
     DisputeRefused,
     answer_objection,
     apply_for_repair,
@@ -48,6 +43,10 @@ from .services import (
     present_objection,
     raise_objection,
 )
+from app.pagination import page_body
+from app.runtime import commit_request, request_session, runtime, today
+from core.models import ObjectionKind, ObjectionStatus, Role
+from core.rules.sharing import sees_full_identifiers
 
 blp = Blueprint("disputes", __name__, description="Credit repair and objections")
 

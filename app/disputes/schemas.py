@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..models import ObjectionKind, ObjectionStatus, RepairStatus
-from ..pagination import PageArgsSchema, PageSchema
+from app.pagination import PageArgsSchema, PageSchema
+from core.models import ObjectionKind, ObjectionStatus, RepairStatus
 
 
 def _storable(value: str) -> None:

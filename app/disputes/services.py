@@ -22,8 +22,10 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ..audit.services import record_event
-from ..models import (
+from app.disputes.workdays import CHINA, WorkingCalendar
+from core.audit import record_event
+from core.db import paginate
+from core.models import (
     ApiClient,
     CreditRecord,
     CreditStatus,
@@ -37,11 +39,9 @@ from ..models import (
     Role,
     utcnow,
 )
-from ..pagination import paginate
-from ..publicity import effective_status, repair_allowed_from
-from ..rules import Rules
-from ..sharing import feed_visible, mask_personal_text
-from .workdays import CHINA, WorkingCalendar
+from core.rules.publicity import effective_status, repair_allowed_from
+from core.rules.settings import Rules
+from core.rules.sharing import feed_visible, mask_personal_text
 
 OPEN_OBJECTION = (ObjectionStatus.OPEN, ObjectionStatus.ANSWERED)
 _NOT_REPAIRABLE = {

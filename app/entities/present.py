@@ -1,9 +1,10 @@
 """Turning entities, identifiers and records into response dicts, masked for the audience.
 
-Masking (app/sharing.py, domain.md): only regulators see resident id numbers and phone numbers
-in full; analysts and departments get masked ids (``330106********1234``) and masked free text.
-The public (``public=True``) sees natural persons' names masked (``张*``), no identifiers, and
-only the fields a publicity site shows. USCCs and organization codes are not personal data.
+Masking (core/rules/sharing.py, domain.md): only regulators see resident id numbers and phone
+numbers in full; analysts and departments get masked ids (``330106********1234``) and masked
+free text. The public (``public=True``) sees natural persons' names masked (``张*``), no
+identifiers, and only the fields a publicity site shows. USCCs and organization codes are not
+personal data.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from core.models import ApiClient, CreditRecord, EntityIdentifier, EntityKind, IdentifierType, Role
+from core.rules.publicity import effective_status
+from core.rules.sharing import mask_person_name, mask_personal_text, scrub, sees_full_identifiers
 from matching.identifiers import mask_resident_id
-
-from ..models import ApiClient, CreditRecord, EntityIdentifier, EntityKind, IdentifierType, Role
-from ..publicity import effective_status
-from ..sharing import mask_person_name, mask_personal_text, scrub, sees_full_identifiers
 
 # What ``mask_personal_text`` leaves of an id number (``110105********002X``).
 _MASKED_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{6}\*+\d{3}[\dXx](?![0-9A-Za-z])")

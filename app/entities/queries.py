@@ -1,5 +1,6 @@
 """SQL building blocks shared by the entity and public services: visibility, "in force",
-effective status, list membership and merged entities. Never commits."""
+effective status and list membership (merged entities: :mod:`resolution.survivors`). Never
+commits."""
 
 from __future__ import annotations
 
@@ -8,13 +9,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
-from ..grading import CUSTOMS_ADVANCED
-from ..models import CreditRecord, CreditStatus, Entity, Feed, RecordCategory, SharingType
-
-# Cycles in merged_into_id would be a data error; never follow more links than this.
-_MAX_MERGE_DEPTH = 20
+from core.models import CreditRecord, CreditStatus, Entity, Feed, RecordCategory, SharingType
+from core.rules.grading import CUSTOMS_ADVANCED
 
 BLACK = "black"
 RED = "red"
@@ -114,40 +112,3 @@ def active_penalties_clause(*, today: date, feed_ids: Collection[int]) -> Column
         visible_clause(feed_ids),
         in_force_clause(today),
     )
-
-
-def resolve_entity(session: Session, public_id: str) -> tuple[Entity, str | None] | None:
-    """The entity answering for ``public_id`` (the survivor of a merge) and the merged id it
-    was reached from, or None when no entity has that id."""
-    entity = session.scalar(select(Entity).where(Entity.public_id == public_id))
-    if entity is None:
-        return None
-    survivor = survivor_of(session, entity)
-    return survivor, (public_id if survivor.id != entity.id else None)
-
-
-def survivor_of(session: Session, entity: Entity) -> Entity:
-    current = entity
-    for _ in range(_MAX_MERGE_DEPTH):
-        if current.merged_into_id is None:
-            return current
-        following = session.get(Entity, current.merged_into_id)
-        if following is None:
-            return current
-        current = following
-    return current
-
-
-def entity_group(session: Session, entity: Entity) -> list[int]:
-    """``entity`` and every entity merged into it (directly or through others): their
-    records all belong to the survivor's profile."""
-    group = [entity.id]
-    frontier = [entity.id]
-    for _ in range(_MAX_MERGE_DEPTH):
-        merged = list(session.scalars(select(Entity.id).where(Entity.merged_into_id.in_(frontier))))
-        merged = [i for i in merged if i not in group]
-        if not merged:
-            break
-        group += merged
-        frontier = merged
-    return group

@@ -7,20 +7,16 @@ from typing import Any
 from flask import abort
 from flask.views import MethodView
 
-from ..api import Blueprint
-from ..auth.access import allow, current_client
-from ..clock import today
-from ..models import Role
-from ..pagination import page_body
-from ..web_db import commit_request, request_session, runtime
-from .schemas import (
+from app.api import Blueprint
+from app.auth.access import allow, current_client
+from app.entities.schemas import (
     EntityPageSchema,
     EntitySearchArgsSchema,
     ProfileSchema,
     RecordArgsSchema,
     RecordPageSchema,
 )
-from .services import (
+from app.entities.services import (
     EntityNotFound,
     RecordFilters,
     SearchFilters,
@@ -29,6 +25,9 @@ from .services import (
     search_entities,
     viewer_for,
 )
+from app.pagination import page_body
+from app.runtime import commit_request, request_session, runtime, today
+from core.models import Role
 
 blp = Blueprint("entities", __name__, url_prefix="/entities", description="Entities")
 

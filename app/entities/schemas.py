@@ -4,8 +4,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..models import CreditStatus, EntityKind, RecordCategory, Severity
-from ..pagination import PageArgsSchema, PageSchema
+from app.pagination import PageArgsSchema, PageSchema
+from core.models import CreditStatus, EntityKind, RecordCategory, Severity
 
 
 def _values(enum_cls: Any) -> list[str]:

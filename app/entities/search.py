@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from app.entities.names import char_variants, name_score, prefilter_chars, search_form
+from core.models import Entity, EntityIdentifier, EntityKind, IdentifierType
 from matching.exact import RULE_CONFIDENCE
 from matching.identifiers import (
     IdentifierKind,
@@ -36,10 +38,7 @@ from matching.identifiers import (
     parse_identifier,
     parse_masked_id,
 )
-
-from ..models import Entity, EntityIdentifier, EntityKind, IdentifierType
-from .names import char_variants, name_score, prefilter_chars, search_form
-from .queries import survivor_of
+from resolution.survivors import survivor_of
 
 MAX_NAME_CANDIDATES = 500
 MIN_NAME_SCORE = 0.6

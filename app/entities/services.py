@@ -23,11 +23,24 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ingest.linking import GOLDEN_FIELDS
-
-from ..audit.services import record_event
-from ..grading import grade_entity, in_force, list_members, membership_name
-from ..models import (
+from app.entities.present import (
+    Viewer,
+    identifier_views,
+    mask_explanation,
+    record_title,
+    record_view,
+    text_for,
+)
+from app.entities.queries import (
+    active_penalties_clause,
+    effective_status_clause,
+    list_member_clause,
+    visible_clause,
+)
+from app.entities.search import Hit, identifier_hits, is_code_query, name_hits, query_kind
+from core.audit import record_event
+from core.db import paginate
+from core.models import (
     ApiClient,
     CreditRecord,
     CreditStatus,
@@ -43,27 +56,12 @@ from ..models import (
     Severity,
     SourceRecord,
 )
-from ..pagination import paginate
-from ..publicity import effective_status
-from ..rules import GradeRules
-from ..sharing import visible_feed_ids
-from .present import (
-    Viewer,
-    identifier_views,
-    mask_explanation,
-    record_title,
-    record_view,
-    text_for,
-)
-from .queries import (
-    active_penalties_clause,
-    effective_status_clause,
-    entity_group,
-    list_member_clause,
-    resolve_entity,
-    visible_clause,
-)
-from .search import Hit, identifier_hits, is_code_query, name_hits, query_kind
+from core.rules.grading import grade_entity, in_force, list_members, membership_name
+from core.rules.publicity import effective_status
+from core.rules.settings import GradeRules
+from core.rules.sharing import visible_feed_ids
+from resolution.linking import GOLDEN_FIELDS
+from resolution.survivors import entity_group, resolve_entity
 
 PROFILE_ITEMS_PER_CATEGORY = 20
 PROFILE_TIMELINE_ITEMS = 100

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from ..web_db import runtime
-from .services import database_health
+from app.health.services import database_health
+from app.runtime import runtime
 
 blp = Blueprint("health", __name__)
 

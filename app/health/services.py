@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..migrate import current_revision, head_revision
+from core.migrate import current_revision, head_revision
 
 
 def database_health(*, engine: Engine) -> dict[str, Any]:

@@ -6,13 +6,18 @@ from typing import Any
 
 from flask.views import MethodView
 
-from ..api import Blueprint
-from ..auth.access import allow, current_client
-from ..models import Role
-from ..pagination import page_body
-from ..web_db import request_session
-from .schemas import QuarantineArgsSchema, QuarantinePageSchema, RunArgsSchema, RunPageSchema
-from .services import list_quarantine, list_runs
+from app.api import Blueprint
+from app.auth.access import allow, current_client
+from app.ingest_api.schemas import (
+    QuarantineArgsSchema,
+    QuarantinePageSchema,
+    RunArgsSchema,
+    RunPageSchema,
+)
+from app.ingest_api.services import list_quarantine, list_runs
+from app.pagination import page_body
+from app.runtime import request_session
+from core.models import Role
 
 blp = Blueprint("ingest", __name__, description="Ingestion: quarantine and run history")
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import ApiClient, Feed, IngestRun, Role, SourceRecord, SourceStatus
-from ..pagination import paginate
+from core.db import paginate
+from core.models import ApiClient, Feed, IngestRun, Role, SourceRecord, SourceStatus
 
 _RUN_COUNTS = ("fetched", "accepted", "duplicate", "updated", "quarantined", "linked")
 

@@ -14,10 +14,10 @@ from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
-from ..config import Config
-from ..sharing import scrub, sees_full_identifiers
-from .auth import CSRF_FIELD, load_signed_in_client, page_client, page_role
-from .labels import choices, label
+from app.pages.auth import CSRF_FIELD, load_signed_in_client, page_client, page_role
+from app.pages.labels import choices, label
+from core.config import Config
+from core.rules.sharing import scrub, sees_full_identifiers
 
 blp = Blueprint(
     "pages",
@@ -59,7 +59,7 @@ def init_app(app: Flask, config: Config) -> None:
         # A form stays valid for a working day; the token is also bound to the session.
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
-    from . import queues, reports, routes  # noqa: F401  (they add their views to ``blp``)
+    from app.pages import queues, reports, routes  # noqa: F401  (they add their views to ``blp``)
 
     app.register_blueprint(blp)
 

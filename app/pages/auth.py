@@ -31,10 +31,10 @@ from flask import abort, flash, g, redirect, request, session, url_for
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from ..auth.access import ALLOWED_ROLES_ATTR
-from ..auth.services import active_client, authenticate
-from ..models import ApiClient, Role
-from ..web_db import request_session
+from app.auth.access import ALLOWED_ROLES_ATTR
+from app.auth.services import active_client, authenticate
+from app.runtime import request_session
+from core.models import ApiClient, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_CLIENT_KEY = "client_id"

@@ -12,10 +12,10 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from ..entities.schemas import EntitySearchArgsSchema, RecordArgsSchema
-from ..models import ObjectionStatus, RepairStatus
-from ..pagination import MAX_PAGE_SIZE, PageArgsSchema
-from .auth import CSRF_FIELD
+from app.entities.schemas import EntitySearchArgsSchema, RecordArgsSchema
+from app.pages.auth import CSRF_FIELD
+from app.pagination import MAX_PAGE_SIZE, PageArgsSchema
+from core.models import ObjectionStatus, RepairStatus
 
 
 def form_data(values: Mapping[str, Any], keep: Iterable[str] = ()) -> dict[str, str]:

@@ -14,8 +14,7 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from ..clock import today
-from ..disputes.services import (
+from app.disputes.services import (
     DisputeRefused,
     answer_objection,
     close_objection,
@@ -23,13 +22,9 @@ from ..disputes.services import (
     list_objections,
     list_repair_applications,
 )
-from ..models import ApiClient, ObjectionStatus, Role
-from ..resolution.services import ResolutionRefused, decide_review, list_reviews
-from ..sharing import sees_full_identifiers
-from ..web_db import commit_request, request_session
-from . import blp, render
-from .auth import page_allow, page_client
-from .forms import (
+from app.pages import blp, render
+from app.pages.auth import page_allow, page_client
+from app.pages.forms import (
     ObjectionAnswerForm,
     ObjectionCloseForm,
     ObjectionQueueArgs,
@@ -40,6 +35,10 @@ from .forms import (
     form_data,
     load,
 )
+from app.runtime import commit_request, request_session, today
+from core.models import ApiClient, ObjectionStatus, Role
+from core.rules.sharing import sees_full_identifiers
+from resolution.corrections import ResolutionRefused, decide_review, list_reviews
 
 Page = Response | tuple[str, int]
 PAGE_SIZE = 20

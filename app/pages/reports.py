@@ -11,11 +11,12 @@ from collections.abc import Mapping
 
 from flask import Response, abort, request, url_for
 
-from ..clock import today
-from ..models import Role
-from ..reports.registry import TABLE_FORMATS, ReportSpec
-from ..reports.routes import export_response
-from ..reports.services import (
+from app.pages import blp, render
+from app.pages.auth import page_allow, page_client
+from app.pages.forms import form_data
+from app.reports.registry import TABLE_FORMATS, ReportSpec
+from app.reports.routes import export_response
+from app.reports.services import (
     ReportError,
     export_report,
     get_report,
@@ -23,10 +24,8 @@ from ..reports.services import (
     parse_filters,
     report_chart,
 )
-from ..web_db import commit_request, request_session, runtime
-from . import blp, render
-from .auth import page_allow, page_client
-from .forms import form_data
+from app.runtime import commit_request, request_session, runtime, today
+from core.models import Role
 
 Page = Response | tuple[str, int]
 REPORT_PAGE_ROLES = (Role.REGULATOR, Role.ANALYST)

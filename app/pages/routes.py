@@ -7,9 +7,8 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from ..catalogue.services import list_catalogue
-from ..clock import today
-from ..entities.services import (
+from app.catalogue.services import list_catalogue
+from app.entities.services import (
     EntityNotFound,
     RecordFilters,
     SearchFilters,
@@ -18,11 +17,9 @@ from ..entities.services import (
     search_entities,
     viewer_for,
 )
-from ..ingest_api.services import list_quarantine, list_runs
-from ..models import Role
-from ..web_db import commit_request, request_session, runtime
-from . import blp, render
-from .auth import (
+from app.ingest_api.services import list_quarantine, list_runs
+from app.pages import blp, render
+from app.pages.auth import (
     EVERYONE,
     GOVERNMENT,
     end_session,
@@ -31,7 +28,9 @@ from .auth import (
     safe_next,
     start_session,
 )
-from .forms import FeedStatusArgs, RecordArgs, SearchArgs, form_data, load
+from app.pages.forms import FeedStatusArgs, RecordArgs, SearchArgs, form_data, load
+from app.runtime import commit_request, request_session, runtime, today
+from core.models import Role
 
 Page = Response | tuple[str, int]
 # Roles that see the quarantine (the API's /quarantine rule).

@@ -7,14 +7,18 @@ from typing import Any
 from flask import abort
 from flask.views import MethodView
 
-from ..api import Blueprint
-from ..auth.access import allow, current_client
-from ..clock import today
-from ..models import Role
-from ..pagination import page_body
-from ..web_db import commit_request, request_session
-from .schemas import PublicPageSchema, PublicProfileSchema, PublicSearchArgsSchema
-from .services import PublicEntityNotFound, PublicQueryRefused, public_profile, search_public
+from app.api import Blueprint
+from app.auth.access import allow, current_client
+from app.pagination import page_body
+from app.public.schemas import PublicPageSchema, PublicProfileSchema, PublicSearchArgsSchema
+from app.public.services import (
+    PublicEntityNotFound,
+    PublicQueryRefused,
+    public_profile,
+    search_public,
+)
+from app.runtime import commit_request, request_session, today
+from core.models import Role
 
 blp = Blueprint("public", __name__, url_prefix="/public", description="Public lookup")
 

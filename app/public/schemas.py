@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..pagination import PageArgsSchema, PageSchema
+from app.pagination import PageArgsSchema, PageSchema
 
 
 class PublicSearchArgsSchema(PageArgsSchema):

@@ -20,14 +20,11 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from matching.identifiers import IdentifierKind, parse_identifier
-
-from ..audit.services import record_event
-from ..entities.present import public_name, public_record_view, public_text
-from ..entities.queries import entity_group, published_clause, resolve_entity, survivor_of
-from ..entities.search import is_code_query, name_hits
-from ..grading import list_members, membership_name
-from ..models import (
+from app.entities.present import public_name, public_record_view, public_text
+from app.entities.queries import published_clause
+from app.entities.search import is_code_query, name_hits
+from core.audit import record_event
+from core.models import (
     ApiClient,
     CreditRecord,
     Department,
@@ -36,7 +33,10 @@ from ..models import (
     EntityKind,
     IdentifierType,
 )
-from ..publicity import is_published
+from core.rules.grading import list_members, membership_name
+from core.rules.publicity import is_published
+from matching.identifiers import IdentifierKind, parse_identifier
+from resolution.survivors import entity_group, resolve_entity, survivor_of
 
 PUBLIC_ITEMS_PER_CATEGORY = 50
 

@@ -7,13 +7,13 @@ from typing import Any
 from flask import abort
 from flask.views import MethodView
 
-from ..api import Blueprint
-from ..audit.services import record_event
-from ..auth.access import allow, current_client
-from ..models import Role
-from ..web_db import commit_request, request_session
-from .schemas import PushRequestSchema, PushResponseSchema
-from .services import PushRefused, push_records
+from app.api import Blueprint
+from app.auth.access import allow, current_client
+from app.records.schemas import PushRequestSchema, PushResponseSchema
+from app.records.services import PushRefused, push_records
+from app.runtime import commit_request, request_session
+from core.audit import record_event
+from core.models import Role
 
 blp = Blueprint("records", __name__, url_prefix="/records", description="Push credit records")
 

@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.models import AdapterKind, ApiClient, Feed, IngestRun, IngestRunStatus, utcnow
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline import Counts, ItemOutcome, store_batch
-
-from ..models import AdapterKind, ApiClient, Feed, IngestRun, IngestRunStatus, utcnow
 
 MAX_PUSH_RECORDS = 1000
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .registry import ChartSpec, ReportSpec
+from app.reports.registry import ChartSpec, ReportSpec
 
 
 def monthly_series(

@@ -14,8 +14,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..models import RecordCategory, Severity
-from .registry import FORMATS, REPORTS, ReportSpec
+from app.reports.registry import FORMATS, REPORTS, ReportSpec
+from core.models import RecordCategory, Severity
 
 LIST_TYPES = ("black", "red")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..entities.present import Viewer, code_value_for
-from ..models import EntityKind
-from ..sharing import mask_person_name, mask_personal_text
+from app.entities.present import Viewer, code_value_for
+from core.models import EntityKind
+from core.rules.sharing import mask_person_name, mask_personal_text
 
 ELEVEN_DIGITS = re.compile(r"\d{11}")
 # Which identifier names an entity in one cell, best first: a valid code beats a flagged one.

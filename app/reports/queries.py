@@ -28,10 +28,12 @@ from sqlalchemy import ColumnElement, String, and_, case, false, func, select, t
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from ..entities.present import Viewer, title_of
-from ..entities.queries import in_force_clause, list_member_clause, visible_clause
-from ..grading import grade_entity, in_force, list_members, membership_name
-from ..models import (
+from app.entities.present import Viewer, title_of
+from app.entities.queries import in_force_clause, list_member_clause, visible_clause
+from app.reports.filters import ReportFilters
+from app.reports.masking import CODE_PREFERENCE, ELEVEN_DIGITS, Masker, best_code
+from app.reports.registry import CATEGORY_COUNT_COLUMNS
+from core.models import (
     AuditEvent,
     CreditRecord,
     CreditStatus,
@@ -52,17 +54,15 @@ from ..models import (
     SourceRecord,
     SourceStatus,
 )
-from ..publicity import publicity_ended
-from ..rules import GradeRules
-from ..sharing import mask_personal_text
-from .filters import ReportFilters
-from .masking import CODE_PREFERENCE, ELEVEN_DIGITS, Masker, best_code
-from .registry import CATEGORY_COUNT_COLUMNS
+from core.rules.grading import grade_entity, in_force, list_members, membership_name
+from core.rules.publicity import publicity_ended
+from core.rules.settings import GradeRules
+from core.rules.sharing import mask_personal_text
+from resolution.survivors import survivor_map
 
 Row = tuple[Any, ...]
 _CENT = Decimal("0.01")
 Chunk = list[Row]
-_MAX_MERGE_DEPTH = 20
 _LIST_CATEGORIES = (RecordCategory.LIST_ENTRY, RecordCategory.RED_LIST)
 _LIST_KIND = {RecordCategory.LIST_ENTRY: "black", RecordCategory.RED_LIST: "red"}
 
@@ -180,25 +180,6 @@ def _list_entities(ctx: ReportContext) -> Any:
         ctx.filters.list_type, today=ctx.today, feed_ids=ctx.viewer.feed_ids
     )
     return select(Entity.id).where(clause).scalar_subquery()
-
-
-def survivor_map(session: Session) -> dict[int, int]:
-    """Merged entity id -> the id of the entity that answers for it now (end of the chain)."""
-    links: dict[int, int] = {}
-    merged = select(Entity.id, Entity.merged_into_id).where(Entity.merged_into_id.is_not(None))
-    for entity_id, target in session.execute(merged):
-        if target is not None:
-            links[entity_id] = target
-    survivors = {}
-    for start in links:
-        current = start
-        for _ in range(_MAX_MERGE_DEPTH):
-            following = links.get(current)
-            if following is None:
-                break
-            current = following
-        survivors[start] = current
-    return survivors
 
 
 @dataclass

@@ -15,15 +15,14 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import RAISE
 
-from ..api import Blueprint
-from ..auth.access import allow, current_client
-from ..clock import today
-from ..models import Role
-from ..web_db import commit_request, request_session, runtime, stream_request_body
-from .filters import ReportError, filters_from_args, get_report, list_reports
-from .registry import CHART_FORMAT
-from .schemas import ReportArgsSchema, ReportListSchema
-from .services import CONTENT_TYPES, Export, export_report
+from app.api import Blueprint
+from app.auth.access import allow, current_client
+from app.reports.filters import ReportError, filters_from_args, get_report, list_reports
+from app.reports.registry import CHART_FORMAT
+from app.reports.schemas import ReportArgsSchema, ReportListSchema
+from app.reports.services import CONTENT_TYPES, Export, export_report
+from app.runtime import commit_request, request_session, runtime, stream_request_body, today
+from core.models import Role
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports and exports")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from .filters import ReportArgsSchema
+from app.reports.filters import ReportArgsSchema
 
 __all__ = ["ReportArgsSchema", "ReportListSchema", "ReportSchema"]
 

@@ -25,12 +25,9 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..audit.services import record_event
-from ..entities.services import viewer_for
-from ..models import ApiClient, Department, Role
-from ..rules import GradeRules
-from .charts import render_chart
-from .filters import (
+from app.entities.services import viewer_for
+from app.reports.charts import render_chart
+from app.reports.filters import (
     NoChart,
     ReportError,
     ReportFilterError,
@@ -40,9 +37,12 @@ from .filters import (
     list_reports,
     parse_filters,
 )
-from .queries import ROW_SOURCES, ReportContext
-from .registry import CHART_FORMAT, TABLE_FORMATS, ReportSpec
-from .writers import iter_csv, iter_json, iter_parquet, iter_xlsx
+from app.reports.queries import ROW_SOURCES, ReportContext
+from app.reports.registry import CHART_FORMAT, TABLE_FORMATS, ReportSpec
+from app.reports.writers import iter_csv, iter_json, iter_parquet, iter_xlsx
+from core.audit import record_event
+from core.models import ApiClient, Department, Role
+from core.rules.settings import GradeRules
 
 __all__ = [
     "CONTENT_TYPES",

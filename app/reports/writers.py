@@ -28,7 +28,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from .registry import Column
+from app.reports.registry import Column
 
 Row = Sequence[Any]
 Chunk = Sequence[Row]

@@ -8,12 +8,10 @@ from typing import Any, TypeVar
 from flask import abort
 from flask.views import MethodView
 
-from ..api import Blueprint
-from ..auth.access import allow, current_client
-from ..models import ApiClient, Entity, EntityReview, Role
-from ..pagination import page_body
-from ..web_db import commit_request, request_session
-from .schemas import (
+from app.api import Blueprint
+from app.auth.access import allow, current_client
+from app.pagination import page_body
+from app.resolution.schemas import (
     EntityRefSchema,
     MergeSchema,
     ReviewArgsSchema,
@@ -23,7 +21,9 @@ from .schemas import (
     SplitSchema,
     UnmergeSchema,
 )
-from .services import (
+from app.runtime import commit_request, request_session
+from core.models import ApiClient, Entity, EntityReview, Role
+from resolution.corrections import (
     ResolutionRefused,
     decide_review,
     list_reviews,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..pagination import PageArgsSchema, PageSchema
+from app.pagination import PageArgsSchema, PageSchema
 
 _REASON = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Integer, MetaData, Table, create_engine, make_url, select, tuple_
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 
-from .base import Batch, FetchError, RawRecord, storable_text
+from ingest.adapters.base import Batch, FetchError, RawRecord, storable_text
 
 
 @dataclass(frozen=True)

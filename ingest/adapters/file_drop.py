@@ -31,9 +31,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from app.json_input import JsonRefused, loads
-
-from .base import Batch, FetchError, FileReceipt, RawRecord, storable_text
+from core.json_input import JsonRefused, loads
+from ingest.adapters.base import Batch, FetchError, FileReceipt, RawRecord, storable_text
 
 _DEFAULT_PATTERNS = {
     "csv": ("*.csv", "*.CSV", "*.txt"),

@@ -28,7 +28,7 @@ from typing import Any
 import requests
 import urllib3
 
-from app.json_input import JsonRefused, loads
+from core.json_input import JsonRefused, loads
 from ingest.adapters.base import Batch, FetchError, RawRecord
 
 # A server asking for a longer pause than this is more likely misconfigured than overloaded;

@@ -7,10 +7,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.services import record_event
 from app.auth.ratelimit import SlidingWindow
-from app.config import Config
-from app.models import Role
+from core.audit import record_event
+from core.config import Config
+from core.models import Role
 from tests.support.api import make_token
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.services import create_client
-from app.config import Config
 from app.entities.services import (
     RecordFilters,
     SearchFilters,
@@ -22,7 +21,8 @@ from app.entities.services import (
     search_entities,
     viewer_for,
 )
-from app.models import (
+from core.config import Config
+from core.models import (
     AuditEvent,
     CreditRecord,
     CreditStatus,
@@ -32,7 +32,7 @@ from app.models import (
     Role,
     SharingType,
 )
-from app.rules import GradeRules
+from core.rules.settings import GradeRules
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_entity
 from tests.support.credit import (

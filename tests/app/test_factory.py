@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.config import Config, ConfigError
+from core.config import Config, ConfigError
 
 
 def test_factory_uses_the_config_it_is_given(config: Config) -> None:

@@ -5,8 +5,8 @@ from collections.abc import Callable
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.config import Config
-from app.migrate import downgrade, head_revision
+from core.config import Config
+from core.migrate import downgrade, head_revision
 
 
 def test_healthz_reports_reachable_database_at_head(client: FlaskClient, backend: str) -> None:

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.cli import make_server
-from app.models import AdapterKind, AuditEvent, CreditRecord, RecordCategory, Role, SourceRecord
+from cli.serve import make_server
+from core.models import AdapterKind, AuditEvent, CreditRecord, RecordCategory, Role, SourceRecord
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_feed
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import ric
 
-from app.models import AdapterKind, CreditRecord, Entity, Feed, RecordCategory, Role
+from core.models import AdapterKind, CreditRecord, Entity, Feed, RecordCategory, Role
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline import store_batch
 from tests.support.api import make_token

@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Config
-from app.models import CreditStatus
-from app.publicity import is_published
+from core.config import Config
+from core.models import CreditStatus
+from core.rules.publicity import is_published
 from tests.support.disputes import World, make_world
 
 OBJECTION = {

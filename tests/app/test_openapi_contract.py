@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Role
+from core.models import Role
 from tests.support.api import make_token
 
 CHECKS = [not_a_server_error, response_schema_conformance]

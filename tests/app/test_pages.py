@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.services import revoke_client
-from app.config import Config
-from app.models import (
+from core.config import Config
+from core.models import (
     ApiClient,
     AuditEvent,
     Feed,

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Config
-from app.models import (
+from core.config import Config
+from core.models import (
     AuditEvent,
     CreditStatus,
     Entity,

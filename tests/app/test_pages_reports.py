@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Config
-from app.models import AuditEvent
 from app.reports.services import get_report
+from core.config import Config
+from core.models import AuditEvent
 from tests.support.credit import ID_ZHANG
 from tests.support.pages import TODAY, ZHANG_MASKED, PagesWorld, seed_pages_world, signed_in_client
 

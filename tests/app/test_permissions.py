@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.routing import IntegerConverter
 
 from app.auth.access import ALLOWED_ROLES_ATTR
-from app.models import Role
+from core.models import Role
 from tests.support.api import make_token
 from tests.support.builders import make_department
 from tests.support.pages import csrf_token, sign_in

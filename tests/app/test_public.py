@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Config
-from app.models import AuditEvent, CreditRecord, CreditStatus, RecordCategory, Role, SharingType
+from core.config import Config
+from core.models import AuditEvent, CreditRecord, CreditStatus, RecordCategory, Role, SharingType
 from tests.support.api import make_token
 from tests.support.builders import make_department
 from tests.support.credit import (

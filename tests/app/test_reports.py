@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.entities.present import record_title
-from app.models import ApiClient, CreditRecord, Entity, Feed, Role
-from app.publicity import effective_status
 from app.reports.filters import ReportFilterError, UnknownReport, get_report, parse_filters
 from app.reports.services import ReportForbidden, iter_report_rows
 from app.reports.writers import iter_csv, iter_json
-from app.rules import GradeRules
+from core.models import ApiClient, CreditRecord, Entity, Feed, Role
+from core.rules.publicity import effective_status
+from core.rules.settings import GradeRules
 from tests.support.builders import make_entity
 from tests.support.credit import ID_LI, ID_ZHANG, USCC_HUAXIN, USCC_XINGHE, make_record
 from tests.support.reports import ZHANG_REASON, World, build_world

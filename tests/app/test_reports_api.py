@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import ric
 
-from app.config import Config
-from app.models import AuditEvent, Role
+from core.config import Config
+from core.models import AuditEvent, Role
 from tests.support.api import make_token
 from tests.support.credit import ID_ZHANG
 from tests.support.reports import TODAY, World, build_world

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import (
+from core.models import (
     AdapterKind,
     AuditEvent,
     CreditRecord,
@@ -20,9 +20,9 @@ from app.models import (
     RecordCategory,
     Role,
 )
-from app.resolution.services import propose_review
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline import store_batch
+from resolution.corrections import propose_review
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_feed
 

@@ -25,7 +25,7 @@ from benchmarks.matching import (
     pairwise_scores,
     splink_chinese_input,
 )
-from ingest.sample.generator import generate_feeds
+from demo.generator import generate_feeds
 from matching.records import KINDS
 
 

@@ -24,8 +24,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.config import Config
-from app.web_db import runtime
+from app.runtime import runtime
+from core.config import Config
 from tests.support.pages import TODAY, PagesWorld, seed_pages_world
 
 CHROMIUM = Path(os.environ.get("CREDITHUB_CHROMIUM", "/usr/bin/chromium"))

@@ -14,8 +14,8 @@ import openpyxl
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from app.models import AuditEvent, EntityReview, ReviewStatus
-from app.web_db import runtime
+from app.runtime import runtime
+from core.models import AuditEvent, EntityReview, ReviewStatus
 from tests.browser.conftest import ARTIFACTS, LiveServer, shot
 from tests.support.credit import ID_ZHANG
 from tests.support.pages import ZHANG_MASKED

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import AdapterKind, Feed, IngestRun, RecordCategory
+from core.models import AdapterKind, Feed, IngestRun, RecordCategory
 from ingest.runner import RunSummary, run_feed
 from tests.support.builders import make_feed
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import (
+from core.models import (
     AdapterKind,
     Feed,
     IngestedFile,

@@ -7,7 +7,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AdapterKind, Department, Feed, SharingType
+from core.models import AdapterKind, Department, Feed, SharingType
 from ingest.catalogue import CatalogueError, load_catalogue, parse_catalogue, sync_catalogue
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "catalogue.toml"

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import uscc
 
-from app.models import (
+from core.models import (
     CreditRecord,
     Entity,
     Feed,

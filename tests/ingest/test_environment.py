@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug import Request, Response
 
-from app.models import AdapterKind, Feed, IngestRunStatus, RecordCategory
+from core.models import AdapterKind, Feed, IngestRunStatus, RecordCategory
 from ingest.adapters.environment import (
     EnvironmentReferenceError,
     expand_environment,

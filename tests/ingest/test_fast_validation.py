@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from app.models import RecordCategory
+from core.models import RecordCategory
 from ingest import records
 from ingest.adapters.file_drop import FileDropSettings, fetch_batches
 from ingest.catalogue import load_catalogue

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Feed, SourceRecord
+from core.models import Feed, SourceRecord
 from ingest.pipeline import PayloadHasher, json_safe, payload_hash
 from ingest.runner import RunSummary
 from tests.ingest.conftest import penalty_row, write_penalties

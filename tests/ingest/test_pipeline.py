@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import (
+from core.models import (
     CreditRecord,
     Entity,
     EntityIdentifier,

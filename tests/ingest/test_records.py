@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
-from app.models import RecordCategory, Severity
+from core.models import RecordCategory, Severity
+from core.rules.severity import classify_severity, publicity_end
 from ingest.mapping import MappingError, apply_mapping, resolve_mapping, source_key_of
 from ingest.records import validate_record
-from ingest.severity import classify_severity, publicity_end
 
 LICENCE = {
     "XK_XDR_MC": "北京星河科技有限公司",

@@ -10,7 +10,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import CreditRecord, Feed, SourceRecord, SourceStatus
+from core.models import CreditRecord, Feed, SourceRecord, SourceStatus
 from ingest.runner import RunSummary
 
 Run = Callable[[str], RunSummary]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import ingest.runner
-from app.models import Feed, FeedLease, IngestRun, IngestRunStatus, SourceRecord
+from core.models import Feed, FeedLease, IngestRun, IngestRunStatus, SourceRecord
 from ingest.pipeline import Counts
 from ingest.runner import INTERRUPTED, RUN_GC_THRESHOLD, relaxed_gc, run_feed
 from tests.ingest.conftest import penalty_row, write_penalties

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug import Request, Response
 
-from app.models import AdapterKind, Feed, IngestRun, RecordCategory
+from core.models import AdapterKind, Feed, IngestRun, RecordCategory
 from ingest.scheduler import ScheduleError, parse_schedule
 
 

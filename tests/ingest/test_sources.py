@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug import Request, Response
 
-from app.models import AdapterKind, Feed, IngestRunStatus, RecordCategory, SourceRecord
+from core.models import AdapterKind, Feed, IngestRunStatus, RecordCategory, SourceRecord
 from ingest.runner import RunSummary
 
 Run = Callable[[str], RunSummary]
@@ -199,7 +199,7 @@ def test_an_expired_lease_can_be_taken_over(
 ) -> None:
     from datetime import timedelta
 
-    from app.models import FeedLease, utcnow
+    from core.models import FeedLease, utcnow
     from ingest import leases
 
     feed = penalty_feed()

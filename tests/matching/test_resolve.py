@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ingest.sample.generator import EntityKind, SyntheticEntity, iter_entities, to_traditional
+from demo.generator import EntityKind, SyntheticEntity, iter_entities, to_traditional
 from matching.identifiers import parse_identifier
 from matching.model import Decision, MatchConfig, score_pair
 from matching.records import MatchRecord

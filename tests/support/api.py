@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.services import create_client
-from app.models import Role
+from core.models import Role
 
 
 def make_token(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import (
+from core.models import (
     AdapterKind,
     Department,
     Entity,

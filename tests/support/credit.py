@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (
+from core.models import (
     CreditRecord,
     CreditStatus,
     Entity,

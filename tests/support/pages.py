@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.services import create_client
-from app.models import Entity, RecordCategory, Role, SharingType
-from app.resolution.services import propose_review
+from core.models import Entity, RecordCategory, Role, SharingType
+from resolution.corrections import propose_review
 from tests.support.builders import make_department, make_entity
 from tests.support.credit import (
     ID_WANG,

@@ -30,7 +30,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import (
+from core.models import (
     AuditEvent,
     CreditStatus,
     DecidedBy,

@@ -1,0 +1,86 @@
+"""The app's runtime: one engine per app, one session per request, today's date.
+
+The request owns its transaction: a view that changes data calls ``commit_request()`` once its
+service calls succeeded; anything not committed is rolled back when the request ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Flask, current_app, g, stream_with_context
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import clock
+from core.config import Config
+from core.db import make_engine, make_session_factory
+from core.rules.settings import Rules, load_rules
+
+EXTENSION_KEY = "credithub"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the app holds for its lifetime; reachable as ``app.extensions["credithub"]``."""
+
+    config: Config
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    rules: Rules
+
+
+def init_app(app: Flask, config: Config) -> None:
+    rules = load_rules(config.rules_file)
+    engine = make_engine(config.database_url)
+    app.extensions[EXTENSION_KEY] = Runtime(config, engine, make_session_factory(engine), rules)
+    app.teardown_appcontext(_close_session)
+
+
+def runtime(app: Flask | None = None) -> Runtime:
+    target = app or current_app
+    result: Runtime = target.extensions[EXTENSION_KEY]
+    return result
+
+
+def request_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = runtime().session_factory()
+    session: Session = g.db_session
+    return session
+
+
+def commit_request() -> None:
+    request_session().commit()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def stream_request_body(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` (read through the request's session) as a streamed response body, in the
+    request's context, that closes that session once the body is sent or abandoned.
+
+    A streamed body outlives the view: the request's teardown has already closed the session
+    when the body is read, and reading through it again checks out a new connection that
+    nothing would return to the pool. Call this in the view, where the session is current."""
+    session = request_session()
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    return stream_with_context(body())
+
+
+def today() -> date:
+    """Today for this app: its configured fixed date (``CREDITHUB_TODAY``) or China's today."""
+    return clock.today(runtime().config.fixed_today)

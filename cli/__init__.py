@@ -1,0 +1,1 @@
+"""The ``credithub`` command line: one module per command group, :mod:`cli.main` joins them."""

@@ -1,0 +1,59 @@
+"""Writing the append-only audit trail. Never commits: the event lands with the action.
+
+No Flask here: the web layer binds the current request's id and address with
+:func:`bind_request_origin` (a context variable), so services below the web layer write the
+same audit rows whether they run in a request, a CLI command or a scheduled job.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.models import ApiClient, AuditEvent
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    """Where the current action came from, as the audit trail records it."""
+
+    request_id: str | None
+    client_address: str | None
+
+
+_ORIGIN: ContextVar[RequestOrigin | None] = ContextVar("credithub_request_origin", default=None)
+
+
+def bind_request_origin(origin: RequestOrigin | None) -> None:
+    """Make ``origin`` the one audit events record until it is bound again (``None`` at the end
+    of a request)."""
+    _ORIGIN.set(origin)
+
+
+def record_event(
+    *,
+    session: Session,
+    client: ApiClient | None,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append who did ``action`` to which target; inside a request, its id and address too."""
+    origin = _ORIGIN.get()
+    event = AuditEvent(
+        client_id=client.id if client else None,
+        actor=client.name if client else "public",
+        role=client.role.value if client else "public",
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        request_id=origin.request_id if origin else None,
+        client_address=origin.client_address if origin else None,
+        details=details or {},
+    )
+    session.add(event)
+    return event

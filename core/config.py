@@ -1,0 +1,117 @@
+"""The one configuration object: every setting comes from a ``CREDITHUB_*`` variable.
+
+Tests build their own :class:`Config` (``Config.from_env({...})`` or ``Config(...)``) and pass it
+to ``create_app``; nothing reads ``os.environ`` at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+
+ENV_PREFIX = "CREDITHUB_"
+DEFAULT_INSTANCE_PATH = Path("instance")
+_LOG_LEVELS = {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}
+
+
+class ConfigError(ValueError):
+    """A ``CREDITHUB_*`` variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one CreditHub process.
+
+    ``database_url`` defaults to an SQLite file inside ``instance_path`` so that a fresh checkout
+    runs without any set-up; production points it at PostgreSQL.
+    """
+
+    instance_path: Path = DEFAULT_INSTANCE_PATH
+    database_url: str = ""
+    secret_key: str = "dev-only-change-me"
+    log_level: str = "INFO"
+    sample_data_path: Path = Path("sample_data")
+    # Hard cap on request bodies; Flask answers 413 above it.
+    max_request_bytes: int = 16 * 1024 * 1024
+    testing: bool = False
+    # Fixes "today" (ISO date) for demos and tests of publicity periods and deadlines.
+    today: str = ""
+    # TOML file overriding the rule defaults in core/rules/settings.py (periods, deadlines, grade).
+    rules_file: Path | None = None
+    # Requests per minute per client (or per address for the public); 0 turns the limit off.
+    rate_limit_per_minute: int = 600
+    # Send the web pages' session cookie over HTTPS only (set it when served behind HTTPS).
+    secure_cookies: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        level = self.log_level.upper()
+        if level not in _LOG_LEVELS:
+            allowed = sorted(_LOG_LEVELS)
+            message = f"{ENV_PREFIX}LOG_LEVEL must be one of {allowed}, not {self.log_level!r}"
+            raise ConfigError(message)
+        object.__setattr__(self, "log_level", level)
+        object.__setattr__(self, "instance_path", Path(self.instance_path).absolute())
+        if not self.database_url:
+            db_file = self.instance_path / "credithub.sqlite3"
+            object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
+        if self.max_request_bytes <= 0:
+            raise ConfigError(f"{ENV_PREFIX}MAX_REQUEST_BYTES must be positive")
+        if self.rate_limit_per_minute < 0:
+            raise ConfigError(f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE must not be negative")
+        if self.today:
+            try:
+                date.fromisoformat(self.today)
+            except ValueError as exc:
+                message = f"{ENV_PREFIX}TODAY must be an ISO date, got {self.today!r}"
+                raise ConfigError(message) from exc
+
+    @property
+    def fixed_today(self) -> date | None:
+        return date.fromisoformat(self.today) if self.today else None
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
+        """Read ``CREDITHUB_<FIELD>`` variables; keyword overrides win over the environment.
+
+        Raises :class:`ConfigError` when a value cannot be converted.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, f.type)
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(name: str, raw: str, annotation: object) -> object:
+    kind = str(annotation)
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be a boolean, got {raw!r}")
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError as exc:
+            message = f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}"
+            raise ConfigError(message) from exc
+    if kind in {"Path", "Path | None"}:
+        return Path(raw)
+    return raw

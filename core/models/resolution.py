@@ -1,0 +1,51 @@
+"""The review queue of entity resolution: pairs of entities that may be one real party."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models.base import Base, JSONType, UTCDateTime, enum_column, utcnow
+from core.models.entities import Entity
+from core.models.enums import ReviewStatus
+
+
+class EntityReview(Base):
+    """An uncertain pair for a regulator: confirmed pairs are merged; rejected pairs are a
+    reviewer's "not the same", which no automatic decision may ever override."""
+
+    __tablename__ = "entity_reviews"
+    __table_args__ = (Index("ix_entity_reviews_pair", "entity_id", "candidate_entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    candidate_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    score: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    algorithm: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ReviewStatus] = mapped_column(
+        enum_column(ReviewStatus), default=ReviewStatus.PENDING, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    entity: Mapped[Entity] = relationship(foreign_keys=[entity_id])
+    candidate: Mapped[Entity] = relationship(foreign_keys=[candidate_entity_id])
+
+
+class EntityBlockKey(Base):
+    """The matcher's blocking keys of each entity, so a new record finds its fuzzy candidates
+    with one indexed look-up: the cost of linking a batch grows with the batch, not with the
+    number of entities."""
+
+    __tablename__ = "entity_block_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True, index=True)
+
+    entity: Mapped[Entity] = relationship()

@@ -1,0 +1,327 @@
+"""Regulators' corrections to entity resolution: the review queue, merges and splits.
+
+Nothing is ever deleted: a merge points one entity at the other (its public id keeps
+answering), a split moves records to a new entity and leaves a reviewer's "not the same"
+behind so no automatic decision joins them again. Every action writes an audit event. Services
+never commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.audit import record_event
+from core.db import paginate
+from core.models import (
+    ApiClient,
+    CreditRecord,
+    DecidedBy,
+    Entity,
+    EntityAttribute,
+    EntityIdentifier,
+    EntityReview,
+    IdentifierType,
+    MatchDecision,
+    MatchLink,
+    ReviewStatus,
+    new_public_id,
+    utcnow,
+)
+from resolution.survivors import entity_group
+
+ALGORITHM = "reviewer"
+_STRONG = (IdentifierType.USCC, IdentifierType.RESIDENT_ID)
+
+
+class ResolutionRefused(Exception):
+    """The change cannot be made; ``status`` is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _entity(session: Session, public_id: str) -> Entity:
+    entity = session.scalar(select(Entity).where(Entity.public_id == public_id))
+    if entity is None:
+        raise ResolutionRefused(404, f"no entity {public_id!r}")
+    return entity
+
+
+def _strong_codes(session: Session, entity_ids: list[int]) -> dict[str, set[str]]:
+    codes: dict[str, set[str]] = defaultdict(set)
+    rows = session.execute(
+        select(EntityIdentifier.id_type, EntityIdentifier.value).where(
+            EntityIdentifier.entity_id.in_(entity_ids),
+            EntityIdentifier.valid.is_(True),
+            EntityIdentifier.id_type.in_(_STRONG),
+        )
+    )
+    for id_type, value in rows:
+        codes[IdentifierType(id_type).value].add(value)
+    return codes
+
+
+def _record_count(session: Session, entity: Entity) -> int:
+    group = entity_group(session, entity)
+    return int(
+        session.scalar(
+            select(func.count()).select_from(CreditRecord).where(CreditRecord.entity_id.in_(group))
+        )
+        or 0
+    )
+
+
+def rejected_between(session: Session, a: list[int], b: list[int]) -> EntityReview | None:
+    """A reviewer's "not the same" between any member of group ``a`` and of group ``b``."""
+    return session.scalar(
+        select(EntityReview).where(
+            EntityReview.status == ReviewStatus.REJECTED,
+            or_(
+                (EntityReview.entity_id.in_(a)) & (EntityReview.candidate_entity_id.in_(b)),
+                (EntityReview.entity_id.in_(b)) & (EntityReview.candidate_entity_id.in_(a)),
+            ),
+        )
+    )
+
+
+def merge_entities(
+    *, session: Session, client: ApiClient, source_id: str, target_id: str, reason: str
+) -> Entity:
+    """Merge entity ``source_id`` into ``target_id``; returns the target.
+
+    Raises :class:`ResolutionRefused`: 404 unknown, 409 same entity, already merged, different
+    valid USCCs or resident ids (hard rule), or a reviewer decided they are not the same.
+    """
+    source, target = _entity(session, source_id), _entity(session, target_id)
+    if source.id == target.id:
+        raise ResolutionRefused(409, "an entity cannot be merged into itself")
+    for entity in (source, target):
+        if entity.merged_into_id is not None:
+            raise ResolutionRefused(409, f"{entity.public_id} is already merged into another")
+    if source.kind != target.kind:
+        raise ResolutionRefused(
+            409, f"a {source.kind.value} cannot merge into a {target.kind.value}"
+        )
+    source_group, target_group = entity_group(session, source), entity_group(session, target)
+    ours, theirs = _strong_codes(session, source_group), _strong_codes(session, target_group)
+    for id_type in ours.keys() & theirs.keys():
+        if ours[id_type] != theirs[id_type]:
+            raise ResolutionRefused(
+                409,
+                f"different valid {id_type} ({sorted(ours[id_type])[0]} vs "
+                f"{sorted(theirs[id_type])[0]}): never the same entity",
+            )
+    refusal = rejected_between(session, source_group, target_group)
+    if refusal is not None:
+        raise ResolutionRefused(
+            409, f"a reviewer decided these are not the same (review {refusal.id})"
+        )
+    source.merged_into_id = target.id
+    record_event(
+        session=session,
+        client=client,
+        action="entity.merge",
+        target_type="entity",
+        target_id=target.public_id,
+        details={"merged": source.public_id, "reason": reason},
+    )
+    session.flush()
+    return target
+
+
+def unmerge_entity(*, session: Session, client: ApiClient, public_id: str, reason: str) -> Entity:
+    """Undo a merge: the entity answers for itself again, and a reviewer's "not the same" is
+    recorded so no automatic decision merges it back."""
+    entity = _entity(session, public_id)
+    if entity.merged_into_id is None:
+        raise ResolutionRefused(409, f"{public_id} is not merged into another entity")
+    target_id = entity.merged_into_id
+    entity.merged_into_id = None
+    _record_not_same(session, client, entity.id, target_id, reason)
+    record_event(
+        session=session,
+        client=client,
+        action="entity.unmerge",
+        target_type="entity",
+        target_id=public_id,
+        details={"from": target_id, "reason": reason},
+    )
+    session.flush()
+    return entity
+
+
+def split_entity(
+    *, session: Session, client: ApiClient, public_id: str, record_ids: list[int], reason: str
+) -> Entity:
+    """Move ``record_ids`` (credit records of this entity) to a new entity; returns it.
+
+    The identifiers and golden-record values those records brought move with them; match
+    links are superseded by a reviewer's link, so the history shows who moved what and why.
+    Raises :class:`ResolutionRefused` (404; 409 when a record is not the entity's own, or when
+    the split would leave the entity without records).
+    """
+    entity = _entity(session, public_id)
+    if not record_ids:
+        raise ResolutionRefused(422, "record_ids must name at least one record")
+    records = list(session.scalars(select(CreditRecord).where(CreditRecord.id.in_(record_ids))))
+    found = {r.id for r in records}
+    foreign = sorted(set(record_ids) - {r.id for r in records if r.entity_id == entity.id})
+    if foreign or len(found) != len(set(record_ids)):
+        raise ResolutionRefused(409, f"records {foreign} do not belong to {public_id}")
+    remaining = session.scalar(
+        select(CreditRecord.id)
+        .where(CreditRecord.entity_id == entity.id, CreditRecord.id.not_in(record_ids))
+        .limit(1)
+    )
+    if remaining is None:
+        raise ResolutionRefused(409, "a split must leave the entity at least one record")
+
+    first = min(records, key=lambda r: r.id)
+    new = Entity(
+        kind=entity.kind,
+        public_id=new_public_id(entity.kind),
+        display_name=first.party_name,
+        region_code=entity.region_code,
+    )
+    session.add(new)
+    session.flush()
+    sources = [r.source_record_id for r in records]
+    now = utcnow()
+    for record in records:
+        record.entity_id = new.id
+        record.link_confidence = 1.0
+    session.execute(
+        update(MatchLink)
+        .where(MatchLink.source_record_id.in_(sources), MatchLink.superseded_at.is_(None))
+        .values(superseded_at=now)
+    )
+    for source_id in sources:
+        session.add(
+            MatchLink(
+                source_record_id=source_id,
+                entity_id=new.id,
+                decision=MatchDecision.POSITIVE,
+                score=1.0,
+                explanation={"rule": "reviewer_split", "reason": reason, "split_from": public_id},
+                algorithm=ALGORITHM,
+                decided_by=DecidedBy.REVIEWER,
+                reviewer=client.name,
+                reason=reason,
+            )
+        )
+    for model in (EntityIdentifier, EntityAttribute):
+        session.execute(
+            update(model)
+            .where(model.entity_id == entity.id, model.source_record_id.in_(sources))
+            .values(entity_id=new.id)
+        )
+    _record_not_same(session, client, entity.id, new.id, reason)
+    record_event(
+        session=session,
+        client=client,
+        action="entity.split",
+        target_type="entity",
+        target_id=public_id,
+        details={"new_entity": new.public_id, "record_ids": sorted(found), "reason": reason},
+    )
+    session.flush()
+    return new
+
+
+def _record_not_same(
+    session: Session, client: ApiClient, a: int, b: int, reason: str
+) -> EntityReview:
+    review = EntityReview(
+        entity_id=a,
+        candidate_entity_id=b,
+        score=0.0,
+        algorithm=ALGORITHM,
+        explanation={"rule": "reviewer_not_same"},
+        status=ReviewStatus.REJECTED,
+        decided_at=utcnow(),
+        decided_by_client_id=client.id,
+        reason=reason,
+    )
+    session.add(review)
+    return review
+
+
+def propose_review(
+    *,
+    session: Session,
+    entity: Entity,
+    candidate: Entity,
+    score: float,
+    explanation: dict[str, Any],
+    algorithm: str,
+) -> EntityReview | None:
+    """Queue an uncertain pair for a regulator, unless it is queued or decided already."""
+    pair = [entity.id, candidate.id]
+    existing = session.scalar(
+        select(EntityReview.id).where(
+            EntityReview.entity_id.in_(pair), EntityReview.candidate_entity_id.in_(pair)
+        )
+    )
+    if existing is not None:
+        return None
+    review = EntityReview(
+        entity_id=entity.id,
+        candidate_entity_id=candidate.id,
+        score=score,
+        explanation=explanation,
+        algorithm=algorithm,
+    )
+    session.add(review)
+    return review
+
+
+def list_reviews(
+    *, session: Session, status: str | None, page: int, page_size: int
+) -> tuple[list[EntityReview], int]:
+    query = select(EntityReview).order_by(EntityReview.score.desc(), EntityReview.id)
+    if status:
+        query = query.where(EntityReview.status == ReviewStatus(status))
+    rows, total = paginate(session, query, page=page, page_size=page_size)
+    return [row[0] for row in rows], total
+
+
+def decide_review(
+    *, session: Session, client: ApiClient, review_id: int, same: bool, reason: str
+) -> EntityReview:
+    """Confirm (merge the pair, smaller into larger) or reject (never merge) a queued pair."""
+    review = session.get(EntityReview, review_id)
+    if review is None:
+        raise ResolutionRefused(404, f"no review {review_id}")
+    if review.status is not ReviewStatus.PENDING:
+        raise ResolutionRefused(409, f"review {review_id} is already {review.status.value}")
+    if same:
+        # The entity with more records survives (ties: the older one), so the public id that
+        # most documents already cite keeps being the main one.
+        a, b = review.entity, review.candidate
+        weight_a, weight_b = _record_count(session, a), _record_count(session, b)
+        a_wins = weight_a > weight_b or (weight_a == weight_b and a.id < b.id)
+        keep, fold = (a, b) if a_wins else (b, a)
+        merge_entities(
+            session=session,
+            client=client,
+            source_id=fold.public_id,
+            target_id=keep.public_id,
+            reason=reason,
+        )
+    review.status = ReviewStatus.CONFIRMED if same else ReviewStatus.REJECTED
+    review.decided_at, review.decided_by_client_id, review.reason = utcnow(), client.id, reason
+    record_event(
+        session=session,
+        client=client,
+        action="review.confirm" if same else "review.reject",
+        target_type="review",
+        target_id=str(review.id),
+        details={"reason": reason},
+    )
+    session.flush()
+    return review

@@ -1,0 +1,337 @@
+"""Entities as the ingest batch sees them: plain objects read and written with Core statements.
+
+Linking a batch touches thousands of entities. Loading each as an ORM object (with its
+identifier and attribute collections) and writing new ones through the unit of work cost more
+than everything else the pipeline does, so the linkers work on these views instead:
+:class:`EntityViews` loads existing entities with three set-based queries, remembers every
+change the batch makes (new entities, identifiers, golden-record values, names, fuzzy blocking
+keys, review-queue pairs) and writes them in one ``executemany`` per table in :meth:`flush`.
+
+The views live exactly as long as one batch's transaction, like the ORM session that owns it,
+so a rolled-back batch leaves no stale entity behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from core.bulk_writes import insert_rows
+from core.models import (
+    Entity,
+    EntityAttribute,
+    EntityBlockKey,
+    EntityIdentifier,
+    EntityKind,
+    EntityReview,
+    IdentifierType,
+    ReviewStatus,
+    utcnow,
+)
+from resolution.survivors import walk_to_survivor
+
+_IN_CHUNK = 500
+# Merge chains longer than this would be a data error (as in app.entities.queries).
+
+
+@dataclass(slots=True, eq=False)
+class IdentView:
+    id_type: IdentifierType
+    value: str
+    valid: bool
+    problem: str | None = None
+    source_record_id: int | None = None
+    # Not in the database yet: written by flush().
+    new: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class AttrView:
+    """A current golden-record value (only current values are loaded)."""
+
+    field: str
+    value: str | None
+    is_current: bool = True
+    id: int | None = None
+    source_record_id: int | None = None
+    feed_id: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class EntityView:
+    """One entity with its identifiers and current golden values. Identity (``is``) is the
+    entity's identity within a batch: :class:`EntityViews` hands out one view per entity."""
+
+    kind: EntityKind
+    public_id: str
+    display_name: str
+    region_code: str | None = None
+    id: int | None = None
+    merged_into_id: int | None = None
+    identifiers: list[IdentView] = field(default_factory=list)
+    attributes: list[AttrView] = field(default_factory=list)
+    # Existing entity whose name or region this batch changed.
+    dirty: bool = False
+
+
+@dataclass(slots=True)
+class _Review:
+    entity: EntityView
+    candidate: EntityView
+    score: float
+    explanation: dict[str, Any]
+    algorithm: str
+
+
+class EntityViews:
+    """Loads entity views by id (cached for the batch) and writes what the batch changed."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._by_id: dict[int, EntityView] = {}
+        self._new: list[EntityView] = []
+        self._new_idents: list[tuple[EntityView, IdentView]] = []
+        self._new_attrs: list[tuple[EntityView, AttrView]] = []
+        self._retired_attr_ids: list[int] = []
+        self._block_keys: list[tuple[str, EntityView]] = []
+        self._reviews: list[_Review] = []
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, entity_id: int) -> EntityView | None:
+        if entity_id not in self._by_id:
+            self.load([entity_id])
+        return self._by_id.get(entity_id)
+
+    def load(self, entity_ids: Iterable[int]) -> list[EntityView]:
+        """Views of the given entities (loading those not yet cached); unknown ids are left out."""
+        wanted = sorted({i for i in entity_ids if i not in self._by_id})
+        for start in range(0, len(wanted), _IN_CHUNK):
+            self._load_chunk(wanted[start : start + _IN_CHUNK])
+        return [self._by_id[i] for i in entity_ids if i in self._by_id]
+
+    def _load_chunk(self, ids: list[int]) -> None:
+        session = self.session
+        entity = Entity.__table__.c
+        rows = session.execute(
+            select(
+                entity.id,
+                entity.kind,
+                entity.public_id,
+                entity.display_name,
+                entity.region_code,
+                entity.merged_into_id,
+            ).where(entity.id.in_(ids))
+        )
+        # Rows are unpacked as tuples and handed to each entity's lists (by entity id, in
+        # id order): a batch loads thousands of identifiers and values, and a Row's
+        # attribute access costs more than building the view.
+        loaded: dict[int, EntityView] = {}
+        for entity_id, kind, public_id, display_name, region_code, merged_into_id in rows:
+            loaded[entity_id] = EntityView(
+                kind, public_id, display_name, region_code, entity_id, merged_into_id
+            )
+        identifiers = {entity_id: view.identifiers for entity_id, view in loaded.items()}
+        ident = EntityIdentifier.__table__.c
+        for entity_id, id_type, value, valid, problem, source_record_id in session.execute(
+            select(
+                ident.entity_id,
+                ident.id_type,
+                ident.value,
+                ident.valid,
+                ident.problem,
+                ident.source_record_id,
+            )
+            .where(ident.entity_id.in_(ids))
+            .order_by(ident.id)
+        ):
+            identifiers[entity_id].append(
+                IdentView(id_type, value, valid, problem, source_record_id)
+            )
+        attributes = {entity_id: view.attributes for entity_id, view in loaded.items()}
+        attr = EntityAttribute.__table__.c
+        for attr_id, entity_id, field_name, value, source_record_id in session.execute(
+            select(attr.id, attr.entity_id, attr.field, attr.value, attr.source_record_id)
+            .where(attr.entity_id.in_(ids), attr.is_current.is_(True))
+            .order_by(attr.id)
+        ):
+            attributes[entity_id].append(
+                AttrView(field_name, value, True, attr_id, source_record_id)
+            )
+        self._by_id.update(loaded)
+
+    def survivor(self, view: EntityView) -> EntityView:
+        """The entity ``view`` answers through (the one it was merged into, transitively)."""
+        return walk_to_survivor(view, self._merged_into)
+
+    def _merged_into(self, view: EntityView) -> EntityView | None:
+        return None if view.merged_into_id is None else self.get(view.merged_into_id)
+
+    # ------------------------------------------------------------------ changing
+
+    def create(
+        self, *, kind: EntityKind, public_id: str, display_name: str, region_code: str | None
+    ) -> EntityView:
+        view = EntityView(
+            kind=kind, public_id=public_id, display_name=display_name, region_code=region_code
+        )
+        self._new.append(view)
+        return view
+
+    def add_identifier(self, view: EntityView, ident: IdentView) -> None:
+        ident.new = True
+        view.identifiers.append(ident)
+        self._new_idents.append((view, ident))
+
+    def set_attribute(self, view: EntityView, attribute: AttrView) -> None:
+        """Make ``attribute`` the current value of its field (the old one stays, not current)."""
+        for old in view.attributes:
+            if old.field == attribute.field and old.is_current:
+                old.is_current = False
+                if old.id is not None:
+                    self._retired_attr_ids.append(old.id)
+        view.attributes = [a for a in view.attributes if a.is_current]
+        view.attributes.append(attribute)
+        self._new_attrs.append((view, attribute))
+
+    def add_block_key(self, view: EntityView, key: str) -> None:
+        self._block_keys.append((key, view))
+
+    def add_review(
+        self,
+        *,
+        entity: EntityView,
+        candidate: EntityView,
+        score: float,
+        explanation: dict[str, Any],
+        algorithm: str,
+    ) -> None:
+        """Queue a pair for a regulator; written as ``pending`` by :meth:`flush`."""
+        self._reviews.append(_Review(entity, candidate, score, explanation, algorithm))
+
+    # ------------------------------------------------------------------ writing
+
+    def flush(self) -> None:
+        """Write every change: new entities first (their ids are needed by the rows that point
+        at them), then one ``executemany`` per table. Views handed out before stay readable
+        (new ones now have their ids) but are forgotten: later reads load fresh ones."""
+        session = self.session
+        now = utcnow()
+        if self._new:
+            table = Entity.__table__
+            rows = [
+                {
+                    "kind": v.kind,
+                    "public_id": v.public_id,
+                    "display_name": v.display_name,
+                    "region_code": v.region_code,
+                    "merged_into_id": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for v in self._new
+            ]
+            # Public ids are unique, so RETURNING needs no order (SQLite cannot promise one
+            # without sending the rows one at a time).
+            by_public_id = {v.public_id: v for v in self._new}
+            for new_id, public_id in insert_rows(
+                session, table, rows, returning=("id", "public_id")
+            ):
+                view = by_public_id[public_id]
+                view.id = new_id
+                self._by_id[new_id] = view
+        dirty = [v for v in self._by_id.values() if v.dirty]
+        if dirty:
+            table = Entity.__table__
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(
+                    display_name=bindparam("b_name"),
+                    region_code=bindparam("b_region"),
+                    updated_at=bindparam("b_now"),
+                ),
+                [
+                    {
+                        "b_id": v.id,
+                        "b_name": v.display_name,
+                        "b_region": v.region_code,
+                        "b_now": now,
+                    }
+                    for v in dirty
+                ],
+            )
+            for view in dirty:
+                view.dirty = False
+        if self._new_idents:
+            insert_rows(
+                session,
+                EntityIdentifier.__table__,
+                [
+                    {
+                        "entity_id": v.id,
+                        "id_type": i.id_type,
+                        "value": i.value,
+                        "valid": i.valid,
+                        "problem": i.problem,
+                        "source_record_id": i.source_record_id,
+                        "created_at": now,
+                    }
+                    for v, i in self._new_idents
+                ],
+            )
+            for _, ident in self._new_idents:
+                ident.new = False
+        if self._retired_attr_ids:
+            table = EntityAttribute.__table__
+            for start in range(0, len(self._retired_attr_ids), _IN_CHUNK):
+                session.execute(
+                    update(table)
+                    .where(table.c.id.in_(self._retired_attr_ids[start : start + _IN_CHUNK]))
+                    .values(is_current=False)
+                )
+        if self._new_attrs:
+            table = EntityAttribute.__table__
+            attr_rows: list[dict[str, Any]] = [
+                {
+                    "entity_id": v.id,
+                    "field": a.field,
+                    "value": a.value,
+                    "source_record_id": a.source_record_id,
+                    "feed_id": a.feed_id,
+                    "observed_at": now,
+                    "is_current": a.is_current,
+                }
+                for v, a in self._new_attrs
+            ]
+            insert_rows(session, table, attr_rows)
+        if self._block_keys:
+            insert_rows(
+                session,
+                EntityBlockKey.__table__,
+                [{"key": key, "entity_id": v.id} for key, v in self._block_keys],
+            )
+        if self._reviews:
+            insert_rows(
+                session,
+                EntityReview.__table__,
+                [
+                    {
+                        "entity_id": r.entity.id,
+                        "candidate_entity_id": r.candidate.id,
+                        "score": r.score,
+                        "explanation": r.explanation,
+                        "algorithm": r.algorithm,
+                        "status": ReviewStatus.PENDING,
+                        "created_at": now,
+                    }
+                    for r in self._reviews
+                ],
+            )
+        self._by_id = {}
+        self._new, self._new_idents, self._new_attrs = [], [], []
+        self._retired_attr_ids, self._block_keys, self._reviews = [], [], []

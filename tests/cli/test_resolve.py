@@ -1,0 +1,78 @@
+"""``credithub resolve`` on CSV files, Chinese and not."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.resolve import resolve_command
+
+
+def run(
+    tmp_path: Path, text: str, *args: str, encoding: str = "utf-8"
+) -> tuple[int, str, dict[str, str]]:
+    source = tmp_path / "in.csv"
+    source.write_bytes(text.encode(encoding))
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(resolve_command, [str(source), "--out", str(out), "--quiet", *args])
+    clusters: dict[str, str] = {}
+    if out.exists():
+        with out.open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert list(rows[0]) == ["record_id", "entity_id", "confidence"]
+        clusters = {r["record_id"]: r["entity_id"] for r in rows}
+    return result.exit_code, result.output, clusters
+
+
+def test_non_chinese_people_with_joined_name_columns(tmp_path: Path) -> None:
+    text = (
+        "id,given_name,surname,dob,member_no,city\n"
+        "1,John,Smith,1980-01-02,X123,London\n"
+        "2,Jon,Smith,1980-01-02,X123,London\n"
+        "3,Jane,Doe,1975-05-05,,Paris\n"
+        "4,Mary,Major,1990-09-09,Z9,Rome\n"
+    )
+    code, output, clusters = run(
+        tmp_path,
+        text,
+        "--id-column",
+        "id",
+        "--map",
+        "name=given_name+surname",
+        "--map",
+        "birth_date=dob",
+        "--map",
+        "code=member_no",
+        "--map",
+        "address=city",
+    )
+    assert code == 0, output
+    assert clusters["1"] == clusters["2"]
+    assert len({clusters["1"], clusters["3"], clusters["4"]}) == 3
+    assert "4 records -> 3 entities" in output
+
+
+def test_chinese_companies_in_gbk_with_default_column_names(tmp_path: Path) -> None:
+    text = (
+        "name,code,address\n"
+        "北京星河科技有限公司,91110000600037341L,北京市海淀区中关村大街1号\n"
+        "星河科技（北京）有限公司,60003734-1,北京市海淀区中关村大街1号\n"
+        "北京星河科技有限公司上海分公司,91310000MA1FL0000X,上海市浦东新区\n"
+        "上海星河科技有限公司,91110108551385082Q,上海市徐汇区\n"
+    )
+    code, output, clusters = run(tmp_path, text, encoding="gbk")
+    assert code == 0, output
+    assert clusters["1"] == clusters["2"]  # the org code inside the USCC
+    assert clusters["3"] != clusters["1"]  # a branch is not its parent
+    assert clusters["4"] != clusters["1"]  # same trade name, another city and USCC
+
+
+def test_bad_options_and_input_are_clear_errors(tmp_path: Path) -> None:
+    code, output, _ = run(tmp_path, "a,b\n1,2\n", "--map", "nickname=a")
+    assert code != 0 and "FIELD=COL" in output
+    code, output, _ = run(tmp_path, "a,b\n1,2\n", "--map", "name=zzz")
+    assert code != 0 and "no column" in output
+    code, output, _ = run(tmp_path, "id,name\n1,甲\n1,乙\n", "--id-column", "id")
+    assert code != 0 and "repeated" in output
