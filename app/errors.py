@@ -1,11 +1,19 @@
-"""Every error leaves as an RFC 9457 problem-details JSON document, never an HTML page."""
+"""Every error leaves as an RFC 9457 problem-details JSON document (the web pages render their
+own error page from the same exception), never a stack trace.
+
+A service's refusal (:class:`core.errors.ServiceRefused`) needs no handling in the views: it
+becomes the HTTP error of its status here, so the API and the pages answer it as any other.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from core.errors import ServiceRefused
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -40,8 +48,27 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
 
+    @app.errorhandler(ServiceRefused)
+    def _refused(exc: ServiceRefused) -> ResponseReturnValue:
+        # Dispatched as the HTTP error it stands for, so a blueprint's own handler (the pages'
+        # error page) answers it exactly as it answers an abort().
+        return app.handle_http_exception(as_http_exception(exc))
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         # Logged with its traceback; the caller learns nothing about internals.
         app.logger.exception("unhandled error", exc_info=exc)
         return problem(500, "Internal Server Error", "The server could not complete the request.")
+
+
+def as_http_exception(exc: ServiceRefused) -> HTTPException:
+    """The HTTP error ``exc`` stands for: its status, its message as the detail and its
+    per-field errors where the problem document puts validation errors."""
+    http_error = default_exceptions.get(exc.status, HTTPException)(description=exc.message)
+    if http_error.code is None:
+        http_error.code = exc.status
+    data: dict[str, Any] = {"message": exc.message}
+    if exc.errors:
+        data["messages"] = exc.errors
+    http_error.data = data  # type: ignore[attr-defined]
+    return http_error

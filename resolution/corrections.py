@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import record_event
 from core.db import paginate
+from core.errors import ServiceRefused
 from core.models import (
     ApiClient,
     CreditRecord,
@@ -37,18 +38,14 @@ ALGORITHM = "reviewer"
 _STRONG = (IdentifierType.USCC, IdentifierType.RESIDENT_ID)
 
 
-class ResolutionRefused(Exception):
+class ResolutionRefused(ServiceRefused):
     """The change cannot be made; ``status`` is the HTTP status that says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _entity(session: Session, public_id: str) -> Entity:
     entity = session.scalar(select(Entity).where(Entity.public_id == public_id))
     if entity is None:
-        raise ResolutionRefused(404, f"no entity {public_id!r}")
+        raise ResolutionRefused(f"no entity {public_id!r}", status=404)
     return entity
 
 
@@ -99,27 +96,29 @@ def merge_entities(
     """
     source, target = _entity(session, source_id), _entity(session, target_id)
     if source.id == target.id:
-        raise ResolutionRefused(409, "an entity cannot be merged into itself")
+        raise ResolutionRefused("an entity cannot be merged into itself", status=409)
     for entity in (source, target):
         if entity.merged_into_id is not None:
-            raise ResolutionRefused(409, f"{entity.public_id} is already merged into another")
+            raise ResolutionRefused(
+                f"{entity.public_id} is already merged into another", status=409
+            )
     if source.kind != target.kind:
         raise ResolutionRefused(
-            409, f"a {source.kind.value} cannot merge into a {target.kind.value}"
+            f"a {source.kind.value} cannot merge into a {target.kind.value}", status=409
         )
     source_group, target_group = entity_group(session, source), entity_group(session, target)
     ours, theirs = _strong_codes(session, source_group), _strong_codes(session, target_group)
     for id_type in ours.keys() & theirs.keys():
         if ours[id_type] != theirs[id_type]:
             raise ResolutionRefused(
-                409,
                 f"different valid {id_type} ({sorted(ours[id_type])[0]} vs "
                 f"{sorted(theirs[id_type])[0]}): never the same entity",
+                status=409,
             )
     refusal = rejected_between(session, source_group, target_group)
     if refusal is not None:
         raise ResolutionRefused(
-            409, f"a reviewer decided these are not the same (review {refusal.id})"
+            f"a reviewer decided these are not the same (review {refusal.id})", status=409
         )
     source.merged_into_id = target.id
     record_event(
@@ -139,7 +138,7 @@ def unmerge_entity(*, session: Session, client: ApiClient, public_id: str, reaso
     recorded so no automatic decision merges it back."""
     entity = _entity(session, public_id)
     if entity.merged_into_id is None:
-        raise ResolutionRefused(409, f"{public_id} is not merged into another entity")
+        raise ResolutionRefused(f"{public_id} is not merged into another entity", status=409)
     target_id = entity.merged_into_id
     entity.merged_into_id = None
     _record_not_same(session, client, entity.id, target_id, reason)
@@ -167,19 +166,19 @@ def split_entity(
     """
     entity = _entity(session, public_id)
     if not record_ids:
-        raise ResolutionRefused(422, "record_ids must name at least one record")
+        raise ResolutionRefused("record_ids must name at least one record", status=422)
     records = list(session.scalars(select(CreditRecord).where(CreditRecord.id.in_(record_ids))))
     found = {r.id for r in records}
     foreign = sorted(set(record_ids) - {r.id for r in records if r.entity_id == entity.id})
     if foreign or len(found) != len(set(record_ids)):
-        raise ResolutionRefused(409, f"records {foreign} do not belong to {public_id}")
+        raise ResolutionRefused(f"records {foreign} do not belong to {public_id}", status=409)
     remaining = session.scalar(
         select(CreditRecord.id)
         .where(CreditRecord.entity_id == entity.id, CreditRecord.id.not_in(record_ids))
         .limit(1)
     )
     if remaining is None:
-        raise ResolutionRefused(409, "a split must leave the entity at least one record")
+        raise ResolutionRefused("a split must leave the entity at least one record", status=409)
 
     first = min(records, key=lambda r: r.id)
     new = Entity(
@@ -296,9 +295,9 @@ def decide_review(
     """Confirm (merge the pair, smaller into larger) or reject (never merge) a queued pair."""
     review = session.get(EntityReview, review_id)
     if review is None:
-        raise ResolutionRefused(404, f"no review {review_id}")
+        raise ResolutionRefused(f"no review {review_id}", status=404)
     if review.status is not ReviewStatus.PENDING:
-        raise ResolutionRefused(409, f"review {review_id} is already {review.status.value}")
+        raise ResolutionRefused(f"review {review_id} is already {review.status.value}", status=409)
     if same:
         # The entity with more records survives (ties: the older one), so the public id that
         # most documents already cite keeps being the main one.

@@ -11,9 +11,8 @@ Contact data is masked for every role but regulator.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
-from flask import abort
 from flask.views import MethodView
 
 from app.api import Blueprint
@@ -32,7 +31,6 @@ from app.disputes.schemas import (
     RepairPageSchema,
 )
 from app.disputes.services import (
-    DisputeRefused,
     answer_objection,
     apply_for_repair,
     close_objection,
@@ -53,10 +51,6 @@ blp = Blueprint("disputes", __name__, description="Credit repair and objections"
 EVERYONE = (Role.PUBLIC, Role.REGULATOR, Role.DEPARTMENT, Role.ANALYST)
 
 
-def _refuse(exc: DisputeRefused) -> NoReturn:
-    abort(exc.status, description=str(exc))
-
-
 def _full_contact() -> bool:
     return sees_full_identifiers(current_role())
 
@@ -74,17 +68,14 @@ class RepairApplications(MethodView):
         names the first allowed day).
         """
         session = request_session()
-        try:
-            application = apply_for_repair(
-                session=session,
-                client=current_client(),
-                record_id=record_id,
-                today=today(),
-                rules=runtime().rules,
-                **body,
-            )
-        except DisputeRefused as exc:
-            _refuse(exc)
+        application = apply_for_repair(
+            session=session,
+            client=current_client(),
+            record_id=record_id,
+            today=today(),
+            rules=runtime().rules,
+            **body,
+        )
         commit_request()
         return present_application(application, full_contact=_full_contact())
 
@@ -119,16 +110,13 @@ class RepairDecision(MethodView):
         """
         client = current_client()
         assert client is not None
-        try:
-            application = decide_repair(
-                session=request_session(),
-                client=client,
-                application_id=application_id,
-                approve=body["approve"],
-                reason=body["reason"],
-            )
-        except DisputeRefused as exc:
-            _refuse(exc)
+        application = decide_repair(
+            session=request_session(),
+            client=client,
+            application_id=application_id,
+            approve=body["approve"],
+            reason=body["reason"],
+        )
         commit_request()
         return present_application(application, full_contact=_full_contact())
 
@@ -146,20 +134,17 @@ class RecordObjections(MethodView):
         without a decided repair application.
         """
         day = today()
-        try:
-            objection = raise_objection(
-                session=request_session(),
-                client=current_client(),
-                record_id=record_id,
-                today=day,
-                rules=runtime().rules,
-                kind=ObjectionKind(body["kind"]),
-                raised_by_name=body["raised_by_name"],
-                raised_by_contact=body["raised_by_contact"],
-                description=body["description"],
-            )
-        except DisputeRefused as exc:
-            _refuse(exc)
+        objection = raise_objection(
+            session=request_session(),
+            client=current_client(),
+            record_id=record_id,
+            today=day,
+            rules=runtime().rules,
+            kind=ObjectionKind(body["kind"]),
+            raised_by_name=body["raised_by_name"],
+            raised_by_contact=body["raised_by_contact"],
+            description=body["description"],
+        )
         commit_request()
         return present_objection(objection, today=day, full_contact=_full_contact())
 
@@ -201,16 +186,13 @@ class ObjectionAnswer(MethodView):
         client = current_client()
         assert client is not None
         day = today()
-        try:
-            objection = answer_objection(
-                session=request_session(),
-                client=client,
-                objection_id=objection_id,
-                answer=body["answer"],
-                today=day,
-            )
-        except DisputeRefused as exc:
-            _refuse(exc)
+        objection = answer_objection(
+            session=request_session(),
+            client=client,
+            objection_id=objection_id,
+            answer=body["answer"],
+            today=day,
+        )
         commit_request()
         return present_objection(objection, today=day, full_contact=_full_contact())
 
@@ -228,15 +210,12 @@ class ObjectionClose(MethodView):
         """
         client = current_client()
         assert client is not None
-        try:
-            objection = close_objection(
-                session=request_session(),
-                client=client,
-                objection_id=objection_id,
-                outcome=ObjectionStatus(body["outcome"]),
-                reason=body["reason"],
-            )
-        except DisputeRefused as exc:
-            _refuse(exc)
+        objection = close_objection(
+            session=request_session(),
+            client=client,
+            objection_id=objection_id,
+            outcome=ObjectionStatus(body["outcome"]),
+            reason=body["reason"],
+        )
         commit_request()
         return present_objection(objection, today=today(), full_contact=_full_contact())

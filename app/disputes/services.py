@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.disputes.workdays import CHINA, WorkingCalendar
 from core.audit import record_event
 from core.db import paginate
+from core.errors import ServiceRefused
 from core.models import (
     ApiClient,
     CreditRecord,
@@ -54,12 +55,8 @@ _EMAIL = re.compile(r"([^\s@])[^\s@]*(@[^\s@]+)")
 _DIGITS = re.compile(r"\d[\d\- ]{5,}(\d{4})")
 
 
-class DisputeRefused(Exception):
+class DisputeRefused(ServiceRefused):
     """The request cannot be carried out; ``status`` is the HTTP status that says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 # ---------------------------------------------------------------------------- shared
@@ -74,7 +71,7 @@ def _visible_record(
         query = query.with_for_update()
     record = session.scalar(query)
     if record is None:
-        raise DisputeRefused(404, f"no record {record_id}")
+        raise DisputeRefused(f"no record {record_id}", status=404)
     feed = session.get(Feed, record.feed_id)
     department_code = client.department.code if client and client.department else None
     visible = feed is not None and feed_visible(
@@ -84,7 +81,7 @@ def _visible_record(
         department_code=department_code,
     )
     if not visible:
-        raise DisputeRefused(404, f"no record {record_id}")
+        raise DisputeRefused(f"no record {record_id}", status=404)
     return record
 
 
@@ -134,16 +131,16 @@ def apply_for_repair(
     record = _visible_record(session, client, record_id, lock=True)
     if record.severity is None:
         raise DisputeRefused(
-            409, f"record {record_id} is not a dishonesty record: nothing to repair"
+            f"record {record_id} is not a dishonesty record: nothing to repair", status=409
         )
     status = effective_status(record, today)
     if status in _NOT_REPAIRABLE:
         raise DisputeRefused(
-            409, f"record {record_id} cannot be repaired: {_NOT_REPAIRABLE[status]}"
+            f"record {record_id} cannot be repaired: {_NOT_REPAIRABLE[status]}", status=409
         )
     if status is CreditStatus.DISPUTED:
         raise DisputeRefused(
-            409, f"record {record_id} is under objection; apply for repair once it is closed"
+            f"record {record_id} is under objection; apply for repair once it is closed", status=409
         )
     pending = session.scalar(
         select(RepairApplication.id).where(
@@ -153,18 +150,18 @@ def apply_for_repair(
     )
     if pending is not None:
         raise DisputeRefused(
-            409, f"record {record_id} already has a pending repair application ({pending})"
+            f"record {record_id} already has a pending repair application ({pending})", status=409
         )
     allowed_from = repair_allowed_from(record, rules)
     if allowed_from is None:
-        raise DisputeRefused(409, f"record {record_id} has no decision date to count from")
+        raise DisputeRefused(f"record {record_id} has no decision date to count from", status=409)
     if today < allowed_from:
         months = rules.min_publicity_months[record.severity]
         raise DisputeRefused(
-            409,
             f"credit repair of record {record_id} is allowed from {allowed_from.isoformat()} "
             f"({months} months after its {record.severity.value} decision of "
             f"{record.decision_date})",
+            status=409,
         )
     application = RepairApplication(
         credit_record=record,
@@ -201,17 +198,18 @@ def decide_repair(
         select(RepairApplication).where(RepairApplication.id == application_id).with_for_update()
     )
     if application is None:
-        raise DisputeRefused(404, f"no repair application {application_id}")
+        raise DisputeRefused(f"no repair application {application_id}", status=404)
     if application.status is not RepairStatus.PENDING:
         raise DisputeRefused(
-            409, f"repair application {application_id} was already {application.status.value}"
+            f"repair application {application_id} was already {application.status.value}",
+            status=409,
         )
     record = application.credit_record
     if approve and record.status is not CreditStatus.ACTIVE:
         raise DisputeRefused(
-            409,
             f"record {record.id} is {record.status.value}: it cannot be repaired now "
             "(close its objection first, or reject the application)",
+            status=409,
         )
     application.status = RepairStatus.APPROVED if approve else RepairStatus.REJECTED
     application.decided_at = utcnow()
@@ -313,7 +311,7 @@ def raise_objection(
     )
     if existing is not None:
         raise DisputeRefused(
-            409, f"record {record_id} already has an objection being handled ({existing})"
+            f"record {record_id} already has an objection being handled ({existing})", status=409
         )
     if kind is ObjectionKind.REPAIR_RESULT:
         decided = session.scalar(
@@ -326,7 +324,7 @@ def raise_objection(
         )
         if not decided:
             raise DisputeRefused(
-                409, f"record {record_id} has no decided repair application to object to"
+                f"record {record_id} has no decided repair application to object to", status=409
             )
     objection = Objection(
         credit_record=record,
@@ -367,7 +365,7 @@ def _objection(session: Session, objection_id: int) -> Objection:
         select(Objection).where(Objection.id == objection_id).with_for_update()
     )
     if objection is None:
-        raise DisputeRefused(404, f"no objection {objection_id}")
+        raise DisputeRefused(f"no objection {objection_id}", status=404)
     return objection
 
 
@@ -382,9 +380,13 @@ def answer_objection(
     objection = _objection(session, objection_id)
     record = objection.credit_record
     if client.department_id is None or record.department_id != client.department_id:
-        raise DisputeRefused(403, f"objection {objection_id} is about another department's record")
+        raise DisputeRefused(
+            f"objection {objection_id} is about another department's record", status=403
+        )
     if objection.status is not ObjectionStatus.OPEN:
-        raise DisputeRefused(409, f"objection {objection_id} is {objection.status.value}, not open")
+        raise DisputeRefused(
+            f"objection {objection_id} is {objection.status.value}, not open", status=409
+        )
     objection.status = ObjectionStatus.ANSWERED
     objection.answer = answer
     objection.answered_at = utcnow()
@@ -415,10 +417,10 @@ def close_objection(
     Raises :class:`DisputeRefused`: 404 unknown objection; 409 already closed; 422 bad outcome.
     """
     if outcome not in (ObjectionStatus.CORRECTED, ObjectionStatus.UPHELD):
-        raise DisputeRefused(422, "outcome must be corrected or upheld")
+        raise DisputeRefused("outcome must be corrected or upheld", status=422)
     objection = _objection(session, objection_id)
     if objection.status not in OPEN_OBJECTION:
-        raise DisputeRefused(409, f"objection {objection_id} is already closed")
+        raise DisputeRefused(f"objection {objection_id} is already closed", status=409)
     record = objection.credit_record
     was_answered = objection.status is ObjectionStatus.ANSWERED
     restored = record.status is CreditStatus.DISPUTED

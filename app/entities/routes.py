@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
 from flask.views import MethodView
 
 from app.api import Blueprint
@@ -17,7 +16,6 @@ from app.entities.schemas import (
     RecordPageSchema,
 )
 from app.entities.services import (
-    EntityNotFound,
     RecordFilters,
     SearchFilters,
     entity_profile,
@@ -73,15 +71,12 @@ class EntityProfile(MethodView):
         """
         session = request_session()
         viewer = viewer_for(session=session, client=current_client(), today=today())
-        try:
-            profile = entity_profile(
-                session=session,
-                viewer=viewer,
-                public_id=public_id,
-                grade_rules=runtime().rules.grade,
-            )
-        except EntityNotFound:
-            abort(404, description=f"No entity has the id {public_id!r}.")
+        profile = entity_profile(
+            session=session,
+            viewer=viewer,
+            public_id=public_id,
+            grade_rules=runtime().rules.grade,
+        )
         commit_request()  # keeps the audit event the service writes when it shows a person
         return profile
 
@@ -98,17 +93,14 @@ class EntityRecords(MethodView):
         """
         session = request_session()
         viewer = viewer_for(session=session, client=current_client(), today=today())
-        try:
-            entity, items, total = entity_records(
-                session=session,
-                viewer=viewer,
-                public_id=public_id,
-                filters=RecordFilters.from_args(args),
-                page=args["page"],
-                page_size=args["page_size"],
-            )
-        except EntityNotFound:
-            abort(404, description=f"No entity has the id {public_id!r}.")
+        entity, items, total = entity_records(
+            session=session,
+            viewer=viewer,
+            public_id=public_id,
+            filters=RecordFilters.from_args(args),
+            page=args["page"],
+            page_size=args["page_size"],
+        )
         commit_request()  # keeps the audit event the service writes when it shows a person
         body = page_body(items, total, page=args["page"], page_size=args["page_size"])
         return {**body, "entity": entity.public_id}

@@ -40,6 +40,7 @@ from app.entities.queries import (
 from app.entities.search import Hit, identifier_hits, is_code_query, name_hits, query_kind
 from core.audit import record_event
 from core.db import paginate
+from core.errors import NotFound
 from core.models import (
     ApiClient,
     CreditRecord,
@@ -71,7 +72,7 @@ _PERSONAL_GOLDEN_FIELDS = frozenset({"birth_date"})
 EnumT = TypeVar("EnumT", bound=Enum)
 
 
-class EntityNotFound(LookupError):
+class EntityNotFound(NotFound):
     """No entity has the public id asked for."""
 
 
@@ -300,7 +301,7 @@ def entity_records(
     that shows none of the rows (the records page refusing its filters)."""
     resolved = resolve_entity(session, public_id)
     if resolved is None:
-        raise EntityNotFound(public_id)
+        raise EntityNotFound(f"No entity has the id {public_id!r}.")
     entity, _merged_from = resolved
     statement = _records_statement(viewer, entity_group(session, entity))
     if filters.category is not None:
@@ -336,7 +337,7 @@ def entity_profile(
     ``profile``) into ``session`` (the caller commits it)."""
     resolved = resolve_entity(session, public_id)
     if resolved is None:
-        raise EntityNotFound(public_id)
+        raise EntityNotFound(f"No entity has the id {public_id!r}.")
     entity, merged_from = resolved
     group = entity_group(session, entity)
     rows: list[_RecordRow] = [tuple(r) for r in session.execute(_records_statement(viewer, group))]

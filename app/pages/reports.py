@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Response, abort, request, url_for
+from flask import Response, request, url_for
 
 from app.pages import blp, render
 from app.pages.auth import page_allow, page_client
@@ -31,13 +31,6 @@ Page = Response | tuple[str, int]
 REPORT_PAGE_ROLES = (Role.REGULATOR, Role.ANALYST)
 # The query parameters a report form sends (``format`` only to the download).
 FILTER_PARAMS = ("from", "to", "region", "department", "category", "severity", "list_type")
-
-
-def _spec(name: str) -> ReportSpec:
-    try:
-        return get_report(name)
-    except ReportError as exc:
-        abort(exc.status, description=f"没有这个报表。{exc.message}")
 
 
 def _filter_values(values: Mapping[str, str]) -> dict[str, str]:
@@ -74,7 +67,7 @@ def reports() -> Page:
 def report(name: str) -> Page:
     """The report's filter form, download buttons and (trend reports) its chart. Filters that
     do not validate are shown with their messages (422) and no chart."""
-    spec = _spec(name)
+    spec = get_report(name)
     values = form_data(request.args)
     errors: dict[str, list[str]] = {}
     if values:
@@ -96,7 +89,7 @@ def _unknown(values: Mapping[str, str]) -> dict[str, str]:
 def report_download(name: str) -> Page:
     """The report as a file (``format``: csv, xlsx, parquet, json), streamed; audited before
     the first byte. Bad filters: the report page again with the messages (422)."""
-    spec = _spec(name)
+    spec = get_report(name)
     values = form_data(request.args)
     client = page_client()
     assert client is not None
@@ -105,7 +98,7 @@ def report_download(name: str) -> Page:
         if fmt not in TABLE_FORMATS:
             raise ReportError(
                 "The request does not validate; see errors.",
-                {"format": [f"download one of {', '.join(TABLE_FORMATS)}"]},
+                errors={"format": [f"download one of {', '.join(TABLE_FORMATS)}"]},
             )
         export = export_report(
             session=request_session(),
@@ -128,20 +121,17 @@ def report_download(name: str) -> Page:
 def report_chart_png(name: str) -> Response:
     """The PNG chart of a trend report with the page's filters; audited (format ``png``).
     404 for an unknown report, 422 for bad filters or a report without a chart."""
-    spec = _spec(name)
+    spec = get_report(name)
     client = page_client()
     assert client is not None
-    try:
-        filters, _fmt = parse_filters(spec.name, form_data(request.args))
-        png = report_chart(
-            session=request_session(),
-            client=client,
-            name=spec.name,
-            filters=filters,
-            today=today(),
-            grade_rules=runtime().rules.grade,
-        )
-    except ReportError as exc:
-        abort(exc.status, description=exc.message)
+    filters, _fmt = parse_filters(spec.name, form_data(request.args))
+    png = report_chart(
+        session=request_session(),
+        client=client,
+        name=spec.name,
+        filters=filters,
+        today=today(),
+        grade_rules=runtime().rules.grade,
+    )
     commit_request()
     return Response(png, mimetype="image/png")

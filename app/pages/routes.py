@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response
 
 from app.catalogue.services import list_catalogue
 from app.entities.services import (
-    EntityNotFound,
     RecordFilters,
     SearchFilters,
     entity_profile,
@@ -117,12 +116,9 @@ def profile(public_id: str) -> Page:
     profile is audited like the API's."""
     session = request_session()
     viewer = viewer_for(session=session, client=page_client(), today=today())
-    try:
-        data = entity_profile(
-            session=session, viewer=viewer, public_id=public_id, grade_rules=runtime().rules.grade
-        )
-    except EntityNotFound:
-        abort(404, description=f"没有编号为 {public_id} 的主体。No entity has this id.")
+    data = entity_profile(
+        session=session, viewer=viewer, public_id=public_id, grade_rules=runtime().rules.grade
+    )
     commit_request()  # keeps the audit event the service writes when it shows a person
     return render("profile.html", profile=data)
 
@@ -143,19 +139,16 @@ def records(public_id: str) -> Page:
     if not errors:
         filters = RecordFilters.from_args(args)
         page, page_size = args["page"], args["page_size"]
-    try:
-        entity, items, total = entity_records(
-            session=session,
-            viewer=viewer,
-            public_id=public_id,
-            filters=filters,
-            page=page,
-            page_size=page_size,
-            # With bad filters no row is shown, so nothing of the person was read.
-            audit=not errors,
-        )
-    except EntityNotFound:
-        abort(404, description=f"没有编号为 {public_id} 的主体。No entity has this id.")
+    entity, items, total = entity_records(
+        session=session,
+        viewer=viewer,
+        public_id=public_id,
+        filters=filters,
+        page=page,
+        page_size=page_size,
+        # With bad filters no row is shown, so nothing of the person was read.
+        audit=not errors,
+    )
     commit_request()  # keeps the audit event the service writes when it shows a person
     if errors:
         # The entity exists: show the form with its messages, and no rows rather than rows

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
 from flask.views import MethodView
 
 from app.api import Blueprint
@@ -12,8 +11,6 @@ from app.auth.access import allow, current_client
 from app.pagination import page_body
 from app.public.schemas import PublicPageSchema, PublicProfileSchema, PublicSearchArgsSchema
 from app.public.services import (
-    PublicEntityNotFound,
-    PublicQueryRefused,
     public_profile,
     search_public,
 )
@@ -38,16 +35,13 @@ class PublicEntities(MethodView):
 
         Everyone gets the public view, whatever their role. 422 for other identifiers.
         """
-        try:
-            items, total = search_public(
-                session=request_session(),
-                q=args["q"],
-                today=today(),
-                page=args["page"],
-                page_size=args["page_size"],
-            )
-        except PublicQueryRefused as exc:
-            abort(422, description=str(exc))
+        items, total = search_public(
+            session=request_session(),
+            q=args["q"],
+            today=today(),
+            page=args["page"],
+            page_size=args["page_size"],
+        )
         return page_body(items, total, page=args["page"], page_size=args["page_size"])
 
 
@@ -62,11 +56,8 @@ class PublicEntity(MethodView):
         404 for unknown ids and for natural persons with nothing published.
         """
         session = request_session()
-        try:
-            profile = public_profile(
-                session=session, client=current_client(), public_id=public_id, today=today()
-            )
-        except PublicEntityNotFound:
-            abort(404, description=f"No published entity has the id {public_id!r}.")
+        profile = public_profile(
+            session=session, client=current_client(), public_id=public_id, today=today()
+        )
         commit_request()  # the audit event of a person's page
         return profile

@@ -24,6 +24,7 @@ from app.entities.present import public_name, public_record_view, public_text
 from app.entities.queries import published_clause
 from app.entities.search import is_code_query, name_hits
 from core.audit import record_event
+from core.errors import NotFound, ServiceRefused
 from core.models import (
     ApiClient,
     CreditRecord,
@@ -41,11 +42,13 @@ from resolution.survivors import entity_group, resolve_entity, survivor_of
 PUBLIC_ITEMS_PER_CATEGORY = 50
 
 
-class PublicQueryRefused(ValueError):
+class PublicQueryRefused(ServiceRefused):
     """The query is an identifier the public may not search by."""
 
+    status = 422
 
-class PublicEntityNotFound(LookupError):
+
+class PublicEntityNotFound(NotFound):
     """No entity with that id, or one the public cannot see (a person with nothing published)."""
 
 
@@ -140,7 +143,7 @@ def public_profile(
     """
     resolved = resolve_entity(session, public_id)
     if resolved is None:
-        raise PublicEntityNotFound(public_id)
+        raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
     entity, _merged_from = resolved
     group = entity_group(session, entity)
     rows = session.execute(
@@ -152,7 +155,7 @@ def public_profile(
     published = [(record, name) for record, name in rows if is_published(record, today)]
     person = entity.kind is EntityKind.NATURAL_PERSON
     if person and not published:
-        raise PublicEntityNotFound(public_id)
+        raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
     names = [entity.display_name]
     grouped: dict[str, dict[str, Any]] = {}
     for record, department_name in published:

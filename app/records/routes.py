@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
 from flask.views import MethodView
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client
 from app.records.schemas import PushRequestSchema, PushResponseSchema
-from app.records.services import PushRefused, push_records
+from app.records.services import push_records
 from app.runtime import commit_request, request_session
 from core.audit import record_event
 from core.models import Role
@@ -31,12 +30,9 @@ class RecordsPush(MethodView):
         client = current_client()
         assert client is not None
         session = request_session()
-        try:
-            result = push_records(
-                session=session, client=client, feed_code=body["feed"], items=body["records"]
-            )
-        except PushRefused as exc:
-            abort(exc.status, description=str(exc))
+        result = push_records(
+            session=session, client=client, feed_code=body["feed"], items=body["records"]
+        )
         record_event(
             session=session,
             client=client,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import ServiceRefused
 from core.models import AdapterKind, ApiClient, Feed, IngestRun, IngestRunStatus, utcnow
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline import Counts, ItemOutcome, store_batch
@@ -16,12 +17,8 @@ from ingest.pipeline import Counts, ItemOutcome, store_batch
 MAX_PUSH_RECORDS = 1000
 
 
-class PushRefused(Exception):
+class PushRefused(ServiceRefused):
     """The push cannot be taken at all; ``status`` is the HTTP status that says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -43,15 +40,17 @@ def push_records(
     """
     feed = session.scalar(select(Feed).where(Feed.code == feed_code))
     if feed is None:
-        raise PushRefused(404, f"no feed {feed_code!r}")
+        raise PushRefused(f"no feed {feed_code!r}", status=404)
     if feed.adapter is not AdapterKind.PUSH:
-        raise PushRefused(409, f"feed {feed_code!r} is pulled by CreditHub, not pushed")
+        raise PushRefused(f"feed {feed_code!r} is pulled by CreditHub, not pushed", status=409)
     if client.department_id is None or feed.department_id != client.department_id:
-        raise PushRefused(403, f"feed {feed_code!r} belongs to another department")
+        raise PushRefused(f"feed {feed_code!r} belongs to another department", status=403)
     if not items:
-        raise PushRefused(422, "records must hold at least one record")
+        raise PushRefused("records must hold at least one record", status=422)
     if len(items) > MAX_PUSH_RECORDS:
-        raise PushRefused(422, f"at most {MAX_PUSH_RECORDS} records per request, got {len(items)}")
+        raise PushRefused(
+            f"at most {MAX_PUSH_RECORDS} records per request, got {len(items)}", status=422
+        )
 
     records: list[RawRecord] = []
     unreadable: list[tuple[RawRecord, str]] = []

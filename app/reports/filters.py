@@ -15,20 +15,16 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.reports.registry import FORMATS, REPORTS, ReportSpec
+from core.errors import ServiceRefused
 from core.models import RecordCategory, Severity
 
 LIST_TYPES = ("black", "red")
 
 
-class ReportError(Exception):
+class ReportError(ServiceRefused):
     """Base of the errors a report request can meet; ``status`` is the HTTP status."""
 
     status = 422
-
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
 
 
 class UnknownReport(ReportError):
@@ -148,7 +144,9 @@ def filters_from_args(spec: ReportSpec, args: Mapping[str, Any]) -> tuple[Report
     if fmt == "png" and not spec.has_chart:
         errors["format"] = [f"report {spec.name!r} has no chart"]
     if errors:
-        raise ReportFilterError("The filters do not apply to this report; see errors.", errors)
+        raise ReportFilterError(
+            "The filters do not apply to this report; see errors.", errors=errors
+        )
     filters = ReportFilters(
         date_from=args.get("date_from"),
         date_to=args.get("date_to"),
@@ -176,5 +174,7 @@ def parse_filters(name: str, params: Mapping[str, Any]) -> tuple[ReportFilters, 
     except ValidationError as exc:
         messages = exc.normalized_messages()  # type: ignore[no-untyped-call]
         errors = {k: v if isinstance(v, list) else [str(v)] for k, v in messages.items()}
-        raise ReportFilterError("The request does not validate; see errors.", errors) from exc
+        raise ReportFilterError(
+            "The request does not validate; see errors.", errors=errors
+        ) from exc
     return filters_from_args(spec, args)

@@ -12,12 +12,11 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import abort
 from marshmallow import RAISE
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client
-from app.reports.filters import ReportError, filters_from_args, get_report, list_reports
+from app.reports.filters import filters_from_args, get_report, list_reports
 from app.reports.registry import CHART_FORMAT
 from app.reports.schemas import ReportArgsSchema, ReportListSchema
 from app.reports.services import CONTENT_TYPES, Export, export_report
@@ -27,10 +26,6 @@ from core.models import Role
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports and exports")
 
 _ANALYSTS = (Role.REGULATOR, Role.ANALYST)
-
-
-def _fail(exc: ReportError) -> None:
-    abort(exc.status, message=exc.message, **({"messages": exc.errors} if exc.errors else {}))
 
 
 @blp.route("")
@@ -66,22 +61,19 @@ class ReportExport(MethodView):
         does not take, or ``png`` of a report without a chart.
         """
         session = request_session()
-        try:
-            spec = get_report(name)
-            filters, fmt = filters_from_args(spec, args)
-            client = current_client()
-            assert client is not None  # @allow admits no anonymous caller here
-            export = export_report(
-                session=session,
-                client=client,
-                name=name,
-                filters=filters,
-                fmt=fmt,
-                today=today(),
-                grade_rules=runtime().rules.grade,
-            )
-        except ReportError as exc:
-            _fail(exc)
+        spec = get_report(name)
+        filters, fmt = filters_from_args(spec, args)
+        client = current_client()
+        assert client is not None  # @allow admits no anonymous caller here
+        export = export_report(
+            session=session,
+            client=client,
+            name=name,
+            filters=filters,
+            fmt=fmt,
+            today=today(),
+            grade_rules=runtime().rules.grade,
+        )
         commit_request()
         return export_response(export)
 

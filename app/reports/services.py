@@ -105,7 +105,7 @@ def _context(
     if unknown:
         raise ReportFilterError(
             "The filters do not apply to this report; see errors.",
-            {name: [f"report {spec.name!r} does not take this filter"] for name in unknown},
+            errors={name: [f"report {spec.name!r} does not take this filter"] for name in unknown},
         )
     department_id = None
     if filters.department is not None:
@@ -115,7 +115,7 @@ def _context(
         if department_id is None:
             raise ReportFilterError(
                 "The request does not validate; see errors.",
-                {"department": [f"no department has the code {filters.department!r}"]},
+                errors={"department": [f"no department has the code {filters.department!r}"]},
             )
     return ReportContext(
         session=session,
@@ -191,11 +191,13 @@ def export_report(
     spec = get_report(name)
     if fmt not in (*TABLE_FORMATS, CHART_FORMAT):
         raise ReportFilterError(
-            "The request does not validate; see errors.", {"format": [f"unknown format {fmt!r}"]}
+            "The request does not validate; see errors.",
+            errors={"format": [f"unknown format {fmt!r}"]},
         )
     if fmt == CHART_FORMAT and not spec.has_chart:
         raise NoChart(
-            f"Report {spec.name!r} has no chart.", {"format": [f"report {name!r} has no chart"]}
+            f"Report {spec.name!r} has no chart.",
+            errors={"format": [f"report {name!r} has no chart"]},
         )
     rows = iter_report_rows(
         session=session,

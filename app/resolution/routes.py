@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort
 from flask.views import MethodView
 
 from app.api import Blueprint
@@ -24,7 +23,6 @@ from app.resolution.schemas import (
 from app.runtime import commit_request, request_session
 from core.models import ApiClient, Entity, EntityReview, Role
 from resolution.corrections import (
-    ResolutionRefused,
     decide_review,
     list_reviews,
     merge_entities,
@@ -40,10 +38,7 @@ def _run(action: Callable[..., T], **kwargs: Any) -> T:
     """Call a service as the current regulator inside the request's transaction."""
     client: ApiClient | None = current_client()
     assert client is not None
-    try:
-        result = action(session=request_session(), client=client, **kwargs)
-    except ResolutionRefused as exc:
-        abort(exc.status, description=str(exc))
+    result = action(session=request_session(), client=client, **kwargs)
     commit_request()
     return result
 

@@ -258,6 +258,8 @@ def test_unknown_profile_is_a_404_page(signed_in: Callable[[str], FlaskClient]) 
     response = signed_in("analyst").get("/entities/CHL-NOPE")
     assert response.status_code == 404
     assert response.mimetype == "text/html" and "未找到" in response.text
+    # The service's refusal reaches the page through the one handler (app.errors), message kept.
+    assert "No entity has the id &#39;CHL-NOPE&#39;." in response.text
 
 
 def test_reading_people_is_audited_like_the_api(
