@@ -37,7 +37,7 @@ from core.models import (
     SourceStatus,
     utcnow,
 )
-from core.rules.severity import classify_severity, publicity_end
+from core.rules.publicity import classify_severity, publicity_end
 from ingest.adapters.base import Batch, RawRecord
 from ingest.mapping import MappingPlan, resolve_mapping
 from ingest.records import validate_record

@@ -45,9 +45,8 @@ from datetime import date
 from typing import Any
 
 from core.models import CreditRecord, CreditStatus, RecordCategory, Severity
-from core.rules.publicity import publicity_ended
+from core.rules.publicity import add_months, publicity_ended
 from core.rules.settings import GradeRules
-from core.rules.severity import add_months
 
 LETTERS = ("A", "B", "C", "D")
 # Customs rating texts (海关企业信用等级): the advanced certification is a red list, the

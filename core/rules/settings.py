@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from core.models import Severity
-from core.rules.severity import MAX_PUBLICITY_MONTHS, MIN_PUBLICITY_MONTHS
+from core.rules.publicity import MAX_PUBLICITY_MONTHS, MIN_PUBLICITY_MONTHS
 
 
 class RulesError(ValueError):

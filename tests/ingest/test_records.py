@@ -9,7 +9,7 @@ import pytest
 from marshmallow import ValidationError
 
 from core.models import RecordCategory, Severity
-from core.rules.severity import classify_severity, publicity_end
+from core.rules.publicity import classify_severity, publicity_end
 from ingest.mapping import MappingError, apply_mapping, resolve_mapping, source_key_of
 from ingest.records import validate_record
 
