@@ -145,7 +145,8 @@ def _python_type(column: Column[Any]) -> type | None:
     # A TypeDecorator says ``object``; the type it stores as says what it holds.
     stored = getattr(column.type, "impl_instance", column.type)
     try:
-        return stored.python_type  # type: ignore[no-any-return]
+        python_type: type = stored.python_type
+        return python_type
     except NotImplementedError:
         return None
 
