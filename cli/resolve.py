@@ -132,12 +132,12 @@ def resolve_command(
     from tqdm import tqdm
 
     from ingest.adapters.base import FetchError
-    from ingest.adapters.file_drop import _choose_encoding
+    from ingest.adapters.file_drop import choose_encoding
     from matching.records import MatchRecord
     from matching.resolve import resolve
 
     try:
-        chosen = _choose_encoding(input_csv, encoding)
+        chosen = choose_encoding(input_csv, encoding)
     except FetchError as exc:
         raise click.ClickException(str(exc)) from exc
     with input_csv.open("r", encoding=chosen, newline="") as handle:

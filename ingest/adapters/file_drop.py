@@ -180,7 +180,7 @@ def _read(path: Path, settings: FileDropSettings, name: str) -> Iterator[Row]:
             f"{name} is {size >> 20:,} MB; a JSON document is read whole, so one over "
             f"{MAX_JSON_DOCUMENT_BYTES >> 20} MB must come as JSON lines (format jsonl)"
         )
-    encoding = _choose_encoding(path, settings.encoding, name)
+    encoding = choose_encoding(path, settings.encoding, name)
     with path.open("r", encoding=encoding, errors="strict", newline="") as handle:
         try:
             if settings.format == "csv":
@@ -214,7 +214,7 @@ _DETECTABLE = ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"]
 _SAMPLE = 8 * _CHUNK
 
 
-def _choose_encoding(path: Path, declared: str, name: str | None = None) -> str:
+def choose_encoding(path: Path, declared: str, name: str | None = None) -> str:
     """The encoding to read ``path`` with (see the module docstring); ``name`` is how errors
     name the file (``credithub resolve`` calls this with its own path). Raises FetchError."""
     name = path.name if name is None else name
