@@ -22,6 +22,10 @@ CreditHub is measured through ``matching.resolve.resolve`` when that module exis
 through a clearly labelled baseline (union of records sharing an exact identifier key from
 ``matching.exact.party_keys``). The output says which.
 
+This module is the harness (phases in their own processes, the report, the targets); the
+scoring is :mod:`benchmarks.scoring`, each system's side :mod:`benchmarks.credithub_runner`
+and :mod:`benchmarks.splink_runner`.
+
 The last line printed is one JSON object with all figures and the targets of issue 4 (F1 at
 least 0.97 on the Chinese benchmark and 0.99 on FEBRL 4, at least 3x faster than Splink at
 20,000 records, 1,000,000 records in under 300 s and 4096 MB) and whether each was met.
