@@ -33,7 +33,8 @@ from typing import Any
 
 import pandas as pd
 
-from demo import generator as gen
+from demo import feeds
+from demo.generator import generate_feeds
 from ingest.mapping import apply_mapping, resolve_mapping, source_key_of
 from ingest.records import PARTY_TYPES
 
@@ -120,22 +121,22 @@ def raw_feed_rows(out_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     The files are read directly in the format and encoding each department uses (registry CSV
     with BOM, GBK penalty CSVs, JSON lines, XLSX, the exchange SQLite table)."""
     drops = out_dir / "drops"
-    for path in sorted((drops / gen.FEED_REGISTRY).glob("*.csv")):
+    for path in sorted((drops / feeds.FEED_REGISTRY).glob("*.csv")):
         for row in _csv_rows(path, "utf-8-sig"):
-            yield gen.FEED_REGISTRY, row
-    for path in sorted((drops / gen.FEED_TAX).glob("*.jsonl")):
+            yield feeds.FEED_REGISTRY, row
+    for path in sorted((drops / feeds.FEED_TAX).glob("*.jsonl")):
         for row in _jsonl_rows(path):
-            yield gen.FEED_TAX, row
-    for path in sorted((drops / gen.FEED_PENALTIES).glob("*.csv")):
+            yield feeds.FEED_TAX, row
+    for path in sorted((drops / feeds.FEED_PENALTIES).glob("*.csv")):
         for row in _csv_rows(path, "gb18030"):
-            yield gen.FEED_PENALTIES, row
-    for path in sorted((drops / gen.FEED_CUSTOMS).glob("*.xlsx")):
+            yield feeds.FEED_PENALTIES, row
+    for path in sorted((drops / feeds.FEED_CUSTOMS).glob("*.xlsx")):
         for row in _xlsx_rows(path):
-            yield gen.FEED_CUSTOMS, row
-    for row in _jsonl_rows(out_dir / "http" / f"{gen.FEED_COURT}.jsonl"):
-        yield gen.FEED_COURT, row
+            yield feeds.FEED_CUSTOMS, row
+    for row in _jsonl_rows(out_dir / "http" / f"{feeds.FEED_COURT}.jsonl"):
+        yield feeds.FEED_COURT, row
     for row in _sqlite_rows(out_dir / "exchange" / "hrss.sqlite3", "arrears_blacklist"):
-        yield gen.FEED_HRSS, row
+        yield feeds.FEED_HRSS, row
 
 
 # --------------------------------------------------------------------------- canonical fields
@@ -247,7 +248,7 @@ def generated_chinese_table(
         log(f"reusing {table_path}")
         return pd.read_parquet(table_path)
     log(f"generating {entities:,} entities (about {records:,} records) into {folder}")
-    summary = gen.generate_feeds(entities=entities, out_dir=folder, seed=seed)
+    summary = generate_feeds(entities=entities, out_dir=folder, seed=seed)
     log(f"  {summary.total_records:,} records written; building the flat table")
     table = chinese_table(folder)
     table.to_parquet(table_path, index=False)

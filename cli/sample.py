@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from demo.generator import FEEDS, generate_feeds
+from demo.feeds import FEEDS
+from demo.generator import generate_feeds
 from demo.simulator import run_simulator
 
 __all__ = ["sample_group"]

@@ -8,6 +8,11 @@ from fractions import Fraction
 
 import pytest
 
+from benchmarks.credithub_runner import (
+    credithub_blocking_recall,
+    exact_identifier_baseline,
+    match_records,
+)
 from benchmarks.datasets import (
     COLUMNS,
     FEBRL4_RECORDS,
@@ -15,16 +20,9 @@ from benchmarks.datasets import (
     birth_date_of,
     chinese_table,
 )
-from benchmarks.matching import (
-    cpu_ratios,
-    credithub_blocking_recall,
-    exact_identifier_baseline,
-    labels_from_clusters,
-    match_records,
-    pair_recall,
-    pairwise_scores,
-    splink_chinese_input,
-)
+from benchmarks.matching import cpu_ratios
+from benchmarks.scoring import labels_from_clusters, pair_recall, pairwise_scores
+from benchmarks.splink_runner import splink_chinese_input
 from demo.generator import generate_feeds
 from matching.records import KINDS
 

@@ -19,7 +19,7 @@ from stdnum.cn import ric, uscc
 
 from cli.sample import sample_group
 from demo import vocab
-from demo.generator import (
+from demo.feeds import (
     AS_OF,
     COURT_FIELDS,
     CUSTOMS_COLUMNS,
@@ -34,13 +34,10 @@ from demo.generator import (
     PENALTY_COLUMNS,
     REGISTRY_COLUMNS,
     TAX_FIELDS,
-    EntityKind,
-    GenerationSummary,
-    SyntheticEntity,
-    generate_feeds,
-    iter_entities,
-    to_traditional,
 )
+from demo.generator import GenerationSummary, generate_feeds
+from demo.noise import to_traditional
+from demo.population import EntityKind, SyntheticEntity, iter_entities
 from matching.identifiers import (
     clean_code,
     masked_id_compatible,

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from demo.generator import EntityKind, SyntheticEntity, iter_entities, to_traditional
+from demo.noise import to_traditional
+from demo.population import EntityKind, SyntheticEntity, iter_entities
 from matching.identifiers import parse_identifier
 from matching.model import Decision, MatchConfig, score_pair
 from matching.records import MatchRecord
