@@ -164,10 +164,6 @@ def _run_phase_once(system: str, dataset: str, table_path: Path) -> dict[str, An
 # --------------------------------------------------------------------------- report
 
 
-def _fmt(value: Any, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def print_table(results: dict[str, dict[str, dict[str, Any]]]) -> None:
     header = (
         f"{'dataset':<16}{'system':<10}{'records':>10}{'precision':>10}{'recall':>8}"
