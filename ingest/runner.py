@@ -28,7 +28,9 @@ from ingest import leases
 from ingest.adapters import exchange_db, file_drop, http_pull
 from ingest.adapters.base import Batch, FetchError
 from ingest.adapters.environment import expand_environment, redact, referenced_values
-from ingest.pipeline import Counts, store_batch
+from ingest.pipeline.outcomes import Counts
+from ingest.pipeline.replay import replay_quarantine
+from ingest.pipeline.store import store_batch
 
 log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(minutes=30)
@@ -233,8 +235,6 @@ def _batches(
 
 def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> RunSummary:
     """Re-validate the feed's quarantine as one run (trigger ``replay``), in one transaction."""
-    from ingest.pipeline import replay_quarantine
-
     with UnitOfWork(session_factory) as uow:
         feed = uow.session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
         if feed is None:

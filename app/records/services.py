@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from core.models import AdapterKind, ApiClient, Feed, IngestRun, IngestRunStatus, utcnow
 from ingest.adapters.base import Batch, RawRecord
-from ingest.pipeline import Counts, ItemOutcome, store_batch
+from ingest.pipeline.outcomes import Counts, ItemOutcome
+from ingest.pipeline.store import store_batch
 
 MAX_PUSH_RECORDS = 1000
 
