@@ -4,6 +4,9 @@ Each batch is stored with its counts, the feed's new watermark and its file rece
 transaction. Killing the process at any point therefore leaves the database as it was after
 the last committed batch; running again fetches the rest, and anything fetched twice is a
 duplicate, so the end state equals an uninterrupted run.
+
+A pushed feed is not run but fed, one request at a time: :func:`run_push` stores a request's
+items as one run inside the request's transaction (nothing to resume, so no lease).
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import UnitOfWork
 from core.models import AdapterKind, Feed, IngestedFile, IngestRun, IngestRunStatus, utcnow
 from ingest import leases
-from ingest.adapters import exchange_db, file_drop, http_pull
+from ingest.adapters import exchange_db, file_drop, http_pull, push
 from ingest.adapters.base import Batch, FetchError
 from ingest.adapters.environment import expand_environment, redact, referenced_values
-from ingest.pipeline import Counts, store_batch
+from ingest.pipeline.outcomes import Counts, ItemOutcome
+from ingest.pipeline.replay import replay_quarantine
+from ingest.pipeline.store import store_batch
 
 log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(minutes=30)
@@ -87,6 +92,14 @@ class NotPullable(ValueError):
     """Push feeds are fed by the API, not run."""
 
 
+class NotPushed(ValueError):
+    """Pulled feeds are run by CreditHub, not pushed to."""
+
+
+class ForeignFeed(PermissionError):
+    """A department pushes to its own feeds only."""
+
+
 @dataclass
 class RunSummary:
     run_id: int
@@ -94,6 +107,13 @@ class RunSummary:
     status: IngestRunStatus
     counts: Counts
     error: str | None
+
+
+@dataclass
+class PushSummary:
+    run_id: int
+    counts: Counts
+    items: list[ItemOutcome]  # one per pushed item, in the request's order
 
 
 def holder_name() -> str:
@@ -193,9 +213,12 @@ def _close_run(
     session_factory: sessionmaker[Session], run_id: int, status: IngestRunStatus, error: str | None
 ) -> None:
     with UnitOfWork(session_factory) as uow:
-        run = uow.session.get_one(IngestRun, run_id)
-        run.status, run.error, run.finished_at = status, error, utcnow()
+        _end_run(uow.session.get_one(IngestRun, run_id), status, error)
         uow.commit()
+
+
+def _end_run(run: IngestRun, status: IngestRunStatus, error: str | None) -> None:
+    run.status, run.error, run.finished_at = status, error, utcnow()
 
 
 def _batches(
@@ -233,8 +256,6 @@ def _batches(
 
 def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> RunSummary:
     """Re-validate the feed's quarantine as one run (trigger ``replay``), in one transaction."""
-    from ingest.pipeline import replay_quarantine
-
     with UnitOfWork(session_factory) as uow:
         feed = uow.session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
         if feed is None:
@@ -243,6 +264,41 @@ def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> Ru
         uow.session.add(run)
         uow.session.flush()
         counts = replay_quarantine(session=uow.session, feed=feed, run=run)
-        run.status, run.finished_at = IngestRunStatus.SUCCEEDED, utcnow()
+        _end_run(run, IngestRunStatus.SUCCEEDED, None)
         uow.commit()
         return RunSummary(run.id, feed_code, run.status, counts, None)
+
+
+def run_push(
+    *,
+    session: Session,
+    feed_code: str,
+    department_id: int | None,
+    sender: str,
+    items: list[Any],
+) -> PushSummary:
+    """Store ``items`` pushed by ``department_id`` for ``feed_code`` as one batch and one run
+    (trigger ``push``), in ``session``'s transaction: never commits, so the caller stores the
+    run, its records and whatever it records about the push together, or none of them.
+
+    Idempotent on (feed, ``source_id``): the same item again is a duplicate, a changed one a
+    new version; items that fail validation are quarantined and reported ``rejected``. Raises
+    :class:`UnknownFeed`, :class:`NotPushed`, :class:`ForeignFeed` (``department_id`` None or
+    another department's) or ``push.InvalidPush`` (no items or too many), in that order.
+    """
+    feed = session.scalar(select(Feed).where(Feed.code == feed_code))
+    if feed is None:
+        raise UnknownFeed(f"no feed {feed_code!r}")
+    if feed.adapter is not AdapterKind.PUSH:
+        raise NotPushed(f"feed {feed_code!r} is pulled by CreditHub, not pushed")
+    if department_id is None or feed.department_id != department_id:
+        raise ForeignFeed(f"feed {feed_code!r} belongs to another department")
+    pushed = push.batch_from_items(items=items, sender=sender)
+
+    run = IngestRun(feed_id=feed.id, trigger="push", status=IngestRunStatus.RUNNING)
+    session.add(run)
+    session.flush()
+    outcomes: list[ItemOutcome] = []
+    counts = store_batch(session=session, feed=feed, run=run, batch=pushed.batch, outcomes=outcomes)
+    _end_run(run, IngestRunStatus.SUCCEEDED, None)
+    return PushSummary(run.id, counts, pushed.in_request_order(outcomes))

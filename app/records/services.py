@@ -1,36 +1,36 @@
-"""Departments pushing records. Never commits: the request owns the transaction."""
+"""Departments pushing records: the request's items handed to ingest's push run
+(``ingest.runner.run_push``) in the pushing client's name; what ingest refuses becomes a
+:class:`PushRefused` with the HTTP status that says why. Never commits: the request owns the
+transaction."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ServiceRefused
-from core.models import AdapterKind, ApiClient, Feed, IngestRun, IngestRunStatus, utcnow
-from ingest.adapters.base import Batch, RawRecord
-from ingest.pipeline import Counts, ItemOutcome, store_batch
-
-MAX_PUSH_RECORDS = 1000
+from core.models import ApiClient
+from ingest.adapters.push import InvalidPush
+from ingest.runner import ForeignFeed, NotPushed, PushSummary, UnknownFeed, run_push
 
 
 class PushRefused(ServiceRefused):
     """The push cannot be taken at all; ``status`` is the HTTP status that says why."""
 
 
-@dataclass
-class PushResult:
-    run_id: int
-    counts: Counts
-    items: list[ItemOutcome]
+# What ingest refuses, as the status the API answers with.
+_REFUSAL_STATUS: dict[type[Exception], int] = {
+    UnknownFeed: 404,
+    NotPushed: 409,
+    ForeignFeed: 403,
+    InvalidPush: 422,
+}
 
 
 def push_records(
     *, session: Session, client: ApiClient, feed_code: str, items: list[Any]
-) -> PushResult:
+) -> PushSummary:
     """Store ``items`` for ``feed_code`` as one batch (one ingest run), item by item.
 
     Idempotent on (feed, ``source_id``): the same item again is a duplicate, a changed one a new
@@ -38,55 +38,13 @@ def push_records(
     Raises :class:`PushRefused` (404 unknown feed, 409 not a push feed, 403 another
     department's feed, 422 too many or no items).
     """
-    feed = session.scalar(select(Feed).where(Feed.code == feed_code))
-    if feed is None:
-        raise PushRefused(f"no feed {feed_code!r}", status=404)
-    if feed.adapter is not AdapterKind.PUSH:
-        raise PushRefused(f"feed {feed_code!r} is pulled by CreditHub, not pushed", status=409)
-    if client.department_id is None or feed.department_id != client.department_id:
-        raise PushRefused(f"feed {feed_code!r} belongs to another department", status=403)
-    if not items:
-        raise PushRefused("records must hold at least one record", status=422)
-    if len(items) > MAX_PUSH_RECORDS:
-        raise PushRefused(
-            f"at most {MAX_PUSH_RECORDS} records per request, got {len(items)}", status=422
+    try:
+        return run_push(
+            session=session,
+            feed_code=feed_code,
+            department_id=client.department_id,
+            sender=client.name,
+            items=items,
         )
-
-    records: list[RawRecord] = []
-    unreadable: list[tuple[RawRecord, str]] = []
-    order: list[tuple[bool, int]] = []
-    for index, item in enumerate(items):
-        origin = f"push by {client.name} item {index}"
-        if not isinstance(item, dict):
-            unreadable.append(
-                (RawRecord({"_raw": json.dumps(item)[:10000]}, origin), "not an object")
-            )
-            order.append((False, len(unreadable) - 1))
-        elif (problem := _source_id_problem(item.get("source_id"))) is not None:
-            unreadable.append((RawRecord(item, origin), problem))
-            order.append((False, len(unreadable) - 1))
-        else:
-            records.append(RawRecord(item, origin))
-            order.append((True, len(records) - 1))
-
-    run = IngestRun(feed_id=feed.id, trigger="push", status=IngestRunStatus.RUNNING)
-    session.add(run)
-    session.flush()
-    outcomes: list[ItemOutcome] = []
-    batch = Batch(records=records, unreadable=unreadable)
-    counts = store_batch(session=session, feed=feed, run=run, batch=batch, outcomes=outcomes)
-    run.status, run.finished_at = IngestRunStatus.SUCCEEDED, utcnow()
-    # store_batch reports readable records first, then unreadable ones: restore request order.
-    readable, broken = outcomes[: len(records)], outcomes[len(records) :]
-    ordered = [readable[i] if ok else broken[i] for ok, i in order]
-    return PushResult(run.id, counts, ordered)
-
-
-def _source_id_problem(source_id: Any) -> str | None:
-    # Tested for None and blank, not falsiness: 0 is an id. A structure is not one (its text,
-    # "{'a': 1}", would have been the record's key).
-    if source_id is None or (isinstance(source_id, str) and not source_id.strip()):
-        return "source_id is required"
-    if isinstance(source_id, bool) or not isinstance(source_id, str | int):
-        return "source_id must be text or an integer"
-    return None
+    except (UnknownFeed, NotPushed, ForeignFeed, InvalidPush) as exc:
+        raise PushRefused(str(exc), status=_REFUSAL_STATUS[type(exc)]) from exc

@@ -177,40 +177,68 @@ def fetch_batches(
                     "(max_pages); the pages read are stored and the next run goes on from "
                     "their watermark"
                 )
-            params: dict[str, str | int] = {"page_size": settings.page_size}
-            if watermark is not None:
-                params["updated_since"] = watermark
-            if token is not None:
-                params["page_token"] = token
             where = f"{settings.url} page {page}"
             body = _get_json(
-                http=http, settings=settings, params=params, where=where, sleep=sleep, rng=rng
+                http=http,
+                settings=settings,
+                params=_page_params(settings, watermark=watermark, token=token),
+                where=where,
+                sleep=sleep,
+                rng=rng,
             )
             items, token = _parse_page(body, settings=settings, where=where)
-            records: list[RawRecord] = []
-            for index, item in enumerate(items, start=1):
-                origin = f"{where} item {index}"
-                cursor = _Cursor(
-                    item.get(settings.cursor_field), source=f"{origin} {settings.cursor_field}"
-                )
-                if best is None or cursor.after(best):
-                    best = cursor
-                records.append(RawRecord(payload=item, origin=origin))
+            records, best = _page_records(items, settings=settings, where=where, best=best)
             # Validated before yielding so a bad token never lets a batch through that the
             # consumer then commits while the run is already known to be broken.
-            if token is not None:
-                if token in seen_tokens:
-                    raise FetchError(
-                        f"{where}: next page token {token!r} was already returned earlier in this "
-                        "run; the server is paging in a loop"
-                    )
-                seen_tokens.add(token)
+            _remember_token(token, seen_tokens, where=where)
             yield Batch(records=records, watermark=best.raw if best is not None else None)
             if token is None:
                 return
     finally:
         if own_session:
             http.close()
+
+
+def _page_params(
+    settings: HttpPullSettings, *, watermark: str | None, token: str | None
+) -> dict[str, str | int]:
+    """A page's query: every page of a run is asked from the run's starting watermark; the
+    token alone moves through the result set."""
+    params: dict[str, str | int] = {"page_size": settings.page_size}
+    if watermark is not None:
+        params["updated_since"] = watermark
+    if token is not None:
+        params["page_token"] = token
+    return params
+
+
+def _page_records(
+    items: list[dict[str, Any]], *, settings: HttpPullSettings, where: str, best: _Cursor | None
+) -> tuple[list[RawRecord], _Cursor | None]:
+    """The page's items as records, and the largest cursor seen so far in the run."""
+    records: list[RawRecord] = []
+    for index, item in enumerate(items, start=1):
+        origin = f"{where} item {index}"
+        cursor = _Cursor(
+            item.get(settings.cursor_field), source=f"{origin} {settings.cursor_field}"
+        )
+        if best is None or cursor.after(best):
+            best = cursor
+        records.append(RawRecord(payload=item, origin=origin))
+    return records, best
+
+
+def _remember_token(token: str | None, seen_tokens: set[str], *, where: str) -> None:
+    """Adds the next page token to those of the run; one seen before means the server pages
+    in a loop."""
+    if token is None:
+        return
+    if token in seen_tokens:
+        raise FetchError(
+            f"{where}: next page token {token!r} was already returned earlier in this "
+            "run; the server is paging in a loop"
+        )
+    seen_tokens.add(token)
 
 
 class _Cursor:

@@ -16,7 +16,7 @@ from stdnum.cn import ric
 
 from core.models import AdapterKind, CreditRecord, Entity, Feed, RecordCategory, Role
 from ingest.adapters.base import Batch, RawRecord
-from ingest.pipeline import store_batch
+from ingest.pipeline.store import store_batch
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_feed
 

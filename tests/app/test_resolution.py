@@ -21,7 +21,7 @@ from core.models import (
     Role,
 )
 from ingest.adapters.base import Batch, RawRecord
-from ingest.pipeline import store_batch
+from ingest.pipeline.store import store_batch
 from resolution.corrections import propose_review
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_feed

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.models import Feed, SourceRecord
-from ingest.pipeline import PayloadHasher, json_safe, payload_hash
+from ingest.pipeline.payloads import PayloadHasher, json_safe, payload_hash
 from ingest.runner import RunSummary
 from tests.ingest.conftest import penalty_row, write_penalties
 

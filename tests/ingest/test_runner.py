@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import ingest.runner
 from core.models import Feed, FeedLease, IngestRun, IngestRunStatus, SourceRecord
-from ingest.pipeline import Counts
+from ingest.pipeline.outcomes import Counts
 from ingest.runner import INTERRUPTED, RUN_GC_THRESHOLD, relaxed_gc, run_feed
 from tests.ingest.conftest import penalty_row, write_penalties
 

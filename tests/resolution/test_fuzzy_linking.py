@@ -25,7 +25,7 @@ from core.models import (
     SourceRecord,
 )
 from ingest.adapters.base import Batch, RawRecord
-from ingest.pipeline import store_batch
+from ingest.pipeline.store import store_batch
 from matching.records import MatchRecord, prepare
 from resolution.corrections import decide_review
 from resolution.fuzzy_linking import matcher_usccs

@@ -21,7 +21,7 @@ from core.models import (
     SourceRecord,
 )
 from ingest.adapters.base import Batch, RawRecord
-from ingest.pipeline import store_batch
+from ingest.pipeline.store import store_batch
 from matching.exact import PartyKeys, conflicts
 from resolution.entity_views import EntityView, IdentView
 from resolution.linking import _conflicts

@@ -3,8 +3,8 @@
 Two ways to get data, both small:
 
 * ``ingest(session, feed, payloads)`` pushes canonical payloads through the real pipeline
-  (``ingest.pipeline.store_batch``): entities, identifiers, golden record and match links come
-  out exactly as in production.
+  (``ingest.pipeline.store.store_batch``): entities, identifiers, golden record and match
+  links come out exactly as in production.
 * ``make_company`` / ``make_person`` / ``make_record`` build rows directly, for what the pipeline
   does not do (merges, repaired records, hand-picked statuses).
 
@@ -32,7 +32,8 @@ from core.models import (
     Severity,
 )
 from ingest.adapters.base import Batch, RawRecord
-from ingest.pipeline import ItemOutcome, store_batch
+from ingest.pipeline.outcomes import ItemOutcome
+from ingest.pipeline.store import store_batch
 from matching.identifiers import org_code_of
 from tests.support.builders import make_entity, make_feed, make_source_record
 
