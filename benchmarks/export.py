@@ -201,7 +201,8 @@ def phase_baseline(db_path: Path, out_path: Path) -> dict[str, float]:
 
     from app.entities.services import viewer_for
     from app.reports.filters import ReportFilters
-    from app.reports.queries import ReportContext, records_statement
+    from app.reports.rows.context import ReportContext
+    from app.reports.rows.records import records_statement
     from core.db import make_engine, make_session_factory
     from core.rules.settings import GradeRules
 
