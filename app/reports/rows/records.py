@@ -5,16 +5,17 @@ of a company (public data) skip the masker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, case, select, type_coerce
+from sqlalchemy import Result, String, case, select, type_coerce
 from sqlalchemy.types import NullType
 
 from app.entities.present import title_of
-from app.reports.masking import CODE_PREFERENCE, ELEVEN_DIGITS
+from app.reports.masking import CODE_PREFERENCE, ELEVEN_DIGITS, Masker
 from app.reports.rows.context import (
     Chunk,
     EntityGroups,
@@ -36,6 +37,9 @@ from core.models import (
 from core.rules.publicity import publicity_ended
 
 _CENT = Decimal("0.01")
+_PERSON = EntityKind.NATURAL_PERSON.value
+_ACTIVE = CreditStatus.ACTIVE.value
+_EXPIRED = CreditStatus.EXPIRED.value
 
 
 def _as_text(column: Any) -> Any:
@@ -107,125 +111,174 @@ def records_statement(ctx: ReportContext) -> Any:
 
 
 def records_rows(ctx: ReportContext) -> Iterator[Chunk]:
-    """Credit records, by id, through one streamed query.
-
-    The hot loop of bulk exports: rows are read by position, enums stay text, an entity's
-    code comes from SQL (from Python only for the few entities in a merge), and the entity
-    cells of a company (public data) skip the masker."""
+    """Credit records, by id, through one streamed query (see the module's docstring)."""
     statement = records_statement(ctx)
-    entities = EntityGroups.load(ctx.session)
-    in_merges = set(entities.survivors) | set(entities.members)
+    rows = _RecordRows(ctx, EntityGroups.load(ctx.session))
+    for partition in _stream(ctx, statement).partitions(ctx.chunk_size):
+        yield rows.chunk(partition)
+
+
+def _stream(ctx: ReportContext, statement: Any) -> Result[Any]:
     connection = ctx.session.connection().execution_options(yield_per=ctx.chunk_size)
-    text = ctx.text_values
-    if text:
-        # Without result types: SQLite hands back its stored text (ISO dates) and numbers as
-        # they are, which is what a text file holds anyway, and no value is converted per cell.
-        # The filters stay bound parameters.
-        untyped = [type_coerce(column, NullType()) for column in statement.selected_columns]
-        result = connection.execute(statement.with_only_columns(*untyped))
-    else:
-        result = connection.execute(statement)
-    today: date | str = ctx.today.isoformat() if text else ctx.today
-    masker = ctx.masker
-    full = masker.full
-    person_kind = EntityKind.NATURAL_PERSON
-    person = person_kind.value
-    has_long_digits = ELEVEN_DIGITS.search
-    active = CreditStatus.ACTIVE.value
-    expired = CreditStatus.EXPIRED.value
-    for partition in result.partitions(ctx.chunk_size):
+    if not ctx.text_values:
+        return connection.execute(statement)
+    # Without result types: SQLite hands back its stored text (ISO dates) and numbers as
+    # they are, which is what a text file holds anyway, and no value is converted per cell.
+    # The filters stay bound parameters.
+    untyped = [type_coerce(column, NullType()) for column in statement.selected_columns]
+    return connection.execute(statement.with_only_columns(*untyped))
+
+
+@dataclass
+class _Survivors:
+    """A chunk's records of merged entities show their survivor. Its details and the best
+    code over its whole merge group are read once per chunk, for the few entities in a merge
+    only: every other record's entity cells come from its own row."""
+
+    merged: dict[int, int]
+    details: dict[int, Row]
+    group_codes: dict[int, tuple[str, str]]
+
+    @classmethod
+    def load(
+        cls,
+        ctx: ReportContext,
+        entities: EntityGroups,
+        in_merges: set[int],
+        partition: Sequence[Any],
+    ) -> _Survivors:
         merged = {r[1]: entities.survivor(r[1]) for r in partition if r[6] is not None}
-        survivor_details = entities.details(ctx.session, merged.values())
+        details = entities.details(ctx.session, merged.values())
         group_codes = entities.codes(
             ctx.session,
             {merged.get(r[1], r[1]) for r in partition if r[1] is not None and r[1] in in_merges},
         )
-        chunk: Chunk = []
-        append = chunk.append
+        return cls(merged, details, group_codes)
+
+    def entity(
+        self, entity_id: int, merged_into: int | None, own: Row
+    ) -> tuple[Any, Any, str, Any, tuple[str, str] | None]:
+        """(public_id, name, kind, region, code) shown for a record of ``entity_id``, whose
+        own (public_id, name, kind, region) are ``own``."""
+        if merged_into is not None:
+            entity_id = self.merged[entity_id]
+            public_id, name, kind, region = self.details[entity_id]
+            own = (public_id, name, kind.value, region)
+        return (*own, self.group_codes.get(entity_id))
+
+
+class _RecordRows:
+    """The report rows of one export's records, chunk by chunk. What every row needs (the
+    caller's masker, today, the merge groups) is looked up here once, not per row."""
+
+    def __init__(self, ctx: ReportContext, entities: EntityGroups) -> None:
+        self.ctx = ctx
+        self.entities = entities
+        self.in_merges = set(entities.survivors) | set(entities.members)
+        self.text = ctx.text_values
+        self.today: date | str = ctx.today.isoformat() if self.text else ctx.today
+        self.masker: Masker = ctx.masker
+        self.full = self.masker.full
+
+    def chunk(self, partition: Sequence[Any]) -> Chunk:
+        survivors = _Survivors.load(self.ctx, self.entities, self.in_merges, partition)
+        row = self._row
+        return [row(r, survivors) for r in partition]
+
+    def _row(self, r: Row, survivors: _Survivors) -> Row:
+        (
+            record_id,
+            entity_id,
+            public_id,
+            name,
+            kind,
+            region,
+            merged_into,
+            own_code,
+            department_code,
+            department_name,
+            feed_code,
+            category,
+            subtype,
+            severity,
+            status,
+            decision_number,
+            title,
+            list_name,
+            grade,
+            decided,
+            publicity_end,
+            fine,
+            authority,
+            party_name,
+        ) = r
         cells: Row
-        for r in partition:
-            (
-                record_id,
-                entity_id,
-                public_id,
-                name,
-                kind,
-                region,
-                merged_into,
-                own_code,
-                department_code,
-                department_name,
-                feed_code,
-                category,
-                subtype,
-                severity,
-                status,
-                decision_number,
-                title,
-                list_name,
-                grade,
-                decided,
-                publicity_end,
-                fine,
-                authority,
-                party_name,
-            ) = r
-            if entity_id is None:
-                cells = (None, masker.name(party_name, None), None, None, None)
+        if entity_id is None:
+            cells = (None, self.masker.name(party_name, None), None, None, None)
+        else:
+            if entity_id in self.in_merges:
+                own = (public_id, name, kind, region)
+                public_id, name, kind, region, code = survivors.entity(entity_id, merged_into, own)
             else:
-                if entity_id in in_merges:
-                    if merged_into is not None:
-                        entity_id = merged[entity_id]
-                        public_id, name, kind_enum, region = survivor_details[entity_id]
-                        kind = kind_enum.value
-                    code = group_codes.get(entity_id)
-                else:
-                    code = tuple(own_code.split(":", 1)) if own_code else None
-                if code is None:
-                    shown = None
-                elif full or (kind != person and code[0] != "resident_id"):
-                    shown = code[1]
-                else:
-                    shown = masker.code(code[0], code[1], EntityKind(kind))
-                if kind == person and not full:
-                    cells = (public_id, masker.name(name, person_kind), shown, kind, region)
-                else:
-                    cells = (public_id, name, shown, kind, region)
-            if text:
-                decided = _iso(decided)
-                publicity_end = _iso(publicity_end)
-                fine = _money_text(fine)
-            # app.publicity.effective_status, on the row's text status.
-            if status == active and publicity_ended(publicity_end, today):
-                status = expired
-            title = title_of(title, list_name, grade, decision_number)
-            if not full and title is not None:
-                if kind == person:
-                    title = masker.text(title, person_kind, (party_name, name))
-                elif has_long_digits(title):
-                    title = masker.text(title, None)
-            append(
-                (
-                    record_id,
-                    *cells,
-                    department_code,
-                    department_name,
-                    feed_code,
-                    category,
-                    subtype,
-                    severity,
-                    status,
-                    decision_number,
-                    title,
-                    decided,
-                    publicity_end,
-                    fine,
-                    list_name,
-                    grade,
-                    authority,
-                )
-            )
-        yield chunk
+                code = tuple(own_code.split(":", 1)) if own_code else None
+            cells = self._linked_entity_cells(public_id, name, kind, region, code)
+        if self.text:
+            decided = _iso(decided)
+            publicity_end = _iso(publicity_end)
+            fine = _money_text(fine)
+        # core.rules.publicity.effective_status, on the row's text status.
+        if status == _ACTIVE and publicity_ended(publicity_end, self.today):
+            status = _EXPIRED
+        title = self._title(
+            title_of(title, list_name, grade, decision_number), kind, party_name, name
+        )
+        return (
+            record_id,
+            *cells,
+            department_code,
+            department_name,
+            feed_code,
+            category,
+            subtype,
+            severity,
+            status,
+            decision_number,
+            title,
+            decided,
+            publicity_end,
+            fine,
+            list_name,
+            grade,
+            authority,
+        )
+
+    def _linked_entity_cells(
+        self, public_id: str, name: str, kind: str, region: str | None, code: tuple[str, ...] | None
+    ) -> Row:
+        # A company's code and name are public data: only a person's go through the masker.
+        masker, full = self.masker, self.full
+        if code is None:
+            shown = None
+        elif full or (kind != _PERSON and code[0] != "resident_id"):
+            shown = code[1]
+        else:
+            shown = masker.code(code[0], code[1], EntityKind(kind))
+        if kind == _PERSON and not full:
+            return (public_id, masker.name(name, EntityKind.NATURAL_PERSON), shown, kind, region)
+        return (public_id, name, shown, kind, region)
+
+    def _title(
+        self, title: str | None, kind: str | None, party_name: str | None, name: str | None
+    ) -> str | None:
+        if self.full or title is None:
+            return title
+        if kind == _PERSON:
+            return self.masker.text(title, EntityKind.NATURAL_PERSON, (party_name, name))
+        # Every id or mobile number the masker would mask has eleven digits in a row; most
+        # titles have none, and this one search is far cheaper than asking the masker.
+        if ELEVEN_DIGITS.search(title):
+            return self.masker.text(title, None)
+        return title
 
 
 def _iso(value: Any) -> str | None:
