@@ -24,11 +24,20 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 TODAY = date(2026, 6, 1)
 _INSERT_BATCH = 20_000
 PERSON_SHARE = 10  # one entity in ten is a natural person
+_DEPARTMENTS = [
+    ("EPB", "北京市生态环境局"),
+    ("SAMR", "北京市市场监督管理局"),
+    ("COURT", "北京市高级人民法院"),
+    ("TAX", "国家税务总局北京市税务局"),
+]
 
 
 def _uscc(n: int) -> str:
@@ -55,130 +64,142 @@ def phase_build(db_path: Path, rows: int) -> dict[str, float]:
 
     from core.db import make_engine
     from core.migrate import upgrade
-    from core.models import (
-        CreditRecord,
-        Department,
-        Entity,
-        EntityIdentifier,
-        Feed,
-        SourceRecord,
-        new_public_id,
-    )
-    from core.models.enums import EntityKind
+    from core.models import Department, Feed
 
     started = time.perf_counter()
     url = f"sqlite:///{db_path}"
     upgrade(url)
     engine = make_engine(url)
     departments = [
-        {"id": i + 1, "code": code, "name": name}
-        for i, (code, name) in enumerate(
-            [
-                ("EPB", "北京市生态环境局"),
-                ("SAMR", "北京市市场监督管理局"),
-                ("COURT", "北京市高级人民法院"),
-                ("TAX", "国家税务总局北京市税务局"),
-            ]
-        )
+        {"id": i + 1, "code": code, "name": name} for i, (code, name) in enumerate(_DEPARTMENTS)
     ]
-    feeds = [
-        {
-            "id": d["id"],
-            "code": f"{d['code'].lower()}-feed",
-            "name": f"{d['name']}数据",
-            "department_id": d["id"],
-            "format": "csv",
-            "record_category": "list_entry" if d["code"] == "COURT" else "penalty",
-            "data_items": [],
-            "sharing_type": "unconditional",
-            "sharing_conditions": {},
-            "adapter": "push",
-            "adapter_settings": {},
-            "field_mapping": {},
-        }
-        for d in departments
-    ]
+    feeds = [_feed(d) for d in departments]
     n_entities = max(1, rows // 5)
     with engine.begin() as conn:
         conn.execute(insert(Department), departments)
         conn.execute(insert(Feed), feeds)
-        for start in range(0, n_entities, _INSERT_BATCH):
-            entities, identifiers = [], []
-            for n in range(start + 1, min(start + _INSERT_BATCH, n_entities) + 1):
-                person = n % PERSON_SHARE == 0
-                kind = EntityKind.NATURAL_PERSON if person else EntityKind.LEGAL_ENTITY
-                code = _resident_id(n) if person else _uscc(n)
-                entities.append(
-                    {
-                        "id": n,
-                        "public_id": new_public_id(kind),
-                        "kind": kind.value,
-                        "display_name": f"张伟{n}" if person else f"北京测试{n}科技有限公司",
-                        "region_code": code[:6] if person else code[2:8],
-                    }
-                )
-                identifiers.append(
-                    {
-                        "entity_id": n,
-                        "id_type": "resident_id" if person else "uscc",
-                        "value": code,
-                        "valid": True,
-                    }
-                )
-            conn.execute(insert(Entity), entities)
-            conn.execute(insert(EntityIdentifier), identifiers)
-        for start in range(0, rows, _INSERT_BATCH):
-            sources, credits = [], []
-            for i in range(start + 1, min(start + _INSERT_BATCH, rows) + 1):
-                feed = feeds[i % len(feeds)]
-                entity = i % n_entities + 1
-                person = entity % PERSON_SHARE == 0
-                listed = feed["record_category"] == "list_entry"
-                decided = date(2024, 1, 1) + timedelta(days=i % 880)
-                sources.append(
-                    {
-                        "id": i,
-                        "feed_id": feed["id"],
-                        "source_key": f"k{i}",
-                        "version": 1,
-                        "raw_payload": {},
-                        "payload_hash": f"{i:064x}",
-                        "status": "accepted",
-                    }
-                )
-                title = None
-                if person:
-                    # Free text naming an id number: masking has real work to do.
-                    title = f"张伟{entity}（身份证 {_resident_id(entity)}）拒不履行"
-                credits.append(
-                    {
-                        "id": i,
-                        "source_record_id": i,
-                        "feed_id": feed["id"],
-                        "department_id": feed["department_id"],
-                        "entity_id": entity,
-                        "link_confidence": 1.0,
-                        "category": feed["record_category"],
-                        "subtype": None if listed else "罚款",
-                        "severity": None if listed else ("general", "serious", "minor")[i % 3],
-                        "status": "active",
-                        "party_name": f"张伟{entity}"
-                        if person
-                        else f"北京测试{entity}科技有限公司",
-                        "decision_number": f"京罚〔2026〕{i}号",
-                        "title": title,
-                        "decision_date": decided,
-                        "publicity_end": decided + timedelta(days=365),
-                        "authority_name": departments[feed["department_id"] - 1]["name"],
-                        "fine_amount": None if listed else (i % 500) * 100 + 0.5,
-                        "list_name": "失信被执行人名单" if listed else None,
-                        "extra": {},
-                    }
-                )
-            conn.execute(insert(SourceRecord), sources)
-            conn.execute(insert(CreditRecord), credits)
+        _insert_entities(conn, n_entities)
+        _insert_records(conn, rows, n_entities, feeds, departments)
     engine.dispose()
     return {"seconds": time.perf_counter() - started, "rows": float(rows)}
+
+
+def _feed(department: dict[str, Any]) -> dict[str, Any]:
+    """The department's one feed: the court lists dishonest debtors, the others penalise."""
+    return {
+        "id": department["id"],
+        "code": f"{department['code'].lower()}-feed",
+        "name": f"{department['name']}数据",
+        "department_id": department["id"],
+        "format": "csv",
+        "record_category": "list_entry" if department["code"] == "COURT" else "penalty",
+        "data_items": [],
+        "sharing_type": "unconditional",
+        "sharing_conditions": {},
+        "adapter": "push",
+        "adapter_settings": {},
+        "field_mapping": {},
+    }
+
+
+def _insert_entities(conn: Connection, n_entities: int) -> None:
+    """Entities 1..n_entities, each with its valid code (one in ten a natural person)."""
+    from sqlalchemy import insert
+
+    from core.models import Entity, EntityIdentifier, new_public_id
+    from core.models.enums import EntityKind
+
+    for start in range(0, n_entities, _INSERT_BATCH):
+        entities, identifiers = [], []
+        for n in range(start + 1, min(start + _INSERT_BATCH, n_entities) + 1):
+            person = n % PERSON_SHARE == 0
+            kind = EntityKind.NATURAL_PERSON if person else EntityKind.LEGAL_ENTITY
+            code = _resident_id(n) if person else _uscc(n)
+            entities.append(
+                {
+                    "id": n,
+                    "public_id": new_public_id(kind),
+                    "kind": kind.value,
+                    "display_name": f"张伟{n}" if person else f"北京测试{n}科技有限公司",
+                    "region_code": code[:6] if person else code[2:8],
+                }
+            )
+            identifiers.append(
+                {
+                    "entity_id": n,
+                    "id_type": "resident_id" if person else "uscc",
+                    "value": code,
+                    "valid": True,
+                }
+            )
+        conn.execute(insert(Entity), entities)
+        conn.execute(insert(EntityIdentifier), identifiers)
+
+
+def _insert_records(
+    conn: Connection,
+    rows: int,
+    n_entities: int,
+    feeds: list[dict[str, Any]],
+    departments: list[dict[str, Any]],
+) -> None:
+    """Credit records 1..rows, each with the source record it came from, round robin over
+    the feeds and the entities."""
+    from sqlalchemy import insert
+
+    from core.models import CreditRecord, SourceRecord
+
+    for start in range(0, rows, _INSERT_BATCH):
+        sources, credits = [], []
+        for i in range(start + 1, min(start + _INSERT_BATCH, rows) + 1):
+            feed = feeds[i % len(feeds)]
+            sources.append(
+                {
+                    "id": i,
+                    "feed_id": feed["id"],
+                    "source_key": f"k{i}",
+                    "version": 1,
+                    "raw_payload": {},
+                    "payload_hash": f"{i:064x}",
+                    "status": "accepted",
+                }
+            )
+            credits.append(_credit_record(i, feed, i % n_entities + 1, departments))
+        conn.execute(insert(SourceRecord), sources)
+        conn.execute(insert(CreditRecord), credits)
+
+
+def _credit_record(
+    i: int, feed: dict[str, Any], entity: int, departments: list[dict[str, Any]]
+) -> dict[str, Any]:
+    person = entity % PERSON_SHARE == 0
+    listed = feed["record_category"] == "list_entry"
+    decided = date(2024, 1, 1) + timedelta(days=i % 880)
+    title = None
+    if person:
+        # Free text naming an id number: masking has real work to do.
+        title = f"张伟{entity}（身份证 {_resident_id(entity)}）拒不履行"
+    return {
+        "id": i,
+        "source_record_id": i,
+        "feed_id": feed["id"],
+        "department_id": feed["department_id"],
+        "entity_id": entity,
+        "link_confidence": 1.0,
+        "category": feed["record_category"],
+        "subtype": None if listed else "罚款",
+        "severity": None if listed else ("general", "serious", "minor")[i % 3],
+        "status": "active",
+        "party_name": f"张伟{entity}" if person else f"北京测试{entity}科技有限公司",
+        "decision_number": f"京罚〔2026〕{i}号",
+        "title": title,
+        "decision_date": decided,
+        "publicity_end": decided + timedelta(days=365),
+        "authority_name": departments[feed["department_id"] - 1]["name"],
+        "fine_amount": None if listed else (i % 500) * 100 + 0.5,
+        "list_name": "失信被执行人名单" if listed else None,
+        "extra": {},
+    }
 
 
 def _cpu() -> float:
@@ -201,7 +222,8 @@ def phase_baseline(db_path: Path, out_path: Path) -> dict[str, float]:
 
     from app.entities.services import viewer_for
     from app.reports.filters import ReportFilters
-    from app.reports.queries import ReportContext, records_statement
+    from app.reports.rows.context import ReportContext
+    from app.reports.rows.records import records_statement
     from core.db import make_engine, make_session_factory
     from core.rules.settings import GradeRules
 

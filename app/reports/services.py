@@ -37,8 +37,9 @@ from app.reports.filters import (
     list_reports,
     parse_filters,
 )
-from app.reports.queries import ROW_SOURCES, ReportContext
 from app.reports.registry import CHART_FORMAT, TABLE_FORMATS, ReportSpec
+from app.reports.rows import ROW_SOURCES
+from app.reports.rows.context import ReportContext
 from app.reports.writers import iter_csv, iter_json, iter_parquet, iter_xlsx
 from core.audit import record_event
 from core.models import ApiClient, Department, Role
