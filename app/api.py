@@ -2,7 +2,7 @@
 
 Errors are rendered by ``app.errors`` (RFC 9457 problem details) for the whole app, so the
 Api's own error handler is not registered. Every resource's routes use :class:`Blueprint`,
-whose JSON bodies are read by ``app.json_input``.
+whose JSON bodies are read by ``core.json_input``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from core.json_input import JsonRefused, loads
 
 
 class StorableJsonParser(FlaskParser):
-    """webargs' parser, with JSON bodies read by ``app.json_input.loads``: a body Python reads
+    """webargs' parser, with JSON bodies read by ``core.json_input.loads``: a body Python reads
     but no database stores (a lone surrogate, NUL, 1e999, nesting past the recursion limit)
     is a 400 naming the problem, instead of a 500 once a view stores it."""
 

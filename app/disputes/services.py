@@ -9,8 +9,8 @@ State rules worth knowing:
   record had when the objection was raised and would otherwise undo (or resurrect) a repair.
 - Closing an objection as ``corrected`` does not edit the record here: the source department
   pushes the corrected record through its feed. Both outcomes restore the earlier status.
-- Records the caller may not see (``app.sharing.feed_visible``) answer 404, like unknown ones,
-  so a public caller cannot probe not-shared records by id.
+- Records the caller may not see (``core.rules.sharing.feed_visible``) answer 404, like unknown
+  ones, so a public caller cannot probe not-shared records by id.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def visible_clause(feed_ids: Collection[int]) -> ColumnElement[bool]:
 
 
 def in_force_clause(today: date, record: Any = CreditRecord) -> ColumnElement[bool]:
-    """SQL twin of :func:`app.grading.in_force`: change both together."""
+    """SQL twin of :func:`core.rules.grading.in_force`: change both together."""
     return and_(
         record.status.in_([CreditStatus.ACTIVE, CreditStatus.DISPUTED]),
         or_(record.publicity_end.is_(None), record.publicity_end >= today),
@@ -36,7 +36,7 @@ def in_force_clause(today: date, record: Any = CreditRecord) -> ColumnElement[bo
 
 
 def published_clause(today: date) -> ColumnElement[bool]:
-    """SQL twin of :func:`app.publicity.is_published` for records of unconditional feeds
+    """SQL twin of :func:`core.rules.publicity.is_published` for records of unconditional feeds
     (what the public may see); callers still check ``is_published`` on what they show."""
     unconditional = select(Feed.id).where(Feed.sharing_type == SharingType.UNCONDITIONAL)
     return and_(
@@ -49,7 +49,7 @@ def published_clause(today: date) -> ColumnElement[bool]:
 
 
 def effective_status_clause(status: CreditStatus, today: date) -> ColumnElement[bool]:
-    """SQL twin of :func:`app.publicity.effective_status` equal to ``status``."""
+    """SQL twin of :func:`core.rules.publicity.effective_status` equal to ``status``."""
     lapsed = and_(CreditRecord.publicity_end.is_not(None), CreditRecord.publicity_end < today)
     if status is CreditStatus.EXPIRED:
         return or_(

@@ -6,7 +6,7 @@ page, audits the same way and only has to commit.
 
 Everything is seen through a :class:`~app.entities.present.Viewer`: records (and golden-record
 values, match links, list memberships, the grade) come only from feeds the caller may see
-(``app.sharing.visible_feed_ids``), and personal data is masked for the caller's role. The
+(``core.rules.sharing.visible_feed_ids``), and personal data is masked for the caller's role. The
 entity itself (name, kind, region, identifiers) is master data every government role may see,
 even when none of its records are visible to them.
 """

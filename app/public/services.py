@@ -1,6 +1,6 @@
 """Public lookup (Credit China style). Never commits.
 
-The public sees only records that are published today (``app.publicity.is_published``: active
+The public sees only records that are published today (``core.rules.publicity.is_published``: active
 or disputed, inside the publicity period, not a registry fact) from *unconditional* feeds, the
 sharing rule for the public; repaired, expired and revoked records never. Natural persons' names
 are masked (``张*``) and no identifiers of anyone are shown except the USCCs of companies,

@@ -3,8 +3,8 @@
 The grade is computed ONLY from the records it is given: the caller passes what the caller may
 see (a department's profile of an entity may therefore grade differently from a regulator's,
 and the reasons say exactly which records counted). Thresholds come from
-:class:`app.rules.GradeRules` (``[grade]`` in the rules file); ``docs/credit-grade.md`` explains
-the rules for readers of the API.
+:class:`core.rules.settings.GradeRules` (``[grade]`` in the rules file);
+``docs/credit-grade.md`` explains the rules for readers of the API.
 
 Which records count ("in force" on ``today``): stored status active or disputed (a disputed
 record counts until its objection is closed), publicity not ended (``publicity_end`` not

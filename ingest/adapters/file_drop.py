@@ -9,7 +9,7 @@ decode fails its batch with the file, line and bytes named, and stays unprocesse
 the file or the catalogue and running again loses nothing.
 
 A row that cannot be read (wrong number of CSV fields, a JSON line that is not an object or
-that ``app.json_input`` refuses: NUL, a lone surrogate, 1e999, nesting deeper than 64 levels) is
+that ``core.json_input`` refuses: NUL, a lone surrogate, 1e999, nesting deeper than 64 levels) is
 handed over as *unreadable* and quarantined with the reason and its text; it never stops the
 file. A JSON document is read whole, so the same problems anywhere in it fail the file.
 """

@@ -394,7 +394,7 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 
 def _decode(content: bytes, *, where: str) -> object:
-    # app.json_input also refuses what parses but no database stores (NaN, 1e999, a lone
+    # core.json_input also refuses what parses but no database stores (NaN, 1e999, a lone
     # surrogate, NUL, nesting past the recursion limit): the page fails here, clearly, rather
     # than its batch when it is stored.
     try:

@@ -5,7 +5,7 @@ commits, never writes.
 Every report's rows function takes a :class:`~app.reports.rows.context.ReportContext` and
 yields lists of at most ``chunk_size`` row tuples in the order of the report's columns.
 Row-level reports (records, entities, list members) read only the feeds the caller may see
-(``app.sharing``) and mask personal data for the caller's role (``app.reports.masking``); big
+(``core.rules.sharing``) and mask personal data for the caller's role (``app.reports.masking``); big
 ones page through the database (streamed cursor or keyset pages), so memory holds one chunk,
 not the report.
 

@@ -1,4 +1,5 @@
-"""``app.sharing.is_resident_id`` is ``stdnum.cn.ric.is_valid``, only faster (cached places)."""
+"""``core.rules.sharing.is_resident_id`` is ``stdnum.cn.ric.is_valid``, only faster (cached
+places)."""
 
 from __future__ import annotations
 
