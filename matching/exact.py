@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .identifiers import Identifier, IdentifierKind, clean_code, org_code_of, parse_identifier
+from .identifier_types import Identifier, IdentifierKind, clean_code
+from .identifiers import org_code_of, parse_identifier
 
 ALGORITHM = "exact-id-v1"
 

@@ -16,15 +16,8 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from .identifiers import (
-    IdentifierKind,
-    MaskedId,
-    clean_code,
-    org_code_of,
-    org_code_of_identifier,
-    parse_identifier,
-    parse_masked_id,
-)
+from .identifier_types import IdentifierKind, clean_code
+from .identifiers import org_code_of, parse_identifier
 from .normalise import (
     Address,
     CompanyName,
@@ -32,6 +25,8 @@ from .normalise import (
     normalise_company_name,
     normalise_person_name,
 )
+from .org_codes import org_code_of_identifier
+from .resident_ids import MaskedId, parse_masked_id
 
 __all__ = ["KINDS", "MatchRecord", "Prepared", "latin_tokens", "prepare"]
 

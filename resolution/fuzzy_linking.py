@@ -25,7 +25,8 @@ from core.models import (
     IdentifierType,
 )
 from matching.blocking import blocking_keys
-from matching.identifiers import IdentifierKind, clean_code, parse_identifier
+from matching.identifier_types import IdentifierKind, clean_code
+from matching.identifiers import parse_identifier
 from matching.model import Decision, MatchConfig, MatchExplanation, score_pair
 from matching.records import MatchRecord, Prepared, prepare
 from resolution.entity_views import EntityView, EntityViews

@@ -40,9 +40,9 @@ from core.models import (
     utcnow,
 )
 from matching.exact import ALGORITHM, LinkKey, PartyKeys, party_keys, stored_identifiers
-from matching.identifiers import parse_masked_id, resident_id_birth_date
 from matching.model import Decision
 from matching.records import Prepared, prepare
+from matching.resident_ids import parse_masked_id, resident_id_birth_date
 from matching.resolve import ALGORITHM as FUZZY_ALGORITHM
 from resolution.entity_views import AttrView, EntityView, EntityViews, IdentView
 from resolution.fuzzy_linking import FuzzyLinker, FuzzyOutcome, record_for_matching
