@@ -8,7 +8,6 @@ never commit.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -31,10 +30,11 @@ from core.models import (
     new_public_id,
     utcnow,
 )
+from matching.strong_codes import STRONG_KINDS, strong_conflicts
 from resolution.survivors import entity_group
 
 ALGORITHM = "reviewer"
-_STRONG = (IdentifierType.USCC, IdentifierType.RESIDENT_ID)
+_STRONG = tuple(IdentifierType(kind) for kind in STRONG_KINDS)
 
 
 class ResolutionRefused(Exception):
@@ -53,7 +53,9 @@ def _entity(session: Session, public_id: str) -> Entity:
 
 
 def _strong_codes(session: Session, entity_ids: list[int]) -> dict[str, set[str]]:
-    codes: dict[str, set[str]] = defaultdict(set)
+    """The valid USCCs and resident ids the entities hold together, as the hard rule
+    (``matching.strong_codes``) takes them, kinds in its order."""
+    codes: dict[str, set[str]] = {kind: set() for kind in STRONG_KINDS}
     rows = session.execute(
         select(EntityIdentifier.id_type, EntityIdentifier.value).where(
             EntityIdentifier.entity_id.in_(entity_ids),
@@ -109,13 +111,9 @@ def merge_entities(
         )
     source_group, target_group = entity_group(session, source), entity_group(session, target)
     ours, theirs = _strong_codes(session, source_group), _strong_codes(session, target_group)
-    for id_type in ours.keys() & theirs.keys():
-        if ours[id_type] != theirs[id_type]:
-            raise ResolutionRefused(
-                409,
-                f"different valid {id_type} ({sorted(ours[id_type])[0]} vs "
-                f"{sorted(theirs[id_type])[0]}): never the same entity",
-            )
+    conflicts = strong_conflicts(ours, theirs)
+    if conflicts:
+        raise ResolutionRefused(409, conflicts[0].why)
     refusal = rejected_between(session, source_group, target_group)
     if refusal is not None:
         raise ResolutionRefused(

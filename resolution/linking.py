@@ -39,18 +39,26 @@ from core.models import (
     new_public_id,
     utcnow,
 )
-from matching.exact import ALGORITHM, LinkKey, PartyKeys, party_keys, stored_identifiers
+from matching.exact import (
+    ALGORITHM,
+    LinkKey,
+    PartyKeys,
+    conflicts,
+    party_keys,
+    stored_identifiers,
+)
 from matching.model import Decision
 from matching.records import Prepared, prepare
 from matching.resident_ids import parse_masked_id, resident_id_birth_date
 from matching.resolve import ALGORITHM as FUZZY_ALGORITHM
+from matching.strong_codes import STRONG_KINDS, StrongCodes
 from resolution.entity_views import AttrView, EntityView, EntityViews, IdentView
 from resolution.fuzzy_linking import FuzzyLinker, FuzzyOutcome, record_for_matching
 from resolution.survivors import entity_group_ids
 
 # Golden-record fields taken from records, in the order the profile shows them.
 GOLDEN_FIELDS = ("name", "legal_rep", "address", "birth_date")
-_STRONG_TYPES = {IdentifierType.USCC.value, IdentifierType.RESIDENT_ID.value}
+_STRONG_TYPES = frozenset(IdentifierType(kind) for kind in STRONG_KINDS)
 _IN_CHUNK = 500
 
 
@@ -82,6 +90,8 @@ class ExactLinker:
         self._loaded_names: set[str] = set()
         # What _index has indexed of each entity: (identifiers, name).
         self._indexed: dict[int, tuple[int, str]] = {}
+        # Each candidate's strong codes, read once: (the view, its identifier count, codes).
+        self._strong: dict[int, tuple[EntityView, int, StrongCodes]] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -200,7 +210,7 @@ class ExactLinker:
                 why = "a reviewer decided these are not the same"
                 skipped.append({"key": _describe(key), "entity": candidate.public_id, "why": why})
                 continue
-            reasons = _conflicts(keys, candidate)
+            reasons = conflicts(keys, self._strong_codes(candidate)) if keys.strong else None
             if reasons:
                 skipped.append(
                     {"key": _describe(key), "entity": candidate.public_id, "why": reasons}
@@ -283,6 +293,7 @@ class ExactLinker:
         self._by_code.clear()
         self._by_name.clear()
         self._indexed.clear()
+        self._strong.clear()
         self._loaded_codes.clear()
         self._loaded_names.clear()
         if self.fuzzy is not None:
@@ -377,6 +388,18 @@ class ExactLinker:
                     break
         return found
 
+    def _strong_codes(self, entity: EntityView) -> StrongCodes:
+        """:func:`strong_codes_of` the entity, read again only when it gained identifiers
+        (they are only ever appended, so their count says whether the memo is current)."""
+        count = len(entity.identifiers)
+        memo = self._strong.get(id(entity))
+        if memo is not None and memo[0] is entity and memo[1] == count:
+            return memo[2]
+        codes = strong_codes_of(entity.identifiers)
+        # The view is kept in the entry, so its id() cannot be reused while the entry lives.
+        self._strong[id(entity)] = (entity, count, codes)
+        return codes
+
     def _attach_identifiers(self, entity: EntityView, keys: PartyKeys, source_id: int) -> None:
         existing = {(i.id_type.value, i.value) for i in entity.identifiers}
         for id_type, value, valid, problem in stored_identifiers(keys):
@@ -395,34 +418,14 @@ class ExactLinker:
             existing.add((id_type, value))
 
 
-_NO_CONFLICT: list[str] = []
-_STRONG_BY_NAME = {t: IdentifierType(t) for t in _STRONG_TYPES}
-
-
-def _conflicts(keys: PartyKeys, entity: EntityView) -> list[str]:
-    """``matching.exact.conflicts`` given the entity's valid USCCs and resident ids (the
-    same reasons, in the same order), without building those sets for every candidate of
-    every record: the usual answer, no conflict, allocates nothing. Do not change the list
-    returned."""
-    reasons = _NO_CONFLICT
-    for id_type, value in keys.strong.items():
-        wanted = _STRONG_BY_NAME.get(id_type)
-        if wanted is None:
-            continue  # not a type that can conflict
-        other: str | None = None
-        for ident in entity.identifiers:
-            if (
-                ident.id_type is wanted
-                and ident.valid
-                and ident.value != value
-                and (other is None or ident.value < other)
-            ):
-                other = ident.value
-        if other is not None:
-            if reasons is _NO_CONFLICT:
-                reasons = []
-            reasons.append(f"entity holds a different valid {id_type} ({other})")
-    return reasons
+def strong_codes_of(identifiers: Iterable[IdentView]) -> dict[str, set[str]]:
+    """An entity's valid USCCs and resident ids, as the hard rule (``matching.strong_codes``)
+    takes them."""
+    codes: dict[str, set[str]] = {}
+    for ident in identifiers:
+        if ident.valid and ident.id_type in _STRONG_TYPES:
+            codes.setdefault(ident.id_type.value, set()).add(ident.value)
+    return codes
 
 
 def _update_golden(
