@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -52,12 +51,11 @@ from matching.records import Prepared, prepare
 from matching.resident_ids import parse_masked_id, resident_id_birth_date
 from matching.resolve import ALGORITHM as FUZZY_ALGORITHM
 from matching.strong_codes import STRONG_KINDS, StrongCodes
-from resolution.entity_views import AttrView, EntityView, EntityViews, IdentView
+from resolution.entity_views import EntityView, EntityViews, IdentView
 from resolution.fuzzy_linking import FuzzyLinker, FuzzyOutcome, record_for_matching
+from resolution.golden import update_golden
 from resolution.survivors import entity_group_ids
 
-# Golden-record fields taken from records, in the order the profile shows them.
-GOLDEN_FIELDS = ("name", "legal_rep", "address", "birth_date")
 _STRONG_TYPES = frozenset(IdentifierType(kind) for kind in STRONG_KINDS)
 _IN_CHUNK = 500
 
@@ -251,7 +249,9 @@ class ExactLinker:
             entity.dirty = entity.id is not None
 
         self._attach_identifiers(entity, keys, source_id)
-        _update_golden(self.views, entity, record, keys, source_id, feed_id)
+        update_golden(
+            self.views, entity, record=record, keys=keys, source_id=source_id, feed_id=feed_id
+        )
         self._index(entity)
         confidence = used.confidence if used else 1.0
         explanation: dict[str, Any] = {
@@ -426,42 +426,6 @@ def strong_codes_of(identifiers: Iterable[IdentView]) -> dict[str, set[str]]:
         if ident.valid and ident.id_type in _STRONG_TYPES:
             codes.setdefault(ident.id_type.value, set()).add(ident.value)
     return codes
-
-
-def _update_golden(
-    views: EntityViews,
-    entity: EntityView,
-    record: dict[str, Any],
-    keys: PartyKeys,
-    source_id: int,
-    feed_id: int,
-) -> None:
-    birth: date | None = None
-    if "resident_id" in keys.strong:
-        birth = resident_id_birth_date(keys.strong["resident_id"])
-    values = {
-        "name": record.get("party_name"),
-        "legal_rep": record.get("legal_rep"),
-        "address": record.get("address"),
-        "birth_date": birth.isoformat() if birth else None,
-    }
-    current = {a.field: a for a in entity.attributes if a.is_current}
-    for field_name in GOLDEN_FIELDS:
-        value = values[field_name]
-        if value is None:
-            continue
-        old = current.get(field_name)
-        if old is not None and old.value == str(value):
-            continue
-        views.set_attribute(
-            entity,
-            AttrView(
-                field=field_name,
-                value=str(value),
-                source_record_id=source_id,
-                feed_id=feed_id,
-            ),
-        )
 
 
 def _describe(key: LinkKey | None) -> dict[str, Any] | None:
