@@ -1,4 +1,5 @@
-"""Regulators' corrections to entity resolution: the review queue, merges and splits.
+"""Regulators' corrections to entity resolution: merges, unmerges and splits (the review
+queue, whose confirmed pairs are merged here, is ``resolution.reviews``).
 
 Nothing is ever deleted: a merge points one entity at the other (its public id keeps
 answering), a split moves records to a new entity and leaves a reviewer's "not the same"
@@ -8,13 +9,10 @@ never commit.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.audit import record_event
-from core.db import paginate
 from core.models import (
     ApiClient,
     CreditRecord,
@@ -66,16 +64,6 @@ def _strong_codes(session: Session, entity_ids: list[int]) -> dict[str, set[str]
     for id_type, value in rows:
         codes[IdentifierType(id_type).value].add(value)
     return codes
-
-
-def _record_count(session: Session, entity: Entity) -> int:
-    group = entity_group(session, entity)
-    return int(
-        session.scalar(
-            select(func.count()).select_from(CreditRecord).where(CreditRecord.entity_id.in_(group))
-        )
-        or 0
-    )
 
 
 def rejected_between(session: Session, a: list[int], b: list[int]) -> EntityReview | None:
@@ -246,80 +234,4 @@ def _record_not_same(
         reason=reason,
     )
     session.add(review)
-    return review
-
-
-def propose_review(
-    *,
-    session: Session,
-    entity: Entity,
-    candidate: Entity,
-    score: float,
-    explanation: dict[str, Any],
-    algorithm: str,
-) -> EntityReview | None:
-    """Queue an uncertain pair for a regulator, unless it is queued or decided already."""
-    pair = [entity.id, candidate.id]
-    existing = session.scalar(
-        select(EntityReview.id).where(
-            EntityReview.entity_id.in_(pair), EntityReview.candidate_entity_id.in_(pair)
-        )
-    )
-    if existing is not None:
-        return None
-    review = EntityReview(
-        entity_id=entity.id,
-        candidate_entity_id=candidate.id,
-        score=score,
-        explanation=explanation,
-        algorithm=algorithm,
-    )
-    session.add(review)
-    return review
-
-
-def list_reviews(
-    *, session: Session, status: str | None, page: int, page_size: int
-) -> tuple[list[EntityReview], int]:
-    query = select(EntityReview).order_by(EntityReview.score.desc(), EntityReview.id)
-    if status:
-        query = query.where(EntityReview.status == ReviewStatus(status))
-    rows, total = paginate(session, query, page=page, page_size=page_size)
-    return [row[0] for row in rows], total
-
-
-def decide_review(
-    *, session: Session, client: ApiClient, review_id: int, same: bool, reason: str
-) -> EntityReview:
-    """Confirm (merge the pair, smaller into larger) or reject (never merge) a queued pair."""
-    review = session.get(EntityReview, review_id)
-    if review is None:
-        raise ResolutionRefused(404, f"no review {review_id}")
-    if review.status is not ReviewStatus.PENDING:
-        raise ResolutionRefused(409, f"review {review_id} is already {review.status.value}")
-    if same:
-        # The entity with more records survives (ties: the older one), so the public id that
-        # most documents already cite keeps being the main one.
-        a, b = review.entity, review.candidate
-        weight_a, weight_b = _record_count(session, a), _record_count(session, b)
-        a_wins = weight_a > weight_b or (weight_a == weight_b and a.id < b.id)
-        keep, fold = (a, b) if a_wins else (b, a)
-        merge_entities(
-            session=session,
-            client=client,
-            source_id=fold.public_id,
-            target_id=keep.public_id,
-            reason=reason,
-        )
-    review.status = ReviewStatus.CONFIRMED if same else ReviewStatus.REJECTED
-    review.decided_at, review.decided_by_client_id, review.reason = utcnow(), client.id, reason
-    record_event(
-        session=session,
-        client=client,
-        action="review.confirm" if same else "review.reject",
-        target_type="review",
-        target_id=str(review.id),
-        details={"reason": reason},
-    )
-    session.flush()
     return review
