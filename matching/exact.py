@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .identifier_types import Identifier, IdentifierKind, clean_code
 from .identifiers import org_code_of, parse_identifier
-from .strong_codes import StrongCodes, strong_conflicts
+from .strong_codes import StrongCodes, StrongConflict, strong_conflicts
 
 ALGORITHM = "exact-id-v1"
 
@@ -212,9 +212,12 @@ def stored_identifiers(keys: PartyKeys) -> list[tuple[str, str, bool, str | None
 def conflicts(keys: PartyKeys, entity_strong: StrongCodes) -> list[str]:
     """Why the record cannot belong to an entity holding ``entity_strong`` valid codes: the
     hard rule (:func:`~matching.strong_codes.strong_conflicts`) seen from the record."""
-    found = strong_conflicts(keys.strong_codes, entity_strong)
-    if not found:
-        return []  # the usual answer, checked for every candidate at ingest: no more work
+    return conflict_reasons(strong_conflicts(keys.strong_codes, entity_strong))
+
+
+def conflict_reasons(found: Iterable[StrongConflict]) -> list[str]:
+    """The record's side of the hard rule's conflicts (the record's ``strong_codes`` as
+    ``ours``): what the linker's explanation says of each."""
     # The record holds one code of a kind, so a conflict always has a code only the entity
     # holds: the smallest is named.
     return [

@@ -52,13 +52,14 @@ class StrongConflict:
         )
 
 
-def strong_conflicts(ours: StrongCodes, theirs: StrongCodes) -> list[StrongConflict]:
+def strong_conflicts(ours: StrongCodes, theirs: StrongCodes) -> tuple[StrongConflict, ...]:
     """Why the two sides can never be the same entity: one conflict per kind of which both
     hold valid codes and the codes differ, in the order of ``ours``; empty if none."""
-    found: list[StrongConflict] = []
+    found: tuple[StrongConflict, ...] = ()
     for kind, our_codes in ours.items():
         their_codes = theirs.get(kind)
-        # The usual answer (no conflict) only compares the sets: nothing is built.
+        # The usual answer (no conflict) only compares the sets and builds nothing (the empty
+        # tuple is shared): ingest asks it for every candidate of every record.
         if our_codes and their_codes and our_codes != their_codes:
-            found.append(StrongConflict(kind, frozenset(our_codes), frozenset(their_codes)))
+            found += (StrongConflict(kind, frozenset(our_codes), frozenset(their_codes)),)
     return found

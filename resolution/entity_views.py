@@ -33,9 +33,12 @@ from core.models import (
     ReviewStatus,
     utcnow,
 )
+from matching.strong_codes import STRONG_KINDS
 from resolution.survivors import walk_to_survivor
 
 _IN_CHUNK = 500
+# The stored type of each kind of code the hard rule compares, and the rule's name for it.
+_STRONG_TYPE_KINDS = tuple((IdentifierType(kind), kind) for kind in STRONG_KINDS)
 
 
 @dataclass(slots=True, eq=False)
@@ -76,6 +79,37 @@ class EntityView:
     attributes: list[AttrView] = field(default_factory=list)
     # Existing entity whose name or region this batch changed.
     dirty: bool = False
+    # strong_codes() as last read, and the number of identifiers it was read from.
+    _strong: dict[str, set[str]] | None = field(default=None, init=False, repr=False)
+    _strong_read_at: int = field(default=0, init=False, repr=False)
+
+    def strong_codes(self) -> dict[str, set[str]]:
+        """:func:`strong_codes_of` the entity's identifiers, read again only when some were
+        added (they are only ever appended, so their count says whether the last read is
+        current): linking asks it of every candidate of every record."""
+        codes = self._strong
+        if codes is None or self._strong_read_at != len(self.identifiers):
+            codes = self._strong = strong_codes_of(self.identifiers)
+            self._strong_read_at = len(self.identifiers)
+        return codes
+
+
+def strong_codes_of(identifiers: Iterable[IdentView]) -> dict[str, set[str]]:
+    """The valid USCCs and resident ids among ``identifiers``, as the hard rule
+    (``matching.strong_codes``) takes them."""
+    codes: dict[str, set[str]] = {}
+    for ident in identifiers:
+        if ident.valid:
+            # Identity tests: an enum's hash and ``.value`` are Python functions.
+            for strong_type, kind in _STRONG_TYPE_KINDS:
+                if ident.id_type is strong_type:
+                    found = codes.get(kind)
+                    if found is None:
+                        codes[kind] = {ident.value}
+                    else:
+                        found.add(ident.value)
+                    break
+    return codes
 
 
 @dataclass(slots=True)

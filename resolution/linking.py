@@ -42,7 +42,7 @@ from matching.exact import (
     ALGORITHM,
     LinkKey,
     PartyKeys,
-    conflicts,
+    conflict_reasons,
     party_keys,
     stored_identifiers,
 )
@@ -50,13 +50,12 @@ from matching.model import Decision
 from matching.records import Prepared, prepare
 from matching.resident_ids import parse_masked_id, resident_id_birth_date
 from matching.resolve import ALGORITHM as FUZZY_ALGORITHM
-from matching.strong_codes import STRONG_KINDS, StrongCodes
+from matching.strong_codes import strong_conflicts
 from resolution.entity_views import EntityView, EntityViews, IdentView
 from resolution.fuzzy_linking import FuzzyLinker, FuzzyOutcome, record_for_matching
 from resolution.golden import update_golden
 from resolution.survivors import entity_group_ids
 
-_STRONG_TYPES = frozenset(IdentifierType(kind) for kind in STRONG_KINDS)
 _IN_CHUNK = 500
 
 
@@ -88,8 +87,6 @@ class ExactLinker:
         self._loaded_names: set[str] = set()
         # What _index has indexed of each entity: (identifiers, name).
         self._indexed: dict[int, tuple[int, str]] = {}
-        # Each candidate's strong codes, read once: (the view, its identifier count, codes).
-        self._strong: dict[int, tuple[EntityView, int, StrongCodes]] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -238,8 +235,11 @@ class ExactLinker:
                 skipped.append({"key": _describe(key), "entity": candidate.public_id, "why": why})
                 continue
             # A record without a valid USCC or resident id cannot break the hard rule.
-            reasons = conflicts(keys, self._strong_codes(candidate)) if keys.strong else None
-            if reasons:
+            found = (
+                strong_conflicts(keys.strong_codes, candidate.strong_codes()) if keys.strong else ()
+            )
+            if found:
+                reasons = conflict_reasons(found)
                 skipped.append(
                     {"key": _describe(key), "entity": candidate.public_id, "why": reasons}
                 )
@@ -332,7 +332,6 @@ class ExactLinker:
         self._by_code.clear()
         self._by_name.clear()
         self._indexed.clear()
-        self._strong.clear()
         self._loaded_codes.clear()
         self._loaded_names.clear()
         if self.fuzzy is not None:
@@ -427,18 +426,6 @@ class ExactLinker:
                     break
         return found
 
-    def _strong_codes(self, entity: EntityView) -> StrongCodes:
-        """:func:`strong_codes_of` the entity, read again only when it gained identifiers
-        (they are only ever appended, so their count says whether the memo is current)."""
-        count = len(entity.identifiers)
-        memo = self._strong.get(id(entity))
-        if memo is not None and memo[0] is entity and memo[1] == count:
-            return memo[2]
-        codes = strong_codes_of(entity.identifiers)
-        # The view is kept in the entry, so its id() cannot be reused while the entry lives.
-        self._strong[id(entity)] = (entity, count, codes)
-        return codes
-
     def _attach_identifiers(self, entity: EntityView, keys: PartyKeys, source_id: int) -> None:
         existing = {(i.id_type.value, i.value) for i in entity.identifiers}
         for id_type, value, valid, problem in stored_identifiers(keys):
@@ -455,16 +442,6 @@ class ExactLinker:
                 ),
             )
             existing.add((id_type, value))
-
-
-def strong_codes_of(identifiers: Iterable[IdentView]) -> dict[str, set[str]]:
-    """An entity's valid USCCs and resident ids, as the hard rule (``matching.strong_codes``)
-    takes them."""
-    codes: dict[str, set[str]] = {}
-    for ident in identifiers:
-        if ident.valid and ident.id_type in _STRONG_TYPES:
-            codes.setdefault(ident.id_type.value, set()).add(ident.value)
-    return codes
 
 
 def _describe(key: LinkKey | None) -> dict[str, Any] | None:

@@ -19,15 +19,15 @@ def _keys(strong: dict[str, str]) -> PartyKeys:
 
 def test_different_valid_codes_of_one_kind_conflict() -> None:
     found = strong_conflicts({"uscc": {"A1"}}, {"uscc": {"B2"}, "resident_id": {"C3"}})
-    assert found == [StrongConflict("uscc", frozenset({"A1"}), frozenset({"B2"}))]
+    assert found == (StrongConflict("uscc", frozenset({"A1"}), frozenset({"B2"})),)
     assert found[0].why == "different valid uscc (A1 vs B2): never the same entity"
 
 
 def test_the_same_codes_or_a_side_without_codes_do_not_conflict() -> None:
-    assert strong_conflicts({"uscc": {"A1"}}, {"uscc": {"A1"}}) == []
-    assert strong_conflicts({"uscc": {"A1"}}, {"resident_id": {"B2"}}) == []
-    assert strong_conflicts({"uscc": set()}, {"uscc": {"B2"}}) == []
-    assert strong_conflicts({}, {"uscc": {"B2"}}) == []
+    assert strong_conflicts({"uscc": {"A1"}}, {"uscc": {"A1"}}) == ()
+    assert strong_conflicts({"uscc": {"A1"}}, {"resident_id": {"B2"}}) == ()
+    assert strong_conflicts({"uscc": set()}, {"uscc": {"B2"}}) == ()
+    assert strong_conflicts({}, {"uscc": {"B2"}}) == ()
 
 
 def test_an_entity_holding_the_records_code_and_another_conflicts() -> None:

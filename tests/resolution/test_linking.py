@@ -23,8 +23,7 @@ from core.models import (
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline import store_batch
 from matching.exact import PartyKeys, conflicts
-from resolution.entity_views import EntityView, IdentView
-from resolution.linking import strong_codes_of
+from resolution.entity_views import EntityView, IdentView, strong_codes_of
 from tests.support.builders import make_department, make_feed
 
 USCC = "91110000600037341L"
@@ -134,7 +133,17 @@ def test_the_linker_reads_an_entitys_strong_codes_for_the_hard_rule(
         kind=EntityKind.LEGAL_ENTITY, public_id="CHL-X", display_name="x", identifiers=identifiers
     )
     keys = PartyKeys(kind="legal_entity", name="x", keys=[], identifiers=[], strong=strong)
-    assert strong_codes_of(entity.identifiers) == _strong_codes(entity)
-    assert conflicts(keys, strong_codes_of(entity.identifiers)) == conflicts(
-        keys, _strong_codes(entity)
+    assert entity.strong_codes() == strong_codes_of(identifiers) == _strong_codes(entity)
+    assert conflicts(keys, entity.strong_codes()) == conflicts(keys, _strong_codes(entity))
+
+
+def test_an_entity_views_strong_codes_follow_the_identifiers_it_gains() -> None:
+    entity = EntityView(
+        kind=EntityKind.LEGAL_ENTITY,
+        public_id="CHL-X",
+        display_name="x",
+        identifiers=[IdentView(IdentifierType.USCC, USCC, True)],
     )
+    assert entity.strong_codes() == {"uscc": {USCC}}
+    entity.identifiers.append(IdentView(IdentifierType.USCC, "91110108551385082Q", True))
+    assert entity.strong_codes() == {"uscc": {USCC, "91110108551385082Q"}}
