@@ -43,7 +43,7 @@ _DEPARTMENTS = [
 def _uscc(n: int) -> str:
     from stdnum.cn import uscc
 
-    from matching.identifiers import org_code_check_char
+    from matching.org_codes import org_code_check_char
 
     body = f"{n:08d}"
     base = f"91110000{body}{org_code_check_char(body)}"

@@ -27,7 +27,7 @@ HEADER = "CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_XZCFJDSWH,CF_CFLB,CF_NR_FK,CF_JDRQ
 def write_feed(path: Path, rows: int) -> None:
     from stdnum.cn import uscc
 
-    from matching.identifiers import org_code_check_char
+    from matching.org_codes import org_code_check_char
 
     entities = max(1, rows // 5)
     codes = []

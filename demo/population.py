@@ -19,7 +19,7 @@ from stdnum.iso7064 import mod_11_10
 
 from demo import draws, vocab
 from demo.vocab import District
-from matching.identifiers import org_code_check_char
+from matching.org_codes import org_code_check_char
 
 __all__ = ["EntityKind", "Population", "SyntheticEntity", "iter_entities"]
 

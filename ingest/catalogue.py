@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.models import AdapterKind, Department, Feed, RecordCategory, SharingType
 from ingest.adapters.environment import has_reference, reference_problems
 from ingest.mapping import MappingError, resolve_mapping
-from matching.identifiers import validate_uscc
+from matching.org_codes import validate_uscc
 
 
 class CatalogueError(ValueError):

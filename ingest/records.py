@@ -33,7 +33,8 @@ from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCH
 from core.models import RecordCategory
 from ingest.fields import Amount, CleanString, FlexibleDate, parse_flexible_date
 from matching.exact import field_hint
-from matching.identifiers import IdentifierKind, parse_identifier
+from matching.identifier_types import IdentifierKind
+from matching.identifiers import parse_identifier
 
 # The "double publicity" party type codes (domain.md), and the words feeds use instead.
 PARTY_TYPES = {

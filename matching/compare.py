@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
-from .identifiers import MaskedId, masked_id_compatible
 from .normalise import region_compatible
 from .records import Prepared
+from .resident_ids import MaskedId, masked_id_compatible
 
 __all__ = [
     "COMPARATORS",

@@ -8,12 +8,15 @@ addresses builds on top of it and never overrides its hard rule: two different *
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .identifiers import Identifier, IdentifierKind, clean_code, org_code_of, parse_identifier
+from .identifier_types import Identifier, IdentifierKind, clean_code
+from .identifiers import org_code_of, parse_identifier
+from .strong_codes import StrongCodes, StrongConflict, strong_conflicts
 
 ALGORITHM = "exact-id-v1"
 
@@ -67,6 +70,12 @@ class PartyKeys:
     # Valid USCC / resident id of the record: an entity holding a different one is a conflict.
     strong: dict[str, str] = field(default_factory=dict)
     region: str | None = None
+
+    @functools.cached_property
+    def strong_codes(self) -> StrongCodes:
+        """:attr:`strong` as the hard rule (``matching.strong_codes``) takes it. Read once per
+        keys: :class:`PartyKeysCache` hands the same keys to every record of a party."""
+        return {kind: frozenset((value,)) for kind, value in self.strong.items()}
 
 
 def normalise_name(name: str) -> str:
@@ -200,14 +209,21 @@ def stored_identifiers(keys: PartyKeys) -> list[tuple[str, str, bool, str | None
     return unique
 
 
-def conflicts(keys: PartyKeys, entity_strong: Mapping[str, set[str]]) -> list[str]:
-    """Why the record cannot belong to an entity holding ``entity_strong`` valid codes."""
-    reasons = []
-    for id_type, value in keys.strong.items():
-        others = entity_strong.get(id_type, set()) - {value}
-        if others:
-            reasons.append(f"entity holds a different valid {id_type} ({sorted(others)[0]})")
-    return reasons
+def conflicts(keys: PartyKeys, entity_strong: StrongCodes) -> list[str]:
+    """Why the record cannot belong to an entity holding ``entity_strong`` valid codes: the
+    hard rule (:func:`~matching.strong_codes.strong_conflicts`) seen from the record."""
+    return conflict_reasons(strong_conflicts(keys.strong_codes, entity_strong))
+
+
+def conflict_reasons(found: Iterable[StrongConflict]) -> list[str]:
+    """The record's side of the hard rule's conflicts (the record's ``strong_codes`` as
+    ``ours``): what the linker's explanation says of each."""
+    # The record holds one code of a kind, so a conflict always has a code only the entity
+    # holds: the smallest is named.
+    return [
+        f"entity holds a different valid {conflict.kind} ({min(conflict.theirs_only)})"
+        for conflict in found
+    ]
 
 
 def _stored_type(kind: IdentifierKind) -> str:

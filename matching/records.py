@@ -10,21 +10,14 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from .identifiers import (
-    IdentifierKind,
-    MaskedId,
-    clean_code,
-    org_code_of,
-    org_code_of_identifier,
-    parse_identifier,
-    parse_masked_id,
-)
+from .identifier_types import IdentifierKind, clean_code
+from .identifiers import org_code_of, parse_identifier
 from .normalise import (
     Address,
     CompanyName,
@@ -32,8 +25,10 @@ from .normalise import (
     normalise_company_name,
     normalise_person_name,
 )
+from .org_codes import org_code_of_identifier
+from .resident_ids import MaskedId, parse_masked_id
 
-__all__ = ["KINDS", "MatchRecord", "Prepared", "latin_tokens", "prepare"]
+__all__ = ["KINDS", "MatchRecord", "Prepared", "latin_tokens", "prepare", "valid_usccs"]
 
 KINDS = ("legal_entity", "individual_business", "natural_person", "other_organization")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -171,6 +166,17 @@ def _read_code(raw: str, person_kind: bool) -> _CodeFacts | None:
     elif IdentifierKind.TAXPAYER_NUMBER in ident.alternatives:
         org = org_code_of(ident.value)
     return category, ident.value, org, ident.birth_date, None
+
+
+def valid_usccs(codes: Iterable[str], *, person: bool) -> frozenset[str]:
+    """The valid USCCs :func:`prepare` finds among ``codes`` (``Prepared.usccs``; ``person``:
+    the record is a natural person's), without the rest of its work."""
+    found = set()
+    for raw in codes:
+        facts = _read_code(raw, person)
+        if facts is not None and facts[0] == "uscc":
+            found.add(facts[1])
+    return _codes(found)
 
 
 def prepare(record: MatchRecord) -> Prepared:

@@ -1,4 +1,5 @@
-"""Regulators' corrections to entity resolution: the review queue, merges and splits.
+"""Regulators' corrections to entity resolution: merges, unmerges and splits (the review
+queue, whose confirmed pairs are merged here, is ``resolution.reviews``).
 
 Nothing is ever deleted: a merge points one entity at the other (its public id keeps
 answering), a split moves records to a new entity and leaves a reviewer's "not the same"
@@ -8,14 +9,10 @@ never commit.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any
-
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.audit import record_event
-from core.db import paginate
 from core.errors import ServiceRefused
 from core.models import (
     ApiClient,
@@ -32,10 +29,11 @@ from core.models import (
     new_public_id,
     utcnow,
 )
+from matching.strong_codes import STRONG_KINDS, strong_conflicts
 from resolution.survivors import entity_group
 
 ALGORITHM = "reviewer"
-_STRONG = (IdentifierType.USCC, IdentifierType.RESIDENT_ID)
+_STRONG = tuple(IdentifierType(kind) for kind in STRONG_KINDS)
 
 
 class ResolutionRefused(ServiceRefused):
@@ -50,7 +48,9 @@ def _entity(session: Session, public_id: str) -> Entity:
 
 
 def _strong_codes(session: Session, entity_ids: list[int]) -> dict[str, set[str]]:
-    codes: dict[str, set[str]] = defaultdict(set)
+    """The valid USCCs and resident ids the entities hold together, as the hard rule
+    (``matching.strong_codes``) takes them, kinds in its order."""
+    codes: dict[str, set[str]] = {kind: set() for kind in STRONG_KINDS}
     rows = session.execute(
         select(EntityIdentifier.id_type, EntityIdentifier.value).where(
             EntityIdentifier.entity_id.in_(entity_ids),
@@ -61,16 +61,6 @@ def _strong_codes(session: Session, entity_ids: list[int]) -> dict[str, set[str]
     for id_type, value in rows:
         codes[IdentifierType(id_type).value].add(value)
     return codes
-
-
-def _record_count(session: Session, entity: Entity) -> int:
-    group = entity_group(session, entity)
-    return int(
-        session.scalar(
-            select(func.count()).select_from(CreditRecord).where(CreditRecord.entity_id.in_(group))
-        )
-        or 0
-    )
 
 
 def rejected_between(session: Session, a: list[int], b: list[int]) -> EntityReview | None:
@@ -108,13 +98,9 @@ def merge_entities(
         )
     source_group, target_group = entity_group(session, source), entity_group(session, target)
     ours, theirs = _strong_codes(session, source_group), _strong_codes(session, target_group)
-    for id_type in ours.keys() & theirs.keys():
-        if ours[id_type] != theirs[id_type]:
-            raise ResolutionRefused(
-                f"different valid {id_type} ({sorted(ours[id_type])[0]} vs "
-                f"{sorted(theirs[id_type])[0]}): never the same entity",
-                status=409,
-            )
+    conflicts = strong_conflicts(ours, theirs)
+    if conflicts:
+        raise ResolutionRefused(conflicts[0].why, status=409)
     refusal = rejected_between(session, source_group, target_group)
     if refusal is not None:
         raise ResolutionRefused(
@@ -247,80 +233,4 @@ def _record_not_same(
         reason=reason,
     )
     session.add(review)
-    return review
-
-
-def propose_review(
-    *,
-    session: Session,
-    entity: Entity,
-    candidate: Entity,
-    score: float,
-    explanation: dict[str, Any],
-    algorithm: str,
-) -> EntityReview | None:
-    """Queue an uncertain pair for a regulator, unless it is queued or decided already."""
-    pair = [entity.id, candidate.id]
-    existing = session.scalar(
-        select(EntityReview.id).where(
-            EntityReview.entity_id.in_(pair), EntityReview.candidate_entity_id.in_(pair)
-        )
-    )
-    if existing is not None:
-        return None
-    review = EntityReview(
-        entity_id=entity.id,
-        candidate_entity_id=candidate.id,
-        score=score,
-        explanation=explanation,
-        algorithm=algorithm,
-    )
-    session.add(review)
-    return review
-
-
-def list_reviews(
-    *, session: Session, status: str | None, page: int, page_size: int
-) -> tuple[list[EntityReview], int]:
-    query = select(EntityReview).order_by(EntityReview.score.desc(), EntityReview.id)
-    if status:
-        query = query.where(EntityReview.status == ReviewStatus(status))
-    rows, total = paginate(session, query, page=page, page_size=page_size)
-    return [row[0] for row in rows], total
-
-
-def decide_review(
-    *, session: Session, client: ApiClient, review_id: int, same: bool, reason: str
-) -> EntityReview:
-    """Confirm (merge the pair, smaller into larger) or reject (never merge) a queued pair."""
-    review = session.get(EntityReview, review_id)
-    if review is None:
-        raise ResolutionRefused(f"no review {review_id}", status=404)
-    if review.status is not ReviewStatus.PENDING:
-        raise ResolutionRefused(f"review {review_id} is already {review.status.value}", status=409)
-    if same:
-        # The entity with more records survives (ties: the older one), so the public id that
-        # most documents already cite keeps being the main one.
-        a, b = review.entity, review.candidate
-        weight_a, weight_b = _record_count(session, a), _record_count(session, b)
-        a_wins = weight_a > weight_b or (weight_a == weight_b and a.id < b.id)
-        keep, fold = (a, b) if a_wins else (b, a)
-        merge_entities(
-            session=session,
-            client=client,
-            source_id=fold.public_id,
-            target_id=keep.public_id,
-            reason=reason,
-        )
-    review.status = ReviewStatus.CONFIRMED if same else ReviewStatus.REJECTED
-    review.decided_at, review.decided_by_client_id, review.reason = utcnow(), client.id, reason
-    record_event(
-        session=session,
-        client=client,
-        action="review.confirm" if same else "review.reject",
-        target_type="review",
-        target_id=str(review.id),
-        details={"reason": reason},
-    )
-    session.flush()
     return review

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -32,10 +33,12 @@ from core.models import (
     ReviewStatus,
     utcnow,
 )
+from matching.strong_codes import STRONG_KINDS
 from resolution.survivors import walk_to_survivor
 
 _IN_CHUNK = 500
-# Merge chains longer than this would be a data error (as in app.entities.queries).
+# The stored type of each kind of code the hard rule compares, and the rule's name for it.
+_STRONG_TYPE_KINDS = tuple((IdentifierType(kind), kind) for kind in STRONG_KINDS)
 
 
 @dataclass(slots=True, eq=False)
@@ -76,6 +79,37 @@ class EntityView:
     attributes: list[AttrView] = field(default_factory=list)
     # Existing entity whose name or region this batch changed.
     dirty: bool = False
+    # strong_codes() as last read, and the number of identifiers it was read from.
+    _strong: dict[str, set[str]] | None = field(default=None, init=False, repr=False)
+    _strong_read_at: int = field(default=0, init=False, repr=False)
+
+    def strong_codes(self) -> dict[str, set[str]]:
+        """:func:`strong_codes_of` the entity's identifiers, read again only when some were
+        added (they are only ever appended, so their count says whether the last read is
+        current): linking asks it of every candidate of every record."""
+        codes = self._strong
+        if codes is None or self._strong_read_at != len(self.identifiers):
+            codes = self._strong = strong_codes_of(self.identifiers)
+            self._strong_read_at = len(self.identifiers)
+        return codes
+
+
+def strong_codes_of(identifiers: Iterable[IdentView]) -> dict[str, set[str]]:
+    """The valid USCCs and resident ids among ``identifiers``, as the hard rule
+    (``matching.strong_codes``) takes them."""
+    codes: dict[str, set[str]] = {}
+    for ident in identifiers:
+        if ident.valid:
+            # Identity tests: an enum's hash and ``.value`` are Python functions.
+            for strong_type, kind in _STRONG_TYPE_KINDS:
+                if ident.id_type is strong_type:
+                    found = codes.get(kind)
+                    if found is None:
+                        codes[kind] = {ident.value}
+                    else:
+                        found.add(ident.value)
+                    break
+    return codes
 
 
 @dataclass(slots=True)
@@ -219,119 +253,132 @@ class EntityViews:
         """Write every change: new entities first (their ids are needed by the rows that point
         at them), then one ``executemany`` per table. Views handed out before stay readable
         (new ones now have their ids) but are forgotten: later reads load fresh ones."""
-        session = self.session
         now = utcnow()
         if self._new:
-            table = Entity.__table__
-            rows = [
-                {
-                    "kind": v.kind,
-                    "public_id": v.public_id,
-                    "display_name": v.display_name,
-                    "region_code": v.region_code,
-                    "merged_into_id": None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for v in self._new
-            ]
-            # Public ids are unique, so RETURNING needs no order (SQLite cannot promise one
-            # without sending the rows one at a time).
-            by_public_id = {v.public_id: v for v in self._new}
-            for new_id, public_id in insert_rows(
-                session, table, rows, returning=("id", "public_id")
-            ):
-                view = by_public_id[public_id]
-                view.id = new_id
-                self._by_id[new_id] = view
+            self._insert_entities(now)
         dirty = [v for v in self._by_id.values() if v.dirty]
         if dirty:
-            table = Entity.__table__
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values(
-                    display_name=bindparam("b_name"),
-                    region_code=bindparam("b_region"),
-                    updated_at=bindparam("b_now"),
-                ),
-                [
-                    {
-                        "b_id": v.id,
-                        "b_name": v.display_name,
-                        "b_region": v.region_code,
-                        "b_now": now,
-                    }
-                    for v in dirty
-                ],
-            )
-            for view in dirty:
-                view.dirty = False
+            self._update_entities(dirty, now)
         if self._new_idents:
-            insert_rows(
-                session,
-                EntityIdentifier.__table__,
-                [
-                    {
-                        "entity_id": v.id,
-                        "id_type": i.id_type,
-                        "value": i.value,
-                        "valid": i.valid,
-                        "problem": i.problem,
-                        "source_record_id": i.source_record_id,
-                        "created_at": now,
-                    }
-                    for v, i in self._new_idents
-                ],
-            )
-            for _, ident in self._new_idents:
-                ident.new = False
+            self._insert_identifiers(now)
         if self._retired_attr_ids:
-            table = EntityAttribute.__table__
-            for start in range(0, len(self._retired_attr_ids), _IN_CHUNK):
-                session.execute(
-                    update(table)
-                    .where(table.c.id.in_(self._retired_attr_ids[start : start + _IN_CHUNK]))
-                    .values(is_current=False)
-                )
+            self._retire_attributes()
         if self._new_attrs:
-            table = EntityAttribute.__table__
-            attr_rows: list[dict[str, Any]] = [
-                {
-                    "entity_id": v.id,
-                    "field": a.field,
-                    "value": a.value,
-                    "source_record_id": a.source_record_id,
-                    "feed_id": a.feed_id,
-                    "observed_at": now,
-                    "is_current": a.is_current,
-                }
-                for v, a in self._new_attrs
-            ]
-            insert_rows(session, table, attr_rows)
+            self._insert_attributes(now)
         if self._block_keys:
             insert_rows(
-                session,
+                self.session,
                 EntityBlockKey.__table__,
                 [{"key": key, "entity_id": v.id} for key, v in self._block_keys],
             )
         if self._reviews:
-            insert_rows(
-                session,
-                EntityReview.__table__,
-                [
-                    {
-                        "entity_id": r.entity.id,
-                        "candidate_entity_id": r.candidate.id,
-                        "score": r.score,
-                        "explanation": r.explanation,
-                        "algorithm": r.algorithm,
-                        "status": ReviewStatus.PENDING,
-                        "created_at": now,
-                    }
-                    for r in self._reviews
-                ],
-            )
+            self._insert_reviews(now)
         self._by_id = {}
         self._new, self._new_idents, self._new_attrs = [], [], []
         self._retired_attr_ids, self._block_keys, self._reviews = [], [], []
+
+    def _insert_entities(self, now: datetime) -> None:
+        """Insert the new entities and give each view its id."""
+        rows = [
+            {
+                "kind": v.kind,
+                "public_id": v.public_id,
+                "display_name": v.display_name,
+                "region_code": v.region_code,
+                "merged_into_id": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for v in self._new
+        ]
+        # Public ids are unique, so RETURNING needs no order (SQLite cannot promise one
+        # without sending the rows one at a time).
+        by_public_id = {v.public_id: v for v in self._new}
+        for new_id, public_id in insert_rows(
+            self.session, Entity.__table__, rows, returning=("id", "public_id")
+        ):
+            view = by_public_id[public_id]
+            view.id = new_id
+            self._by_id[new_id] = view
+
+    def _update_entities(self, dirty: list[EntityView], now: datetime) -> None:
+        """Write the names and regions the batch changed of existing entities."""
+        table = Entity.__table__
+        self.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                display_name=bindparam("b_name"),
+                region_code=bindparam("b_region"),
+                updated_at=bindparam("b_now"),
+            ),
+            [
+                {"b_id": v.id, "b_name": v.display_name, "b_region": v.region_code, "b_now": now}
+                for v in dirty
+            ],
+        )
+        for view in dirty:
+            view.dirty = False
+
+    def _insert_identifiers(self, now: datetime) -> None:
+        insert_rows(
+            self.session,
+            EntityIdentifier.__table__,
+            [
+                {
+                    "entity_id": v.id,
+                    "id_type": i.id_type,
+                    "value": i.value,
+                    "valid": i.valid,
+                    "problem": i.problem,
+                    "source_record_id": i.source_record_id,
+                    "created_at": now,
+                }
+                for v, i in self._new_idents
+            ],
+        )
+        for _, ident in self._new_idents:
+            ident.new = False
+
+    def _retire_attributes(self) -> None:
+        """Golden values replaced in this batch are no longer current (they stay)."""
+        table = EntityAttribute.__table__
+        for start in range(0, len(self._retired_attr_ids), _IN_CHUNK):
+            self.session.execute(
+                update(table)
+                .where(table.c.id.in_(self._retired_attr_ids[start : start + _IN_CHUNK]))
+                .values(is_current=False)
+            )
+
+    def _insert_attributes(self, now: datetime) -> None:
+        rows: list[dict[str, Any]] = [
+            {
+                "entity_id": v.id,
+                "field": a.field,
+                "value": a.value,
+                "source_record_id": a.source_record_id,
+                "feed_id": a.feed_id,
+                "observed_at": now,
+                "is_current": a.is_current,
+            }
+            for v, a in self._new_attrs
+        ]
+        insert_rows(self.session, EntityAttribute.__table__, rows)
+
+    def _insert_reviews(self, now: datetime) -> None:
+        insert_rows(
+            self.session,
+            EntityReview.__table__,
+            [
+                {
+                    "entity_id": r.entity.id,
+                    "candidate_entity_id": r.candidate.id,
+                    "score": r.score,
+                    "explanation": r.explanation,
+                    "algorithm": r.algorithm,
+                    "status": ReviewStatus.PENDING,
+                    "created_at": now,
+                }
+                for r in self._reviews
+            ],
+        )

@@ -25,9 +25,8 @@ from core.models import (
     IdentifierType,
 )
 from matching.blocking import blocking_keys
-from matching.identifiers import IdentifierKind, clean_code, parse_identifier
 from matching.model import Decision, MatchConfig, MatchExplanation, score_pair
-from matching.records import MatchRecord, Prepared, prepare
+from matching.records import MatchRecord, Prepared, prepare, valid_usccs
 from resolution.entity_views import EntityView, EntityViews
 
 # Keys shared by more entities than this say little (a common trade name): skip them.
@@ -103,25 +102,11 @@ def entity_for_matching(entity: _Entity) -> Prepared:
 
 def matcher_usccs(kind: EntityKind, codes: Iterable[str]) -> frozenset[str]:
     """The valid USCCs ``matching.records.prepare`` finds among an entity's codes (those
-    :func:`entity_for_matching` passes), read the same way but without the rest of its work,
-    so a test on them decides exactly as ``matching.model.quick_rule`` would.
-    ``tests/ingest/test_fuzzy_linking.py`` checks the two agree."""
-    person = kind is EntityKind.NATURAL_PERSON
-    found = set()
-    for raw in codes:
-        value = clean_code(raw)
-        if not value:
-            continue
-        # As prepare(): for a person, an ID-length code is read as an ID number.
-        hint = (
-            IdentifierKind.RESIDENT_ID
-            if person and "*" not in value and len(value) in (15, 18)
-            else None
-        )
-        ident = parse_identifier(value, hint)
-        if ident.valid and ident.kind is IdentifierKind.USCC:
-            found.add(ident.value)
-    return frozenset(found)
+    :func:`entity_for_matching` passes), read the same way (``matching.records.valid_usccs``)
+    but without the rest of its work, so a test on them decides exactly as
+    ``matching.model.quick_rule`` would. ``tests/resolution/test_fuzzy_linking.py`` checks
+    the two agree."""
+    return valid_usccs(codes, person=kind is EntityKind.NATURAL_PERSON)
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@ creating an entity when none matches, and keep each entity's golden record and i
 
 One ``ExactLinker`` serves one batch. ``prefetch`` loads, in a handful of queries, every
 entity any record of the batch could point at (with its identifiers and golden record) as
-:class:`~ingest.entity_views.EntityView` s; the look-ups of ``link`` then run in memory,
+:class:`~resolution.entity_views.EntityView` s; the look-ups of ``link`` then run in memory,
 entities created in the batch join the same maps, and :meth:`ExactLinker.flush` writes the
 batch's new entities, identifiers, golden values and match links with one statement per table.
 The maps live exactly as long as the batch's transaction, so a rolled-back batch can never
@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -39,18 +38,24 @@ from core.models import (
     new_public_id,
     utcnow,
 )
-from matching.exact import ALGORITHM, LinkKey, PartyKeys, party_keys, stored_identifiers
-from matching.identifiers import parse_masked_id, resident_id_birth_date
+from matching.exact import (
+    ALGORITHM,
+    LinkKey,
+    PartyKeys,
+    conflict_reasons,
+    party_keys,
+    stored_identifiers,
+)
 from matching.model import Decision
 from matching.records import Prepared, prepare
+from matching.resident_ids import parse_masked_id, resident_id_birth_date
 from matching.resolve import ALGORITHM as FUZZY_ALGORITHM
-from resolution.entity_views import AttrView, EntityView, EntityViews, IdentView
+from matching.strong_codes import strong_conflicts
+from resolution.entity_views import EntityView, EntityViews, IdentView
 from resolution.fuzzy_linking import FuzzyLinker, FuzzyOutcome, record_for_matching
+from resolution.golden import update_golden
 from resolution.survivors import entity_group_ids
 
-# Golden-record fields taken from records, in the order the profile shows them.
-GOLDEN_FIELDS = ("name", "legal_rep", "address", "birth_date")
-_STRONG_TYPES = {IdentifierType.USCC.value, IdentifierType.RESIDENT_ID.value}
 _IN_CHUNK = 500
 
 
@@ -71,7 +76,7 @@ class ExactLinker:
     def __init__(self, *, session: Session, fuzzy: FuzzyLinker | None = None) -> None:
         self.session = session
         self.views = EntityViews(session)
-        # Consulted when no identifier decides (see ingest.fuzzy_linking).
+        # Consulted when no identifier decides (see resolution.fuzzy_linking).
         self.fuzzy = fuzzy
         if fuzzy is not None:
             fuzzy.views = self.views
@@ -184,9 +189,38 @@ class ExactLinker:
         keys = keys or party_keys(record)
         self._ensure_loaded(keys)
         rejected = self._rejected_for(linked_to)
+        entity, used, skipped = self._by_identifiers(keys, rejected)
+        fuzzy: FuzzyOutcome | None = None
+        matched: Prepared | None = None  # set when the matcher was consulted
+        if entity is None and self.fuzzy is not None:
+            matched = prepared or prepare(
+                record_for_matching(record, kind=keys.kind, record_id=f"record:{source_id}")
+            )
+            fuzzy = self.fuzzy.best_match(matched, EntityKind(keys.kind), rejected=rejected)
+            if fuzzy is not None and fuzzy.explanation.decision is Decision.POSITIVE:
+                entity = fuzzy.entity
+        created = entity is None
+        if entity is None:
+            entity = self._create(record, keys, fuzzy)
+        self._update_entity(entity, record, keys, matched, authoritative_name)
+        self._attach_identifiers(entity, keys, source_id)
+        update_golden(
+            self.views, entity, record=record, keys=keys, source_id=source_id, feed_id=feed_id
+        )
+        self._index(entity)
+        confidence, explanation = self._explain(keys, used, skipped, fuzzy, matched, created)
+        self._links.append(
+            (source_id, entity, confidence, explanation, str(explanation["algorithm"]))
+        )
+        return LinkOutcome(entity, confidence, created, explanation)
+
+    def _by_identifiers(
+        self, keys: PartyKeys, rejected: frozenset[int]
+    ) -> tuple[EntityView | None, LinkKey | None, list[dict[str, Any]]]:
+        """The entity found by the record's strongest key that decides (held by exactly one
+        entity, which no reviewer rejected and the hard rule allows), with that key; and the
+        keys passed over on the way, each with why."""
         skipped: list[dict[str, Any]] = []
-        entity: EntityView | None = None
-        used: LinkKey | None = None
         for key in keys.keys:
             candidates = self._candidates(key, keys)
             if len(candidates) > 1:
@@ -200,37 +234,47 @@ class ExactLinker:
                 why = "a reviewer decided these are not the same"
                 skipped.append({"key": _describe(key), "entity": candidate.public_id, "why": why})
                 continue
-            reasons = _conflicts(keys, candidate)
-            if reasons:
+            # A record without a valid USCC or resident id cannot break the hard rule.
+            found = (
+                strong_conflicts(keys.strong_codes, candidate.strong_codes()) if keys.strong else ()
+            )
+            if found:
+                reasons = conflict_reasons(found)
                 skipped.append(
                     {"key": _describe(key), "entity": candidate.public_id, "why": reasons}
                 )
                 continue
-            entity, used = candidate, key
-            break
+            return candidate, key, skipped
+        return None, None, skipped
 
-        fuzzy: FuzzyOutcome | None = None
-        matched: Prepared | None = None  # set when the matcher was consulted
-        if entity is None and self.fuzzy is not None:
-            matched = prepared or prepare(
-                record_for_matching(record, kind=keys.kind, record_id=f"record:{source_id}")
-            )
-            fuzzy = self.fuzzy.best_match(matched, EntityKind(keys.kind), rejected=rejected)
-            if fuzzy is not None and fuzzy.explanation.decision is Decision.POSITIVE:
-                entity = fuzzy.entity
+    def _create(
+        self, record: dict[str, Any], keys: PartyKeys, fuzzy: FuzzyOutcome | None
+    ) -> EntityView:
+        """A new entity for the record; queued for a regulator with the matcher's best
+        candidate when the matcher was unsure."""
+        kind = EntityKind(keys.kind)
+        entity = self.views.create(
+            kind=kind,
+            public_id=new_public_id(kind),
+            display_name=str(record["party_name"]),
+            region_code=keys.region,
+        )
+        if fuzzy is not None and fuzzy.explanation.decision is Decision.UNSURE:
+            assert self.fuzzy is not None
+            self.fuzzy.review(entity, fuzzy.entity, fuzzy.explanation)
+        return entity
 
-        created = entity is None
-        if entity is None:
-            kind = EntityKind(keys.kind)
-            entity = self.views.create(
-                kind=kind,
-                public_id=new_public_id(kind),
-                display_name=str(record["party_name"]),
-                region_code=keys.region,
-            )
-            if fuzzy is not None and fuzzy.explanation.decision is Decision.UNSURE:
-                assert self.fuzzy is not None
-                self.fuzzy.review(entity, fuzzy.entity, fuzzy.explanation)
+    def _update_entity(
+        self,
+        entity: EntityView,
+        record: dict[str, Any],
+        keys: PartyKeys,
+        matched: Prepared | None,
+        authoritative_name: bool,
+    ) -> None:
+        """What the record changes of its entity besides identifiers and golden values: the
+        matcher's blocking keys when it was consulted (else a registry's name), a region
+        when the entity had none."""
         if self.fuzzy is not None and matched is not None:
             self.fuzzy.index(entity, matched)
         elif authoritative_name and entity.display_name != record["party_name"]:
@@ -240,9 +284,17 @@ class ExactLinker:
             entity.region_code = keys.region
             entity.dirty = entity.id is not None
 
-        self._attach_identifiers(entity, keys, source_id)
-        _update_golden(self.views, entity, record, keys, source_id, feed_id)
-        self._index(entity)
+    def _explain(
+        self,
+        keys: PartyKeys,
+        used: LinkKey | None,
+        skipped: list[dict[str, Any]],
+        fuzzy: FuzzyOutcome | None,
+        matched: Prepared | None,
+        created: bool,
+    ) -> tuple[float, dict[str, Any]]:
+        """The match link's confidence and explanation: the key that decided (or the
+        matcher's decision, or why a new entity), every key of the record, those skipped."""
         confidence = used.confidence if used else 1.0
         explanation: dict[str, Any] = {
             "algorithm": ALGORITHM,
@@ -269,10 +321,7 @@ class ExactLinker:
             explanation["why"] = "no existing entity holds any of the record's identifiers" + (
                 "" if fuzzy is None else f"; best candidate {fuzzy.explanation.decision.value}"
             )
-        self._links.append(
-            (source_id, entity, confidence, explanation, str(explanation["algorithm"]))
-        )
-        return LinkOutcome(entity, confidence, created, explanation)
+        return confidence, explanation
 
     def flush(self) -> None:
         """Write the entities, identifiers, golden values, blocking keys, review pairs and
@@ -393,72 +442,6 @@ class ExactLinker:
                 ),
             )
             existing.add((id_type, value))
-
-
-_NO_CONFLICT: list[str] = []
-_STRONG_BY_NAME = {t: IdentifierType(t) for t in _STRONG_TYPES}
-
-
-def _conflicts(keys: PartyKeys, entity: EntityView) -> list[str]:
-    """``matching.exact.conflicts`` given the entity's valid USCCs and resident ids (the
-    same reasons, in the same order), without building those sets for every candidate of
-    every record: the usual answer, no conflict, allocates nothing. Do not change the list
-    returned."""
-    reasons = _NO_CONFLICT
-    for id_type, value in keys.strong.items():
-        wanted = _STRONG_BY_NAME.get(id_type)
-        if wanted is None:
-            continue  # not a type that can conflict
-        other: str | None = None
-        for ident in entity.identifiers:
-            if (
-                ident.id_type is wanted
-                and ident.valid
-                and ident.value != value
-                and (other is None or ident.value < other)
-            ):
-                other = ident.value
-        if other is not None:
-            if reasons is _NO_CONFLICT:
-                reasons = []
-            reasons.append(f"entity holds a different valid {id_type} ({other})")
-    return reasons
-
-
-def _update_golden(
-    views: EntityViews,
-    entity: EntityView,
-    record: dict[str, Any],
-    keys: PartyKeys,
-    source_id: int,
-    feed_id: int,
-) -> None:
-    birth: date | None = None
-    if "resident_id" in keys.strong:
-        birth = resident_id_birth_date(keys.strong["resident_id"])
-    values = {
-        "name": record.get("party_name"),
-        "legal_rep": record.get("legal_rep"),
-        "address": record.get("address"),
-        "birth_date": birth.isoformat() if birth else None,
-    }
-    current = {a.field: a for a in entity.attributes if a.is_current}
-    for field_name in GOLDEN_FIELDS:
-        value = values[field_name]
-        if value is None:
-            continue
-        old = current.get(field_name)
-        if old is not None and old.value == str(value):
-            continue
-        views.set_attribute(
-            entity,
-            AttrView(
-                field=field_name,
-                value=str(value),
-                source_record_id=source_id,
-                feed_id=feed_id,
-            ),
-        )
 
 
 def _describe(key: LinkKey | None) -> dict[str, Any] | None:

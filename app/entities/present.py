@@ -17,7 +17,7 @@ from typing import Any
 from core.models import ApiClient, CreditRecord, EntityIdentifier, EntityKind, IdentifierType, Role
 from core.rules.publicity import effective_status
 from core.rules.sharing import mask_person_name, mask_personal_text, scrub, sees_full_identifiers
-from matching.identifiers import mask_resident_id
+from matching.resident_ids import mask_resident_id
 
 # What ``mask_personal_text`` leaves of an id number (``110105********002X``).
 _MASKED_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{6}\*+\d{3}[\dXx](?![0-9A-Za-z])")

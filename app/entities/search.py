@@ -30,14 +30,9 @@ from sqlalchemy.orm import Session
 from app.entities.names import char_variants, name_score, prefilter_chars, search_form
 from core.models import Entity, EntityIdentifier, EntityKind, IdentifierType
 from matching.exact import RULE_CONFIDENCE
-from matching.identifiers import (
-    IdentifierKind,
-    clean_code,
-    masked_id_compatible,
-    org_code_of,
-    parse_identifier,
-    parse_masked_id,
-)
+from matching.identifier_types import IdentifierKind, clean_code
+from matching.identifiers import org_code_of, parse_identifier
+from matching.resident_ids import masked_id_compatible, parse_masked_id
 from resolution.survivors import survivor_of
 
 MAX_NAME_CANDIDATES = 500

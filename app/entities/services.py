@@ -61,7 +61,7 @@ from core.rules.grading import grade_entity, in_force, list_members, membership_
 from core.rules.publicity import effective_status
 from core.rules.settings import GradeRules
 from core.rules.sharing import visible_feed_ids
-from resolution.linking import GOLDEN_FIELDS
+from resolution.golden import GOLDEN_FIELDS
 from resolution.survivors import entity_group, resolve_entity
 
 PROFILE_ITEMS_PER_CATEGORY = 20

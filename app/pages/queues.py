@@ -38,7 +38,8 @@ from app.pages.forms import (
 from app.runtime import commit_request, request_session, today
 from core.models import ApiClient, ObjectionStatus, Role
 from core.rules.sharing import sees_full_identifiers
-from resolution.corrections import ResolutionRefused, decide_review, list_reviews
+from resolution.corrections import ResolutionRefused
+from resolution.reviews import decide_review, list_reviews
 
 Page = Response | tuple[str, int]
 PAGE_SIZE = 20

@@ -36,7 +36,8 @@ from core.models import (
 )
 from core.rules.grading import list_members, membership_name
 from core.rules.publicity import is_published
-from matching.identifiers import IdentifierKind, parse_identifier
+from matching.identifier_types import IdentifierKind
+from matching.identifiers import parse_identifier
 from resolution.survivors import entity_group, resolve_entity, survivor_of
 
 PUBLIC_ITEMS_PER_CATEGORY = 50

@@ -23,12 +23,11 @@ from app.resolution.schemas import (
 from app.runtime import commit_request, request_session
 from core.models import ApiClient, Entity, EntityReview, Role
 from resolution.corrections import (
-    decide_review,
-    list_reviews,
     merge_entities,
     split_entity,
     unmerge_entity,
 )
+from resolution.reviews import decide_review, list_reviews
 
 blp = Blueprint("resolution", __name__, description="Entity resolution: reviews, merge, split")
 T = TypeVar("T")

@@ -61,7 +61,7 @@ class EntityKind(StrEnum):
 
 
 class IdentifierType(StrEnum):
-    """Mirrors ``matching.identifiers.IdentifierKind`` (kept as the stored vocabulary)."""
+    """Mirrors ``matching.identifier_types.IdentifierKind`` (kept as the stored vocabulary)."""
 
     USCC = "uscc"
     ORG_CODE = "org_code"

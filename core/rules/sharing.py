@@ -24,7 +24,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from core.models import ApiClient, Department, Feed, Role, SharingType
-from matching.identifiers import mask_resident_id
+from matching.resident_ids import mask_resident_id
 
 # Roles that see personal identifiers in full.
 FULL_IDENTIFIER_ROLES = frozenset({Role.REGULATOR})

@@ -22,7 +22,7 @@ from core.models import (
 )
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
-from resolution.corrections import propose_review
+from resolution.reviews import propose_review
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_feed
 

@@ -38,15 +38,9 @@ from demo.feeds import (
 from demo.generator import GenerationSummary, generate_feeds
 from demo.noise import to_traditional
 from demo.population import EntityKind, SyntheticEntity, iter_entities
-from matching.identifiers import (
-    clean_code,
-    masked_id_compatible,
-    validate_masked_id,
-    validate_org_code,
-    validate_registration_number,
-    validate_resident_id,
-    validate_uscc,
-)
+from matching.identifier_types import clean_code
+from matching.org_codes import validate_org_code, validate_registration_number, validate_uscc
+from matching.resident_ids import masked_id_compatible, validate_masked_id, validate_resident_id
 
 ENTITIES = 600
 

@@ -25,7 +25,7 @@ from core.models import (
     SourceStatus,
 )
 from ingest.runner import INTERRUPTED
-from matching.identifiers import org_code_check_char
+from matching.org_codes import org_code_check_char
 from tests.ingest.conftest import PENALTY_HEADER, penalty_row
 
 ROWS = 12_000

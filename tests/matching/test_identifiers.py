@@ -12,27 +12,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.identifiers import (
-    Identifier,
-    IdentifierKind,
+from matching.identifier_types import Identifier, IdentifierKind, clean_code
+from matching.identifiers import org_code_of, parse_identifier, uscc_matches_old_code
+from matching.org_codes import (
+    org_code_check_char,
+    validate_org_code,
+    validate_registration_number,
+    validate_taxpayer_number,
+    validate_uscc,
+)
+from matching.resident_ids import (
     MaskedId,
-    clean_code,
     mask_resident_id,
     masked_id_compatible,
-    org_code_check_char,
-    org_code_of,
-    parse_identifier,
     parse_masked_id,
     resident_id_birth_date,
     resident_id_sex,
     upgrade_resident_id_15,
-    uscc_matches_old_code,
     validate_masked_id,
-    validate_org_code,
-    validate_registration_number,
     validate_resident_id,
-    validate_taxpayer_number,
-    validate_uscc,
 )
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -27,8 +27,8 @@ from core.models import (
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
 from matching.records import MatchRecord, prepare
-from resolution.corrections import decide_review
 from resolution.fuzzy_linking import matcher_usccs
+from resolution.reviews import decide_review
 from tests.support.builders import make_department, make_feed
 
 

@@ -23,8 +23,7 @@ from core.models import (
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
 from matching.exact import PartyKeys, conflicts
-from resolution.entity_views import EntityView, IdentView
-from resolution.linking import _conflicts
+from resolution.entity_views import EntityView, IdentView, strong_codes_of
 from tests.support.builders import make_department, make_feed
 
 USCC = "91110000600037341L"
@@ -103,7 +102,7 @@ def test_a_registry_renaming_an_entity_makes_both_names_find_it(
 
 
 def _strong_codes(entity: EntityView) -> dict[str, set[str]]:
-    """The entity's valid USCCs and resident ids, as ``matching.exact.conflicts`` takes them."""
+    """The entity's valid USCCs and resident ids, read here independently of the linker."""
     codes: dict[str, set[str]] = defaultdict(set)
     for ident in entity.identifiers:
         if ident.valid and ident.id_type in (IdentifierType.USCC, IdentifierType.RESIDENT_ID):
@@ -127,11 +126,24 @@ _strong = st.dictionaries(st.sampled_from(["uscc", "resident_id"]), _VALUES)
 
 
 @given(_identifiers, _strong)
-def test_the_conflict_check_gives_the_matching_rules_reasons(
+def test_the_linker_reads_an_entitys_strong_codes_for_the_hard_rule(
     identifiers: list[IdentView], strong: dict[str, str]
 ) -> None:
     entity = EntityView(
         kind=EntityKind.LEGAL_ENTITY, public_id="CHL-X", display_name="x", identifiers=identifiers
     )
     keys = PartyKeys(kind="legal_entity", name="x", keys=[], identifiers=[], strong=strong)
-    assert _conflicts(keys, entity) == conflicts(keys, _strong_codes(entity))
+    assert entity.strong_codes() == strong_codes_of(identifiers) == _strong_codes(entity)
+    assert conflicts(keys, entity.strong_codes()) == conflicts(keys, _strong_codes(entity))
+
+
+def test_an_entity_views_strong_codes_follow_the_identifiers_it_gains() -> None:
+    entity = EntityView(
+        kind=EntityKind.LEGAL_ENTITY,
+        public_id="CHL-X",
+        display_name="x",
+        identifiers=[IdentView(IdentifierType.USCC, USCC, True)],
+    )
+    assert entity.strong_codes() == {"uscc": {USCC}}
+    entity.identifiers.append(IdentView(IdentifierType.USCC, "91110108551385082Q", True))
+    assert entity.strong_codes() == {"uscc": {USCC, "91110108551385082Q"}}

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.services import create_client
 from core.models import Entity, RecordCategory, Role, SharingType
-from resolution.corrections import propose_review
+from resolution.reviews import propose_review
 from tests.support.builders import make_department, make_entity
 from tests.support.credit import (
     ID_WANG,

@@ -1,0 +1,106 @@
+"""The review queue: pairs of entities the matcher was unsure about, waiting for a regulator.
+
+Confirming a pair merges it (``resolution.corrections.merge_entities``, so the hard rule and
+earlier "not the same" decisions still apply); rejecting one records that the two are never the
+same, which no automatic decision overrides. Every decision writes an audit event. Services
+never commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.audit import record_event
+from core.db import paginate
+from core.models import ApiClient, CreditRecord, Entity, EntityReview, ReviewStatus, utcnow
+from resolution.corrections import ResolutionRefused, merge_entities
+from resolution.survivors import entity_group
+
+
+def _record_count(session: Session, entity: Entity) -> int:
+    group = entity_group(session, entity)
+    return int(
+        session.scalar(
+            select(func.count()).select_from(CreditRecord).where(CreditRecord.entity_id.in_(group))
+        )
+        or 0
+    )
+
+
+def propose_review(
+    *,
+    session: Session,
+    entity: Entity,
+    candidate: Entity,
+    score: float,
+    explanation: dict[str, Any],
+    algorithm: str,
+) -> EntityReview | None:
+    """Queue an uncertain pair for a regulator, unless it is queued or decided already."""
+    pair = [entity.id, candidate.id]
+    existing = session.scalar(
+        select(EntityReview.id).where(
+            EntityReview.entity_id.in_(pair), EntityReview.candidate_entity_id.in_(pair)
+        )
+    )
+    if existing is not None:
+        return None
+    review = EntityReview(
+        entity_id=entity.id,
+        candidate_entity_id=candidate.id,
+        score=score,
+        explanation=explanation,
+        algorithm=algorithm,
+    )
+    session.add(review)
+    return review
+
+
+def list_reviews(
+    *, session: Session, status: str | None, page: int, page_size: int
+) -> tuple[list[EntityReview], int]:
+    query = select(EntityReview).order_by(EntityReview.score.desc(), EntityReview.id)
+    if status:
+        query = query.where(EntityReview.status == ReviewStatus(status))
+    rows, total = paginate(session, query, page=page, page_size=page_size)
+    return [row[0] for row in rows], total
+
+
+def decide_review(
+    *, session: Session, client: ApiClient, review_id: int, same: bool, reason: str
+) -> EntityReview:
+    """Confirm (merge the pair, smaller into larger) or reject (never merge) a queued pair."""
+    review = session.get(EntityReview, review_id)
+    if review is None:
+        raise ResolutionRefused(f"no review {review_id}", status=404)
+    if review.status is not ReviewStatus.PENDING:
+        raise ResolutionRefused(f"review {review_id} is already {review.status.value}", status=409)
+    if same:
+        # The entity with more records survives (ties: the older one), so the public id that
+        # most documents already cite keeps being the main one.
+        a, b = review.entity, review.candidate
+        weight_a, weight_b = _record_count(session, a), _record_count(session, b)
+        a_wins = weight_a > weight_b or (weight_a == weight_b and a.id < b.id)
+        keep, fold = (a, b) if a_wins else (b, a)
+        merge_entities(
+            session=session,
+            client=client,
+            source_id=fold.public_id,
+            target_id=keep.public_id,
+            reason=reason,
+        )
+    review.status = ReviewStatus.CONFIRMED if same else ReviewStatus.REJECTED
+    review.decided_at, review.decided_by_client_id, review.reason = utcnow(), client.id, reason
+    record_event(
+        session=session,
+        client=client,
+        action="review.confirm" if same else "review.reject",
+        target_type="review",
+        target_id=str(review.id),
+        details={"reason": reason},
+    )
+    session.flush()
+    return review
