@@ -21,6 +21,9 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=config.max_request_bytes,
         JSON_SORT_KEYS=False,
     )
+    # Chinese names and addresses leave as characters, not \uXXXX escapes: a third of the size
+    # and readable in a log or a terminal; JSON is UTF-8 by definition (RFC 8259).
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     config.instance_path.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=config.log_level_number)
     app.logger.setLevel(config.log_level_number)

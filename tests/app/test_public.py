@@ -191,6 +191,16 @@ def test_government_callers_get_the_same_public_view(
     assert body["name"] == "张*" and "张三" not in str(body)
 
 
+def test_json_writes_chinese_as_characters_for_every_role(
+    client: FlaskClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    """UTF-8 JSON, not \\uXXXX escapes: a regulator's answer is not rewritten by the masking
+    safety net (which wrote characters), so it showed the serializer's own choice."""
+    for headers in (None, make_token(session_factory, Role.REGULATOR)):
+        raw = get(client, "/api/v1/public/entities", headers, q="星河科技").get_data()
+        assert "北京星河科技有限公司".encode() in raw and b"\\u" not in raw
+
+
 def test_other_identifiers_are_refused(client: FlaskClient, world: World) -> None:
     for q in (ID_ZHANG, "110105********002X", "60003734-1", "张"):
         response = client.get("/api/v1/public/entities", query_string={"q": q})
