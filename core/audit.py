@@ -22,6 +22,8 @@ class RequestOrigin:
 
     request_id: str | None
     client_address: str | None
+    # The id the caller sent (X-Request-ID), kept beside the server's, never instead of it.
+    client_request_id: str | None = None
 
 
 _ORIGIN: ContextVar[RequestOrigin | None] = ContextVar("credithub_request_origin", default=None)
@@ -44,6 +46,9 @@ def record_event(
 ) -> AuditEvent:
     """Append who did ``action`` to which target; inside a request, its id and address too."""
     origin = _ORIGIN.get()
+    details = dict(details or {})
+    if origin is not None and origin.client_request_id:
+        details["client_request_id"] = origin.client_request_id
     event = AuditEvent(
         client_id=client.id if client else None,
         actor=client.name if client else "public",
@@ -53,7 +58,7 @@ def record_event(
         target_id=target_id,
         request_id=origin.request_id if origin else None,
         client_address=origin.client_address if origin else None,
-        details=details or {},
+        details=details,
     )
     session.add(event)
     return event

@@ -75,10 +75,15 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        # Accept a caller's id only if it is short and printable: it goes into the audit trail.
+        # The audit trail's request id is always the server's own: a caller's id could repeat
+        # (by accident or to blur the trail) and join unrelated events. The caller's id, when
+        # short and printable, is kept beside it so both sides can trace a request.
         ok = 0 < len(incoming) <= 64 and incoming.isprintable()
-        g.request_id = incoming if ok else uuid.uuid4().hex
-        bind_request_origin(RequestOrigin(g.request_id, request.remote_addr))
+        g.request_id = uuid.uuid4().hex
+        g.client_request_id = incoming if ok else None
+        bind_request_origin(
+            RequestOrigin(g.request_id, request.remote_addr, client_request_id=g.client_request_id)
+        )
 
     @app.teardown_request
     def _forget_request_origin(_exc: BaseException | None) -> None:
@@ -87,6 +92,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _echo_request_id(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if g.get("client_request_id"):
+            response.headers["X-Client-Request-ID"] = g.client_request_id
         _mask_for_role(response)
         if response.status_code == 401:
             response.headers.setdefault("WWW-Authenticate", 'Bearer realm="credithub"')

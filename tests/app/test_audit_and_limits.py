@@ -26,10 +26,13 @@ def test_regulators_read_the_audit_trail_with_filters(
     assert page.status_code == 200
     assert [e["target_id"] for e in page.json["items"]] == ["CHP-1"]
     assert page.headers["X-Request-ID"]
-    # reading the trail is audited too, with the request id the caller sent
-    client.get("/api/v1/audit", headers={**headers, "X-Request-ID": "req-42"})
-    mine = client.get("/api/v1/audit?request_id=req-42&action=audit.read", headers=headers)
+    # reading the trail is audited too, under the server's request id; the caller's is kept beside
+    read = client.get("/api/v1/audit", headers={**headers, "X-Request-ID": "req-42"})
+    server_id = read.headers["X-Request-ID"]
+    assert server_id != "req-42" and read.headers["X-Client-Request-ID"] == "req-42"
+    mine = client.get(f"/api/v1/audit?request_id={server_id}&action=audit.read", headers=headers)
     assert mine.json["total"] == 1
+    assert mine.json["items"][0]["details"]["client_request_id"] == "req-42"
     assert (
         client.get("/api/v1/audit", headers=make_token(session_factory, Role.ANALYST)).status_code
         == 403
