@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from benchmarks.heldout import identifiers as ids
 from benchmarks.heldout import model
 from benchmarks.heldout.vocab import (
+    CODE_SINCE,
     COMMON_NAMES,
     DISTRICTS,
     GIVEN_CHARS,
@@ -166,7 +167,9 @@ def new_person(entity_id: str, rng: random.Random, used_ric: set[str]) -> Person
     """A person born 1950-1999 (so a 15-digit first-generation number exists for everyone)."""
     name = person_name(rng)
     birth = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 50))
-    id_district = rng.choice(DISTRICTS)
+    # The id carries a division code that existed when the person was born (GB 11643 as
+    # python-stdnum checks it), so older people come from the long-standing districts.
+    id_district = rng.choice([d for d in DISTRICTS if CODE_SINCE.get(d.code, 0) <= birth.year])
     while True:
         ric = ids.make_ric(id_district.code, birth, rng.randrange(1, 1000))
         if ric not in used_ric:

@@ -115,3 +115,15 @@ HOMOPHONES: dict[str, str] = {
 }  # fmt: skip
 
 MOBILE_PREFIXES: tuple[str, ...] = ("138", "139", "135", "137", "186", "188", "150", "159")
+
+# First year each division code existed (python-stdnum's gazetteer, which checks that a
+# resident id's division code existed in the holder's birth year). Codes not listed existed
+# before 1950, the earliest birth year generated.
+CODE_SINCE: dict[str, int] = {
+    "310115": 1992, "440106": 1985, "510107": 1990, "510104": 1990, "500103": 1997,
+    "500105": 1997, "440104": 1983, "440305": 1983, "440304": 1983, "330106": 1983,
+    "330102": 1983, "320106": 1983, "320102": 1983, "420106": 1983, "420102": 1983,
+    "610113": 1983, "610103": 1983, "370102": 1983, "370202": 1983, "350203": 1983,
+    "350102": 1983, "430104": 1983, "410105": 1983, "210102": 1983, "530102": 1983,
+    "450103": 1983,
+}  # fmt: skip
