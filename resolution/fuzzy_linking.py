@@ -68,6 +68,9 @@ class _Entity(Protocol):
 
 
 def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) -> MatchRecord:
+    """A validated record as the matcher takes it: its name, codes, legal representative,
+    address and the birth date the feed gives (a resident id's own date is read by
+    ``matching.records.prepare``)."""
     codes = tuple(
         str(record[f])
         for f in ("uscc", "org_code", "registration_number", "taxpayer_number", "code", "id_number")
@@ -80,6 +83,7 @@ def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) ->
         codes=codes,
         legal_rep=record.get("legal_rep"),
         address=record.get("address"),
+        birth_date=record.get("birth_date"),
     )
 
 
