@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from matching.exact import PartyKeys
-from matching.resident_ids import resident_id_birth_date, resident_id_sex
+from matching.identifier_types import IdentifierKind
+from matching.resident_ids import person_facts, resident_id_birth_date, resident_id_sex
 from resolution.entity_views import AttrView, EntityView, EntityViews
 
 # Golden-record fields taken from records, in the order the profile shows them.
@@ -31,10 +32,17 @@ def update_golden(
 ) -> None:
     """Make the values record ``source_id`` (of feed ``feed_id``) brings the entity's current
     ones, where they differ. Birth date and gender come from the record's valid resident id
-    when it has one (its check digit vouches for them), else from the record's own fields
-    (validated by ``ingest.records``: an ISO date, ``"M"`` / ``"F"``)."""
+    when it has one (its check digit vouches for them), else from what a masked id still shows
+    (``matching.resident_ids.person_facts``), else from the record's own fields (validated by
+    ``ingest.records``: a date, ``"M"`` / ``"F"``)."""
     birth: date | None = record.get("birth_date")
     gender: str | None = record.get("gender")
+    for ident in keys.identifiers:
+        if ident.kind is IdentifierKind.MASKED_ID:
+            facts = person_facts(ident.value)
+            if facts is not None:
+                birth = facts.birth_date or birth
+                gender = facts.sex or gender
     if "resident_id" in keys.strong:
         birth = resident_id_birth_date(keys.strong["resident_id"]) or birth
         gender = resident_id_sex(keys.strong["resident_id"]) or gender
