@@ -242,8 +242,10 @@ def prepare(record: MatchRecord) -> Prepared:
             others.add(value)
         if org:
             orgs.add(org)
+    given_gender = _gender(record.gender)
+    # Of unknown kind, a record with a person's id or a gender is a person's.
     is_person = person_kind or (
-        record.kind is None and bool(residents or masked) and not (usccs or orgs)
+        record.kind is None and bool(residents or masked or given_gender) and not (usccs or orgs)
     )
     birth = id_birth or mask_birth or _parse_date(record.birth_date)
     name = record.name or ""
@@ -270,5 +272,5 @@ def prepare(record: MatchRecord) -> Prepared:
         postcode=_digits(record.postcode),
         phone=_digits(record.phone)[-11:],
         latin_tokens=latin_tokens(name) if is_person else (),
-        gender=(id_sex or mask_sex or _gender(record.gender)) if is_person else None,
+        gender=(id_sex or mask_sex or given_gender) if is_person else None,
     )
