@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-CANONICAL = ("name", "code", "legal_rep", "address", "birth_date", "postcode", "phone")
+CANONICAL = ("name", "code", "legal_rep", "address", "birth_date", "gender", "postcode", "phone")
 _KINDS = {
     "legal_entity": "legal_entity",
     "individual_business": "individual_business",
@@ -93,6 +93,7 @@ def _read_records(
                     legal_rep=joined("legal_rep"),
                     address=joined("address"),
                     birth_date=joined("birth_date"),
+                    gender=joined("gender"),
                     postcode=joined("postcode"),
                     phone=joined("phone"),
                 )
@@ -113,8 +114,8 @@ def _read_records(
     "--map",
     "maps",
     multiple=True,
-    help="FIELD=COL[+COL...] (fields: name, code, legal_rep, address, birth_date, postcode, "
-    "phone); several columns are joined, several code columns all count as codes.",
+    help="FIELD=COL[+COL...] (fields: name, code, legal_rep, address, birth_date, gender, "
+    "postcode, phone); several columns are joined, several code columns all count as codes.",
 )
 @click.option("--kind-column", help="Column telling the kind (company / person / 01-04 ...).")
 @click.option("--encoding", default="auto", show_default=True, help="utf-8, gbk, ... or auto.")

@@ -8,6 +8,11 @@ spelling variants departments use.
 
 The two presets follow the national "double publicity" (双公示) licensing (``XK_*``) and penalty
 (``CF_*``) data standards, so such a feed needs no hand mapping.
+
+A natural person's birth date and gender have no column in either standard (their party fields
+stop at the id type and number), so every mapping, preset or not, reads them from the plain
+names departments use (:data:`PERSON_FIELDS`: ``出生日期`` / ``CSRQ`` / ``birth_date``,
+``性别`` / ``XB`` / ``gender``); a feed's own ``fields`` override them like any preset field.
 """
 
 from __future__ import annotations
@@ -29,6 +34,14 @@ _PARTY_SUFFIXES: dict[str, list[str]] = {
     "legal_rep_id_number": ["FR_ZJHM"],
     "id_type": ["XDR_ZJLX"],
     "id_number": ["XDR_ZJHM"],
+}
+
+
+# A person's birth date and gender: the column names departments use (Chinese, the pinyin
+# initials of the standards' naming style, English), in every mapping.
+PERSON_FIELDS: dict[str, list[str]] = {
+    "birth_date": ["birth_date", "出生日期", "CSRQ", "csrq"],
+    "gender": ["gender", "性别", "XB", "xb"],
 }
 
 
@@ -108,14 +121,19 @@ def resolve_mapping(field_mapping: Mapping[str, Any]) -> dict[str, Any]:
     Raises :class:`MappingError` for an unknown preset.
     """
     preset_name = field_mapping.get("preset")
-    base: dict[str, Any] = {"fields": {}, "source_key": [], "constants": {}, "fine_unit": "yuan"}
+    base: dict[str, Any] = {
+        "fields": {k: list(v) for k, v in PERSON_FIELDS.items()},
+        "source_key": [],
+        "constants": {},
+        "fine_unit": "yuan",
+    }
     if preset_name:
         if preset_name not in PRESETS:
             raise MappingError(
                 f"unknown field-mapping preset {preset_name!r}; known: {sorted(PRESETS)}"
             )
         preset = PRESETS[preset_name]
-        base["fields"] = {k: list(v) for k, v in preset["fields"].items()}
+        base["fields"].update({k: list(v) for k, v in preset["fields"].items()})
         base["source_key"] = list(preset.get("source_key", []))
         base["fine_unit"] = preset.get("fine_unit", "yuan")
     for canonical, columns in (field_mapping.get("fields") or {}).items():

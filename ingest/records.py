@@ -31,7 +31,14 @@ from marshmallow import (
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
 from core.models import RecordCategory
-from ingest.fields import Amount, CleanString, FlexibleDate, parse_flexible_date
+from ingest.fields import (
+    Amount,
+    BirthDate,
+    CleanString,
+    FlexibleDate,
+    Gender,
+    parse_flexible_date,
+)
 from matching.exact import field_hint
 from matching.identifier_types import IdentifierKind
 from matching.identifiers import parse_identifier
@@ -86,6 +93,9 @@ class _PartySchema(Schema):
     id_number = CleanString(load_default=None, validate=_CODE)
     legal_rep = CleanString(load_default=None, validate=validate.Length(max=100))
     address = CleanString(load_default=None, validate=validate.Length(max=500))
+    # A natural person's, when the feed gives them (ingest/mapping.py PERSON_FIELDS).
+    birth_date = BirthDate(load_default=None)
+    gender = Gender(load_default=None, allow_none=True)
     remarks = CleanString(load_default=None)
     source_unit = CleanString(load_default=None)
     source_unit_uscc = CleanString(load_default=None)

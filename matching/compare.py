@@ -13,6 +13,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from .normalise import region_compatible
+from .person_names import is_common_person_name
 from .records import Prepared
 from .resident_ids import MaskedId, masked_id_compatible
 
@@ -21,6 +22,7 @@ __all__ = [
     "Comparison",
     "compare_address",
     "compare_birth_date",
+    "compare_gender",
     "compare_identifiers",
     "compare_legal_rep",
     "compare_name",
@@ -172,10 +174,17 @@ def compare_identifiers(a: Prepared, b: Prepared) -> Comparison:
 # --------------------------------------------------------------------------- names
 
 
+# A party's own name that is among the commonest (matching.person_names): weaker evidence.
+EXACT_COMMON = "exact_common"
+
+
 def _person_level(x: str, y: str, field: str) -> Comparison:
     if not x or not y:
         return Comparison(field, MISSING, None, "name missing")
     if x == y:
+        if field == "name" and is_common_person_name(x):
+            why = f"same name {x}, one of the commonest names: many people share it"
+            return Comparison(field, EXACT_COMMON, 1.0, why)
         return Comparison(field, EXACT, 1.0, f"same name {x}")
     distance = Levenshtein.distance(x, y)
     score = 1.0 - distance / max(len(x), len(y))
@@ -303,6 +312,20 @@ def compare_birth_date(a: Prepared, b: Prepared) -> Comparison:
     return Comparison(field, DIFFERENT, 0.0, "different birth dates")
 
 
+_SEXES = {"M": "male", "F": "female"}
+
+
+def compare_gender(a: Prepared, b: Prepared) -> Comparison:
+    """A person's gender, read from a resident id (full or masked) or as the feed gives it."""
+    field = "gender"
+    if a.gender is None or b.gender is None:
+        return Comparison(field, MISSING, None, "gender missing")
+    if a.gender == b.gender:
+        return Comparison(field, EXACT, 1.0, f"both {_SEXES.get(a.gender, a.gender)}")
+    x, y = _SEXES.get(a.gender, a.gender), _SEXES.get(b.gender, b.gender)
+    return Comparison(field, DIFFERENT, 0.0, f"one {x}, one {y}")
+
+
 def _exact_digits(field: str, x: str, y: str) -> Comparison:
     if not x or not y:
         return Comparison(field, MISSING, None, f"{field} missing")
@@ -327,4 +350,5 @@ COMPARATORS: tuple[Callable[[Prepared, Prepared], Comparison], ...] = (
     compare_birth_date,
     compare_phone,
     compare_postcode,
+    compare_gender,
 )

@@ -149,11 +149,14 @@ def party_keys(record: Mapping[str, Any]) -> PartyKeys:
         if org and org not in org_keys:
             org_keys.append(org)
     keys += [_key("org_code", org, "org_code_of_old_code") for org in org_keys]
-    if not identifiers and name:
+    party_kind = guess_kind(record, identifiers)
+    # A person's name alone never links: homonyms are everywhere (the matcher weighs a name
+    # with a birth date, its rarity and the rest instead).
+    if not identifiers and name and party_kind != "natural_person":
         keys.append(_key("name", name, "exact_name"))
     keys.sort(key=lambda k: -k.confidence)
     return PartyKeys(
-        kind=guess_kind(record, identifiers),
+        kind=party_kind,
         name=name,
         keys=keys,
         identifiers=identifiers,

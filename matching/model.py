@@ -26,7 +26,9 @@ from .compare import COMPARATORS, CONFLICT, Comparison
 from .records import Prepared
 
 __all__ = [
+    "AMBIGUOUS_CANDIDATES",
     "DEFAULT_WEIGHTS",
+    "RULE_TEXTS",
     "Decision",
     "MatchConfig",
     "MatchExplanation",
@@ -67,8 +69,11 @@ _W: dict[str, dict[str, float]] = {
     # Person names: homonyms are common, so a same name is weaker evidence.
     # Latin-letter names add "high" (every word alike), "close" (one alike, one close) and
     # "one_word" (one word alike, the other missing or unlike).
+    # "exact_common": one of the commonest names (matching.person_names): with a birth date
+    # it leaves several people, so it reaches review, never a link.
     "person_name": {
         "exact": 6.0,
+        "exact_common": 2.0,
         "high": 5.0,
         "close": 3.0,
         "partial": -1.0,
@@ -79,7 +84,14 @@ _W: dict[str, dict[str, float]] = {
     # Legal representatives change; disagreement is weak evidence.
     "legal_rep": {"exact": 4.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
     "address": {"exact": 4.0, "high": 3.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
-    "birth_date": {"exact": 5.0, "near": -4.0, "different": -10.0, "missing": 0.0},
+    # Some 1 in 18,000 pairs of people share a birth date (log2 m/u near 14); kept far lower
+    # because feeds mistype dates, but high enough that a name that is not among the
+    # commonest plus the birth date links (6 + 6 - 8 = 4: p 0.94), on its own or with a
+    # resident id carrying that date.
+    "birth_date": {"exact": 6.0, "near": -4.0, "different": -10.0, "missing": 0.0},
+    # About half of all pairs agree by chance (log2 m/u near 1); a different gender is a
+    # mistake or two people (log2 of about 0.02 / 0.5).
+    "gender": {"exact": 1.0, "different": -6.0, "missing": 0.0},
     # Pairs of persons with Latin-letter names (no Chinese ID numbers; codes of unknown kind,
     # typos everywhere) use these tables where they exist, set from FEBRL 4's m/u ratios.
     "latin_identifiers": {
@@ -112,6 +124,12 @@ HARD_RULES = {
     "different_valid_resident_id": "two different valid resident ids are never the same person",
     "branch_not_parent": "a branch is not its parent company",
     "reviewer_rejected": "a reviewer decided these are not the same",
+}
+# Not a hard rule: a person's record matching more than one entity goes to review.
+AMBIGUOUS_CANDIDATES = "ambiguous_candidates"
+RULE_TEXTS = {
+    **HARD_RULES,
+    AMBIGUOUS_CANDIDATES: "more than one person matches as well: a regulator decides",
 }
 
 
@@ -174,7 +192,7 @@ class MatchExplanation:
             "probability": round(self.probability, 6),
             "total_weight": round(self.total_weight, 3),
             "rule": self.rule,
-            "rule_text": HARD_RULES.get(self.rule) if self.rule else None,
+            "rule_text": RULE_TEXTS.get(self.rule) if self.rule else None,
             "comparisons": [
                 {**c.to_dict(), "weight": w}
                 for c, w in zip(self.comparisons, self.weights, strict=True)
@@ -213,7 +231,16 @@ def _probability(total: float) -> float:
     return 1.0 / (1.0 + math.pow(2.0, -total))
 
 
-_FIELDS = ("identifiers", "name", "legal_rep", "address", "birth_date", "phone", "postcode")
+_FIELDS = (
+    "identifiers",
+    "name",
+    "legal_rep",
+    "address",
+    "birth_date",
+    "phone",
+    "postcode",
+    "gender",
+)
 _EMPTY_LEVELS: Mapping[str, float] = MappingProxyType({})
 
 

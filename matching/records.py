@@ -26,7 +26,7 @@ from .normalise import (
     normalise_person_name,
 )
 from .org_codes import org_code_of_identifier
-from .resident_ids import MaskedId, parse_masked_id
+from .resident_ids import MaskedId, masked_id_sex, parse_masked_id, resident_id_sex
 
 __all__ = ["KINDS", "MatchRecord", "Prepared", "latin_tokens", "prepare", "valid_usccs"]
 
@@ -40,7 +40,8 @@ _LATIN_WORD_RE = re.compile(r"[A-Z]+")
 @dataclass(frozen=True, slots=True)
 class MatchRecord:
     """One record to resolve. ``kind`` is one of :data:`KINDS` or None (unknown); ``codes``
-    holds any identifiers (USCC, old codes, resident numbers, masked numbers, foreign codes)."""
+    holds any identifiers (USCC, old codes, resident numbers, masked numbers, foreign codes);
+    ``gender`` is a person's as given (``M`` / ``F``, ``男`` / ``女``, ``1`` / ``2``)."""
 
     record_id: str
     name: str = ""
@@ -52,12 +53,15 @@ class MatchRecord:
     postcode: str | None = None
     phone: str | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    gender: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """Normalised values of one record. ``flagged`` holds the cleaned values of codes that fail
-    their check (the same typo in two records still points at one party)."""
+    their check (the same typo in two records still points at one party). A person's
+    ``birth_date`` and ``gender`` (``M`` / ``F``) are read from a valid resident id first,
+    then from a masked one, then taken as given."""
 
     record_id: str
     kind: str | None
@@ -79,6 +83,7 @@ class Prepared:
     phone: str
     # Upper-case words of a name written in Latin letters ("JOHN", "SMITH"); () otherwise.
     latin_tokens: tuple[str, ...] = ()
+    gender: str | None = None
 
     @property
     def name_key(self) -> str:
@@ -125,6 +130,24 @@ def _parse_date(value: date | str | None) -> date | None:
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
         return None
+
+
+_GENDERS = {
+    "M": "M",
+    "F": "F",
+    "男": "M",
+    "女": "F",
+    "1": "M",
+    "2": "F",
+    "MALE": "M",
+    "FEMALE": "F",
+}
+
+
+def _gender(value: str | None) -> str | None:
+    if not value:
+        return None
+    return _GENDERS.get(unicodedata.normalize("NFKC", value).strip().upper())
 
 
 # (category, cleaned value, organization code, birth date, masked id) of one code.
@@ -188,7 +211,12 @@ def prepare(record: MatchRecord) -> Prepared:
     registrations: set[str] = set()
     others: set[str] = set()
     flagged: set[str] = set()
-    birth = _parse_date(record.birth_date)
+    # Birth date and sex from a valid id (its check digit vouches for them), else a masked
+    # one, else as given: what the record says next to its id cannot overrule the id.
+    id_birth: date | None = None
+    id_sex: str | None = None
+    mask_birth: date | None = None
+    mask_sex: str | None = None
     person_kind = record.kind == "natural_person"
     for raw in record.codes:
         facts = _read_code(raw, person_kind)
@@ -197,7 +225,8 @@ def prepare(record: MatchRecord) -> Prepared:
         category, value, org, code_birth, mask = facts
         if mask is not None:
             masked.append(mask)
-            birth = birth or mask.birth_date
+            mask_birth = mask_birth or mask.birth_date
+            mask_sex = mask_sex or masked_id_sex(mask)
             continue
         if category == "flagged":
             flagged.add(value)
@@ -205,16 +234,20 @@ def prepare(record: MatchRecord) -> Prepared:
             usccs.add(value)
         elif category == "resident":
             residents.add(value)
-            birth = birth or code_birth
+            id_birth = id_birth or code_birth
+            id_sex = id_sex or resident_id_sex(value)
         elif category == "registration":
             registrations.add(value)
         elif category == "other":
             others.add(value)
         if org:
             orgs.add(org)
+    given_gender = _gender(record.gender)
+    # Of unknown kind, a record with a person's id or a gender is a person's.
     is_person = person_kind or (
-        record.kind is None and bool(residents or masked) and not (usccs or orgs)
+        record.kind is None and bool(residents or masked or given_gender) and not (usccs or orgs)
     )
+    birth = id_birth or mask_birth or _parse_date(record.birth_date)
     name = record.name or ""
     company = normalise_company_name("" if is_person else name)
     return Prepared(
@@ -239,4 +272,5 @@ def prepare(record: MatchRecord) -> Prepared:
         postcode=_digits(record.postcode),
         phone=_digits(record.phone)[-11:],
         latin_tokens=latin_tokens(name) if is_person else (),
+        gender=(id_sex or mask_sex or given_gender) if is_person else None,
     )

@@ -30,10 +30,13 @@ from .identifier_types import (
 
 __all__ = [
     "MaskedId",
+    "PersonFacts",
     "looks_like_resident_id",
     "mask_resident_id",
     "masked_id_compatible",
+    "masked_id_sex",
     "parse_masked_id",
+    "person_facts",
     "resident_id_birth_date",
     "resident_id_sex",
     "upgrade_resident_id_15",
@@ -186,6 +189,43 @@ def mask_resident_id(number: str | None) -> str:
     if len(value) <= 10:
         return MASK * len(value)
     return value[:6] + MASK * (len(value) - 10) + value[-4:]
+
+
+def masked_id_sex(mask: MaskedId) -> str | None:
+    """The sex a masked number still shows: its sequence number's last digit, when the tail is
+    visible and the length says where that digit is (second to last of the 18, last of the 15)."""
+    if mask.tail is None:
+        return None
+    digit = mask.tail[2] if mask.length == 18 else mask.tail[3] if mask.length == 15 else ""
+    return ("M" if int(digit) % 2 else "F") if digit.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What a resident number, full or masked, tells of its holder: the region (division) code,
+    the birth date and the sex (``"M"`` / ``"F"``), each None when not shown."""
+
+    region: str | None
+    birth_date: date | None
+    sex: str | None
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def person_facts(raw: str | None) -> PersonFacts | None:
+    """Region, birth date and sex read from an 18-digit, 15-digit or masked resident number
+    (by shape: the number's checks are :func:`validate_resident_id`'s business); None for
+    anything else."""
+    value = clean_code(raw)
+    if MASK in value:
+        mask = parse_masked_id(value)
+        if mask is None:
+            return None
+        return PersonFacts(mask.region, mask.birth_date, masked_id_sex(mask))
+    full = _resident_id_18(value)
+    if full is None:
+        return None
+    region = full[:6] if is_digits(full[:6]) else None
+    return PersonFacts(region, date_from(full[6:14]), "M" if int(full[16]) % 2 else "F")
 
 
 # --------------------------------------------------------------------------- masked id

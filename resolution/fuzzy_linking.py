@@ -10,6 +10,7 @@ is one indexed look-up per record whatever the number of entities.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,7 +26,13 @@ from core.models import (
     IdentifierType,
 )
 from matching.blocking import blocking_keys
-from matching.model import Decision, MatchConfig, MatchExplanation, score_pair
+from matching.model import (
+    AMBIGUOUS_CANDIDATES,
+    Decision,
+    MatchConfig,
+    MatchExplanation,
+    score_pair,
+)
 from matching.records import MatchRecord, Prepared, prepare, valid_usccs
 from resolution.entity_views import EntityView, EntityViews
 
@@ -68,6 +75,9 @@ class _Entity(Protocol):
 
 
 def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) -> MatchRecord:
+    """A validated record as the matcher takes it: its name, codes, legal representative,
+    address and the birth date and gender the feed gives (a resident id's own are read by
+    ``matching.records.prepare``, and win)."""
     codes = tuple(
         str(record[f])
         for f in ("uscc", "org_code", "registration_number", "taxpayer_number", "code", "id_number")
@@ -80,6 +90,8 @@ def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) ->
         codes=codes,
         legal_rep=record.get("legal_rep"),
         address=record.get("address"),
+        birth_date=record.get("birth_date"),
+        gender=record.get("gender"),
     )
 
 
@@ -96,6 +108,7 @@ def entity_for_matching(entity: _Entity) -> Prepared:
             legal_rep=current.get("legal_rep"),
             address=current.get("address"),
             birth_date=current.get("birth_date"),
+            gender=current.get("gender"),
         )
     )
 
@@ -107,6 +120,20 @@ def matcher_usccs(kind: EntityKind, codes: Iterable[str]) -> frozenset[str]:
     ``matching.model.quick_rule`` would. ``tests/resolution/test_fuzzy_linking.py`` checks
     the two agree."""
     return valid_usccs(codes, person=kind is EntityKind.NATURAL_PERSON)
+
+
+def _unless_ambiguous(
+    best: FuzzyOutcome | None, positives: int, kind: EntityKind
+) -> FuzzyOutcome | None:
+    """``best``, made unsure when it is a person and another entity matched as well: two
+    people of one name and birth date (or whatever matched) are for a regulator to tell
+    apart, not for the order candidates came in."""
+    if best is None or positives < 2 or kind is not EntityKind.NATURAL_PERSON:
+        return best
+    explanation = dataclasses.replace(
+        best.explanation, decision=Decision.UNSURE, rule=AMBIGUOUS_CANDIDATES
+    )
+    return FuzzyOutcome(best.entity, explanation)
 
 
 @dataclass(slots=True)
@@ -206,6 +233,7 @@ class FuzzyLinker:
                     seen.add(mark)
                     candidates.append(c)
         best: FuzzyOutcome | None = None
+        positives: set[int] = set()
         for candidate in candidates[:MAX_CANDIDATES]:
             if isinstance(candidate, int):
                 known = self._known.get(candidate)
@@ -242,9 +270,11 @@ class FuzzyLinker:
                 self.config,
                 rejected=entity.id is not None and entity.id in rejected,
             )
+            if explanation.decision is Decision.POSITIVE:
+                positives.add(id(entity))
             if best is None or explanation.probability > best.explanation.probability:
                 best = FuzzyOutcome(entity, explanation)
-        return best
+        return _unless_ambiguous(best, len(positives), kind)
 
     def forget(self) -> None:
         """Drop what was read or added (after the batch's changes were written)."""

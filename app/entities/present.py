@@ -2,9 +2,10 @@
 
 Masking (core/rules/sharing.py, domain.md): only regulators see resident id numbers and phone
 numbers in full; analysts and departments get masked ids (``330106********1234``) and masked
-free text. The public (``public=True``) sees natural persons' names masked (``张*``), no
-identifiers, and only the fields a publicity site shows. USCCs and organization codes are not
-personal data.
+free text; a person's birth date and gender (golden values, and the matcher's sentences
+about them) are for regulators alone. The public (``public=True``) sees natural persons' names
+masked (``张*``), no identifiers, and only the fields a publicity site shows. USCCs and
+organization codes are not personal data.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from core.models import ApiClient, CreditRecord, EntityIdentifier, EntityKind, I
 from core.rules.publicity import effective_status
 from core.rules.sharing import mask_person_name, mask_personal_text, scrub, sees_full_identifiers
 from matching.resident_ids import mask_resident_id
+
+# A natural person's data beyond name and identifiers: golden-record fields and match
+# comparisons only regulators see (a birth date narrows a masked id down to a few people).
+PERSONAL_FIELDS = frozenset({"birth_date", "gender"})
 
 # What ``mask_personal_text`` leaves of an id number (``110105********002X``).
 _MASKED_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{6}\*+\d{3}[\dXx](?![0-9A-Za-z])")
@@ -95,6 +100,9 @@ def _mask_keys(viewer: Viewer, value: Any, kind: EntityKind) -> Any:
     if not isinstance(value, dict):
         return value
     masked = {k: _mask_keys(viewer, v, kind) for k, v in value.items()}
+    if masked.get("field") in PERSONAL_FIELDS and isinstance(masked.get("why"), str):
+        # The comparator's sentence names the dates and sexes compared; its level does not.
+        masked["why"] = f"{masked['field']}: {masked.get('level')} (values for regulators only)"
     id_type = masked.get("type")
     if isinstance(id_type, str) and id_type != "name" and isinstance(masked.get("value"), str):
         masked["value"] = code_value_for(viewer, id_type, masked["value"], kind)

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.entities.present import (
+    PERSONAL_FIELDS,
     Viewer,
     identifier_views,
     mask_explanation,
@@ -68,7 +69,7 @@ PROFILE_ITEMS_PER_CATEGORY = 20
 PROFILE_TIMELINE_ITEMS = 100
 PROFILE_MATCH_LINKS = 100
 # Golden fields that are personal data beyond the name: only for full-identifier roles.
-_PERSONAL_GOLDEN_FIELDS = frozenset({"birth_date"})
+_PERSONAL_GOLDEN_FIELDS = PERSONAL_FIELDS
 EnumT = TypeVar("EnumT", bound=Enum)
 
 

@@ -54,10 +54,12 @@ LABELS: dict[str, dict[str, str]] = {
         "legal_rep": "法定代表人 Legal representative",
         "address": "地址 Address",
         "birth_date": "出生日期 Birth date",
+        "gender": "性别 Gender",
         "identifiers": "证件号 Identifiers",
         "phone": "电话 Phone",
         "postcode": "邮编 Postcode",
     },
+    "gender": {"M": "男 Male", "F": "女 Female"},
     "review_status": {
         "pending": "待复核 Pending",
         "confirmed": "已确认同一主体 Confirmed",

@@ -76,3 +76,17 @@ def test_bad_options_and_input_are_clear_errors(tmp_path: Path) -> None:
     assert code != 0 and "no column" in output
     code, output, _ = run(tmp_path, "id,name\n1,甲\n1,乙\n", "--id-column", "id")
     assert code != 0 and "repeated" in output
+
+
+def test_chinese_persons_by_name_birth_date_and_gender(tmp_path: Path) -> None:
+    text = (
+        "name,code,birth_date,gender\n"
+        "赵子涵,110105198503020310,,\n"
+        "赵子涵,,1985年3月2日,男\n"
+        "赵子涵,,1985-03-02,女\n"  # the same day, another gender: another person
+        "赵子涵,,,\n"  # a name alone links nobody
+    )
+    code, output, clusters = run(tmp_path, text)
+    assert code == 0, output
+    assert clusters["1"] == clusters["2"]
+    assert len({clusters["1"], clusters["3"], clusters["4"]}) == 3

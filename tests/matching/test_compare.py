@@ -61,7 +61,7 @@ def test_masked_id_fits_the_full_number() -> None:
 def test_homonyms_with_different_valid_ids_conflict() -> None:
     a = make_prepared(name="王芳", kind="natural_person", codes=(PERSON_ID,))
     b = make_prepared(name="王芳", kind="natural_person", codes=("110101199001010015",))
-    assert compare_name(a, b).level == "exact"
+    assert compare_name(a, b).level == "exact_common"  # 王芳: one of the commonest names
     assert compare_identifiers(a, b).level == "conflict"
 
 

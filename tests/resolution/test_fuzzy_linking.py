@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from core.models import (
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
 from matching.records import MatchRecord, prepare
-from resolution.fuzzy_linking import matcher_usccs
+from resolution.fuzzy_linking import matcher_usccs, record_for_matching
 from resolution.reviews import decide_review
 from tests.support.builders import make_department, make_feed
 
@@ -257,3 +258,9 @@ def test_the_uscc_precheck_reads_codes_as_the_matcher_does(
 ) -> None:
     expected = prepare(MatchRecord(record_id="", name="", kind=kind.value, codes=tuple(codes)))
     assert matcher_usccs(kind, codes) == expected.usccs
+
+
+def test_a_records_given_birth_date_reaches_the_matcher() -> None:
+    validated = {"party_name": "王小明", "birth_date": date(1969, 8, 15), "gender": "M"}
+    prepared = prepare(record_for_matching(validated, kind="natural_person", record_id="r"))
+    assert prepared.is_person and prepared.birth_date == date(1969, 8, 15)
