@@ -37,7 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     runtime.init_app(app, config)
     errors.init_app(app)
-    guards.init_app(app)
+    guards.init_app(app, config)
     access.init_app(app)
     ratelimit.init_app(app, per_minute=config.rate_limit_per_minute)
     api.init_app(app)
