@@ -46,6 +46,7 @@ def _problem_channel() -> type:
     from waitress.task import ErrorTask
 
     from app.errors import PROBLEM_JSON
+    from app.security_headers import API_SECURITY_HEADERS
 
     class ProblemErrorTask(ErrorTask):  # type: ignore[misc]
         def execute(self) -> None:
@@ -60,6 +61,8 @@ def _problem_channel() -> type:
             ).encode("utf-8")
             self.status = f"{error.code} {error.reason}"
             self.response_headers.append(("Content-Type", PROBLEM_JSON))
+            self.response_headers.extend(API_SECURITY_HEADERS.items())
+            self.response_headers.append(("Cache-Control", "no-store"))
             self.set_close_on_finish()
             self.content_length = len(body)
             self.write(body)

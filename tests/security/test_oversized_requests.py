@@ -94,6 +94,10 @@ def send(port: int, method: str, path: str, *, body_size: int = 0) -> tuple[int,
     except OSError:
         pass  # the server refused the body and stopped reading
     response = connection.getresponse()
+    # Waitress's own answers carry the headers of every app response too.
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("X-Frame-Options") == "DENY"
+    assert "frame-ancestors 'none'" in (response.getheader("Content-Security-Policy") or "")
     result = (response.status, response.getheader("Content-Type") or "", response.read())
     connection.close()
     return result
