@@ -34,13 +34,14 @@ def create_app(config: Config | None = None) -> Flask:
     # database error. Registered before any route uses the converter.
     app.url_map.converters["int"] = _DatabaseId
 
-    from app import api, docs_page, errors, guards, pages, runtime
+    from app import api, docs_page, errors, guards, pages, runtime, security_headers
     from app.auth import access, ratelimit
     from app.health.routes import blp as health_blp
 
     runtime.init_app(app, config)
     errors.init_app(app)
-    guards.init_app(app)
+    security_headers.init_app(app)
+    guards.init_app(app, config)
     access.init_app(app)
     ratelimit.init_app(app, per_minute=config.rate_limit_per_minute)
     api.init_app(app)

@@ -132,6 +132,7 @@ def resolve_command(
     """Deduplicate INPUT_CSV; writes record_id,entity_id,confidence, one row per record."""
     from tqdm import tqdm
 
+    from core.csv_cells import neutralise_formula
     from ingest.adapters.base import FetchError
     from ingest.adapters.file_drop import choose_encoding
     from matching.records import MatchRecord
@@ -161,10 +162,12 @@ def resolve_command(
         writer = csv.writer(out)
         writer.writerow(["record_id", "entity_id", "confidence"])
         for record in records:
+            # Ids come from the input file: one reading "=HYPERLINK(...)" must not run when
+            # the output is opened in a spreadsheet.
             writer.writerow(
                 [
-                    record.record_id,
-                    result.clusters[record.record_id],
+                    neutralise_formula(record.record_id),
+                    neutralise_formula(result.clusters[record.record_id]),
                     f"{result.confidence[record.record_id]:.4f}",
                 ]
             )

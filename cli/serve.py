@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -13,16 +14,63 @@ from app.runtime import runtime
 
 
 def make_server(app: Flask, *, host: str, port: int, threads: int) -> Any:
-    """The waitress server for ``app``, refusing bodies over the app's own limit as they come.
+    """The waitress server for ``app``, refusing bodies over the app's own limit as they come,
+    its own refusals answered as problem JSON like the app's.
 
     A chunked body has no Content-Length to refuse up front: waitress took up to its default
-    1 GB of one, spooled to disk, before the app saw it and answered 413."""
+    1 GB of one, spooled to disk, before the app saw it and answered 413. Waitress reads a whole
+    request before the app sees any of it, so a body over the limit (declared or chunked) and
+    a request line or headers over ``max_request_header_size`` (256 KiB: a 1 MB query string)
+    are refused by waitress itself, not the app; :class:`_ProblemChannel` makes those answers
+    problem JSON too (413, 431, 400 for a malformed request)."""
     import waitress
+    from waitress.server import BaseWSGIServer
 
     limit = runtime(app).config.max_request_bytes
-    return waitress.create_server(
+    server = waitress.create_server(
         app, host=host, port=port, threads=threads, max_request_body_size=limit
     )
+    # One server per listening socket ("localhost" may be IPv4 and IPv6): each accepts its
+    # own connections through its channel class.
+    listeners = [s for s in getattr(server, "map", {}).values() if isinstance(s, BaseWSGIServer)]
+    for listener in listeners or [server]:
+        listener.channel_class = _problem_channel()
+    return server
+
+
+def _problem_channel() -> type:
+    """Waitress's channel answering its own refusals as RFC 9457 problem JSON (waitress
+    writes them as text/plain and has no setting for it), with the headers every response
+    of the app carries."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    from app.errors import PROBLEM_JSON
+    from app.security_headers import API_SECURITY_HEADERS
+
+    class ProblemErrorTask(ErrorTask):  # type: ignore[misc]
+        def execute(self) -> None:
+            error = self.request.error
+            body = json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": error.reason,
+                    "status": error.code,
+                    "detail": error.body,
+                }
+            ).encode("utf-8")
+            self.status = f"{error.code} {error.reason}"
+            self.response_headers.append(("Content-Type", PROBLEM_JSON))
+            self.response_headers.extend(API_SECURITY_HEADERS.items())
+            self.response_headers.append(("Cache-Control", "no-store"))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    class ProblemChannel(HTTPChannel):  # type: ignore[misc]
+        error_task_class = ProblemErrorTask
+
+    return ProblemChannel
 
 
 @click.command("serve")

@@ -37,6 +37,9 @@ class Config:
     sample_data_path: Path = Path("sample_data")
     # Hard cap on request bodies; Flask answers 413 above it.
     max_request_bytes: int = 16 * 1024 * 1024
+    # Cap on the query string (bytes, percent-encoded as sent); the app answers 431 above it.
+    # No filter or search needs more; a megabyte of query only costs parsing and logs.
+    max_query_bytes: int = 8 * 1024
     testing: bool = False
     # Fixes "today" (ISO date) for demos and tests of publicity periods and deadlines.
     today: str = ""
@@ -61,6 +64,8 @@ class Config:
             object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
         if self.max_request_bytes <= 0:
             raise ConfigError(f"{ENV_PREFIX}MAX_REQUEST_BYTES must be positive")
+        if self.max_query_bytes <= 0:
+            raise ConfigError(f"{ENV_PREFIX}MAX_QUERY_BYTES must be positive")
         if self.rate_limit_per_minute < 0:
             raise ConfigError(f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE must not be negative")
         if self.today:

@@ -3,7 +3,9 @@
 Each writer is a generator of ``bytes`` that holds at most one chunk of rows at a time:
 
 * CSV: UTF-8 with a byte-order mark (Excel then reads Chinese correctly; pandas reads it with
-  ``encoding="utf-8-sig"``), one header line, ``csv`` module quoting.
+  ``encoding="utf-8-sig"``), one header line, ``csv`` module quoting; a text cell a spreadsheet
+  would run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return first) gets a
+  leading ``'`` (``core.csv_cells``), numeric columns stay numbers.
 * JSON: one object ``{"report", "generated_on", "filters", "columns", "rows": [...]}`` with
   ``rows`` written one chunk at a time; money as strings (exact, as the API sends it).
 * Parquet: one row group per chunk (pyarrow ``ParquetWriter``), money as ``decimal128(18, 2)``.
@@ -14,7 +16,7 @@ Each writer is a generator of ``bytes`` that holds at most one chunk of rows at 
   itself sits in a temporary file, not in memory.
 
 Cell values: strings are never turned into formulas (a party name starting with ``=`` stays
-text in Excel).
+text in Excel, and in a spreadsheet opening the CSV).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from app.reports.registry import Column
+from core.csv_cells import neutralise_rows
 
 Row = Sequence[Any]
 Chunk = Sequence[Row]
@@ -42,10 +45,11 @@ def iter_csv(columns: Sequence[Column], chunks: Iterable[Chunk]) -> Iterator[byt
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    text_columns = [i for i, c in enumerate(columns) if c.kind == "text"]
     for chunk in chunks:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(chunk)
+        writer.writerows(neutralise_rows(chunk, text_columns))
         yield buffer.getvalue().encode("utf-8")
 
 

@@ -4,16 +4,27 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Config
 from core.migrate import downgrade, head_revision
+from core.models import Role
+from tests.support.api import make_token
 
 
-def test_healthz_reports_reachable_database_at_head(client: FlaskClient, backend: str) -> None:
+def test_healthz_tells_anyone_only_that_it_is_up(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
+    assert response.json == {"status": "up"}
+
+
+def test_healthz_tells_a_regulator_the_database_and_revision(
+    client: FlaskClient, session_factory: sessionmaker[Session], backend: str
+) -> None:
+    response = client.get("/healthz", headers=make_token(session_factory, Role.REGULATOR))
+    assert response.status_code == 200
     body = response.json
-    assert body["status"] == "ok"
+    assert body["status"] == "up"
     assert body["database"]["reachable"] is True
     assert body["database"]["dialect"] == backend
     assert body["database"]["revision"] == head_revision()
@@ -25,8 +36,7 @@ def test_healthz_is_503_when_schema_is_behind(
     downgrade(config.database_url, "base")
     response = make_app(config).test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.json["database"]["revision"] is None
-    assert response.json["database"]["up_to_date"] is False
+    assert response.json == {"status": "down"}
 
 
 def test_healthz_is_503_when_database_is_unreachable(
@@ -39,4 +49,4 @@ def test_healthz_is_503_when_database_is_unreachable(
     )
     response = make_app(broken).test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.json["database"]["reachable"] is False
+    assert response.json == {"status": "down"}

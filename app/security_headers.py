@@ -1,0 +1,45 @@
+"""Security headers on every response of the app, and ``Cache-Control: no-store`` on every
+response that is not a known public, non-personal one.
+
+* The API answers JSON, files and problem documents: nothing in them is to be run, framed or
+  shown as a page, so its policy allows nothing (``default-src 'none'``). The web pages
+  (``app/pages``) and the API docs page (``app/docs_page.py``) set their own, looser policy;
+  theirs wins because a blueprint's after-request runs before this one and this one only
+  fills in what is missing.
+* ``no-store`` by default rather than on a list of personal endpoints: profiles, records,
+  search results, exports, audit and queue listings all carry personal data, and a new
+  endpoint forgotten on a list would be cached by a shared proxy or the browser's disk cache.
+  Only static assets and the API's description (the same for everybody) may be cached.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+API_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+# Endpoints whose answers are the same for every caller and hold no personal data.
+_CACHEABLE_ENDPOINTS = frozenset({"api-docs.openapi_json", "apidocs.page", "apidocs.initializer"})
+
+
+def cacheable(endpoint: str | None) -> bool:
+    return endpoint is not None and (
+        endpoint in _CACHEABLE_ENDPOINTS or endpoint == "static" or endpoint.endswith(".static")
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for name, value in API_SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not cacheable(request.endpoint):
+            response.headers["Cache-Control"] = "no-store"
+        return response
