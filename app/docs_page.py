@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, url_for
 from swagger_ui_bundle import swagger_ui_path
 
+from app.security_headers import fill_in
+
 blp = Blueprint(
     "apidocs",
     __name__,
@@ -63,9 +65,7 @@ DOCS_SECURITY_HEADERS = {
 
 @blp.after_request
 def _security_headers(response: Response) -> Response:
-    for name, value in DOCS_SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+    return fill_in(response, DOCS_SECURITY_HEADERS)
 
 
 @blp.get("/")

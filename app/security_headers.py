@@ -14,6 +14,8 @@ response that is not a known public, non-personal one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, Response, request
 
 API_SECURITY_HEADERS = {
@@ -35,11 +37,18 @@ def cacheable(endpoint: str | None) -> bool:
     )
 
 
+def fill_in(response: Response, headers: Mapping[str, str]) -> Response:
+    """``response`` with each of ``headers`` it does not set already (a blueprint's own policy,
+    set first, wins over the app's)."""
+    for name, value in headers.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        for name, value in API_SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        fill_in(response, API_SECURITY_HEADERS)
         if not cacheable(request.endpoint):
             response.headers["Cache-Control"] = "no-store"
         return response

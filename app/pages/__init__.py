@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.pages.auth import CSRF_FIELD, load_signed_in_client, page_client, page_role
 from app.pages.labels import choices, label
+from app.security_headers import fill_in
 from core.config import Config
 from core.rules.sharing import scrub, sees_full_identifiers
 
@@ -86,9 +87,7 @@ SECURITY_HEADERS = {
 
 @blp.after_request
 def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+    return fill_in(response, SECURITY_HEADERS)
 
 
 @blp.app_template_global("label")
