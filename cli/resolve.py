@@ -57,6 +57,7 @@ def _read_records(
     kind_column: str | None,
     quiet: bool,
     record_type: Any,
+    default_kind: str | None = None,
 ) -> list[Any]:
     from tqdm import tqdm
 
@@ -84,6 +85,8 @@ def _read_records(
             kind = None
             if kind_column:
                 kind = _KINDS.get((row.get(kind_column) or "").strip().lower())
+            # A row's own kind wins; --kind says what the rest are (a file of one kind only).
+            kind = kind or default_kind
             records.append(
                 record_type(
                     record_id=record_id,
@@ -118,6 +121,13 @@ def _read_records(
     "postcode, phone); several columns are joined, several code columns all count as codes.",
 )
 @click.option("--kind-column", help="Column telling the kind (company / person / 01-04 ...).")
+@click.option(
+    "--kind",
+    "default_kind",
+    type=click.Choice(["person", "company"]),
+    help="The kind of every record whose kind column is missing, empty or unknown (a file of "
+    "persons, such as FEBRL, or of companies).",
+)
 @click.option("--encoding", default="auto", show_default=True, help="utf-8, gbk, ... or auto.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def resolve_command(
@@ -126,6 +136,7 @@ def resolve_command(
     id_column: str | None,
     maps: tuple[str, ...],
     kind_column: str | None,
+    default_kind: str | None,
     encoding: str,
     quiet: bool,
 ) -> None:
@@ -150,7 +161,15 @@ def resolve_command(
         for column in (id_column, kind_column):
             if column and column not in header:
                 raise click.BadParameter(f"no column {column!r} in the file")
-        records = _read_records(reader, mapping, id_column, kind_column, quiet, MatchRecord)
+        records = _read_records(
+            reader,
+            mapping,
+            id_column,
+            kind_column,
+            quiet,
+            MatchRecord,
+            default_kind=_KINDS[default_kind] if default_kind else None,
+        )
 
     stage_bar = tqdm(desc="resolving", unit="", disable=quiet)
     result = resolve(

@@ -90,3 +90,24 @@ def test_chinese_persons_by_name_birth_date_and_gender(tmp_path: Path) -> None:
     assert code == 0, output
     assert clusters["1"] == clusters["2"]
     assert len({clusters["1"], clusters["3"], clusters["4"]}) == 3
+
+
+def test_kind_option_says_what_records_without_a_kind_are(tmp_path: Path) -> None:
+    """A file of persons with no kind column: a record with only a name and a birth date is a
+    person's only when --kind says so, and then links to the person whose id carries that date.
+    A row's own kind (from --kind-column) still wins."""
+    text = "name,code,birth_date\n赵子涵,110105198503020310,\n赵子涵,,1985年3月2日\n"
+    code, output, unknown = run(tmp_path, text)
+    assert code == 0, output
+    assert unknown["1"] != unknown["2"]  # of unknown kind, a bare name + date is no person's
+    code, output, persons = run(tmp_path, text, "--kind", "person")
+    assert code == 0, output
+    assert persons["1"] == persons["2"]
+    with_column = (
+        "kind,name,code,birth_date\n,赵子涵,110105198503020310,\n02,赵子涵,,1985年3月2日\n"
+    )
+    code, output, mixed = run(tmp_path, with_column, "--kind", "person", "--kind-column", "kind")
+    assert code == 0, output
+    assert mixed["1"] != mixed["2"]  # the second row says it is a legal person
+    code, output, _ = run(tmp_path, text, "--kind", "robot")
+    assert code != 0 and "person" in output
