@@ -37,11 +37,13 @@ class PublicEntities(MethodView):
         """
         items, total = search_public(
             session=request_session(),
+            client=current_client(),
             q=args["q"],
             today=today(),
             page=args["page"],
             page_size=args["page_size"],
         )
+        commit_request()  # the audit event of a page showing persons
         return page_body(items, total, page=args["page"], page_size=args["page_size"])
 
 

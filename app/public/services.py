@@ -54,10 +54,18 @@ class PublicEntityNotFound(NotFound):
 
 
 def search_public(
-    *, session: Session, q: str, today: date, page: int, page_size: int
+    *,
+    session: Session,
+    client: ApiClient | None,
+    q: str,
+    today: date,
+    page: int,
+    page_size: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of entities answering ``q`` (a name, fuzzy, or a USCC, exact) and the total.
 
+    A page that shows natural persons is audited (``public.search``, the persons' public ids),
+    as opening a person's page is: who looked whom up must be traceable, also anonymously.
     Raises :class:`PublicQueryRefused` for any other identifier.
     """
     query = q.strip()
@@ -81,6 +89,20 @@ def search_public(
         {**_public_head(entities[entity_id]), "score": score, "matched_on": matched_on}
         for entity_id, score, matched_on in page_hits
     ]
+    persons = [
+        entities[entity_id].public_id
+        for entity_id, _score, _matched_on in page_hits
+        if entities[entity_id].kind is EntityKind.NATURAL_PERSON
+    ]
+    if persons:
+        record_event(
+            session=session,
+            client=client,
+            action="public.search",
+            target_type="entity",
+            target_id=persons[0] if len(persons) == 1 else None,
+            details={"persons": persons, "matched_on": page_hits[0][2], "page": page},
+        )
     return items, len(hits)
 
 

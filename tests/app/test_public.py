@@ -259,3 +259,20 @@ def test_public_reads_of_a_person_are_audited(
     assert [(e.action, e.actor, e.target_id) for e in events] == [
         ("public.entity.read", "public", world.ids["zhang"])
     ]
+
+
+def test_a_public_search_showing_a_person_is_audited(
+    client: FlaskClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    """Who looked up which person is traceable, anonymous callers included; a search showing
+    only companies is not a look-up of anyone's personal data and writes nothing."""
+    assert get(client, "/api/v1/public/entities", q="星河科技").json["total"] >= 1
+    found = get(client, "/api/v1/public/entities", q="张三").json
+    assert world.ids["zhang"] in [item["public_id"] for item in found["items"]]
+    with session_factory() as session:
+        events = session.scalars(select(AuditEvent)).all()
+    assert [(e.action, e.actor, e.target_id) for e in events] == [
+        ("public.search", "public", world.ids["zhang"])
+    ]
+    assert events[0].details["persons"] == [world.ids["zhang"]]
+    assert events[0].request_id  # the server's id of that request
