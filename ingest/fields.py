@@ -12,6 +12,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+from matching.resident_ids import GENDER_WORDS, gender_key
+
 _DATE_PATTERNS = [
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})"),
@@ -73,29 +75,11 @@ class BirthDate(FlexibleDate):
         return born
 
 
-# GB/T 2261.1 codes (1 male, 2 female; 0 unknown, 9 not stated) and the words feeds use.
-_GENDERS: dict[str, str | None] = {
-    "男": "M",
-    "男性": "M",
-    "M": "M",
-    "MALE": "M",
-    "1": "M",
-    "女": "F",
-    "女性": "F",
-    "F": "F",
-    "FEMALE": "F",
-    "2": "F",
-    "0": None,
-    "9": None,
-    "未知": None,
-    "未说明": None,
-}
-
-
 class Gender(fields.Field):
     """``"M"`` or ``"F"`` (the letters ``matching.resident_ids.resident_id_sex`` reads from an
-    id) from 男/女, M/F, male/female or the GB/T 2261.1 codes 1/2; the codes for unknown or not
-    stated (0, 9, 未知, 未说明) read as no gender. Anything else is an error."""
+    id), read by ``matching.resident_ids.GENDER_WORDS``: 男/女, M/F, male/female or the GB/T
+    2261.1 codes 1/2; the codes for unknown or not stated (0, 9, 未知, 未说明) read as no
+    gender. Anything else is an error."""
 
     default_error_messages = {  # noqa: RUF012
         "invalid": "Not a gender: {input!r}; expected 男/女, M/F or 1/2.",
@@ -104,10 +88,10 @@ class Gender(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise self.make_error("invalid", input=value)
-        text = unicodedata.normalize("NFKC", str(value)).strip().upper()
-        if text not in _GENDERS:
+        text = gender_key(str(value))
+        if text not in GENDER_WORDS:
             raise self.make_error("invalid", input=value)
-        return _GENDERS[text]
+        return GENDER_WORDS[text]
 
 
 # Amount columns are NUMERIC(18, 2): below 10^16, and a feed in 万元 is multiplied by 10,000.

@@ -26,7 +26,14 @@ from .normalise import (
     normalise_person_name,
 )
 from .org_codes import org_code_of_identifier
-from .resident_ids import MaskedId, masked_id_sex, parse_masked_id, resident_id_sex
+from .resident_ids import (
+    GENDER_WORDS,
+    MaskedId,
+    gender_key,
+    masked_id_sex,
+    parse_masked_id,
+    resident_id_sex,
+)
 
 __all__ = ["KINDS", "MatchRecord", "Prepared", "latin_tokens", "prepare", "valid_usccs"]
 
@@ -132,22 +139,8 @@ def _parse_date(value: date | str | None) -> date | None:
         return None
 
 
-_GENDERS = {
-    "M": "M",
-    "F": "F",
-    "男": "M",
-    "女": "F",
-    "1": "M",
-    "2": "F",
-    "MALE": "M",
-    "FEMALE": "F",
-}
-
-
 def _gender(value: str | None) -> str | None:
-    if not value:
-        return None
-    return _GENDERS.get(unicodedata.normalize("NFKC", value).strip().upper())
+    return GENDER_WORDS.get(gender_key(value)) if value else None
 
 
 # (category, cleaned value, organization code, birth date, masked id) of one code.

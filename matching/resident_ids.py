@@ -10,6 +10,7 @@ check and table.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,8 +30,10 @@ from .identifier_types import (
 )
 
 __all__ = [
+    "GENDER_WORDS",
     "MaskedId",
     "PersonFacts",
+    "gender_key",
     "looks_like_resident_id",
     "mask_resident_id",
     "masked_id_compatible",
@@ -177,6 +180,32 @@ def resident_id_sex(number: str | None) -> str | None:
     if full is None:
         return None
     return "M" if int(full[16]) % 2 else "F"
+
+
+# How feeds write a person's gender, as the letters resident_id_sex gives: 男/女, M/F,
+# male/female, the GB/T 2261.1 codes 1/2; its codes for unknown and not stated (0, 9, 未知,
+# 未说明) are words for no gender.
+GENDER_WORDS: dict[str, str | None] = {
+    "男": "M",
+    "男性": "M",
+    "M": "M",
+    "MALE": "M",
+    "1": "M",
+    "女": "F",
+    "女性": "F",
+    "F": "F",
+    "FEMALE": "F",
+    "2": "F",
+    "0": None,
+    "9": None,
+    "未知": None,
+    "未说明": None,
+}
+
+
+def gender_key(value: str) -> str:
+    """``value`` as :data:`GENDER_WORDS` spells its keys (NFKC, trimmed, upper case)."""
+    return unicodedata.normalize("NFKC", value).strip().upper()
 
 
 def mask_resident_id(number: str | None) -> str:

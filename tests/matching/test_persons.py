@@ -98,3 +98,16 @@ def test_two_different_valid_ids_are_never_one_person_whatever_else_agrees() -> 
     explanation = score_pair(one, other, MatchConfig())
     assert explanation.decision is Decision.NEGATIVE
     assert explanation.rule == "different_valid_resident_id"
+
+
+def test_the_matcher_reads_gender_words_as_ingest_validates_them() -> None:
+    """One table (matching.resident_ids.GENDER_WORDS) for ingest's validation and the
+    matcher: 男性 / 女性 and the GB/T 2261.1 codes read the same on both paths."""
+    assert [make_person(gender=g).gender for g in ("男性", "女性", "1", "２", "9", "未知")] == [
+        "M",
+        "F",
+        "M",
+        "F",
+        None,
+        None,
+    ]
