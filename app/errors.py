@@ -18,12 +18,19 @@ from core.errors import ServiceRefused
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response:
+def problem_document(
+    status: int, title: str, detail: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The RFC 9457 body: what the app answers, and the server's own refusals (cli/serve.py)."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    response = jsonify(body)
+    return body
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response:
+    response = jsonify(problem_document(status, title, detail, **extra))
     response.status_code = status
     response.mimetype = PROBLEM_JSON
     return response

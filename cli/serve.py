@@ -45,20 +45,13 @@ def _problem_channel() -> type:
     from waitress.channel import HTTPChannel
     from waitress.task import ErrorTask
 
-    from app.errors import PROBLEM_JSON
+    from app.errors import PROBLEM_JSON, problem_document
     from app.security_headers import API_SECURITY_HEADERS
 
     class ProblemErrorTask(ErrorTask):  # type: ignore[misc]
         def execute(self) -> None:
             error = self.request.error
-            body = json.dumps(
-                {
-                    "type": "about:blank",
-                    "title": error.reason,
-                    "status": error.code,
-                    "detail": error.body,
-                }
-            ).encode("utf-8")
+            body = json.dumps(problem_document(error.code, error.reason, error.body)).encode()
             self.status = f"{error.code} {error.reason}"
             self.response_headers.append(("Content-Type", PROBLEM_JSON))
             self.response_headers.extend(API_SECURITY_HEADERS.items())
