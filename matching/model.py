@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 from .compare import COMPARATORS, CONFLICT, Comparison
 from .records import Prepared
+from .term_frequencies import TF_FIELD, TermFrequencies, tf_value
 
 __all__ = [
     "AMBIGUOUS_CANDIDATES",
@@ -34,9 +35,21 @@ __all__ = [
     "MatchExplanation",
     "decide_pair",
     "hard_rule",
+    "pair_group",
     "quick_rule",
     "score_pair",
 ]
+
+
+_NO_PRIORS: Mapping[str, float] = MappingProxyType({})
+
+
+def pair_group(a: Prepared, b: Prepared) -> str:
+    """The kind of a pair, which picks its weight tables and prior: ``latin_person`` (two
+    Latin-letter names), ``person`` (a person on either side) or ``company``."""
+    if a.latin_tokens and b.latin_tokens:
+        return "latin_person"
+    return "person" if a.is_person or b.is_person else "company"
 
 
 class Decision(StrEnum):
@@ -145,9 +158,23 @@ class MatchConfig:
     max_name_block_size: int = 40
     # Pairs whose probability is below this keep no explanation (memory at 1M records).
     explain_floor: float = 0.5
+    # A trained model's prior per kind of pair (see pair_group); kinds not listed use prior.
+    priors: Mapping[str, float] = field(default_factory=lambda: _NO_PRIORS)
+    # A trained model's name frequencies (None: no term-frequency adjustment).
+    term_frequencies: TermFrequencies | None = None
+
+    def prior_for(self, group: str) -> float:
+        return self.priors.get(group, self.prior)
 
     def weight(self, field_name: str, level: str) -> float:
         return self.weights.get(field_name, {}).get(level, 0.0)
+
+    def table_name(self, field_name: str, person: bool, latin: bool) -> str:
+        """The weight table a comparison of ``field_name`` takes in a pair of this kind."""
+        name = "person_name" if field_name == "name" and person else field_name
+        if latin and "latin_" + name in self.weights:
+            name = "latin_" + name
+        return name
 
     def weight_tables(self, person: bool, latin: bool) -> Mapping[str, Mapping[str, float]]:
         """Comparison field -> (level -> weight) for a pair involving a person and / or of
@@ -157,9 +184,7 @@ class MatchConfig:
         if tables is None:
             tables = {}
             for field_name in _FIELDS:
-                name = "person_name" if field_name == "name" and person else field_name
-                if latin and "latin_" + name in self.weights:
-                    name = "latin_" + name
+                name = self.table_name(field_name, person, latin)
                 tables[field_name] = self.weights.get(name, _EMPTY_LEVELS)
             cache[(person, latin)] = tables
         return tables
@@ -244,6 +269,22 @@ _FIELDS = (
 _EMPTY_LEVELS: Mapping[str, float] = MappingProxyType({})
 
 
+def _tf_adjusted(
+    tf: TermFrequencies,
+    comparisons: tuple[Comparison, ...],
+    weights: tuple[float, ...],
+    a: Prepared,
+    group: str,
+) -> tuple[float, ...]:
+    """``weights`` with the name agreement weighed by how common the name is."""
+    adjusted = list(weights)
+    for index, comparison in enumerate(comparisons):
+        if comparison.field == TF_FIELD and comparison.level in tf.levels:
+            # Both sides agree on the value at these levels: either side's will do.
+            adjusted[index] += tf.adjustment(group, comparison.level, tf_value(a, group))
+    return tuple(adjusted)
+
+
 def _decide(
     a: Prepared, b: Prepared, config: MatchConfig, rejected: bool
 ) -> tuple[tuple[Comparison, ...], tuple[float, ...], float, float, str | None, Decision]:
@@ -252,7 +293,10 @@ def _decide(
         a.is_person or b.is_person, bool(a.latin_tokens and b.latin_tokens)
     )
     weights = tuple(tables[c.field].get(c.level, 0.0) for c in comparisons)
-    total = config.prior + sum(weights)
+    group = pair_group(a, b)
+    if config.term_frequencies is not None:
+        weights = _tf_adjusted(config.term_frequencies, comparisons, weights, a, group)
+    total = config.prior_for(group) + sum(weights)
     probability = _probability(total)
     rule = "reviewer_rejected" if rejected else hard_rule(comparisons, a, b)
     if rule is not None:

@@ -127,7 +127,7 @@ class Resolver:
 
     def add(
         self,
-        records: Iterable[MatchRecord],
+        records: Iterable[MatchRecord | Prepared],
         *,
         forbidden: Iterable[tuple[str, str]] = (),
         progress: Progress | None = None,
@@ -142,7 +142,7 @@ class Resolver:
 
     def _add(
         self,
-        records: Iterable[MatchRecord],
+        records: Iterable[MatchRecord | Prepared],
         forbidden: Iterable[tuple[str, str]],
         progress: Progress | None,
     ) -> ResolutionResult:
@@ -152,7 +152,8 @@ class Resolver:
             if record.record_id in self.positions:
                 raise ValueError(f"duplicate record id {record.record_id!r}")
             self.positions[record.record_id] = len(self.records)
-            self.records.append(prepare(record))
+            # Records prepared already (to train a model on them first) are taken as they are.
+            self.records.append(record if isinstance(record, Prepared) else prepare(record))
             if progress is not None and count % 10_000 == 0:
                 progress("prepare", count)
         new = self.records[start:]
@@ -249,7 +250,7 @@ def _logit2(probability: float) -> float:
 
 
 def resolve(
-    records: Iterable[MatchRecord],
+    records: Iterable[MatchRecord | Prepared],
     config: MatchConfig | None = None,
     *,
     forbidden: Iterable[tuple[str, str]] = (),
