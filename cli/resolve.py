@@ -129,6 +129,24 @@ def _read_records(
     "persons, such as FEBRL, or of companies).",
 )
 @click.option("--encoding", default="auto", show_default=True, help="utf-8, gbk, ... or auto.")
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Score with this saved model (see --save-model) instead of training on the input.",
+)
+@click.option(
+    "--default-weights",
+    is_flag=True,
+    help="Score with the hand-set default weights instead of training on the input.",
+)
+@click.option(
+    "--save-model",
+    "save_model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the model used to this JSON file. It lists the names that several parties "
+    "of the input share (with their frequencies): keep it as you keep the input.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def resolve_command(
     input_csv: Path,
@@ -138,16 +156,25 @@ def resolve_command(
     kind_column: str | None,
     default_kind: str | None,
     encoding: str,
+    model_file: Path | None,
+    default_weights: bool,
+    save_model: Path | None,
     quiet: bool,
 ) -> None:
-    """Deduplicate INPUT_CSV; writes record_id,entity_id,confidence, one row per record."""
+    """Deduplicate INPUT_CSV; writes record_id,entity_id,confidence, one row per record.
+
+    The weights are learned from INPUT_CSV itself (m / u by expectation-maximisation, name
+    frequencies) unless --model or --default-weights says otherwise."""
     from tqdm import tqdm
 
     from core.csv_cells import neutralise_formula
     from ingest.adapters.base import FetchError
     from ingest.adapters.file_drop import choose_encoding
-    from matching.records import MatchRecord
+    from matching.records import MatchRecord, prepare
     from matching.resolve import resolve
+
+    if model_file is not None and default_weights:
+        raise click.UsageError("--model and --default-weights exclude each other")
 
     try:
         chosen = choose_encoding(input_csv, encoding)
@@ -171,9 +198,15 @@ def resolve_command(
             default_kind=_KINDS[default_kind] if default_kind else None,
         )
 
+    prepared = [prepare(r) for r in tqdm(records, desc="preparing", unit=" rec", disable=quiet)]
+    model, how = _model_for(prepared, model_file, default_weights)
+    if save_model is not None:
+        save_model.write_text(model.to_json(), encoding="utf-8")
     stage_bar = tqdm(desc="resolving", unit="", disable=quiet)
     result = resolve(
-        records, progress=lambda stage, count: stage_bar.set_postfix_str(f"{stage} {count}")
+        prepared,
+        model.config(),
+        progress=lambda stage, count: stage_bar.set_postfix_str(f"{stage} {count}"),
     )
     stage_bar.close()
 
@@ -191,7 +224,33 @@ def resolve_command(
                 ]
             )
     entities = len(set(result.clusters.values()))
+    click.echo(f"model {model.version} ({how})")
     click.echo(
         f"{len(records)} records -> {entities} entities; {len(result.review_queue())} pairs "
         f"would go to review; written to {out_csv}"
+    )
+
+
+def _model_for(prepared: list[Any], model_file: Path | None, default_weights: bool) -> Any:
+    """``(model, how it was obtained)``: loaded from ``model_file``, the hand-set defaults, or
+    trained on the prepared records. Raises ``click.ClickException`` for a bad model file."""
+    from matching.match_model import MatchModel, default_model
+    from matching.training import train
+
+    if model_file is not None:
+        try:
+            model = MatchModel.from_json(model_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise click.ClickException(f"{model_file}: {exc}") from exc
+        return model, f"loaded from {model_file}"
+    if default_weights:
+        return default_model(), "hand-set default weights"
+    model = train(prepared)
+    stats = model.training
+    if not model.trained:
+        return model, "too few candidate pairs to learn from: hand-set default weights"
+    converged = "converged" if stats.get("converged") else "NOT converged"
+    return model, (
+        f"trained on {len(prepared)} records in {stats.get('seconds')} s, "
+        f"{stats.get('iterations')} EM iterations, {converged}"
     )
