@@ -30,6 +30,7 @@ def register_commands(app: Flask) -> None:
     from cli.clients import clients_group
     from cli.db import db_group
     from cli.ingest import ingest_group, scheduler_command
+    from cli.matching import matching_group
     from cli.report import report_command
     from cli.resolve import resolve_command
     from cli.sample import sample_group
@@ -43,6 +44,7 @@ def register_commands(app: Flask) -> None:
         clients_group,
         sample_group,
         resolve_command,
+        matching_group,
         report_command,
         serve,
     )

@@ -26,6 +26,7 @@ from core.models import (
     IdentifierType,
 )
 from matching.blocking import blocking_keys
+from matching.match_model import MatchModel
 from matching.model import (
     AMBIGUOUS_CANDIDATES,
     Decision,
@@ -35,6 +36,7 @@ from matching.model import (
 )
 from matching.records import MatchRecord, Prepared, prepare, valid_usccs
 from resolution.entity_views import EntityView, EntityViews
+from resolution.matching_models import current_model
 
 # Keys shared by more entities than this say little (a common trade name): skip them.
 MAX_ENTITIES_PER_KEY = 50
@@ -153,9 +155,19 @@ class FuzzyLinker:
     is never the same entity (``matching.model.quick_rule``), so it is counted in
     ``last_excluded`` instead of being scored."""
 
-    def __init__(self, *, session: Session, config: MatchConfig | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        session: Session,
+        config: MatchConfig | None = None,
+        model: MatchModel | None = None,
+    ) -> None:
+        """``model``: the scoring model (default: the one stored by ``credithub matching
+        train``, else the hand-set weights); ``config``: thresholds and limits around it."""
         self.session = session
-        self.config = config or MatchConfig()
+        # Recorded on every link and review the matcher decides.
+        self.model = model or current_model(session=session)
+        self.config = self.model.config(config or MatchConfig())
         # Set by the ExactLinker that consults this one (they share one batch's entities).
         self.views: EntityViews = EntityViews(session)
         self.last_excluded = 0
@@ -319,7 +331,7 @@ class FuzzyLinker:
             entity=new,
             candidate=candidate,
             score=explanation.probability,
-            explanation=explanation.to_dict(),
+            explanation={**explanation.to_dict(), "model_version": self.model.version},
             algorithm=ALGORITHM,
         )
 

@@ -303,9 +303,11 @@ class ExactLinker:
             "fields": [_describe(k) for k in keys.keys],
             "skipped": skipped,
         }
-        if fuzzy is not None:
+        if fuzzy is not None and self.fuzzy is not None:
             explanation["matcher"] = fuzzy.explanation.to_dict()
             explanation["candidate"] = fuzzy.entity.public_id
+            # The model decided: linked, or a new entity (unsure or negative).
+            explanation["model_version"] = self.fuzzy.model.version
         excluded = self.fuzzy.last_excluded if self.fuzzy is not None and matched else 0
         if excluded:
             explanation["fuzzy_excluded"] = {
@@ -349,6 +351,7 @@ class ExactLinker:
                         "score": score,
                         "explanation": explanation,
                         "algorithm": algorithm,
+                        "model_version": explanation.get("model_version"),
                         "decided_by": DecidedBy.RULE,
                         "decided_at": now,
                     }

@@ -31,7 +31,7 @@ from core.models.enums import (
     SharingType,
     SourceStatus,
 )
-from core.models.resolution import EntityBlockKey, EntityReview
+from core.models.resolution import EntityBlockKey, EntityReview, MatchingModel
 from core.models.sources import FeedLease, IngestedFile, IngestRun, SourceRecord
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "IngestedFile",
     "MatchDecision",
     "MatchLink",
+    "MatchingModel",
     "Objection",
     "ObjectionKind",
     "ObjectionStatus",

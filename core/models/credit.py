@@ -84,6 +84,9 @@ class MatchLink(Base):
     # {"rule": "...", "fields": [{"field": "uscc", "score": 1.0, "why": "..."}], ...}
     explanation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     algorithm: Mapped[str] = mapped_column(String(64))
+    # The version of the scoring model (core.models.MatchingModel, or the hand-set default
+    # weights' version) when the matcher decided the link; None when an identifier did.
+    model_version: Mapped[str | None] = mapped_column(String(40))
     decided_by: Mapped[DecidedBy] = mapped_column(enum_column(DecidedBy))
     reviewer: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, JSONType, UTCDateTime, enum_column, utcnow
@@ -49,3 +49,18 @@ class EntityBlockKey(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True, index=True)
 
     entity: Mapped[Entity] = relationship()
+
+
+class MatchingModel(Base):
+    """A scoring model the service trained on its own records (``credithub matching train``):
+    the JSON document of ``matching.match_model.MatchModel``. The newest row is the one fuzzy
+    linking uses; older ones stay, so a match link's ``model_version`` can always be looked up.
+    """
+
+    __tablename__ = "matching_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), unique=True)
+    records: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
