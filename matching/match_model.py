@@ -190,7 +190,7 @@ def _term_frequencies(value: Any) -> TermFrequencies | None:
             {g: _numbers(v, f"term_frequencies.frequencies.{g}") for g, v in frequencies.items()}
         ),
         rare=MappingProxyType(_numbers(value.get("rare"), "term_frequencies.rare")),
-        u=_frozen(_tables(value.get("u"), "term_frequencies.u", _number)),
+        centre=_frozen(_tables(value.get("centre"), "term_frequencies.centre", _number)),
         min_count=min_count,
         max_adjustment=_number(value.get("max_adjustment"), "term_frequencies.max_adjustment"),
         levels=tuple(levels),

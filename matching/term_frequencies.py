@@ -1,11 +1,14 @@
 """Term-frequency adjustment of name agreement: the same name is stronger evidence when the
 name is rare in the data being resolved than when many records carry it (王伟, 张敏).
 
-As in Splink: the weight of an exact agreement on value ``v`` becomes the level's weight plus
-``log2(u_level / tf(v))`` (so ``log2(m / tf(v))``), where ``u_level`` is how often two random
-records of the pair's kind agree at that level and ``tf(v)`` the share of ``v`` among the
-parties the records show (:func:`count_values`). The adjustment is
-bounded (``max_adjustment``) so that one table cannot outweigh the hard evidence.
+As in Splink, the chance that two different parties agree on value ``v`` is taken to grow with
+``tf(v)``, the share of ``v`` among the parties the records show (:func:`count_values`). The
+level's trained weight is the evidence of an *average* agreement at that level, so the
+adjustment is ``centre - log2(tf(v))``, where ``centre`` is the mean ``log2(tf)`` of the
+values agreed on by the training pairs at that level: zero on average, positive for a rarer
+name, negative for a commoner one. (Splink adds ``log2(u_level / tf(v))``; with u_level
+estimated near zero, as EM does when same-name non-matches are rare, that would punish every
+name.) The adjustment is bounded (``max_adjustment``) so one name cannot outweigh the rest.
 
 Only values carried by at least ``min_count`` records are listed (names shared by several
 records, not the one-off ones that would point at a single person); every other value takes
@@ -69,13 +72,13 @@ def count_values(records: Iterable[Prepared], group: str) -> Counter[str]:
 
 @dataclass(frozen=True)
 class TermFrequencies:
-    """Name shares per pair kind (``company`` / ``person`` / ``latin_person``) and the chance
-    agreement ``u`` of each adjusted level. Raises nothing at scoring time: an unknown kind
+    """Name shares per pair kind (``company`` / ``person`` / ``latin_person``) and the centre
+    (mean log2 share) of each adjusted level. Raises nothing at scoring time: an unknown kind
     or level is not adjusted."""
 
     frequencies: Mapping[str, Mapping[str, float]]
     rare: Mapping[str, float]
-    u: Mapping[str, Mapping[str, float]]
+    centre: Mapping[str, Mapping[str, float]]
     min_count: int = 5
     max_adjustment: float = 8.0
     levels: tuple[str, ...] = TF_LEVELS
@@ -87,12 +90,14 @@ class TermFrequencies:
     def from_counts(
         cls,
         counts: Mapping[str, Counter[str]],
-        u: Mapping[str, Mapping[str, float]],
+        agreed: Mapping[str, Mapping[str, Counter[str]]],
         *,
         min_count: int = 5,
         max_adjustment: float = 8.0,
     ) -> TermFrequencies:
-        """Shares from value counts per kind; values below ``min_count`` are pooled."""
+        """Shares from value counts per kind (values below ``min_count`` pooled as ``rare``);
+        ``agreed``: per kind and level, the values the training pairs agreed on, whose mean
+        log2 share is the level's centre."""
         frequencies: dict[str, Mapping[str, float]] = {}
         rare: dict[str, float] = {}
         for group, counter in counts.items():
@@ -103,10 +108,22 @@ class TermFrequencies:
             left = [n for v, n in counter.items() if n < min_count]
             rare[group] = round((sum(left) / len(left)) / total if left else 1 / total, 8)
             frequencies[group] = MappingProxyType(dict(sorted(listed.items())))
+        centre: dict[str, Mapping[str, float]] = {}
+        for group, levels in agreed.items():
+            if group not in rare:
+                continue
+            shares = frequencies[group]
+            found = {}
+            for level, values in levels.items():
+                pairs = sum(values.values())
+                if pairs:
+                    logs = sum(n * math.log2(shares.get(v, rare[group])) for v, n in values.items())
+                    found[level] = round(logs / pairs, 4)
+            centre[group] = MappingProxyType(dict(sorted(found.items())))
         return cls(
             frequencies=MappingProxyType(frequencies),
             rare=MappingProxyType(rare),
-            u=MappingProxyType({g: MappingProxyType(dict(v)) for g, v in u.items()}),
+            centre=MappingProxyType(centre),
             min_count=min_count,
             max_adjustment=max_adjustment,
         )
@@ -117,13 +134,12 @@ class TermFrequencies:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        u = self.u.get(group, {}).get(level)
-        rare = self.rare.get(group)
-        share = self.frequencies.get(group, {}).get(value, rare)
-        if u is None or share is None or level not in self.levels or u <= 0 or share <= 0:
+        centre = self.centre.get(group, {}).get(level)
+        share = self.frequencies.get(group, {}).get(value, self.rare.get(group))
+        if centre is None or share is None or share <= 0 or level not in self.levels:
             adjustment = 0.0
         else:
-            raw = math.log2(u / share)
+            raw = centre - math.log2(share)
             adjustment = round(max(-self.max_adjustment, min(self.max_adjustment, raw)), 4)
         if len(self._cache) < 1 << 16:
             self._cache[key] = adjustment
@@ -135,7 +151,7 @@ class TermFrequencies:
             "levels": list(self.levels),
             "min_count": self.min_count,
             "max_adjustment": self.max_adjustment,
-            "u": {g: dict(sorted(v.items())) for g, v in sorted(self.u.items())},
+            "centre": {g: dict(sorted(v.items())) for g, v in sorted(self.centre.items())},
             "rare": dict(sorted(self.rare.items())),
             "frequencies": {g: dict(v) for g, v in sorted(self.frequencies.items())},
         }

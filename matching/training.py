@@ -1,26 +1,31 @@
 """Weights learned from the data being resolved (Fellegi-Sunter, trained as Splink does).
 
-- **u** (how often a level occurs between two records that are *not* the same party) is
-  counted on random pairs of records of the same kind: almost all random pairs are non-matches.
-- **m** (how often it occurs between records of the same party) and the prior are estimated by
-  expectation-maximisation over the comparison vectors of the blocked candidate pairs, with u
-  held fixed. The hand-set weights of :mod:`matching.model` are only the starting values
-  (``m = u * 2 ** weight``, normalised per comparison).
-- The prior is the log2 odds that two random records match: ``lambda_b * blocked / all`` with
-  ``lambda_b`` the EM's share of matches among blocked pairs. Scoring a blocked pair with the
-  random-pair prior and random-pair u is right when blocking is a function of the comparison
-  vector (a shared key shows as agreement), which is Splink's reasoning too.
-- Names get a term-frequency adjustment (:mod:`matching.term_frequencies`) from the records
-  being resolved.
+The model: a pair of records is a match with probability ``lambda`` (per kind of pair); each
+comparison's level is drawn from ``m`` (matches) or ``u`` (non-matches), independently. The
+pairs the model scores are all pairs of a kind that no hard rule decides. Of those:
 
-Guards against a degenerate EM: a level never seen among blocked pairs keeps its starting
-weight (reported in ``untrained_levels``), a kind of pair with too few blocked pairs keeps its
-starting prior, m and u are clamped away from 0 and 1, the iterations are bounded and whether
-the EM converged is reported. Pairs a hard rule decides (different valid USCCs or resident
-ids, branch vs parent) are left out of both counts: the model never scores them.
+- the **blocked candidate pairs** (sharing a blocking key) are observed in full: they hold
+  nearly every match, so they carry **m**;
+- the rest are represented by **random pairs** (drawn within each kind, those sharing no key),
+  each weighing for ``(all pairs - blocked pairs) / random pairs``: they are nearly all
+  non-matches, so they carry **u**.
+
+Expectation-maximisation over these weighted comparison vectors estimates m, u and lambda
+together: the few matches among random pairs and the many non-matches among blocked ones are
+each counted where they belong, and the prior is lambda itself (the log2 odds that two
+records of the kind match). The hand-set weights of :mod:`matching.model` are only the
+starting values (``m = u * 2 ** weight``, normalised per comparison). Names get a
+term-frequency adjustment (:mod:`matching.term_frequencies`) from the records being resolved.
+
+Guards against a degenerate EM: a level never observed keeps its starting weight (reported in
+``untrained_levels``), "missing" levels carry no evidence (weight 0, as in Splink), a kind of
+pair with too few blocked pairs keeps its starting prior, m and u are clamped away from 0 and
+1, the iterations are bounded and whether the EM converged is reported. Pairs a hard rule
+decides (different valid USCCs or resident ids, branch vs parent) are left out: the model never
+scores them.
 
 Written by hand (no library does Fellegi-Sunter EM over our comparators without a SQL engine);
-the EM runs over distinct comparison vectors with their counts, so an iteration costs the
+the EM runs over distinct comparison vectors with their weights, so an iteration costs the
 number of distinct vectors, not of pairs.
 """
 
@@ -29,20 +34,27 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .blocking import BlockIndex
+from .blocking import BlockIndex, blocking_keys
 from .compare import COMPARATORS
 from .match_model import MatchModel
 from .model import MatchConfig, hard_rule, pair_group, quick_rule
 from .records import Prepared
-from .term_frequencies import TF_FIELD, TF_LEVELS, TermFrequencies, count_values
+from .term_frequencies import TF_FIELD, TF_LEVELS, TermFrequencies, count_values, tf_value
 
-__all__ = ["GROUPS", "TrainingOptions", "comparison_vector", "estimate_u", "run_em", "train"]
+__all__ = [
+    "GROUPS",
+    "TrainingOptions",
+    "comparison_vector",
+    "random_vectors",
+    "run_em",
+    "train",
+]
 
 GROUPS = ("company", "person", "latin_person")
 # A side lacks the field: no evidence either way (weight 0, not trained), as in Splink. Left
@@ -58,25 +70,33 @@ class TrainingOptions:
 
     max_records: int = 200_000  # trained on a random subset beyond this (memory at 1M)
     max_pairs: int = 300_000  # blocked pairs the EM sees (a random sample beyond)
-    random_pairs: int = 30_000  # random pairs per kind of pair, for u
-    max_iterations: int = 60
-    tolerance: float = 1e-5  # largest change of an m or a match share to stop at
-    floor: float = 1e-4  # m lies in [floor, 1 - floor]; u in [1 / (2 n), 1 - 1 / (2 n)]
-    min_pairs: int = 50  # fewer blocked pairs of a kind: its prior is not trained
+    random_pairs: int = 30_000  # random pairs drawn per kind of pair
+    max_iterations: int = 100
+    tolerance: float = 1e-5  # largest change of an m, u or lambda to stop at
+    floor: float = 1e-4  # m lies in [floor, 1 - floor]
+    u_floor: float = 1e-6  # u lies in [u_floor, 1 - u_floor]
+    min_pairs: int = 50  # fewer blocked pairs of a kind: it is not trained
     tf_min_count: int = 5
     tf_max_adjustment: float = 8.0
     seed: int = 20261203
 
 
 def comparison_vector(a: Prepared, b: Prepared, config: MatchConfig) -> Vector | None:
-    """The pair's kind and (weight table, level) of each comparison; None when a hard rule
-    decides the pair (the model never weighs it)."""
+    """The pair's kind and (weight table, level) of each comparison, missing levels left
+    out; None when a hard rule decides the pair (the model never weighs it)."""
+    if quick_rule(a, b) is not None:
+        return None
     comparisons = tuple(compare(a, b) for compare in COMPARATORS)
     if hard_rule(comparisons, a, b) is not None:
         return None
     group = pair_group(a, b)
     person, latin = group != "company", group == "latin_person"
-    return group, tuple((config.table_name(c.field, person, latin), c.level) for c in comparisons)
+    keys = tuple(
+        (config.table_name(c.field, person, latin), c.level)
+        for c in comparisons
+        if c.level != MISSING
+    )
+    return group, keys
 
 
 def _pools(records: Sequence[Prepared]) -> dict[str, list[Prepared]]:
@@ -91,54 +111,44 @@ def _pools(records: Sequence[Prepared]) -> dict[str, list[Prepared]]:
     return pools
 
 
-def estimate_u(
-    pools: Mapping[str, Sequence[Prepared]],
-    config: MatchConfig,
-    *,
-    pairs: int,
-    rng: random.Random,
-) -> tuple[dict[Key, float], dict[str, int], dict[str, int], dict[str, float]]:
-    """How often each (table, level) occurs among random pairs within each kind (the u of
-    that level, before the few true matches among random pairs are taken out by
-    :func:`run_em`); the number of random pairs compared per table; the number drawn per
-    kind; and per kind the share of random pairs no hard rule decides (the population the
-    model scores). Missing levels are left out (see :data:`MISSING`)."""
-    counts: Counter[Key] = Counter()
-    per_table: Counter[str] = Counter()
-    drawn: dict[str, int] = {}
-    open_share: dict[str, float] = {}
-    for group, pool in pools.items():
-        if len(pool) < 2:
-            continue
-        wanted = min(pairs, len(pool) * (len(pool) - 1) // 2)
-        scored = 0
-        for _ in range(wanted):
-            a, b = rng.sample(range(len(pool)), 2)
-            left, right = pool[a], pool[b]
-            vector = None if quick_rule(left, right) else comparison_vector(left, right, config)
-            if vector is None:
-                continue
-            scored += 1
-            for key in vector[1]:
-                if key[1] != MISSING:
-                    counts[key] += 1
-                    per_table[key[0]] += 1
-        drawn[group] = wanted
-        open_share[group] = scored / wanted if wanted else 1.0
-    frequencies = {key: n / per_table[key[0]] for key, n in counts.items()}
-    return frequencies, dict(per_table), drawn, open_share
-
-
 def _clamp(p: float, floor: float) -> float:
     return min(max(p, floor), 1.0 - floor)
 
 
+def random_vectors(
+    pool: Sequence[Prepared], config: MatchConfig, *, pairs: int, rng: random.Random
+) -> tuple[Counter[Vector], int, int]:
+    """Comparison vectors of ``pairs`` random pairs of ``pool`` that share no blocking key
+    (the blocked ones are observed in full elsewhere) and no hard rule decides; with the
+    number of pairs drawn and of those no hard rule decides."""
+    vectors: Counter[Vector] = Counter()
+    keys: dict[int, set[str]] = {}
+    drawn = min(pairs, len(pool) * (len(pool) - 1) // 2)
+    open_ = 0
+    for _ in range(drawn):
+        i, j = rng.sample(range(len(pool)), 2)
+        vector = comparison_vector(pool[i], pool[j], config)
+        if vector is None:
+            continue
+        open_ += 1
+        for n in (i, j):
+            if n not in keys:
+                keys[n] = blocking_keys(pool[n])
+        if not keys[i] & keys[j]:
+            vectors[vector] += 1
+    return vectors, drawn, open_
+
+
 def _blocked_vectors(
-    records: Sequence[Prepared], config: MatchConfig, options: TrainingOptions, rng: random.Random
+    records: Sequence[Prepared],
+    config: MatchConfig,
+    options: TrainingOptions,
+    rng: random.Random,
+    agreed: Agreed,
 ) -> tuple[Counter[Vector], Counter[str]]:
-    """Distinct comparison vectors of the blocked candidate pairs (a random sample of
-    ``max_pairs`` of them) with their counts, and every kind's number of blocked pairs that
-    no hard rule decides."""
+    """Distinct vectors of the blocked candidate pairs no hard rule decides (a random sample
+    of ``max_pairs`` of them) with their counts, and each kind's number of such pairs; the
+    names the pairs agree on are noted in ``agreed``."""
     index = BlockIndex(config.max_block_size, config.max_name_block_size)
     index.add(records)
     size = index.size
@@ -159,8 +169,8 @@ def _blocked_vectors(
     for i, j in sample:
         vector = comparison_vector(records[i], records[j], config)
         if vector is not None:
-            group, keys = vector
-            vectors[(group, tuple(k for k in keys if k[1] != MISSING))] += 1
+            vectors[vector] += 1
+            _note_agreed(agreed, vector, records[i], config)
     scale = seen / len(sample) if sample else 1.0
     blocked: Counter[str] = Counter()
     for (group, _), n in vectors.items():
@@ -168,98 +178,91 @@ def _blocked_vectors(
     return vectors, Counter({g: round(n * scale) for g, n in blocked.items()})
 
 
-def _start_m(
-    vectors: Mapping[Vector, int], u: Mapping[Key, float], config: MatchConfig, floor: float
-) -> dict[Key, float]:
-    """m from the starting weights (``u * 2 ** weight``), normalised per table."""
-    keys = {key for _, keys in vectors for key in keys}
-    raw = {k: u[k] * 2.0 ** config.weight(*k) for k in keys}
-    totals: Counter[str] = Counter()
-    for (table, _), value in raw.items():
-        totals[table] += value
-    return {k: _clamp(v / totals[k[0]], floor) for k, v in raw.items()}
+Agreed = dict[str, dict[str, Counter[str]]]  # kind -> name level -> value -> pairs
+
+
+def _note_agreed(agreed: Agreed, vector: Vector, record: Prepared, config: MatchConfig) -> None:
+    """Count the name a pair agrees on at a term-frequency level (both sides share it)."""
+    group, keys = vector
+    table = config.table_name(TF_FIELD, group != "company", group == "latin_person")
+    for key_table, level in keys:
+        if key_table == table and level in TF_LEVELS:
+            value = tf_value(record, group)
+            agreed.setdefault(group, {}).setdefault(level, Counter())[value] += 1
 
 
 def _logit2(p: float) -> float:
     return math.log2(p / (1.0 - p))
 
 
+def _normalised(values: Mapping[Key, float], floor: float) -> dict[Key, float]:
+    totals: defaultdict[str, float] = defaultdict(float)
+    for (table, _), value in values.items():
+        totals[table] += value
+    return {
+        k: _clamp(v / totals[k[0]], floor) if totals[k[0]] else floor for k, v in values.items()
+    }
+
+
 def run_em(
-    vectors: Mapping[Vector, int],
-    frequencies: Mapping[Key, float],
-    random_counts: Mapping[str, int],
+    vectors: Mapping[Vector, float],
     m: Mapping[Key, float],
-    base_share: Mapping[str, float],
-    match_share: Mapping[str, float],
+    u: Mapping[Key, float],
+    share: Mapping[str, float],
     *,
     max_iterations: int,
     tolerance: float,
     floor: float,
+    u_floor: float,
 ) -> tuple[dict[Key, float], dict[Key, float], dict[str, float], dict[str, Any]]:
-    """EM for m and each kind's share of matches among blocked pairs.
-
-    ``frequencies``: each level's share among random pairs (``random_counts`` pairs per
-    table). A few random pairs are true matches; where a level is rare (the same name), they
-    are a good part of its random share, so u is that share less the matches' part,
-    ``(f - lambda * m) / (1 - lambda)``, worked out again each iteration. ``base_share``: a
-    kind's blocked pairs / all its pairs, so a pair's prior is ``log2 odds(match_share *
-    base_share)``. Returns m, u, the shares and ``{"iterations", "converged", "max_change"}``.
-    """
-    m = dict(m)
-    share = dict(match_share)
+    """Fellegi-Sunter EM over weighted comparison vectors: m, u and each kind's share of
+    matches ``share`` from their starting values. Returns them with ``{"iterations",
+    "converged", "max_change"}``; stops after ``max_iterations`` or once nothing changes by
+    ``tolerance`` or more."""
+    m, u, share = dict(m), dict(u), dict(share)
     change = math.inf
     iterations = 0
-    u = _u_without_matches(frequencies, random_counts, m, 0.0)
     while iterations < max_iterations and change >= tolerance:
         iterations += 1
-        priors = {g: _logit2(_clamp(share[g] * base_share[g], 1e-15)) for g in share}
-        mass: Counter[Key] = Counter()
-        table_mass: Counter[str] = Counter()
-        group_mass: Counter[str] = Counter()
-        group_total: Counter[str] = Counter()
+        priors = {g: _logit2(share[g]) for g in share}
         log_ratio = {k: math.log2(m[k] / u[k]) for k in m}
+        match_mass: defaultdict[Key, float] = defaultdict(float)
+        other_mass: defaultdict[Key, float] = defaultdict(float)
+        group_mass: defaultdict[str, float] = defaultdict(float)
+        group_total: defaultdict[str, float] = defaultdict(float)
         for (group, keys), n in vectors.items():
             score = priors[group] + sum(log_ratio[k] for k in keys)
-            weight = n / (1.0 + 2.0 ** min(-score, 1000.0))
-            group_mass[group] += weight
+            matched = n / (1.0 + 2.0 ** min(-score, 1000.0))
+            group_mass[group] += matched
             group_total[group] += n
             for key in keys:
-                mass[key] += weight
-                table_mass[key[0]] += weight
-        new_m = {
-            k: _clamp(mass[k] / table_mass[k[0]], floor) if table_mass[k[0]] > 0 else m[k]
-            for k in m
-        }
-        new_share = {g: _clamp(group_mass[g] / group_total[g], 1e-6) for g in share}
+                match_mass[key] += matched
+                other_mass[key] += n - matched
+        new_m = _normalised({k: match_mass[k] for k in m}, floor)
+        new_u = _normalised({k: other_mass[k] for k in u}, u_floor)
+        new_share = {g: _clamp(group_mass[g] / group_total[g], 1e-12) for g in share}
         change = max(
             max((abs(new_m[k] - m[k]) for k in m), default=0.0),
-            max((abs(new_share[g] - share[g]) for g in share), default=0.0),
+            max((abs(new_u[k] - u[k]) for k in u), default=0.0),
+            max((abs(new_share[g] - share[g]) / share[g] for g in share), default=0.0),
         )
-        m, share = new_m, new_share
-        matched = max((share[g] * base_share[g] for g in share), default=0.0)
-        u = _u_without_matches(frequencies, random_counts, m, matched)
+        m, u, share = new_m, new_u, new_share
     report = {"iterations": iterations, "converged": change < tolerance, "max_change": change}
     return m, u, share, report
 
 
-def _u_without_matches(
-    frequencies: Mapping[Key, float],
-    random_counts: Mapping[str, int],
-    m: Mapping[Key, float],
-    matched: float,
-) -> dict[Key, float]:
-    """u of every key of ``m``: its random share less the part of the random pairs that match
-    (``matched``), clamped to ``[1 / (2 n), 1 - 1 / (2 n)]`` for n random pairs."""
-    u = {}
-    for key, m_value in m.items():
-        floor = 0.5 / max(1, random_counts.get(key[0], 0))
-        raw = (frequencies.get(key, 0.0) - matched * m_value) / (1.0 - matched)
-        u[key] = _clamp(raw, floor)
-    return u
-
-
-def _sig(x: float) -> float:
-    return float(f"{x:.6g}")
+def _start(
+    vectors: Mapping[Vector, float], config: MatchConfig, options: TrainingOptions
+) -> tuple[dict[Key, float], dict[Key, float]]:
+    """Starting m and u: u the levels' shares among all the weighted vectors (nearly all
+    non-matches), m ``u * 2 ** weight`` with the starting weights, both normalised."""
+    counts: defaultdict[Key, float] = defaultdict(float)
+    for (_, keys), n in vectors.items():
+        for key in keys:
+            counts[key] += n
+    u = _normalised(dict(counts), options.u_floor)
+    m = _normalised({k: u[k] * 2.0 ** config.weight(*k) for k in u}, options.floor)
+    return m, u
 
 
 def train(
@@ -279,45 +282,57 @@ def train(
     if len(records) > options.max_records:
         subset = [records[i] for i in sorted(rng.sample(range(len(records)), options.max_records))]
     pools = _pools(subset)
-    frequencies, random_counts, drawn, open_share = estimate_u(
-        pools, start, pairs=options.random_pairs, rng=rng
-    )
-    vectors, blocked = _blocked_vectors(subset, start, options, rng)
-    groups = [
-        g for g in GROUPS if blocked[g] >= options.min_pairs and drawn.get(g) and len(pools[g]) >= 2
-    ]
-    vectors = Counter({v: n for v, n in vectors.items() if v[0] in groups})
-    all_pairs = {g: len(pools[g]) * (len(pools[g]) - 1) / 2 * open_share[g] for g in groups}
-    base_share = {g: min(1.0, blocked[g] / max(all_pairs[g], 1.0)) for g in groups}
-    start_share = {g: _clamp(_prob(start.prior_for(g)) / base_share[g], 0.01) for g in groups}
-    start_u = _u_without_matches(
-        frequencies, random_counts, {k: 0.5 for _, keys in vectors for k in keys}, 0.0
-    )
+    agreed: Agreed = {}
+    vectors, blocked = _blocked_vectors(subset, start, options, rng, agreed)
+    weighted: defaultdict[Vector, float] = defaultdict(float)
+    drawn: dict[str, int] = {}
+    groups = []
+    for group in GROUPS:
+        pool = pools[group]
+        if blocked[group] < options.min_pairs or len(pool) < 2:
+            continue
+        sample, drawn[group], open_ = random_vectors(
+            pool, start, pairs=options.random_pairs, rng=rng
+        )
+        # All pairs of the kind that no hard rule decides, as the random pairs show it.
+        open_pairs = len(pool) * (len(pool) - 1) / 2 * open_ / max(1, drawn[group])
+        unblocked = sum(sample.values())
+        if not unblocked:
+            continue
+        groups.append(group)
+        scale = max(0.0, open_pairs - blocked[group]) / unblocked
+        for vector, n in sample.items():
+            weighted[vector] += n * scale
+        pairs_scale = blocked[group] / max(1, sum(n for v, n in vectors.items() if v[0] == group))
+        for vector, n in vectors.items():
+            if vector[0] == group:
+                weighted[vector] += n * pairs_scale
+    m0, u0 = _start(weighted, start, options)
+    share0 = {g: _clamp(1.0 / (1.0 + 2.0 ** -start.prior_for(g)), 1e-12) for g in groups}
     m, u, share, report = run_em(
-        vectors,
-        frequencies,
-        random_counts,
-        _start_m(vectors, start_u, start, options.floor),
-        base_share,
-        start_share,
+        weighted,
+        m0,
+        u0,
+        share0,
         max_iterations=options.max_iterations,
         tolerance=options.tolerance,
         floor=options.floor,
+        u_floor=options.u_floor,
     )
     weights, parameters, untrained = _tables(start, m, u)
     priors = {"default": start.prior}
-    priors.update({g: round(_logit2(_clamp(share[g] * base_share[g], 1e-15)), 4) for g in groups})
+    priors.update({g: round(_logit2(share[g]), 4) for g in groups})
     # Name shares from every record being resolved, not only the training subset.
-    tf = _term_frequencies(_pools(records), start, parameters, options)
+    tf = _term_frequencies(_pools(records), agreed, groups, options)
     training = {
         "records": {g: len(pools[g]) for g in GROUPS},
         "records_given": len(records),
         "blocked_pairs": dict(blocked),
         "pairs_used": sum(vectors.values()),
-        "distinct_vectors": len(vectors),
+        "distinct_vectors": len(weighted),
         "random_pairs": drawn,
         "trained_kinds": groups,
-        "match_share_of_blocked_pairs": {g: round(share[g], 6) for g in groups},
+        "match_share_of_pairs": {g: float(f"{share[g]:.6g}") for g in groups},
         **report,
         "untrained_levels": untrained,
         "options": asdict(options),
@@ -332,8 +347,8 @@ def train(
     )
 
 
-def _prob(log_odds: float) -> float:
-    return 1.0 / (1.0 + math.pow(2.0, -log_odds))
+def _sig(x: float) -> float:
+    return float(f"{x:.6g}")
 
 
 def _tables(
@@ -358,21 +373,17 @@ def _tables(
 
 def _term_frequencies(
     pools: Mapping[str, Sequence[Prepared]],
-    start: MatchConfig,
-    parameters: Mapping[str, Mapping[str, Mapping[str, float]]],
+    agreed: Agreed,
+    groups: Sequence[str],
     options: TrainingOptions,
 ) -> TermFrequencies | None:
-    """Name shares per kind, with the u of the adjusted name levels (trained kinds only)."""
-    counts = {}
-    u: dict[str, dict[str, float]] = {}
-    for group, pool in pools.items():
-        table = start.table_name(TF_FIELD, group != "company", group == "latin_person")
-        levels = {lv: mu["u"] for lv, mu in parameters.get(table, {}).items() if lv in TF_LEVELS}
-        if pool and levels:
-            counts[group] = count_values(pool, group)
-            u[group] = levels
+    """Name shares per trained kind, centred on the names the training pairs agreed on."""
+    counts = {g: count_values(pools[g], g) for g in groups if g in agreed}
     if not counts:
         return None
     return TermFrequencies.from_counts(
-        counts, u, min_count=options.tf_min_count, max_adjustment=options.tf_max_adjustment
+        counts,
+        {g: agreed[g] for g in counts},
+        min_count=options.tf_min_count,
+        max_adjustment=options.tf_max_adjustment,
     )
