@@ -70,7 +70,7 @@ class TrainingOptions:
 
     max_records: int = 200_000  # trained on a random subset beyond this (memory at 1M)
     max_pairs: int = 300_000  # blocked pairs the EM sees (a random sample beyond)
-    random_pairs: int = 30_000  # random pairs drawn per kind of pair
+    random_pairs: int = 15_000  # random pairs drawn per kind of pair
     max_iterations: int = 100
     tolerance: float = 1e-5  # largest change of an m, u or lambda to stop at
     floor: float = 1e-4  # m lies in [floor, 1 - floor]
@@ -127,14 +127,16 @@ def random_vectors(
     open_ = 0
     for _ in range(drawn):
         i, j = rng.sample(range(len(pool)), 2)
-        vector = comparison_vector(pool[i], pool[j], config)
-        if vector is None:
+        if quick_rule(pool[i], pool[j]) is not None:
             continue
         open_ += 1
         for n in (i, j):
             if n not in keys:
                 keys[n] = blocking_keys(pool[n])
-        if not keys[i] & keys[j]:
+        if keys[i] & keys[j]:
+            continue  # a blocked pair: observed in full with the others
+        vector = comparison_vector(pool[i], pool[j], config)
+        if vector is not None:
             vectors[vector] += 1
     return vectors, drawn, open_
 
