@@ -167,7 +167,6 @@ def resolve_command(
     frequencies) unless --model or --default-weights says otherwise."""
     from tqdm import tqdm
 
-    from core.csv_cells import neutralise_formula
     from ingest.adapters.base import FetchError
     from ingest.adapters.file_drop import choose_encoding
     from matching.records import MatchRecord, prepare
@@ -210,19 +209,7 @@ def resolve_command(
     )
     stage_bar.close()
 
-    with out_csv.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["record_id", "entity_id", "confidence"])
-        for record in records:
-            # Ids come from the input file: one reading "=HYPERLINK(...)" must not run when
-            # the output is opened in a spreadsheet.
-            writer.writerow(
-                [
-                    neutralise_formula(record.record_id),
-                    neutralise_formula(result.clusters[record.record_id]),
-                    f"{result.confidence[record.record_id]:.4f}",
-                ]
-            )
+    _write_clusters(out_csv, records, result)
     entities = len(set(result.clusters.values()))
     click.echo(f"model {model.version} ({how})")
     click.echo(
@@ -254,3 +241,22 @@ def _model_for(prepared: list[Any], model_file: Path | None, default_weights: bo
         f"trained on {len(prepared)} records in {stats.get('seconds')} s, "
         f"{stats.get('iterations')} EM iterations, {converged}"
     )
+
+
+def _write_clusters(out_csv: Path, records: list[Any], result: Any) -> None:
+    """``record_id,entity_id,confidence``, one row per record, in input order."""
+    from core.csv_cells import neutralise_formula
+
+    with out_csv.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["record_id", "entity_id", "confidence"])
+        for record in records:
+            # Ids come from the input file: one reading "=HYPERLINK(...)" must not run when
+            # the output is opened in a spreadsheet.
+            writer.writerow(
+                [
+                    neutralise_formula(record.record_id),
+                    neutralise_formula(result.clusters[record.record_id]),
+                    f"{result.confidence[record.record_id]:.4f}",
+                ]
+            )
