@@ -30,6 +30,7 @@ from core.models import (
     utcnow,
 )
 from matching.strong_codes import STRONG_KINDS, strong_conflicts
+from resolution.golden import recompute_golden
 from resolution.survivors import entity_group
 
 ALGORITHM = "reviewer"
@@ -127,6 +128,8 @@ def unmerge_entity(*, session: Session, client: ApiClient, public_id: str, reaso
         raise ResolutionRefused(f"{public_id} is not merged into another entity", status=409)
     target_id = entity.merged_into_id
     entity.merged_into_id = None
+    session.flush()
+    recompute_golden(session=session, entity_ids=[entity.id, target_id])
     _record_not_same(session, client, entity.id, target_id, reason)
     record_event(
         session=session,
@@ -145,7 +148,8 @@ def split_entity(
 ) -> Entity:
     """Move ``record_ids`` (credit records of this entity) to a new entity; returns it.
 
-    The identifiers and golden-record values those records brought move with them; match
+    The identifiers and golden-record values those records brought move with them (each
+    entity then chooses its golden values again, ``resolution.golden``); match
     links are superseded by a reviewer's link, so the history shows who moved what and why.
     Raises :class:`ResolutionRefused` (404; 409 when a record is not the entity's own, or when
     the split would leave the entity without records).
@@ -205,6 +209,8 @@ def split_entity(
             .where(model.entity_id == entity.id, model.source_record_id.in_(sources))
             .values(entity_id=new.id)
         )
+    # The values the moved records brought left with them: each side chooses again.
+    recompute_golden(session=session, entity_ids=[entity.id, new.id])
     _record_not_same(session, client, entity.id, new.id, reason)
     record_event(
         session=session,
