@@ -221,12 +221,13 @@ def _authority(views: EntityViews, feed_id: int | None) -> int:
 
 def attribute_candidates(session: Session, entity_ids: list[int]) -> list[Candidate]:
     """Every value the records of ``entity_ids`` brought, ranked as :func:`choose` ranks them
-    (``row``: the entity id)."""
+    (``row``: the entity id and the feed id)."""
     attr = EntityAttribute.__table__.c
     rows = session.execute(
         select(
             attr.id,
             attr.entity_id,
+            attr.feed_id,
             attr.field,
             attr.value,
             attr.basis,
@@ -246,9 +247,19 @@ def attribute_candidates(session: Session, entity_ids: list[int]) -> list[Candid
             category=_category_text(category),
             observed_at=observed_at,
             id=attr_id,
-            row=entity_id,
+            row=(entity_id, feed_id),
         )
-        for attr_id, entity_id, field_name, value, basis, observed_at, category, configured in rows
+        for (
+            attr_id,
+            entity_id,
+            feed_id,
+            field_name,
+            value,
+            basis,
+            observed_at,
+            category,
+            configured,
+        ) in rows
     ]
 
 
@@ -265,7 +276,7 @@ def recompute_golden(*, session: Session, entity_ids: Iterable[int]) -> None:
     winners: list[int] = []
     by_entity: dict[int, list[Candidate]] = {}
     for candidate in attribute_candidates(session, ids):
-        by_entity.setdefault(candidate.row, []).append(candidate)
+        by_entity.setdefault(candidate.row[0], []).append(candidate)
     for candidates in by_entity.values():
         winners.extend(winner.id for winner, _ in choose(candidates).values())
     table = EntityAttribute.__table__

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -110,7 +111,7 @@ def test_a_code_less_value_stays_behind_a_coded_one_whatever_links_it(session: S
     feed = make_credit_feed(session, record_category=RecordCategory.REGISTRY)
     views = EntityViews(session)
     entity = views.create(
-        kind=EntityKind.LEGAL_ENTITY, public_id="CHL-TEST000001", display_name="甲", region_code=None
+        kind=EntityKind.LEGAL_ENTITY, public_id="CHL-TEST00001", display_name="甲", region_code=None
     )
     coded = {"party_name": "甲公司", "uscc": USCC_XINGHE, "address": GUANGZHOU}
     codeless = {"party_name": "甲公司", "address": XIAN}
