@@ -42,9 +42,7 @@ class ThresholdsSchema(Schema):
 class ReviewComparisonSchema(Schema):
     left = fields.Nested(ReviewSideSchema)
     right = fields.Nested(ReviewSideSchema)
-    fields_ = fields.List(
-        fields.Nested(ComparedFieldSchema), data_key="fields", attribute="fields"
-    )
+    fields_ = fields.List(fields.Nested(ComparedFieldSchema), data_key="fields", attribute="fields")
     total_weight = fields.Float(allow_none=True)
     probability = fields.Float(allow_none=True)
     decision = fields.String(allow_none=True)

@@ -85,9 +85,7 @@ def _rows(
     viewer: Viewer, explanation: dict[str, Any], sides: tuple[dict[str, Any], dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """One row a field any side holds or the matcher compared, in :data:`FIELD_ORDER`."""
-    compared = {
-        c["field"]: c for c in explanation.get("comparisons") or [] if isinstance(c, dict)
-    }
+    compared = {c["field"]: c for c in explanation.get("comparisons") or [] if isinstance(c, dict)}
     names = set(compared) | {f for side in sides for f, v in side.items() if v}
     order = {name: i for i, name in enumerate(FIELD_ORDER)}
     rows = []

@@ -83,7 +83,8 @@ def pair(session_factory: sessionmaker[Session]) -> Pair:
         assert review is not None
         session.commit()
         ids = (review.id, left.public_id, right.public_id)
-    return Pair(*ids, explanation=explanation, regulator=make_token(session_factory, Role.REGULATOR))
+    regulator = make_token(session_factory, Role.REGULATOR)
+    return Pair(*ids, explanation=explanation, regulator=regulator)
 
 
 def rows(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -254,4 +254,3 @@ def test_an_unmerge_leaves_each_entity_its_own_values(session: Session, feeds: F
     )
     unmerge_entity(session=session, client=client, public_id=b.public_id, reason="x")
     assert (current(session, a), current(session, b)) == before
-
