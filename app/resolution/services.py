@@ -59,10 +59,7 @@ def side_by_side(
         kind = review.entity.kind
         explanation = mask_explanation(viewer, review.explanation or {}, kind)
         left, right = review.entity, review.candidate
-        sides = (
-            {**values.get(left.id, {}), "identifiers": codes.get(left.id)},
-            {**values.get(right.id, {}), "identifiers": codes.get(right.id)},
-        )
+        sides = (_side(left, values, codes), _side(right, values, codes))
         shown[review.id] = {
             "left": _head(left),
             "right": _head(right),
@@ -75,6 +72,17 @@ def side_by_side(
         }
     _audit_people(session, viewer, reviews)
     return shown
+
+
+def _side(
+    entity: Entity, values: dict[int, dict[str, str | None]], codes: dict[int, list[str]]
+) -> dict[str, Any]:
+    """One entity's values by field; without a golden name (made by hand), its display name."""
+    return {
+        "name": entity.display_name,
+        **values.get(entity.id, {}),
+        "identifiers": codes.get(entity.id),
+    }
 
 
 def _head(entity: Entity) -> dict[str, Any]:
