@@ -26,6 +26,7 @@ from core.models import (
     MatchDecision,
     MatchLink,
     ReviewStatus,
+    SourceRecord,
     new_public_id,
     utcnow,
 )
@@ -203,10 +204,13 @@ def split_entity(
                 reason=reason,
             )
         )
+    # Earlier versions of the moved records brought values too: they leave with them, or
+    # the entity left behind could choose the moved record's old address again.
+    versions = _with_earlier_versions(session, sources)
     for model in (EntityIdentifier, EntityAttribute):
         session.execute(
             update(model)
-            .where(model.entity_id == entity.id, model.source_record_id.in_(sources))
+            .where(model.entity_id == entity.id, model.source_record_id.in_(versions))
             .values(entity_id=new.id)
         )
     # The values the moved records brought left with them: each side chooses again.
@@ -222,6 +226,21 @@ def split_entity(
     )
     session.flush()
     return new
+
+
+def _with_earlier_versions(session: Session, source_ids: list[int]) -> list[int]:
+    """``source_ids`` and every source record they supersede, however far back."""
+    found = set(source_ids)
+    frontier = list(found)
+    while frontier:
+        earlier = session.scalars(
+            select(SourceRecord.supersedes_id).where(
+                SourceRecord.id.in_(frontier), SourceRecord.supersedes_id.is_not(None)
+            )
+        ).all()
+        frontier = [i for i in earlier if i is not None and i not in found]
+        found.update(frontier)
+    return sorted(found)
 
 
 def _record_not_same(

@@ -254,3 +254,26 @@ def test_an_unmerge_leaves_each_entity_its_own_values(session: Session, feeds: F
     )
     unmerge_entity(session=session, client=client, public_id=b.public_id, reason="x")
     assert (current(session, a), current(session, b)) == before
+
+
+def test_a_split_takes_the_values_of_the_records_earlier_versions_along(
+    session: Session, feeds: Feeds
+) -> None:
+    first = ingest(session, feeds.registry, [registry("r1", address="广州市旧址1号")])
+    company = entity_of(session, first[0])
+    again = ingest(session, feeds.registry, [registry("r1", address=GUANGZHOU)])
+    assert again[0].status == "updated"
+    ingest(session, feeds.penalty, [penalty("p1", address=XIAN)])
+    registry_record = session.scalar(
+        select(CreditRecord.id).where(CreditRecord.feed_id == feeds.registry.id)
+    )
+    assert registry_record is not None
+    new = split_entity(
+        session=session,
+        client=regulator(session),
+        public_id=company.public_id,
+        record_ids=[registry_record],
+        reason="错挂",
+    )
+    assert current(session, company)["address"] == XIAN
+    assert current(session, new)["address"] == GUANGZHOU
