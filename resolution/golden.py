@@ -129,7 +129,7 @@ def _why(winner: Candidate, values: list[Candidate]) -> dict[str, str]:
             return {"rule": "only source", "why": f"the only source: {standing}"}
         return {
             "rule": "all sources agree",
-            "why": f"{len(values)} records agree; the most recent best one is {standing}",
+            "why": f"all {len(values)} records agree; the source shown is the best: {standing}",
         }
     runner_up = max(rivals, key=Candidate.rank)
     if winner.standing > runner_up.standing:
