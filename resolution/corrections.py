@@ -204,17 +204,7 @@ def split_entity(
                 reason=reason,
             )
         )
-    # Earlier versions of the moved records brought values too: they leave with them, or
-    # the entity left behind could choose the moved record's old address again.
-    versions = _with_earlier_versions(session, sources)
-    for model in (EntityIdentifier, EntityAttribute):
-        session.execute(
-            update(model)
-            .where(model.entity_id == entity.id, model.source_record_id.in_(versions))
-            .values(entity_id=new.id)
-        )
-    # The values the moved records brought left with them: each side chooses again.
-    recompute_golden(session=session, entity_ids=[entity.id, new.id])
+    _move_values(session, entity.id, new.id, sources)
     _record_not_same(session, client, entity.id, new.id, reason)
     record_event(
         session=session,
@@ -226,6 +216,20 @@ def split_entity(
     )
     session.flush()
     return new
+
+
+def _move_values(session: Session, old_id: int, new_id: int, sources: list[int]) -> None:
+    """Move the identifiers and golden values records ``sources`` brought (with their earlier
+    versions: left behind, the entity could choose a moved record's old address again), then
+    let each side choose its golden values again."""
+    versions = _with_earlier_versions(session, sources)
+    for model in (EntityIdentifier, EntityAttribute):
+        session.execute(
+            update(model)
+            .where(model.entity_id == old_id, model.source_record_id.in_(versions))
+            .values(entity_id=new_id)
+        )
+    recompute_golden(session=session, entity_ids=[old_id, new_id])
 
 
 def _with_earlier_versions(session: Session, source_ids: list[int]) -> list[int]:
