@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import AdapterKind, Department, Feed, RecordCategory, SharingType
+from core.rules.authority import MAX_AUTHORITY
 from ingest.adapters.environment import has_reference, reference_problems
 from ingest.mapping import MappingError, resolve_mapping
 from matching.org_codes import validate_uscc
@@ -74,6 +75,10 @@ class FeedSchema(Schema):
         required=True, validate=validate.OneOf(["csv", "xlsx", "jsonl", "json", "table"])
     )
     record_category = fields.Enum(RecordCategory, by_value=True, required=True)
+    # Authority over golden-record values (core/rules/authority.py): unset, the category's.
+    golden_authority = fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(min=0, max=MAX_AUTHORITY)
+    )
     data_items = fields.List(fields.String(), load_default=list)
     update_cycle = fields.String(load_default=None)
     sharing_type = fields.Enum(SharingType, by_value=True, required=True)
@@ -165,6 +170,7 @@ _FEED_FIELDS = (
     "summary",
     "format",
     "record_category",
+    "golden_authority",
     "data_items",
     "update_cycle",
     "sharing_type",

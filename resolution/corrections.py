@@ -26,10 +26,12 @@ from core.models import (
     MatchDecision,
     MatchLink,
     ReviewStatus,
+    SourceRecord,
     new_public_id,
     utcnow,
 )
 from matching.strong_codes import STRONG_KINDS, strong_conflicts
+from resolution.golden import recompute_golden
 from resolution.survivors import entity_group
 
 ALGORITHM = "reviewer"
@@ -127,6 +129,8 @@ def unmerge_entity(*, session: Session, client: ApiClient, public_id: str, reaso
         raise ResolutionRefused(f"{public_id} is not merged into another entity", status=409)
     target_id = entity.merged_into_id
     entity.merged_into_id = None
+    session.flush()
+    recompute_golden(session=session, entity_ids=[entity.id, target_id])
     _record_not_same(session, client, entity.id, target_id, reason)
     record_event(
         session=session,
@@ -145,7 +149,8 @@ def split_entity(
 ) -> Entity:
     """Move ``record_ids`` (credit records of this entity) to a new entity; returns it.
 
-    The identifiers and golden-record values those records brought move with them; match
+    The identifiers and golden-record values those records brought move with them (each
+    entity then chooses its golden values again, ``resolution.golden``); match
     links are superseded by a reviewer's link, so the history shows who moved what and why.
     Raises :class:`ResolutionRefused` (404; 409 when a record is not the entity's own, or when
     the split would leave the entity without records).
@@ -199,12 +204,7 @@ def split_entity(
                 reason=reason,
             )
         )
-    for model in (EntityIdentifier, EntityAttribute):
-        session.execute(
-            update(model)
-            .where(model.entity_id == entity.id, model.source_record_id.in_(sources))
-            .values(entity_id=new.id)
-        )
+    _move_values(session, entity.id, new.id, sources)
     _record_not_same(session, client, entity.id, new.id, reason)
     record_event(
         session=session,
@@ -216,6 +216,35 @@ def split_entity(
     )
     session.flush()
     return new
+
+
+def _move_values(session: Session, old_id: int, new_id: int, sources: list[int]) -> None:
+    """Move the identifiers and golden values records ``sources`` brought (with their earlier
+    versions: left behind, the entity could choose a moved record's old address again), then
+    let each side choose its golden values again."""
+    versions = _with_earlier_versions(session, sources)
+    for model in (EntityIdentifier, EntityAttribute):
+        session.execute(
+            update(model)
+            .where(model.entity_id == old_id, model.source_record_id.in_(versions))
+            .values(entity_id=new_id)
+        )
+    recompute_golden(session=session, entity_ids=[old_id, new_id])
+
+
+def _with_earlier_versions(session: Session, source_ids: list[int]) -> list[int]:
+    """``source_ids`` and every source record they supersede, however far back."""
+    found = set(source_ids)
+    frontier = list(found)
+    while frontier:
+        earlier = session.scalars(
+            select(SourceRecord.supersedes_id).where(
+                SourceRecord.id.in_(frontier), SourceRecord.supersedes_id.is_not(None)
+            )
+        ).all()
+        frontier = [i for i in earlier if i is not None and i not in found]
+        found.update(frontier)
+    return sorted(found)
 
 
 def _record_not_same(

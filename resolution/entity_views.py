@@ -54,7 +54,7 @@ class IdentView:
 
 @dataclass(slots=True, eq=False)
 class AttrView:
-    """A current golden-record value (only current values are loaded)."""
+    """A record's golden-record value (only current values are loaded)."""
 
     field: str
     value: str | None
@@ -62,6 +62,8 @@ class AttrView:
     id: int | None = None
     source_record_id: int | None = None
     feed_id: int | None = None
+    # The kind of valid code its record carried (resolution.golden ranks by it).
+    basis: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -133,6 +135,8 @@ class EntityViews:
         self._retired_attr_ids: list[int] = []
         self._block_keys: list[tuple[str, EntityView]] = []
         self._reviews: list[_Review] = []
+        # Each feed's authority over golden values (resolution.golden reads it once a feed).
+        self.feed_authority: dict[int, int] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -188,13 +192,21 @@ class EntityViews:
             )
         attributes = {entity_id: view.attributes for entity_id, view in loaded.items()}
         attr = EntityAttribute.__table__.c
-        for attr_id, entity_id, field_name, value, source_record_id in session.execute(
-            select(attr.id, attr.entity_id, attr.field, attr.value, attr.source_record_id)
+        for attr_id, entity_id, field_name, value, source_id, feed_id, basis in session.execute(
+            select(
+                attr.id,
+                attr.entity_id,
+                attr.field,
+                attr.value,
+                attr.source_record_id,
+                attr.feed_id,
+                attr.basis,
+            )
             .where(attr.entity_id.in_(ids), attr.is_current.is_(True))
             .order_by(attr.id)
         ):
             attributes[entity_id].append(
-                AttrView(field_name, value, True, attr_id, source_record_id)
+                AttrView(field_name, value, True, attr_id, source_id, feed_id, basis)
             )
         self._by_id.update(loaded)
 
@@ -230,6 +242,12 @@ class EntityViews:
                     self._retired_attr_ids.append(old.id)
         view.attributes = [a for a in view.attributes if a.is_current]
         view.attributes.append(attribute)
+        self._new_attrs.append((view, attribute))
+
+    def add_observation(self, view: EntityView, attribute: AttrView) -> None:
+        """Keep a record's value that does not win (written not current, kept so a split or
+        a change of authority can choose again)."""
+        attribute.is_current = False
         self._new_attrs.append((view, attribute))
 
     def add_block_key(self, view: EntityView, key: str) -> None:
@@ -358,6 +376,7 @@ class EntityViews:
                 "value": a.value,
                 "source_record_id": a.source_record_id,
                 "feed_id": a.feed_id,
+                "basis": a.basis,
                 "observed_at": now,
                 "is_current": a.is_current,
             }

@@ -125,12 +125,29 @@ class GoldenSourceSchema(Schema):
     source_record_id = fields.Integer(allow_none=True)
     source_key = fields.String(allow_none=True)
     observed_at = fields.DateTime()
+    category = fields.String(
+        allow_none=True, metadata={"description": "the source feed's record category"}
+    )
+    authority = fields.Integer(
+        metadata={"description": "the feed's authority over golden values (higher wins)"}
+    )
+    basis = fields.String(
+        allow_none=True,
+        metadata={"description": "the kind of valid code the source record carried, if any"},
+    )
 
 
 class GoldenFieldSchema(Schema):
     field = fields.String()
     value = fields.String(allow_none=True)
     current = fields.Boolean()
+    rule = fields.String(
+        metadata={
+            "description": "why this value won: the winner's standing (e.g. 'registry linked "
+            "by USCC'), 'most recent', 'all sources agree' or 'only source'"
+        }
+    )
+    why = fields.String(metadata={"description": "the rule as a sentence"})
     source = fields.Nested(GoldenSourceSchema)
 
 

@@ -58,11 +58,12 @@ from core.models import (
     Severity,
     SourceRecord,
 )
+from core.rules.authority import feed_authority
 from core.rules.grading import grade_entity, in_force, list_members, membership_name
 from core.rules.publicity import effective_status
 from core.rules.settings import GradeRules
 from core.rules.sharing import visible_feed_ids
-from resolution.golden import GOLDEN_FIELDS
+from resolution.golden import GOLDEN_FIELDS, Candidate, choose
 from resolution.survivors import entity_group, resolve_entity
 
 PROFILE_ITEMS_PER_CATEGORY = 20
@@ -367,47 +368,80 @@ def entity_profile(
 
 
 def _golden_record(session: Session, viewer: Viewer, group: list[int]) -> list[dict[str, Any]]:
+    """Each golden value the viewer may see, chosen across the group's records by
+    ``resolution.golden.choose`` among the feeds the viewer may see, with its source and why
+    it won (``rule``, ``why``)."""
+    attr = EntityAttribute.__table__.c
     rows = session.execute(
         select(
-            EntityAttribute, Feed.code, Department.code, Department.name, SourceRecord.source_key
+            attr.id,
+            attr.field,
+            attr.value,
+            attr.is_current,
+            attr.feed_id,
+            attr.basis,
+            attr.observed_at,
+            attr.source_record_id,
+            Feed.code,
+            Feed.record_category,
+            Feed.golden_authority,
+            Department.code,
+            Department.name,
+            SourceRecord.source_key,
         )
-        .outerjoin(Feed, EntityAttribute.feed_id == Feed.id)
+        .outerjoin(Feed, attr.feed_id == Feed.id)
         .outerjoin(Department, Feed.department_id == Department.id)
-        .outerjoin(SourceRecord, EntityAttribute.source_record_id == SourceRecord.id)
-        .where(EntityAttribute.entity_id.in_(group))
+        .outerjoin(SourceRecord, attr.source_record_id == SourceRecord.id)
+        .where(attr.entity_id.in_(group))
     )
-    chosen: dict[str, tuple[Any, ...]] = {}
+    candidates = []
     for row in rows:
-        attribute = row[0]
-        if attribute.feed_id is not None and attribute.feed_id not in viewer.feed_ids:
+        (attr_id, field_name, value, _current, feed_id, basis, observed_at) = row[:7]
+        if feed_id is not None and feed_id not in viewer.feed_ids:
             continue
-        if attribute.field in _PERSONAL_GOLDEN_FIELDS and not viewer.full_identifiers:
+        if field_name in _PERSONAL_GOLDEN_FIELDS and not viewer.full_identifiers:
             continue
-        key = (attribute.is_current, attribute.observed_at, attribute.id)
-        best = chosen.get(attribute.field)
-        if best is None or key > (best[0].is_current, best[0].observed_at, best[0].id):
-            chosen[attribute.field] = tuple(row)
-    order = {name: i for i, name in enumerate(GOLDEN_FIELDS)}
-    fields = sorted(chosen, key=lambda f: (order.get(f, len(order)), f))
-    result = []
-    for field_name in fields:
-        attribute, feed_code, department_code, department_name, source_key = chosen[field_name]
-        result.append(
-            {
-                "field": field_name,
-                "value": text_for(viewer, attribute.value),
-                "current": attribute.is_current,
-                "source": {
-                    "feed": feed_code,
-                    "department": department_code,
-                    "department_name": department_name,
-                    "source_record_id": attribute.source_record_id,
-                    "source_key": text_for(viewer, source_key),
-                    "observed_at": attribute.observed_at,
-                },
-            }
+        category = row[9]
+        candidates.append(
+            Candidate(
+                field=field_name,
+                value=value,
+                basis=basis,
+                authority=feed_authority(category, row[10]),
+                category=category.value if category is not None else None,
+                observed_at=observed_at,
+                id=attr_id,
+                row=row,
+            )
         )
-    return result
+    chosen = choose(candidates)
+    order = {name: i for i, name in enumerate(GOLDEN_FIELDS)}
+    return [
+        _golden_item(viewer, *chosen[field_name])
+        for field_name in sorted(chosen, key=lambda f: (order.get(f, len(order)), f))
+    ]
+
+
+def _golden_item(viewer: Viewer, winner: Candidate, why: dict[str, str]) -> dict[str, Any]:
+    row = winner.row
+    return {
+        "field": winner.field,
+        "value": text_for(viewer, winner.value),
+        "current": row[3],
+        "rule": why["rule"],
+        "why": why["why"],
+        "source": {
+            "feed": row[8],
+            "department": row[11],
+            "department_name": row[12],
+            "source_record_id": row[7],
+            "source_key": text_for(viewer, row[13]),
+            "observed_at": winner.observed_at,
+            "category": winner.category,
+            "authority": winner.authority,
+            "basis": winner.basis,
+        },
+    }
 
 
 def _by_category(viewer: Viewer, rows: list[_RecordRow]) -> dict[str, dict[str, Any]]:

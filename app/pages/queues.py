@@ -22,6 +22,7 @@ from app.disputes.services import (
     list_objections,
     list_repair_applications,
 )
+from app.entities.services import viewer_for
 from app.pages import blp, render
 from app.pages.auth import page_allow, page_client
 from app.pages.forms import (
@@ -35,6 +36,7 @@ from app.pages.forms import (
     form_data,
     load,
 )
+from app.resolution.services import side_by_side
 from app.runtime import commit_request, request_session, today
 from core.models import ApiClient, ObjectionStatus, Role
 from core.rules.sharing import sees_full_identifiers
@@ -69,16 +71,21 @@ def _pages(total: int, page_size: int) -> int:
 
 def _reviews_page(status: int = 200, **extra: Any) -> Page:
     args = _queue_args(ReviewQueueArgs())
+    session = request_session()
     reviews, total = list_reviews(
-        session=request_session(),
+        session=session,
         status=args["status"],
         page=args["page"],
         page_size=args["page_size"],
     )
+    viewer = viewer_for(session=session, client=_client(), today=today())
+    compared = side_by_side(session=session, viewer=viewer, reviews=reviews)
+    commit_request()  # the audit events of the people shown
     return render(
         "reviews.html",
         status,
         reviews=reviews,
+        compared=compared,
         total=total,
         args=args,
         pages=_pages(total, args["page_size"]),
@@ -89,8 +96,9 @@ def _reviews_page(status: int = 200, **extra: Any) -> Page:
 @blp.get("/reviews")
 @page_allow(Role.REGULATOR)
 def reviews() -> Page:
-    """Pairs the matcher was unsure about, best score first, each with its explanation and a
-    confirm / reject form."""
+    """Pairs the matcher was unsure about, best score first, each with its two entities side
+    by side (every field's values, the matcher's level and weight, the total and the
+    thresholds) and a confirm / reject form."""
     return _reviews_page()
 
 

@@ -9,6 +9,8 @@ from flask.views import MethodView
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client
+from app.entities.present import mask_explanation
+from app.entities.services import viewer_for
 from app.pagination import page_body
 from app.resolution.schemas import (
     EntityRefSchema,
@@ -20,7 +22,8 @@ from app.resolution.schemas import (
     SplitSchema,
     UnmergeSchema,
 )
-from app.runtime import commit_request, request_session
+from app.resolution.services import side_by_side
+from app.runtime import commit_request, request_session, today
 from core.models import ApiClient, Entity, EntityReview, Role
 from resolution.corrections import (
     merge_entities,
@@ -76,14 +79,29 @@ class Reviews(MethodView):
     @blp.arguments(ReviewArgsSchema, location="query")
     @blp.response(200, ReviewPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Pairs of entities the matcher was unsure about (pending by default), best first."""
+        """Pairs of entities the matcher was unsure about (pending by default), best first,
+        each with its two entities side by side (``comparison``: every field's two values, the
+        matcher's level and weight, the total and the thresholds). Personal data is masked as
+        on the profile; showing a natural person is audited (``entity.read``, view
+        ``review``)."""
+        session = request_session()
         reviews, total = list_reviews(
-            session=request_session(),
+            session=session,
             status=args["status"],
             page=args["page"],
             page_size=args["page_size"],
         )
-        items = [_review_view(r) for r in reviews]
+        viewer = viewer_for(session=session, client=current_client(), today=today())
+        compared = side_by_side(session=session, viewer=viewer, reviews=reviews)
+        items = [
+            {
+                **_review_view(r),
+                "explanation": mask_explanation(viewer, r.explanation, r.entity.kind),
+                "comparison": compared[r.id],
+            }
+            for r in reviews
+        ]
+        commit_request()  # the audit events of the people shown
         return page_body(items, total, page=args["page"], page_size=args["page_size"])
 
 

@@ -13,6 +13,43 @@ class ReviewArgsSchema(PageArgsSchema):
     )
 
 
+class ReviewSideSchema(Schema):
+    public_id = fields.String()
+    kind = fields.String()
+    name = fields.String()
+
+
+class ComparedFieldSchema(Schema):
+    field = fields.String(metadata={"description": "identifiers, name, legal_rep, address, ..."})
+    left = fields.Raw(
+        allow_none=True,
+        metadata={"description": "the queued entity's value (a list of codes for identifiers)"},
+    )
+    right = fields.Raw(allow_none=True, metadata={"description": "the candidate's value"})
+    hidden = fields.Boolean(
+        metadata={"description": "personal values this role may not see (level and weight stay)"}
+    )
+    level = fields.String(allow_none=True, metadata={"description": "the comparison's level"})
+    weight = fields.Float(allow_none=True, metadata={"description": "its weight (log2 m/u)"})
+    why = fields.String(allow_none=True)
+
+
+class ThresholdsSchema(Schema):
+    positive = fields.Float()
+    review = fields.Float()
+
+
+class ReviewComparisonSchema(Schema):
+    left = fields.Nested(ReviewSideSchema)
+    right = fields.Nested(ReviewSideSchema)
+    fields_ = fields.List(fields.Nested(ComparedFieldSchema), data_key="fields", attribute="fields")
+    total_weight = fields.Float(allow_none=True)
+    probability = fields.Float(allow_none=True)
+    decision = fields.String(allow_none=True)
+    rule = fields.String(allow_none=True)
+    thresholds = fields.Nested(ThresholdsSchema, allow_none=True)
+
+
 class ReviewSchema(Schema):
     id = fields.Integer()
     entity_id = fields.String(metadata={"description": "public id"})
@@ -26,6 +63,10 @@ class ReviewSchema(Schema):
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
     reason = fields.String(allow_none=True)
+    comparison = fields.Nested(
+        ReviewComparisonSchema,
+        metadata={"description": "the two entities side by side, field by field (in lists)"},
+    )
 
 
 class ReviewPageSchema(PageSchema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, JSONType, UTCDateTime, enum_column, utcnow
@@ -44,6 +44,8 @@ class Feed(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     format: Mapped[str] = mapped_column(String(32))
     record_category: Mapped[RecordCategory] = mapped_column(enum_column(RecordCategory))
+    # Authority over golden-record values (core/rules/authority.py); None: the category's.
+    golden_authority: Mapped[int | None] = mapped_column(Integer)
     data_items: Mapped[list[str]] = mapped_column(JSONType, default=list)
     update_cycle: Mapped[str | None] = mapped_column(String(32))
     sharing_type: Mapped[SharingType] = mapped_column(enum_column(SharingType))

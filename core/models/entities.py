@@ -94,9 +94,11 @@ class EntityIdentifier(Base):
 
 
 class EntityAttribute(Base):
-    """One field of the golden record, remembering the source record and feed it came from.
+    """One record's value of one golden-record field, remembering the source record and feed
+    it came from and how that record was identified (``basis``).
 
-    Earlier values stay with ``is_current`` false, so the profile can show what changed and why.
+    Every record's values are kept; ``is_current`` marks the one that wins by authority and
+    recency (``resolution.golden``), so a split or a change of authority can choose again.
     """
 
     __tablename__ = "entity_attributes"
@@ -108,6 +110,9 @@ class EntityAttribute(Base):
     value: Mapped[str | None] = mapped_column(Text)
     source_record_id: Mapped[int | None] = mapped_column(ForeignKey("source_records.id"))
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
+    # The kind of valid code the source record carried ("uscc", "resident_id", "org_code",
+    # ...), None for a record without one: how sure its link is (resolution/golden.py).
+    basis: Mapped[str | None] = mapped_column(String(32))
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -71,6 +71,12 @@ def test_sign_in_search_open_a_profile_and_confirm_a_review(
     expect(page.get_by_role("heading", level=1)).to_have_text("主体复核队列 Review queue")
     item = page.locator("article.review").first
     expect(item).to_contain_text("北京星河科技有限责任公司")
+    # The pair side by side: both names in the header, each field's level and weight, the total.
+    side_by_side = item.locator("table.side-by-side")
+    expect(side_by_side.locator("thead")).to_contain_text("北京星河科技有限公司")
+    expect(side_by_side.locator("tbody")).to_contain_text("partial")
+    expect(side_by_side.locator(".total-weight")).to_have_text("4.00")
+    expect(side_by_side).to_contain_text("merge at ≥ 0.9")
     shot(page, "04-review-queue")
     item.get_by_label("理由 Reason").fill("同一企业：名称变更前后")
     item.get_by_role("button", name="确认为同一主体并合并 Confirm: same party").click()

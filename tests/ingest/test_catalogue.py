@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import AdapterKind, Department, Feed, SharingType
+from core.rules.authority import feed_authority
 from ingest.catalogue import CatalogueError, load_catalogue, parse_catalogue, sync_catalogue
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "catalogue.toml"
@@ -84,6 +85,8 @@ def test_feed_dropped_from_the_file_is_disabled_not_deleted(session: Session) ->
         ({"feed": {"record_category": "gossip"}}, "record_category"),
         ({"feed": {"adapter": {"kind": "carrier-pigeon"}}}, "kind"),
         ({"feed": {"code": "Bad Code!"}}, "code"),
+        ({"feed": {"golden_authority": 101}}, "golden_authority"),
+        ({"feed": {"golden_authority": "high"}}, "golden_authority"),
         ({"feed": {"surprise": 1}}, "surprise"),
         ({"departments": [{"code": "EPB", "name": "x", "uscc": "91110000600037341K"}]}, "uscc"),
         (
@@ -139,3 +142,20 @@ def test_cli_reports_a_bad_catalogue_without_a_traceback(
     result = runner.invoke(args=["catalogue", "sync", str(bad)])
     assert result.exit_code != 0
     assert "does not validate" in result.output
+
+
+def test_a_feeds_golden_authority_is_synced_and_defaults_to_its_category(
+    session: Session,
+) -> None:
+    """Authority over golden values is catalogue configuration (core/rules/authority.py)."""
+    catalogue = parse_catalogue(
+        make_catalogue_dict(feed={"golden_authority": 95}), base_dir=Path(".")
+    )
+    sync_catalogue(session=session, catalogue=catalogue)
+    feed = session.scalars(select(Feed).where(Feed.code == "env-penalties")).one()
+    assert feed.golden_authority == 95
+    sync_catalogue(
+        session=session, catalogue=parse_catalogue(make_catalogue_dict(), base_dir=Path("."))
+    )
+    assert feed.golden_authority is None
+    assert feed_authority(feed.record_category, feed.golden_authority) == 30

@@ -42,7 +42,9 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 REVIEW_EXPLANATION: dict[str, Any] = {
     "decision": "unsure",
     "probability": 0.62,
+    "total_weight": 4.0,
     "rule": None,
+    "thresholds": {"positive": 0.9, "review": 0.5},
     "comparisons": [
         {"field": "name", "level": "partial", "score": 0.9, "why": "名称相近", "weight": 4.0},
         {"field": "address", "level": "missing", "score": None, "why": "address missing",
