@@ -1,7 +1,7 @@
 """golden record by authority: feeds.golden_authority, entity_attributes.basis
 
-Revision ID: 0006_er_review
-Revises: 0005
+Revision ID: 0007_golden_authority
+Revises: 0006_er_train
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_er_review"
-down_revision: str | None = "0005"
+revision: str = "0007_golden_authority"
+down_revision: str | None = "0006_er_train"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
