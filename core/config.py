@@ -45,6 +45,9 @@ class Config:
     today: str = ""
     # TOML file overriding the rule defaults in core/rules/settings.py (periods, deadlines, grade).
     rules_file: Path | None = None
+    # TOML file of joint punishment and reward measures (core/rules/measures.py); unset: the
+    # rules file's neighbour measures.toml when there is one, else no measures.
+    measures_file: Path | None = None
     # Requests per minute per client (or per address for the public); 0 turns the limit off.
     rate_limit_per_minute: int = 600
     # Send the web pages' session cookie over HTTPS only (set it when served behind HTTPS).
