@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from core.models.access import ApiClient, AuditEvent
 from core.models.base import Base, utcnow
 from core.models.catalogue import Department, Feed
+from core.models.checks import CreditCheck, CreditCheckFeedback
 from core.models.credit import CreditRecord, MatchLink
 from core.models.disputes import Objection, RepairApplication
 from core.models.entities import Entity, EntityAttribute, EntityIdentifier, new_public_id
@@ -40,6 +41,8 @@ __all__ = [
     "AuditEvent",
     "AuditTrailViolation",
     "Base",
+    "CreditCheck",
+    "CreditCheckFeedback",
     "CreditRecord",
     "CreditStatus",
     "DecidedBy",

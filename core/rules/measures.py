@@ -240,6 +240,7 @@ def _trigger(number: int, raw: Any) -> Trigger:
     unknown = set(raw) - {kind} - (_TRIGGER_OPTIONS if kind == "category" else set())
     if unknown:
         raise MeasuresError(f"{where}: unknown keys {sorted(unknown)}")
+    values: tuple[str, ...]
     if kind in ("list", "category"):
         values = (_text(f"{where}.{kind}", raw[kind]),)
     else:
