@@ -27,6 +27,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     from cli.catalogue import catalogue_group
+    from cli.check import check_command
     from cli.clients import clients_group
     from cli.db import db_group
     from cli.ingest import ingest_group, scheduler_command
@@ -44,6 +45,7 @@ def register_commands(app: Flask) -> None:
         sample_group,
         resolve_command,
         report_command,
+        check_command,
         serve,
     )
     for command in commands:

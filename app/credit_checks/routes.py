@@ -4,17 +4,37 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client
-from app.credit_checks.schemas import CheckFeedbackRequestSchema, CheckRequestSchema, CheckSchema
-from app.credit_checks.services import check_party, get_check, give_feedback, present_check
+from app.credit_checks.batch import BatchRefused, csv_stream, read_items, standing_viewer
+from app.credit_checks.schemas import (
+    CheckBatchArgsSchema,
+    CheckFeedbackRequestSchema,
+    CheckRequestSchema,
+    CheckSchema,
+)
+from app.credit_checks.services import (
+    check_party,
+    get_check,
+    give_feedback,
+    present_check,
+    require_matter,
+)
 from app.entities.present import Viewer
 from app.entities.services import viewer_for
-from app.runtime import commit_request, request_session, runtime, today
+from app.runtime import (
+    commit_request,
+    request_session,
+    runtime,
+    stream_request_body,
+    today,
+)
 from core.models import Role
 
 blp = Blueprint("credit_checks", __name__, url_prefix="/credit-checks", description="Credit checks")
@@ -50,6 +70,59 @@ class CreditChecks(MethodView):
         )
         commit_request()
         return present_check(viewer, check)
+
+
+@blp.route("/batch")
+class CreditCheckBatch(MethodView):
+    @allow(*CHECKERS)
+    @blp.arguments(CheckBatchArgsSchema, location="query")
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "UTF-8 CSV with a header naming an identifier column "
+            "(and optionally a reference column).",
+        },
+        responses={
+            "200": {
+                "description": "One CSV line per input row, streamed as the checks are made.",
+                "content": {"text/csv": {}},
+            },
+            "422": {"description": "Unknown matter, or no identifier column."},
+        },
+    )
+    def post(self, args: dict[str, Any]) -> Response:
+        """Check every party of a CSV (a bidders' list) for a matter: each row is a stored,
+        audited check, answered with its outcome, grade, lists and measure codes.
+
+        The answer streams as the checks are made; they are committed every
+        ``BATCH_COMMIT_ROWS`` rows, so a batch broken off keeps what was answered.
+        """
+        book = runtime().measures
+        require_matter(book, args["matter"])
+        try:
+            text = request.get_data().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BatchRefused("The CSV must be UTF-8 text.") from exc
+        items = read_items(io.StringIO(text))
+        session = request_session()
+        lines = csv_stream(
+            session=session,
+            viewer=standing_viewer(_viewer()),
+            book=book,
+            grade_rules=runtime().rules.grade,
+            matter=args["matter"],
+            reference=args["reference"],
+            items=items,
+            commit=session.commit,  # the view owns the transaction, chunk by chunk
+        )
+        response = Response(
+            stream_request_body(lines),
+            content_type="text/csv; charset=utf-8",
+            direct_passthrough=True,
+        )
+        response.headers["Content-Disposition"] = 'attachment; filename="credit-checks.csv"'
+        return response
 
 
 @blp.route("/<int:check_id>")

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.credit_checks.parties import FOUND, Party, candidate_views, entity_head, find_party
+from app.credit_checks.parties import FOUND, candidate_views, entity_head, find_party
 from app.entities.present import Viewer, record_title, text_for
 from app.entities.queries import visible_clause
 from core.audit import record_event
@@ -62,21 +62,15 @@ def check_party(
     identifier: str,
     matter: str,
     reference: str | None,
-    party: Party | None = None,
 ) -> CreditCheck:
     """Check the party ``identifier`` names for ``matter``; store the check and audit it
-    (``credit_check.create``). ``party`` skips the look-up when the caller already did it.
+    (``credit_check.create``).
 
     Raises :class:`ServiceRefused` (422) for a matter the measures file does not know. An
     ambiguous or unknown party is not a refusal: the check is kept with its candidates.
     """
-    if matter not in book.matters:
-        raise ServiceRefused(
-            f"Unknown matter {matter!r}.",
-            status=422,
-            errors={"matter": [f"Must be one of: {', '.join(book.matters)}."]},
-        )
-    party = party or find_party(session, identifier)
+    require_matter(book, matter)
+    party = find_party(session, identifier)
     result: dict[str, Any] = {
         "matter": matter,
         "reference": reference,
@@ -122,6 +116,16 @@ def check_party(
         },
     )
     return check
+
+
+def require_matter(book: MeasureBook, matter: str) -> None:
+    """Raises :class:`ServiceRefused` (422) unless ``matter`` is one of the book's matters."""
+    if matter not in book.matters:
+        raise ServiceRefused(
+            f"Unknown matter {matter!r}.",
+            status=422,
+            errors={"matter": [f"Must be one of: {', '.join(book.matters)}."]},
+        )
 
 
 def _answer(

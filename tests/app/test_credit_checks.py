@@ -3,9 +3,9 @@ each kind of trigger, matters, ambiguity, masking, sharing, storage, audit and f
 
 from __future__ import annotations
 
+import csv
 import dataclasses
-from dataclasses import dataclass
-from pathlib import Path
+import io
 from typing import Any
 
 import pytest
@@ -14,131 +14,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Config
-from core.models import AuditEvent, CreditCheck, RecordCategory, Role, SharingType
-from tests.support.api import make_token
-from tests.support.builders import make_department
-from tests.support.credit import (
-    ID_ZHANG,
-    USCC_HUAXIN,
-    USCC_XIAMEN,
-    USCC_XINGHE,
-    ingest,
-    list_entry,
-    make_credit_feed,
-    penalty,
-    registry,
-)
+from core.models import AuditEvent, CreditCheck
+from tests.support.credit import ID_ZHANG, USCC_HUAXIN, USCC_XINGHE
+from tests.support.credit_checks import SAMPLE_MEASURES, URL, World, build_world
 
-Headers = dict[str, str]
 TODAY = "2026-06-01"
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "measures.toml"
 ZHANG_MASKED = "110105********002X"
-URL = "/api/v1/credit-checks"
 
 
 @pytest.fixture
 def config(config: Config) -> Config:
-    return dataclasses.replace(config, today=TODAY, measures_file=SAMPLE)
-
-
-@dataclass
-class World:
-    ids: dict[str, str]
-    headers: dict[str, Headers]
-
-    def check(
-        self, client: FlaskClient, who: str, identifier: str, matter: str, status: int = 201
-    ) -> Any:
-        body = {"identifier": identifier, "matter": matter, "reference": "采购〔2026〕7号"}
-        response = client.post(URL, json=body, headers=self.headers[who])
-        assert response.status_code == status, response.json
-        return response.json
+    return dataclasses.replace(config, today=TODAY, measures_file=SAMPLE_MEASURES)
 
 
 @pytest.fixture
 def world(session_factory: sessionmaker[Session]) -> World:
-    """A court's dishonest-debtor list, a not-shared wage-arrears list, penalties, tax grades
-    shared with FIN only, customs ratings; 张三 on the court list, three companies and two
-    look-alike names."""
-    with session_factory() as session:
-        dept = {
-            code: make_department(session, code=code, name=code)
-            for code in ("SAMR", "COURT", "HRSS", "EPB", "TAX", "CUSTOMS", "FIN", "DRC")
-        }
-
-        def feed(code: str, owner: str, category: RecordCategory, **extra: Any) -> Any:
-            return make_credit_feed(
-                session, code=code, department=dept[owner], record_category=category, **extra
-            )
-
-        samr = feed("samr-registry", "SAMR", RecordCategory.REGISTRY)
-        court = feed("court-debtors", "COURT", RecordCategory.LIST_ENTRY)
-        hrss = feed(
-            "hrss-arrears", "HRSS", RecordCategory.LIST_ENTRY, sharing_type=SharingType.NOT_SHARED
-        )
-        epb = feed("env-penalties", "EPB", RecordCategory.PENALTY)
-        tax = feed(
-            "tax-grades",
-            "TAX",
-            RecordCategory.TAX_GRADE,
-            sharing_type=SharingType.CONDITIONAL,
-            sharing_conditions={"departments": ["FIN"], "roles": ["regulator"]},
-        )
-        customs = feed("customs", "CUSTOMS", RecordCategory.CUSTOMS_RATING)
-        ids: dict[str, str] = {}
-        ids["zhang"] = ingest(session, court, [list_entry("c1")])[0].entity_id or ""
-        ids["xinghe"] = ingest(session, samr, [registry("r1")])[0].entity_id or ""
-        ids["huaxin"] = (
-            ingest(
-                session, samr, [registry("r2", party_name="北京华信贸易有限公司", uscc=USCC_HUAXIN)]
-            )[0].entity_id
-            or ""
-        )
-        ids["xingchen"] = (
-            ingest(
-                session,
-                samr,
-                [registry("r3", party_name="北京星河科技发展有限公司", uscc=USCC_XIAMEN)],
-            )[0].entity_id
-            or ""
-        )
-        ingest(
-            session,
-            hrss,
-            [
-                list_entry(
-                    "h1",
-                    party_name="北京星河科技有限公司",
-                    id_number=None,
-                    uscc=USCC_XINGHE,
-                    list_name="拖欠农民工工资失信联合惩戒对象名单",
-                    listed_on="2026-02-01",
-                )
-            ],
-        )
-        ingest(session, epb, [penalty("p1", penalty_category="吊销许可证", fine_amount=None)])
-        ingest(
-            session,
-            tax,
-            [{"source_id": "t1", "party_name": "北京华信贸易有限公司", "uscc": USCC_HUAXIN,
-              "year": 2025, "grade": "A"}],
-        )  # fmt: skip
-        ingest(
-            session,
-            customs,
-            [{"source_id": "k1", "party_name": "北京华信贸易有限公司", "uscc": USCC_HUAXIN,
-              "grade": "高级认证企业", "decision_date": "2026-01-05"}],
-        )  # fmt: skip
-        session.commit()
-    headers = {
-        "regulator": make_token(session_factory, Role.REGULATOR),
-        "analyst": make_token(session_factory, Role.ANALYST),
-        **{
-            code.lower(): make_token(session_factory, Role.DEPARTMENT, department_code=code)
-            for code in ("FIN", "HRSS", "DRC")
-        },
-    }
-    return World(ids, headers)
+    return build_world(session_factory)
 
 
 def codes(body: dict[str, Any]) -> list[str]:
@@ -271,3 +162,73 @@ def test_refusals(client: FlaskClient, world: World) -> None:
         URL, json={"identifier": "  ", "matter": "licensing"}, headers=world.headers["fin"]
     )
     assert blank.status_code == 422
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def batch(client: FlaskClient, world: World, who: str, text: str, **params: str) -> Any:
+    return client.post(
+        f"{URL}/batch",
+        query_string=params,
+        data=text.encode("utf-8"),
+        content_type="text/csv",
+        headers=world.headers[who],
+    )
+
+
+def test_a_batch_answers_one_line_per_row_in_order(
+    client: FlaskClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    text = (
+        "\ufeffname,identifier,reference\n"
+        f"张三,{ID_ZHANG},标书-1\n"
+        "look-alike,星河科技,\n"
+        ",,\n"  # a blank line: skipped
+        "nobody,   ,\n"
+        f"华信,{USCC_HUAXIN},\n"
+        "formula,=HYPERLINK(1),\n"
+    )
+    response = batch(client, world, "fin", text, matter="government_procurement", reference="B-7")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["row"] for r in rows] == ["1", "2", "4", "5", "6"]
+    assert [r["outcome"] for r in rows] == [
+        "matched",
+        "ambiguous",
+        "invalid",
+        "matched",
+        "not_found",
+    ]
+    assert rows[0]["identifier"] == ZHANG_MASKED and ID_ZHANG not in response.get_data(True)
+    assert rows[0]["punishments"] == "dishonest_debtor_procurement"
+    assert rows[0]["lists"] == "失信被执行人名单" and rows[0]["grade"] == "D"
+    assert len(rows[1]["candidates"].split(";")) >= 2
+    assert rows[2]["error"] == "no identifier"
+    assert rows[4]["identifier"] == "'=HYPERLINK(1)", "no spreadsheet formula leaves"
+    with session_factory() as session:
+        kept = {c.id: c for c in session.query(CreditCheck)}
+        assert len(kept) == 4, "every row checked is a stored check"
+        assert kept[int(rows[0]["check_id"])].reference == "标书-1"
+        assert kept[int(rows[3]["check_id"])].reference == "B-7"
+
+
+def test_a_batch_refuses_a_file_without_identifiers_or_an_unknown_matter(
+    client: FlaskClient, world: World
+) -> None:
+    no_column = batch(client, world, "fin", "name\n张三\n", matter="licensing")
+    assert no_column.status_code == 422
+    assert "identifier" in str(no_column.json)
+    assert batch(client, world, "fin", "identifier\nx\n", matter="parking").status_code == 422
+    assert batch(client, world, "fin", "identifier\nx\n").status_code == 422
+    assert batch(client, world, "fin", "", matter="licensing").status_code == 422
+    not_utf8 = client.post(
+        f"{URL}/batch",
+        query_string={"matter": "licensing"},
+        data=b"identifier\n\xff\xfe\n",
+        content_type="text/csv",
+        headers=world.headers["fin"],
+    )
+    assert not_utf8.status_code == 422 and "UTF-8" in str(not_utf8.json)
+    assert batch(client, world, "analyst", "identifier\nx\n", matter="licensing").status_code == 403
