@@ -69,6 +69,7 @@ def init_app(app: Flask) -> CreditHubApi:
     from app.records.routes import blp as records_blp
     from app.reports.routes import blp as reports_blp
     from app.resolution.routes import blp as resolution_blp
+    from app.subscriptions.routes import blp as subscriptions_blp
 
     blueprints = (
         catalogue_blp,
@@ -81,6 +82,7 @@ def init_app(app: Flask) -> CreditHubApi:
         resolution_blp,
         reports_blp,
         credit_checks_blp,
+        subscriptions_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -30,6 +30,7 @@ def register_commands(app: Flask) -> None:
     from cli.check import check_command
     from cli.clients import clients_group
     from cli.db import db_group
+    from cli.deliver import deliver_command
     from cli.ingest import ingest_group, scheduler_command
     from cli.report import report_command
     from cli.resolve import resolve_command
@@ -46,6 +47,7 @@ def register_commands(app: Flask) -> None:
         resolve_command,
         report_command,
         check_command,
+        deliver_command,
         serve,
     )
     for command in commands:

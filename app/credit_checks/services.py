@@ -97,7 +97,7 @@ def check_party(
         identifier=identifier,
         outcome=party.outcome,
         entity_id=party.entity.id if party.entity is not None else None,
-        result=_jsonable(result),
+        result=jsonable(result),
     )
     session.add(check)
     session.flush()
@@ -183,16 +183,18 @@ def _measure_view(
             {
                 "trigger": fired.trigger.kind,
                 "description": fired.trigger.describe(),
-                "records": [_trigger_record(viewer, r, sources[r.id]) for r in fired.records],
+                "records": [record_summary(viewer, r, sources[r.id]) for r in fired.records],
             }
             for fired in applied.fired
         ],
     }
 
 
-def _trigger_record(
+def record_summary(
     viewer: Viewer, record: CreditRecord, source: tuple[str, str, str]
 ) -> dict[str, Any]:
+    """A record as a check or a webhook shows it: what it is, when, from whom; free text
+    masked for the viewer. ``source`` is (feed code, department code, department name)."""
     feed_code, department_code, department_name = source
     return {
         "id": record.id,
@@ -215,7 +217,7 @@ def _trigger_record(
     }
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """``value`` as stored JSON holds it: dates as ISO text, amounts as decimal text."""
 
     def convert(item: Any) -> Any:

@@ -34,6 +34,7 @@ from core.models.enums import (
 )
 from core.models.resolution import EntityBlockKey, EntityReview
 from core.models.sources import FeedLease, IngestedFile, IngestRun, SourceRecord
+from core.models.subscriptions import Delivery, OutboxEvent, Subscription, SubscriptionGradeMark
 
 __all__ = [
     "AdapterKind",
@@ -46,6 +47,7 @@ __all__ = [
     "CreditRecord",
     "CreditStatus",
     "DecidedBy",
+    "Delivery",
     "Department",
     "Entity",
     "EntityAttribute",
@@ -64,6 +66,7 @@ __all__ = [
     "Objection",
     "ObjectionKind",
     "ObjectionStatus",
+    "OutboxEvent",
     "RecordCategory",
     "RepairApplication",
     "RepairStatus",
@@ -73,6 +76,8 @@ __all__ = [
     "SharingType",
     "SourceRecord",
     "SourceStatus",
+    "Subscription",
+    "SubscriptionGradeMark",
     "new_public_id",
     "utcnow",
 ]
@@ -87,3 +92,8 @@ def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> N
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditTrailViolation("audit events are append-only")
+
+
+# The outbox's listener (core/outbox.py) writes change events at every flush; it uses the
+# models above, so it is imported last.
+import core.outbox  # noqa: E402, F401
