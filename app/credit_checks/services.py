@@ -25,6 +25,7 @@ from app.credit_checks.parties import FOUND, candidate_views, entity_head, find_
 from app.entities.present import Viewer, record_title, text_for
 from app.entities.queries import visible_clause
 from core.audit import record_event
+from core.db import paginate
 from core.errors import NotFound, ServiceRefused
 from core.models import (
     CreditCheck,
@@ -330,3 +331,25 @@ def give_feedback(
     session.flush()
     session.refresh(check)
     return check
+
+
+# --------------------------------------------------------------------------- history
+
+
+def list_checks(
+    *, session: Session, viewer: Viewer, page: int, page_size: int
+) -> tuple[list[CreditCheck], int]:
+    """The checks the viewer may see (regulators: all; others: their department's, or their
+    own without a department), newest first, and their total."""
+    client = viewer.client
+    statement = select(CreditCheck).order_by(CreditCheck.id.desc())
+    if viewer.role is not Role.REGULATOR:
+        if client is None:
+            return [], 0
+        statement = statement.where(
+            CreditCheck.department_id == client.department_id
+            if client.department_id is not None
+            else CreditCheck.client_id == client.id
+        )
+    rows, total = paginate(session, statement, page=page, page_size=page_size)
+    return [row[0] for row in rows], total
