@@ -232,3 +232,40 @@ def test_a_batch_refuses_a_file_without_identifiers_or_an_unknown_matter(
     )
     assert not_utf8.status_code == 422 and "UTF-8" in str(not_utf8.json)
     assert batch(client, world, "analyst", "identifier\nx\n", matter="licensing").status_code == 403
+
+
+def test_the_credit_checks_report_counts_checks_measures_and_feedback(
+    client: FlaskClient, world: World
+) -> None:
+    made = world.check(client, "fin", ID_ZHANG, "government_procurement")
+    world.check(client, "fin", "星河科技", "government_procurement")
+    world.check(client, "drc", USCC_HUAXIN, "fast_track")
+    feedback = {"items": [{"measure_code": "dishonest_debtor_procurement", "applied": True}]}
+    response = client.post(
+        f"{URL}/{made['id']}/feedback", json=feedback, headers=world.headers["fin"]
+    )
+    assert response.status_code == 201
+    export = client.get(
+        "/api/v1/reports/credit-checks",
+        query_string={"format": "csv"},
+        headers=world.headers["regulator"],
+    )
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+    by_key = {(r["department_code"], r["matter"]): r for r in rows}
+    fin = by_key[("FIN", "government_procurement")]
+    assert (fin["checks"], fin["matched"], fin["ambiguous"]) == ("2", "1", "1")
+    assert (fin["measures"], fin["applied"], fin["not_applied"], fin["no_feedback"]) == (
+        "1",
+        "1",
+        "0",
+        "0",
+    )
+    drc = by_key[("DRC", "fast_track")]
+    assert (drc["checks"], drc["measures"], drc["no_feedback"]) == ("1", "1", "1")
+    chart = client.get(
+        "/api/v1/reports/credit-checks",
+        query_string={"format": "png"},
+        headers=world.headers["regulator"],
+    )
+    assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
