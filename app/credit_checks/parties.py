@@ -25,7 +25,10 @@ from sqlalchemy.orm import Session, selectinload
 from app.entities.names import search_form
 from app.entities.present import Viewer, identifier_views
 from app.entities.search import Hit, identifier_hits, is_code_query, name_hits
-from core.models import Entity
+from core.models import Entity, EntityIdentifier
+from matching.identifier_types import IdentifierKind, clean_code
+from matching.identifiers import parse_identifier
+from resolution.survivors import survivor_of
 
 MAX_CANDIDATES = 10
 _SURE_CODE_SCORE = 0.97  # an exact code, or the org code inside a USCC (matching.exact)
@@ -50,6 +53,9 @@ def find_party(session: Session, identifier: str) -> Party:
     query = identifier.strip()
     clauses = [Entity.merged_into_id.is_(None)]
     if is_code_query(query):
+        exact = _sole_holder(session, query)
+        if exact is not None:
+            return Party(FOUND, entity=exact)
         hits = identifier_hits(session, query, clauses)
         sure = [h for h in hits if h.score >= _SURE_CODE_SCORE]
         chosen = sure[0] if len(hits) == 1 and sure else None
@@ -73,6 +79,27 @@ def find_party(session: Session, identifier: str) -> Party:
         )
     }
     return Party(AMBIGUOUS, candidates=[(entities[h.entity_id], h) for h in top])
+
+
+def _sole_holder(session: Session, query: str) -> Entity | None:
+    """The one entity (survivor of merges) holding ``query`` exactly as a valid code, else
+    None. The common case of a batch (a bidder's USCC) needs nothing more, and skips the
+    search's organization-code scan."""
+    ident = parse_identifier(query)
+    if not ident.valid or ident.kind is IdentifierKind.MASKED_ID:
+        return None  # a masked id may fit several full ones: the search weighs them
+    values = sorted({clean_code(query), ident.value} - {""})
+    holders = set(
+        session.scalars(
+            select(EntityIdentifier.entity_id).where(
+                EntityIdentifier.value.in_(values), EntityIdentifier.valid.is_(True)
+            )
+        )
+    )
+    survivors = {survivor_of(session, session.get_one(Entity, i)).id for i in holders}
+    if len(survivors) != 1:
+        return None
+    return session.get(Entity, survivors.pop())
 
 
 def _name(session: Session, entity_id: int) -> str:

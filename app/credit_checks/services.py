@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -78,7 +79,8 @@ def check_party(
         "identifier": text_for(viewer, identifier),
         "outcome": party.outcome,
         "as_of": viewer.today,
-        "measures_file": book.source,
+        # The file's name, not its path: where the server keeps its configuration is its own.
+        "measures_file": Path(book.source).name if book.source else None,
         "entity": None,
         "grade": None,
         "lists": [],
