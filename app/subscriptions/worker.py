@@ -104,22 +104,25 @@ def fan_out(*, session: Session, today: date, grade_rules: GradeRules, limit: in
         _Subscriber(s, viewer_for(session=session, client=_client(session, s), today=today))
         for s in session.scalars(select(Subscription).where(Subscription.active.is_(True)))
     ]
-    for event in events:
-        event.fanned_out = True
-        record = _record_of(session, event)
-        if record is None or record.entity_id is None:
-            continue
-        entity = survivor_of(session, session.get_one(Entity, record.entity_id))
-        group = entity_group(session, entity)
-        for subscriber in subscribers:
-            if record.feed_id not in subscriber.viewer.feed_ids:
-                continue  # the subscriber may not see this record: no event either
-            if not _watches(session, subscriber.subscription, entity, group):
+    # Reads first, writes at the commit: on SQLite the write lock is then held for the flush
+    # alone, not for the whole fan-out, and changes being stored meanwhile are not held up.
+    with session.no_autoflush:
+        for event in events:
+            event.fanned_out = True
+            record = _record_of(session, event)
+            if record is None or record.entity_id is None:
                 continue
-            if event.kind in subscriber.subscription.kinds:
-                _add_delivery(session, subscriber, event, entity, record)
-            if GRADE_CHANGED in subscriber.subscription.kinds:
-                _grade_change(session, subscriber, entity, group, grade_rules)
+            entity = survivor_of(session, session.get_one(Entity, record.entity_id))
+            group = entity_group(session, entity)
+            for subscriber in subscribers:
+                if record.feed_id not in subscriber.viewer.feed_ids:
+                    continue  # the subscriber may not see this record: no event either
+                if not _watches(session, subscriber.subscription, entity, group):
+                    continue
+                if event.kind in subscriber.subscription.kinds:
+                    _add_delivery(session, subscriber, event, entity, record)
+                if GRADE_CHANGED in subscriber.subscription.kinds:
+                    _grade_change(session, subscriber, entity, group, grade_rules)
     session.flush()
     return len(events)
 
@@ -218,6 +221,7 @@ def _grade_change(
     mark = session.get(SubscriptionGradeMark, key)
     if mark is None:
         session.add(SubscriptionGradeMark(subscription_id=key[0], entity_id=key[1], letter=letter))
+        session.flush()  # the next event of this fan-out finds it (no autoflush here)
         return
     if mark.letter == letter:
         return
