@@ -243,19 +243,25 @@ def deliver_due(
     policy: DeliveryPolicy,
     now: Callable[[], datetime] = utcnow,
     limit: int = 100,
+    attempted: set[int] | None = None,
 ) -> dict[str, int]:
     """Post up to ``limit`` due deliveries at once (``policy.concurrency`` in parallel), then
     record every outcome in one commit; returns counts by the status each ended in.
 
     At least once: a worker killed before that commit posts the batch again (the receivers
     drop repeats by ``Idempotency-Key``). The rows are locked (``FOR UPDATE SKIP LOCKED`` on
-    PostgreSQL) so two workers never post the same delivery at the same time."""
+    PostgreSQL) so two workers never post the same delivery at the same time. ``attempted``
+    collects the ids posted, and those already in it are left for a later pass."""
     counts = {DELIVERED: 0, PENDING: 0, DEAD: 0}
     with session_factory() as session:
         due = list(
             session.scalars(
                 select(Delivery)
-                .where(Delivery.status == PENDING, Delivery.next_attempt_at <= now())
+                .where(
+                    Delivery.status == PENDING,
+                    Delivery.next_attempt_at <= now(),
+                    Delivery.id.not_in(sorted(attempted or ())),
+                )
                 .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -263,6 +269,8 @@ def deliver_due(
         )
         if not due:
             return counts
+        if attempted is not None:
+            attempted.update(d.id for d in due)
         at = now()
         # Everything a post needs, read here: the ORM objects stay in this thread.
         requests = [_request(d, policy, at) for d in due]
@@ -327,22 +335,24 @@ def run_once(
     policy: DeliveryPolicy,
     today: date,
     grade_rules: GradeRules,
+    fan_out_batch: int = 200,
 ) -> dict[str, int]:
-    """Fan out what the outbox holds (one commit per 1,000 events), then deliver what is due
-    (batch after batch until nothing is due)."""
+    """Alternate fanning out a batch of events and delivering what is due until the outbox is
+    drained and nothing more is due: a steady stream of changes never keeps the events
+    already fanned out from being sent."""
     fanned = 0
+    totals = {DELIVERED: 0, PENDING: 0, DEAD: 0}
+    attempted: set[int] = set()  # one attempt per delivery and pass, whatever the backoff
     while True:
         with session_factory() as session:
-            handled = fan_out(session=session, today=today, grade_rules=grade_rules)
+            handled = fan_out(
+                session=session, today=today, grade_rules=grade_rules, limit=fan_out_batch
+            )
             session.commit()
         fanned += handled
-        if handled == 0:
-            break
-    totals = {DELIVERED: 0, PENDING: 0, DEAD: 0}
-    while True:
-        counts = deliver_due(session_factory=session_factory, policy=policy)
+        counts = deliver_due(session_factory=session_factory, policy=policy, attempted=attempted)
         for status, n in counts.items():
             totals[status] += n
-        if not any(counts.values()) or counts[DELIVERED] + counts[DEAD] == 0:
+        if handled == 0 and not any(counts.values()):
             break
     return {"events": fanned, **totals}
