@@ -9,9 +9,11 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
+# The demo's joint punishment and reward measures (credit checks, docs/credit-checks.md).
+export CREDITHUB_MEASURES_FILE ?= $(CURDIR)/sample_data/measures.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint imports typecheck install postgres-binaries chromium clean bench-ingest bench-matching bench-export bench-heldout
+.PHONY: run test lint imports typecheck install postgres-binaries chromium clean bench-ingest bench-matching bench-export bench-heldout bench-checks
 
 install: $(STAMP)
 
@@ -103,3 +105,8 @@ HELDOUT_RECORDS ?= 20000
 HELDOUT_SEED ?= 1
 bench-heldout: $(STAMP)
 	$(BIN)/python -m benchmarks.heldout --records $(HELDOUT_RECORDS) --seed $(HELDOUT_SEED)
+
+# Batch credit checks against profile look-ups, and webhook delivery lag (benchmarks/credit_checks.py).
+CHECKS ?= 10000
+bench-checks: $(STAMP)
+	$(BIN)/python -m benchmarks.credit_checks --identifiers $(CHECKS)

@@ -61,6 +61,7 @@ def init_app(app: Flask) -> CreditHubApi:
 
     from app.audit.routes import blp as audit_blp
     from app.catalogue.routes import blp as catalogue_blp
+    from app.credit_checks.routes import blp as credit_checks_blp
     from app.disputes.routes import blp as disputes_blp
     from app.entities.routes import blp as entities_blp
     from app.ingest_api.routes import blp as ingest_blp
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> CreditHubApi:
     from app.records.routes import blp as records_blp
     from app.reports.routes import blp as reports_blp
     from app.resolution.routes import blp as resolution_blp
+    from app.subscriptions.routes import blp as subscriptions_blp
 
     blueprints = (
         catalogue_blp,
@@ -79,6 +81,8 @@ def init_app(app: Flask) -> CreditHubApi:
         audit_blp,
         resolution_blp,
         reports_blp,
+        credit_checks_blp,
+        subscriptions_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

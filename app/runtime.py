@@ -7,7 +7,7 @@ service calls succeeded; anything not committed is rolled back when the request 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Flask, current_app, g, stream_with_context
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import clock
 from core.config import Config
 from core.db import make_engine, make_session_factory
+from core.rules.measures import MeasureBook, load_measures, measures_path
 from core.rules.settings import Rules, load_rules
 
 EXTENSION_KEY = "credithub"
@@ -30,12 +31,18 @@ class Runtime:
     engine: Engine
     session_factory: sessionmaker[Session]
     rules: Rules
+    measures: MeasureBook = field(default_factory=MeasureBook)
 
 
 def init_app(app: Flask, config: Config) -> None:
     rules = load_rules(config.rules_file)
+    measures = load_measures(
+        measures_path(measures_file=config.measures_file, rules_file=config.rules_file)
+    )
     engine = make_engine(config.database_url)
-    app.extensions[EXTENSION_KEY] = Runtime(config, engine, make_session_factory(engine), rules)
+    app.extensions[EXTENSION_KEY] = Runtime(
+        config, engine, make_session_factory(engine), rules, measures
+    )
     app.teardown_appcontext(_close_session)
 
 

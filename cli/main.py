@@ -27,8 +27,10 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     from cli.catalogue import catalogue_group
+    from cli.check import check_command
     from cli.clients import clients_group
     from cli.db import db_group
+    from cli.deliver import deliver_command
     from cli.ingest import ingest_group, scheduler_command
     from cli.matching import matching_group
     from cli.report import report_command
@@ -46,6 +48,8 @@ def register_commands(app: Flask) -> None:
         resolve_command,
         matching_group,
         report_command,
+        check_command,
+        deliver_command,
         serve,
     )
     for command in commands:

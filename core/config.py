@@ -45,10 +45,19 @@ class Config:
     today: str = ""
     # TOML file overriding the rule defaults in core/rules/settings.py (periods, deadlines, grade).
     rules_file: Path | None = None
+    # TOML file of joint punishment and reward measures (core/rules/measures.py); unset: the
+    # rules file's neighbour measures.toml when there is one, else no measures.
+    measures_file: Path | None = None
     # Requests per minute per client (or per address for the public); 0 turns the limit off.
     rate_limit_per_minute: int = 600
     # Send the web pages' session cookie over HTTPS only (set it when served behind HTTPS).
     secure_cookies: bool = False
+    # Webhooks (app/subscriptions): allow targets on private, loopback and link-local
+    # addresses (a closed government network, tests); attempts before a delivery is dead;
+    # the first retry's delay in seconds (doubling, with jitter, up to an hour).
+    webhook_allow_private: bool = False
+    webhook_max_attempts: int = 8
+    webhook_backoff_seconds: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -66,6 +75,8 @@ class Config:
             raise ConfigError(f"{ENV_PREFIX}MAX_REQUEST_BYTES must be positive")
         if self.max_query_bytes <= 0:
             raise ConfigError(f"{ENV_PREFIX}MAX_QUERY_BYTES must be positive")
+        if self.webhook_max_attempts < 1 or self.webhook_backoff_seconds < 0:
+            raise ConfigError(f"{ENV_PREFIX}WEBHOOK_MAX_ATTEMPTS must be positive")
         if self.rate_limit_per_minute < 0:
             raise ConfigError(f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE must not be negative")
         if self.today:

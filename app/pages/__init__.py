@@ -60,7 +60,12 @@ def init_app(app: Flask, config: Config) -> None:
         # A form stays valid for a working day; the token is also bound to the session.
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
-    from app.pages import queues, reports, routes  # noqa: F401  (they add their views to ``blp``)
+    from app.pages import (  # noqa: F401  (they add their views to ``blp``)
+        checks,
+        queues,
+        reports,
+        routes,
+    )
 
     app.register_blueprint(blp)
 

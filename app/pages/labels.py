@@ -7,6 +7,25 @@ than breaking a page.
 from __future__ import annotations
 
 LABELS: dict[str, dict[str, str]] = {
+    "matter": {
+        "government_procurement": "政府采购 Government procurement",
+        "bidding": "招标投标 Bidding",
+        "subsidy": "财政补贴 Subsidy",
+        "licensing": "行政许可 Licensing",
+        "fast_track": "绿色通道 Fast track",
+        "honours": "评优评先 Honours",
+        "high_consumption": "高消费 High consumption",
+    },
+    "check_outcome": {
+        "matched": "已确定主体 Party found",
+        "ambiguous": "多个候选 Ambiguous",
+        "not_found": "未找到 Not found",
+    },
+    "measure_effect": {
+        "restricts": "限制 Restricts",
+        "prohibits": "禁止 Prohibits",
+        "favours": "激励 Favours",
+    },
     "role": {
         "regulator": "监管机构 Regulator",
         "department": "数据提供部门 Department",

@@ -291,6 +291,41 @@ RESOLUTION = ReportSpec(
     ),
 )
 
+CREDIT_CHECKS = ReportSpec(
+    name="credit-checks",
+    title_zh="信用核查与联合奖惩反馈",
+    title_en="Credit checks and measures applied",
+    description=(
+        "Per month, checking department and matter: credit checks made and how their parties "
+        "resolved, the joint punishment and reward measures answered, and the departments' "
+        "feedback: applied, not applied, or none yet."
+    ),
+    filters=("from", "to", "department"),
+    columns=(
+        Column("month"),
+        Column("department_code", description="the checking department (empty: a regulator)"),
+        Column("matter"),
+        Column("checks", "int"),
+        Column("matched", "int"),
+        Column("ambiguous", "int"),
+        Column("not_found", "int"),
+        Column("checks_with_measures", "int"),
+        Column("measures", "int"),
+        Column("punishments", "int"),
+        Column("rewards", "int"),
+        Column("applied", "int"),
+        Column("not_applied", "int"),
+        Column("no_feedback", "int"),
+    ),
+    chart=ChartSpec(
+        x="month",
+        bars=("applied", "not_applied"),
+        line="checks",
+        y_label="measures",
+        line_label="checks",
+    ),
+)
+
 REPORTS: dict[str, ReportSpec] = {
     spec.name: spec
     for spec in (
@@ -301,5 +336,6 @@ REPORTS: dict[str, ReportSpec] = {
         LIST_CHANGES,
         DATA_QUALITY,
         RESOLUTION,
+        CREDIT_CHECKS,
     )
 }

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from core.models.access import ApiClient, AuditEvent
 from core.models.base import Base, utcnow
 from core.models.catalogue import Department, Feed
+from core.models.checks import CreditCheck, CreditCheckFeedback
 from core.models.credit import CreditRecord, MatchLink
 from core.models.disputes import Objection, RepairApplication
 from core.models.entities import Entity, EntityAttribute, EntityIdentifier, new_public_id
@@ -33,6 +34,7 @@ from core.models.enums import (
 )
 from core.models.resolution import EntityBlockKey, EntityReview, MatchingModel
 from core.models.sources import FeedLease, IngestedFile, IngestRun, SourceRecord
+from core.models.subscriptions import Delivery, OutboxEvent, Subscription, SubscriptionGradeMark
 
 __all__ = [
     "AdapterKind",
@@ -40,9 +42,12 @@ __all__ = [
     "AuditEvent",
     "AuditTrailViolation",
     "Base",
+    "CreditCheck",
+    "CreditCheckFeedback",
     "CreditRecord",
     "CreditStatus",
     "DecidedBy",
+    "Delivery",
     "Department",
     "Entity",
     "EntityAttribute",
@@ -62,6 +67,7 @@ __all__ = [
     "Objection",
     "ObjectionKind",
     "ObjectionStatus",
+    "OutboxEvent",
     "RecordCategory",
     "RepairApplication",
     "RepairStatus",
@@ -71,6 +77,8 @@ __all__ = [
     "SharingType",
     "SourceRecord",
     "SourceStatus",
+    "Subscription",
+    "SubscriptionGradeMark",
     "new_public_id",
     "utcnow",
 ]
@@ -85,3 +93,8 @@ def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> N
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditTrailViolation("audit events are append-only")
+
+
+# The outbox's listener (core/outbox.py) writes change events at every flush; it uses the
+# models above, so it is imported last.
+import core.outbox  # noqa: E402, F401

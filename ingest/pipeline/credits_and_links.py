@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.bulk_writes import insert_rows
 from core.models import CreditRecord, Feed, RecordCategory
+from core.outbox import emit_inserted
 from ingest.pipeline.credit_values import credit_values
 from ingest.pipeline.outcomes import Counts
 from ingest.pipeline.plan import IN_CHUNK, RecordPlan
@@ -220,5 +221,6 @@ def _write_links_and_credits(
             final: LinkOutcome = row.pop("_link")
             row["entity_id"], row["link_confidence"] = final.entity.id, final.confidence
         insert_rows(session, CreditRecord.__table__, new_credits)
+        emit_inserted(session, new_credits)  # their events, in the same transaction
     for existing, linked in updated_credits:
         existing.entity_id, existing.link_confidence = linked.entity.id, linked.confidence

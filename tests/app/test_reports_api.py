@@ -78,6 +78,7 @@ def test_listing_says_what_each_report_takes(
         "list-changes",
         "data-quality",
         "resolution",
+        "credit-checks",
     }
     assert items["penalties"]["has_chart"] is True and "png" in items["penalties"]["formats"]
     assert items["records"]["has_chart"] is False

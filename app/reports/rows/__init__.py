@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from app.reports.rows.context import Chunk, ReportContext
+from app.reports.rows.credit_checks import credit_checks_rows
 from app.reports.rows.data_quality import data_quality_rows
 from app.reports.rows.entities import entities_rows
 from app.reports.rows.list_changes import list_changes_rows
@@ -41,4 +42,5 @@ ROW_SOURCES: dict[str, Callable[[ReportContext], Iterator[Chunk]]] = {
     "list-changes": list_changes_rows,
     "data-quality": data_quality_rows,
     "resolution": resolution_rows,
+    "credit-checks": credit_checks_rows,
 }

@@ -1,0 +1,81 @@
+"""``POST /api/v1/subscriptions`` (a webhook for change events), ``GET /api/v1/subscriptions``
+(the department's subscriptions with recent deliveries) and ``GET
+/api/v1/subscriptions/{id}``. Departments and regulators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from app.api import Blueprint
+from app.auth.access import allow, current_client
+from app.runtime import commit_request, request_session, runtime
+from app.subscriptions.schemas import (
+    SubscriptionListSchema,
+    SubscriptionRequestSchema,
+    SubscriptionSchema,
+)
+from app.subscriptions.services import (
+    create_subscription,
+    get_subscription,
+    list_subscriptions,
+    present_subscription,
+)
+from core.models import ApiClient, Role
+
+blp = Blueprint(
+    "subscriptions", __name__, url_prefix="/subscriptions", description="Webhook subscriptions"
+)
+
+SUBSCRIBERS = (Role.DEPARTMENT, Role.REGULATOR)
+
+
+def _client() -> ApiClient:
+    client = current_client()
+    assert client is not None  # @allow admits no anonymous caller here
+    return client
+
+
+@blp.route("")
+class Subscriptions(MethodView):
+    @allow(*SUBSCRIBERS)
+    @blp.arguments(SubscriptionRequestSchema)
+    @blp.response(201, SubscriptionSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Subscribe a webhook to change events about the entities watched.
+
+        The answer carries the signing secret, once. Events respect the caller's sharing view
+        and masking. 422 for a refused URL (scheme other than http/https, credentials in it,
+        a private, loopback or link-local target), an unknown kind, nothing to watch, or an
+        identifier naming no single party.
+        """
+        session = request_session()
+        subscription, secret = create_subscription(
+            session=session,
+            client=_client(),
+            allow_private=runtime().config.webhook_allow_private,
+            **body,
+        )
+        commit_request()
+        return present_subscription(session, subscription, secret=secret)
+
+    @allow(*SUBSCRIBERS)
+    @blp.response(200, SubscriptionListSchema)
+    def get(self) -> dict[str, Any]:
+        """The department's subscriptions, each with its recent deliveries."""
+        session = request_session()
+        items = list_subscriptions(session=session, client=_client())
+        return {"items": [present_subscription(session, s) for s in items]}
+
+
+@blp.route("/<int:subscription_id>")
+class SubscriptionItem(MethodView):
+    @allow(*SUBSCRIBERS)
+    @blp.response(200, SubscriptionSchema)
+    def get(self, subscription_id: int) -> dict[str, Any]:
+        """One subscription with its recent deliveries (status, attempts, last error). 404
+        when it belongs to another department."""
+        session = request_session()
+        found = get_subscription(session=session, client=_client(), subscription_id=subscription_id)
+        return present_subscription(session, found)
