@@ -49,6 +49,7 @@ def ingest_run(feed_codes: tuple[str, ...], run_all: bool, quiet: bool) -> None:
                 session_factory=factory,
                 feed_code=code,
                 on_batch=lambda counts, bar=bar: bar.update(counts.fetched),
+                value_rules=runtime().rules.values,
             )
         except (UnknownFeed, NotPullable, FeedBusy) as exc:
             bar.close()
@@ -76,7 +77,11 @@ def ingest_replay(feed_codes: tuple[str, ...]) -> None:
     rows = []
     for code in feed_codes:
         try:
-            summary = replay_feed(session_factory=runtime().session_factory, feed_code=code)
+            summary = replay_feed(
+                session_factory=runtime().session_factory,
+                feed_code=code,
+                value_rules=runtime().rules.values,
+            )
         except UnknownFeed as exc:
             raise click.ClickException(str(exc)) from exc
         counts = summary.counts.as_dict()
@@ -131,7 +136,9 @@ def scheduler_command(run_for: float | None, first_now: bool) -> None:
     from ingest.scheduler import add_feed_jobs
 
     scheduler = BackgroundScheduler()
-    codes = add_feed_jobs(scheduler, session_factory=runtime().session_factory)
+    codes = add_feed_jobs(
+        scheduler, session_factory=runtime().session_factory, value_rules=runtime().rules.values
+    )
     click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
     scheduler.start()
     if first_now:

@@ -89,7 +89,11 @@ def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
         )
     scheduler = BackgroundScheduler()
     if with_scheduler:
-        codes = add_feed_jobs(scheduler, session_factory=runtime().session_factory)
+        codes = add_feed_jobs(
+            scheduler,
+            session_factory=runtime().session_factory,
+            value_rules=runtime().rules.values,
+        )
         click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
         scheduler.start()
     click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']})")

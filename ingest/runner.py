@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import UnitOfWork
 from core.models import AdapterKind, Feed, IngestedFile, IngestRun, IngestRunStatus, utcnow
+from core.rules.settings import ValueRules
 from ingest import leases
 from ingest.adapters import exchange_db, file_drop, http_pull, push
 from ingest.adapters.base import Batch, FetchError
@@ -126,8 +127,9 @@ def run_feed(
     feed_code: str,
     trigger: str = "manual",
     on_batch: Callable[[Counts], None] | None = None,
+    value_rules: ValueRules | None = None,
 ) -> RunSummary:
-    """Run ``feed_code`` now. Raises :class:`UnknownFeed`, :class:`NotPullable`, or
+    """Run ``feed_code`` now, its values checked against ``value_rules`` (the rules file's). Raises :class:`UnknownFeed`, :class:`NotPullable`, or
     ``leases.FeedBusy`` when another process runs it; a source failure does not raise: the
     run ends ``failed`` with the error, after keeping every batch stored before it."""
     with session_factory() as session:
@@ -141,7 +143,9 @@ def run_feed(
     leases.acquire(session_factory=session_factory, feed_id=feed_id, holder=holder, ttl=LEASE_TTL)
     try:
         with relaxed_gc():
-            return _run_locked(session_factory, feed_id, feed_code, trigger, holder, on_batch)
+            return _run_locked(
+                session_factory, feed_id, feed_code, trigger, holder, on_batch, value_rules
+            )
     finally:
         leases.release(session_factory=session_factory, feed_id=feed_id, holder=holder)
 
@@ -153,6 +157,7 @@ def _run_locked(
     trigger: str,
     holder: str,
     on_batch: Callable[[Counts], None] | None,
+    value_rules: ValueRules | None,
 ) -> RunSummary:
     with UnitOfWork(session_factory) as uow:
         # Holding the lease, no other process runs this feed: a run still "running" was cut
@@ -180,7 +185,13 @@ def _run_locked(
             with UnitOfWork(session_factory) as uow:
                 feed = uow.session.get_one(Feed, feed_id)
                 run = uow.session.get_one(IngestRun, run_id)
-                counts = store_batch(session=uow.session, feed=feed, run=run, batch=batch)
+                counts = store_batch(
+                    session=uow.session,
+                    feed=feed,
+                    run=run,
+                    batch=batch,
+                    value_rules=value_rules,
+                )
                 leases.renew(session=uow.session, feed_id=feed_id, holder=holder, ttl=LEASE_TTL)
                 uow.commit()
             for name, value in counts.as_dict().items():
@@ -254,7 +265,12 @@ def _batches(
         raise NotPullable(f"adapter {adapter} cannot be pulled")
 
 
-def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> RunSummary:
+def replay_feed(
+    *,
+    session_factory: sessionmaker[Session],
+    feed_code: str,
+    value_rules: ValueRules | None = None,
+) -> RunSummary:
     """Re-validate the feed's quarantine as one run (trigger ``replay``), in one transaction."""
     with UnitOfWork(session_factory) as uow:
         feed = uow.session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
@@ -263,7 +279,9 @@ def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> Ru
         run = IngestRun(feed_id=feed.id, trigger="replay")
         uow.session.add(run)
         uow.session.flush()
-        counts = replay_quarantine(session=uow.session, feed=feed, run=run)
+        counts = replay_quarantine(
+            session=uow.session, feed=feed, run=run, value_rules=value_rules
+        )
         _end_run(run, IngestRunStatus.SUCCEEDED, None)
         uow.commit()
         return RunSummary(run.id, feed_code, run.status, counts, None)
@@ -276,6 +294,7 @@ def run_push(
     department_id: int | None,
     sender: str,
     items: list[Any],
+    value_rules: ValueRules | None = None,
 ) -> PushSummary:
     """Store ``items`` pushed by ``department_id`` for ``feed_code`` as one batch and one run
     (trigger ``push``), in ``session``'s transaction: never commits, so the caller stores the
@@ -299,6 +318,13 @@ def run_push(
     session.add(run)
     session.flush()
     outcomes: list[ItemOutcome] = []
-    counts = store_batch(session=session, feed=feed, run=run, batch=pushed.batch, outcomes=outcomes)
+    counts = store_batch(
+        session=session,
+        feed=feed,
+        run=run,
+        batch=pushed.batch,
+        outcomes=outcomes,
+        value_rules=value_rules,
+    )
     _end_run(run, IngestRunStatus.SUCCEEDED, None)
     return PushSummary(run.id, counts, pushed.in_request_order(outcomes))

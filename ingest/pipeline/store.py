@@ -9,11 +9,13 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from core.bulk_writes import insert_rows
+from core.rules.settings import ValueRules
 from core.models import Feed, IngestedFile, IngestRun, SourceRecord, SourceStatus, utcnow
 from ingest.adapters.base import Batch
 from ingest.mapping import MappingPlan, resolve_mapping
 from ingest.pipeline.credits_and_links import store_credits_and_links
 from ingest.pipeline.outcomes import Counts, ItemOutcome
+from ingest.value_checks import ValueChecks
 from ingest.pipeline.plan import (
     IN_CHUNK,
     RecordPlan,
@@ -31,10 +33,13 @@ def store_batch(
     run: IngestRun | None,
     batch: Batch,
     outcomes: list[ItemOutcome] | None = None,
+    value_rules: ValueRules | None = None,
 ) -> Counts:
     """Store every record of ``batch`` for ``feed``; returns this batch's counts (also added
     to ``run``). Moves the feed's watermark and records the file receipt when the batch says so.
     When ``outcomes`` is given, one :class:`ItemOutcome` per record is appended to it, in order.
+    Implausible dates and amounts (``value_rules``, default the rules' defaults, against
+    today in China) quarantine their record, not the batch.
 
     Everything is read up front in a few queries and written with one ``executemany`` per
     table (source records, credit records, entities and their rows, match links), so the cost
@@ -43,7 +48,8 @@ def store_batch(
     mapping = resolve_mapping(feed.field_mapping or {})
     prepared = prepare_records(batch, MappingPlan(mapping))
     states = load_key_states(session, feed.id, {p.source_key for p in prepared})
-    validated = validate_records(feed.record_category, prepared)
+    checks = ValueChecks(rules=value_rules or ValueRules(), fine_unit=mapping["fine_unit"])
+    validated = validate_records(feed.record_category, prepared, checks)
     counts = Counts(fetched=len(prepared))
     received = utcnow()
     plans, all_outcomes = plan_records(
