@@ -58,9 +58,10 @@ def ingest_run(feed_codes: tuple[str, ...], run_all: bool, quiet: bool) -> None:
             continue
         bar.close()
         counts = summary.counts.as_dict()
-        rows.append(
-            (code, summary.status.value, *(str(counts[c]) for c in _COLUMNS), summary.error or "")
-        )
+        # Files set aside do not fail the run; they are listed with their reasons.
+        notes = [f"set aside {name}: {reason}" for name, reason in summary.set_aside]
+        error = "; ".join([*([summary.error] if summary.error else []), *notes])
+        rows.append((code, summary.status.value, *(str(counts[c]) for c in _COLUMNS), error))
         failed = failed or summary.error is not None
     _print_table(("feed", "status", *_COLUMNS, "error"), rows)
     if failed:

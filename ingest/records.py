@@ -31,7 +31,6 @@ from marshmallow import (
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
 from core.models import RecordCategory
-from ingest.value_checks import ValueChecks
 from ingest.fields import (
     Amount,
     BirthDate,
@@ -40,6 +39,7 @@ from ingest.fields import (
     Gender,
     parse_flexible_date,
 )
+from ingest.value_checks import ValueChecks
 from matching.exact import field_hint
 from matching.identifier_types import IdentifierKind
 from matching.identifiers import parse_identifier

@@ -18,7 +18,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -108,6 +108,8 @@ class RunSummary:
     status: IngestRunStatus
     counts: Counts
     error: str | None
+    # (file name, reason) of each file this run set aside unread (ingest.adapters.file_drop).
+    set_aside: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -129,9 +131,11 @@ def run_feed(
     on_batch: Callable[[Counts], None] | None = None,
     value_rules: ValueRules | None = None,
 ) -> RunSummary:
-    """Run ``feed_code`` now, its values checked against ``value_rules`` (the rules file's). Raises :class:`UnknownFeed`, :class:`NotPullable`, or
-    ``leases.FeedBusy`` when another process runs it; a source failure does not raise: the
-    run ends ``failed`` with the error, after keeping every batch stored before it."""
+    """Run ``feed_code`` now, its values checked against ``value_rules`` (the rules file's).
+    Raises :class:`UnknownFeed`, :class:`NotPullable`, or ``leases.FeedBusy`` when another
+    process runs it; a source failure does not raise: the run ends ``failed`` with the error,
+    after keeping every batch stored before it. A dropped file that cannot be read is set
+    aside (``RunSummary.set_aside``) and the run goes on."""
     with session_factory() as session:
         feed = session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
         if feed is None:
@@ -177,6 +181,7 @@ def _run_locked(
 
     total = Counts()
     error: str | None = None
+    set_aside: list[tuple[str, str]] = []
     try:
         # Secrets and per-machine values are expanded here, in the running process, and
         # never stored (see ingest.adapters.environment); an unset one fails the run.
@@ -194,6 +199,11 @@ def _run_locked(
                 )
                 leases.renew(session=uow.session, feed_id=feed_id, holder=holder, ttl=LEASE_TTL)
                 uow.commit()
+            if batch.set_aside is not None and batch.receipt is not None:
+                log.warning(
+                    "feed %s set aside %s: %s", feed_code, batch.receipt.name, batch.set_aside
+                )
+                set_aside.append((batch.receipt.name, redact(batch.set_aside, secrets)))
             for name, value in counts.as_dict().items():
                 setattr(total, name, getattr(total, name) + value)
             if on_batch is not None:
@@ -217,7 +227,7 @@ def _run_locked(
 
     status = IngestRunStatus.FAILED if error else IngestRunStatus.SUCCEEDED
     _close_run(session_factory, run_id, status, error)
-    return RunSummary(run_id, feed_code, status, total, error)
+    return RunSummary(run_id, feed_code, status, total, error, set_aside)
 
 
 def _close_run(
@@ -240,13 +250,20 @@ def _batches(
     with session_factory() as session:
         feed = session.get_one(Feed, feed_id)
         adapter, watermark, fmt = feed.adapter, feed.watermark, feed.format
+        # A file set aside is tried again when it changes (a new hash), or once the feed's
+        # catalogue entry changed since (a declared encoding, a sheet named).
+        changed_at = feed.updated_at
         processed = {
             (name, sha)
-            for name, sha in session.execute(
-                select(IngestedFile.name, IngestedFile.sha256).where(
-                    IngestedFile.feed_id == feed_id
-                )
+            for name, sha, reason, at in session.execute(
+                select(
+                    IngestedFile.name,
+                    IngestedFile.sha256,
+                    IngestedFile.set_aside_reason,
+                    IngestedFile.processed_at,
+                ).where(IngestedFile.feed_id == feed_id)
             )
+            if reason is None or changed_at is None or at >= changed_at
         }
     if adapter is AdapterKind.FILE_DROP:
         yield from file_drop.fetch_batches(
@@ -279,9 +296,7 @@ def replay_feed(
         run = IngestRun(feed_id=feed.id, trigger="replay")
         uow.session.add(run)
         uow.session.flush()
-        counts = replay_quarantine(
-            session=uow.session, feed=feed, run=run, value_rules=value_rules
-        )
+        counts = replay_quarantine(session=uow.session, feed=feed, run=run, value_rules=value_rules)
         _end_run(run, IngestRunStatus.SUCCEEDED, None)
         uow.commit()
         return RunSummary(run.id, feed_code, run.status, counts, None)

@@ -60,11 +60,11 @@ class ValueChecks:
                     f"{decided.isoformat()} is before {self.rules.earliest_decision_year}"
                 ]
         established = record.get("established")
-        if category is RecordCategory.REGISTRY and isinstance(established, date):
-            if established > self.today:
-                found["established"] = [
-                    f"{established.isoformat()} is after today ({self.today.isoformat()})"
-                ]
+        registered = category is RecordCategory.REGISTRY and isinstance(established, date)
+        if registered and established > self.today:
+            found["established"] = [
+                f"{established.isoformat()} is after today ({self.today.isoformat()})"
+            ]
         valid_to = record.get("valid_to")
         if isinstance(decided, date) and isinstance(valid_to, date) and valid_to < decided:
             found["valid_to"] = [

@@ -159,7 +159,7 @@ def plan_records(
 
 def _prepare(raw: RawRecord, mapper: MappingPlan, hasher: PayloadHasher) -> PreparedRecord:
     payload, digest = hasher(raw.payload)
-    key = _storable_key(mapper.source_key(payload) or f"sha256:{digest}")
+    key = _storable_key(raw.key or mapper.source_key(payload) or f"sha256:{digest}")
     return PreparedRecord(raw, payload, digest, key, mapper.apply(payload))
 
 

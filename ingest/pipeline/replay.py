@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import CreditRecord, Feed, IngestRun, RecordCategory, SourceRecord, SourceStatus
+from core.rules.settings import ValueRules
 from ingest.mapping import MappingPlan, resolve_mapping
 from ingest.pipeline.credit_values import credit_values
 from ingest.pipeline.outcomes import Counts
-from core.rules.settings import ValueRules
 from ingest.records import validate_record
 from ingest.value_checks import ValueChecks
 from resolution.fuzzy_linking import FuzzyLinker

@@ -343,7 +343,7 @@ def test_one_source_id_several_times_in_one_request_is_taken_in_order(
     with session_factory() as session:
         versions = session.scalars(
             select(SourceRecord)
-            .where(SourceRecord.source_key == "京环罚〔2026〕7号")
+            .where(SourceRecord.source_key == "7")
             .order_by(SourceRecord.version)
         ).all()
         assert [(v.version, v.status.value) for v in versions] == [

@@ -153,7 +153,8 @@ def test_amounts_finer_than_a_fen_in_yuan_are_not_rounded(
     client: FlaskClient, session_factory: sessionmaker[Session]
 ) -> None:
     headers = push_feed(session_factory)
-    response = push(client, headers, [penalty("a", CF_NR_FK="1.234"), penalty("b", CF_NR_FK="1.23")])
+    items = [penalty("a", CF_NR_FK="1.234"), penalty("b", CF_NR_FK="1.23")]
+    response = push(client, headers, items)
     assert [i["errors"] for i in response.json["items"]] == [
         {"fine_amount": ["1.234 yuan is finer than a fen; amounts are not rounded"]},
         None,
