@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -31,7 +30,6 @@ from core.models import (
     Feed,
     IngestRunStatus,
     RecordCategory,
-    Role,
     SourceRecord,
     SourceStatus,
 )
@@ -39,54 +37,19 @@ from core.rules.publicity import add_months
 from core.rules.settings import RulesError, ValueRules, load_rules
 from ingest.runner import RunSummary, replay_feed
 from tests.ingest.conftest import penalty_row, write_penalties
-from tests.support.api import make_token
-from tests.support.builders import make_department, make_feed
+from tests.support.push import make_push_feed, penalty_item, push
 
 TOMORROW = (today() + timedelta(days=1)).isoformat()
-
-
-def penalty(source_id: str, **overrides: Any) -> dict[str, Any]:
-    item = {
-        "source_id": source_id,
-        "CF_XDR_MC": "北京星河科技有限公司",
-        "CF_XDR_SHXYM": "91110000600037341L",
-        "CF_XZCFJDSWH": f"京环罚〔2026〕{source_id}号",
-        "CF_CFLB": "罚款",
-        "CF_NR_FK": "5000",
-        "CF_JDRQ": "2026-03-01",
-        "CF_CFJG": "北京市生态环境局",
-    }
-    item.update(overrides)
-    return item
-
-
-def push_feed(session_factory: sessionmaker[Session], fine_unit: str = "yuan") -> dict[str, str]:
-    with session_factory() as session:
-        epb = make_department(session, code="EPB")
-        make_feed(
-            session,
-            code="epb-push",
-            department=epb,
-            adapter=AdapterKind.PUSH,
-            record_category=RecordCategory.PENALTY,
-            field_mapping={"preset": "double_publicity_penalty", "fine_unit": fine_unit},
-        )
-        session.commit()
-    return make_token(session_factory, Role.DEPARTMENT, department_code="EPB")
-
-
-def push(client: FlaskClient, headers: dict[str, str], records: list[Any]) -> Any:
-    return client.post(
-        "/api/v1/records", json={"feed": "epb-push", "records": records}, headers=headers
-    )
 
 
 def test_a_year_9999_date_is_quarantined_and_the_rest_of_the_push_stored(
     client: FlaskClient, session_factory: sessionmaker[Session]
 ) -> None:
-    headers = push_feed(session_factory)
+    headers = make_push_feed(session_factory)
     response = push(
-        client, headers, [penalty("1"), penalty("2", CF_JDRQ="9999-12-01"), penalty("3")]
+        client,
+        headers,
+        [penalty_item("1"), penalty_item("2", CF_JDRQ="9999-12-01"), penalty_item("3")],
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     items = response.json["items"]
@@ -106,19 +69,19 @@ def test_implausible_values_are_quarantined_with_their_reason(
     client: FlaskClient, session_factory: sessionmaker[Session]
 ) -> None:
     # A feed in 万元, as the penalty standard states amounts: 900,000,000 万元 is 9*10^12 yuan.
-    headers = push_feed(session_factory, fine_unit="wan_yuan")
+    headers = make_push_feed(session_factory, fine_unit="wan_yuan")
     response = push(
         client,
         headers,
         [
-            penalty("fine", CF_NR_FK="900000000"),
-            penalty("9998", CF_JDRQ="9998-01-01"),
-            penalty("0001", CF_JDRQ="0001-01-01"),
-            penalty("1948", CF_JDRQ="1948-12-31"),
-            penalty("tomorrow", CF_JDRQ=TOMORROW),
-            penalty("valid_to", CF_YXQ="2026-02-28"),
-            penalty("fen", CF_NR_FK="1.0000001"),  # a tenth of a fen, in 万元
-            penalty("good", CF_NR_FK="0.000001", CF_YXQ="2026-03-01"),  # one fen
+            penalty_item("fine", CF_NR_FK="900000000"),
+            penalty_item("9998", CF_JDRQ="9998-01-01"),
+            penalty_item("0001", CF_JDRQ="0001-01-01"),
+            penalty_item("1948", CF_JDRQ="1948-12-31"),
+            penalty_item("tomorrow", CF_JDRQ=TOMORROW),
+            penalty_item("valid_to", CF_YXQ="2026-02-28"),
+            penalty_item("fen", CF_NR_FK="1.0000001"),  # a tenth of a fen, in 万元
+            penalty_item("good", CF_NR_FK="0.000001", CF_YXQ="2026-03-01"),  # one fen
         ],
     )
     assert response.status_code == 200
@@ -152,8 +115,8 @@ def test_implausible_values_are_quarantined_with_their_reason(
 def test_amounts_finer_than_a_fen_in_yuan_are_not_rounded(
     client: FlaskClient, session_factory: sessionmaker[Session]
 ) -> None:
-    headers = push_feed(session_factory)
-    items = [penalty("a", CF_NR_FK="1.234"), penalty("b", CF_NR_FK="1.23")]
+    headers = make_push_feed(session_factory)
+    items = [penalty_item("a", CF_NR_FK="1.234"), penalty_item("b", CF_NR_FK="1.23")]
     response = push(client, headers, items)
     assert [i["errors"] for i in response.json["items"]] == [
         {"fine_amount": ["1.234 yuan is finer than a fen; amounts are not rounded"]},
@@ -172,14 +135,14 @@ def test_the_caps_come_from_the_rules_file(
         "[values]\nmax_amount_yuan = 10000\nearliest_decision_year = 2000\n", encoding="utf-8"
     )
     client = make_app(replace(config, rules_file=rules)).test_client()
-    headers = push_feed(session_factory)
+    headers = make_push_feed(session_factory)
     response = push(
         client,
         headers,
         [
-            penalty("1", CF_NR_FK="10000"),
-            penalty("2", CF_NR_FK="9999.99"),
-            penalty("3", CF_JDRQ="1999-12-31"),
+            penalty_item("1", CF_NR_FK="10000"),
+            penalty_item("2", CF_NR_FK="9999.99"),
+            penalty_item("3", CF_JDRQ="1999-12-31"),
         ],
     )
     assert [i["status"] for i in response.json["items"]] == ["rejected", "accepted", "rejected"]

@@ -11,9 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.models import AdapterKind, CreditRecord, RecordCategory, Role, SourceRecord
+from core.models import CreditRecord, Role, SourceRecord
 from tests.support.api import make_token
-from tests.support.builders import make_department, make_feed
+from tests.support.push import make_push_feed
+from tests.support.push import push as push_items
 
 XINGHE = {"CF_XDR_MC": "北京星河科技有限公司", "CF_XDR_SHXYM": "91110000600037341L"}
 HUAXIN = {"CF_XDR_MC": "北京华信科技有限公司", "CF_XDR_SHXYM": "91110108551385082Q"}
@@ -34,27 +35,14 @@ def penalty(
 
 
 def setup(session_factory: sessionmaker[Session]) -> dict[str, dict[str, str]]:
-    with session_factory() as session:
-        epb = make_department(session, code="EPB")
-        make_feed(
-            session,
-            code="epb-push",
-            department=epb,
-            adapter=AdapterKind.PUSH,
-            record_category=RecordCategory.PENALTY,
-            field_mapping={"preset": "double_publicity_penalty", "fine_unit": "yuan"},
-        )
-        session.commit()
     return {
-        "epb": make_token(session_factory, Role.DEPARTMENT, department_code="EPB"),
+        "epb": make_push_feed(session_factory),
         "regulator": make_token(session_factory, Role.REGULATOR),
     }
 
 
 def push(client: FlaskClient, headers: dict[str, str], items: list[Any]) -> Any:
-    response = client.post(
-        "/api/v1/records", json={"feed": "epb-push", "records": items}, headers=headers
-    )
+    response = push_items(client, headers, items)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.json["items"]
 

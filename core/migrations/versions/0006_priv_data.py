@@ -131,13 +131,16 @@ def _rekey_feed(bind: sa.Connection, records: sa.Table, credits: sa.Table, feed_
 def _plan_changes(groups: dict[str, list[Any]]) -> tuple[list[dict[str, Any]], list[int]]:
     """The new key, version, status and predecessor of every row of a push feed, and the
     accepted rows another accepted row of their source id replaces (their credit records)."""
-    changes, replaced = [], []
+    changes: list[dict[str, Any]] = []
+    replaced: list[int] = []
     for key, rows in groups.items():
         stored = [r for r in rows if r.status != "quarantined"]
         head = stored[-1].id if stored else None
-        previous = None
+        previous: int | None = None
         for version, row in enumerate(rows, start=1):
-            status, errors, supersedes = row.status, row.errors, None
+            status: str = row.status
+            errors: Any = row.errors
+            supersedes: int | None = None
             if row.status != "quarantined":
                 supersedes = previous
                 previous = row.id
