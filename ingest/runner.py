@@ -187,6 +187,9 @@ def _run_locked(
         # never stored (see ingest.adapters.environment); an unset one fails the run.
         settings = expand_environment(stored_settings, environ=os.environ)
         for batch in _batches(session_factory, feed_id, settings):
+            if batch.set_aside is not None:
+                # Stored and shown to the department, like a run's error.
+                batch.set_aside = redact(batch.set_aside, secrets)
             with UnitOfWork(session_factory) as uow:
                 feed = uow.session.get_one(Feed, feed_id)
                 run = uow.session.get_one(IngestRun, run_id)
@@ -203,7 +206,7 @@ def _run_locked(
                 log.warning(
                     "feed %s set aside %s: %s", feed_code, batch.receipt.name, batch.set_aside
                 )
-                set_aside.append((batch.receipt.name, redact(batch.set_aside, secrets)))
+                set_aside.append((batch.receipt.name, batch.set_aside))
             for name, value in counts.as_dict().items():
                 setattr(total, name, getattr(total, name) + value)
             if on_batch is not None:

@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -244,3 +245,48 @@ def test_xlsx_never_holds_an_out_of_range_date_serial() -> None:
     assert values[1] == ["1899-12-31", None]
     assert values[2] == [datetime(2026, 3, 1), datetime(2026, 3, 1, 8, 0)]
     assert values[3] == [datetime(9999, 12, 31), None]
+
+
+def test_http_pages_get_the_same_checks(
+    httpserver: HTTPServer,
+    session_factory: sessionmaker[Session],
+    penalty_feed: Callable[..., Feed],
+    run: Callable[[str], RunSummary],
+) -> None:
+    def debtor(case: str, listed_on: str) -> dict[str, str]:
+        return {
+            "case_number": case,
+            "name": "某某公司",
+            "court": "某法院",
+            "listed_on": listed_on,
+            "updated_at": f"2026-03-01T08:00:0{case}Z",
+        }
+
+    page = {
+        "items": [debtor("1", "2026-03-01"), debtor("2", "9999-12-31"), debtor("3", "1900-01-01")]
+    }
+    httpserver.expect_request("/debtors").respond_with_json(page)
+    penalty_feed(
+        record_category=RecordCategory.LIST_ENTRY,
+        adapter=AdapterKind.HTTP_PULL,
+        adapter_settings={"url": httpserver.url_for("/debtors"), "max_retries": 0, "timeout": 5},
+        field_mapping={
+            "source_key": "case_number",
+            "fields": {"party_name": "name", "authority_name": "court"},
+            "constants": {"list_name": "失信被执行人名单"},
+        },
+    )
+    summary = run("env")
+    assert summary.status is IngestRunStatus.SUCCEEDED, summary.error
+    assert (summary.counts.accepted, summary.counts.quarantined) == (1, 2)
+    with session_factory() as session:
+        errors = {
+            r.source_key: r.errors
+            for r in session.scalars(
+                select(SourceRecord).where(SourceRecord.status == SourceStatus.QUARANTINED)
+            )
+        }
+    assert errors == {
+        "2": {"listed_on": [f"9999-12-31 is after today ({today()})"]},
+        "3": {"listed_on": ["1900-01-01 is before 1949"]},
+    }
