@@ -49,6 +49,7 @@ def ingest_run(feed_codes: tuple[str, ...], run_all: bool, quiet: bool) -> None:
                 session_factory=factory,
                 feed_code=code,
                 on_batch=lambda counts, bar=bar: bar.update(counts.fetched),
+                value_rules=runtime().rules.values,
             )
         except (UnknownFeed, NotPullable, FeedBusy) as exc:
             bar.close()
@@ -57,9 +58,10 @@ def ingest_run(feed_codes: tuple[str, ...], run_all: bool, quiet: bool) -> None:
             continue
         bar.close()
         counts = summary.counts.as_dict()
-        rows.append(
-            (code, summary.status.value, *(str(counts[c]) for c in _COLUMNS), summary.error or "")
-        )
+        # Files set aside do not fail the run; they are listed with their reasons.
+        notes = [f"set aside {name}: {reason}" for name, reason in summary.set_aside]
+        error = "; ".join([*([summary.error] if summary.error else []), *notes])
+        rows.append((code, summary.status.value, *(str(counts[c]) for c in _COLUMNS), error))
         failed = failed or summary.error is not None
     _print_table(("feed", "status", *_COLUMNS, "error"), rows)
     if failed:
@@ -76,7 +78,11 @@ def ingest_replay(feed_codes: tuple[str, ...]) -> None:
     rows = []
     for code in feed_codes:
         try:
-            summary = replay_feed(session_factory=runtime().session_factory, feed_code=code)
+            summary = replay_feed(
+                session_factory=runtime().session_factory,
+                feed_code=code,
+                value_rules=runtime().rules.values,
+            )
         except UnknownFeed as exc:
             raise click.ClickException(str(exc)) from exc
         counts = summary.counts.as_dict()
@@ -131,7 +137,9 @@ def scheduler_command(run_for: float | None, first_now: bool) -> None:
     from ingest.scheduler import add_feed_jobs
 
     scheduler = BackgroundScheduler()
-    codes = add_feed_jobs(scheduler, session_factory=runtime().session_factory)
+    codes = add_feed_jobs(
+        scheduler, session_factory=runtime().session_factory, value_rules=runtime().rules.values
+    )
     click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
     scheduler.start()
     if first_now:

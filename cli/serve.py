@@ -90,7 +90,11 @@ def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
         )
     scheduler = BackgroundScheduler()
     if with_scheduler:
-        codes = add_feed_jobs(scheduler, session_factory=runtime().session_factory)
+        codes = add_feed_jobs(
+            scheduler,
+            session_factory=runtime().session_factory,
+            value_rules=runtime().rules.values,
+        )
         click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
         add_delivery_job(scheduler, current_app._get_current_object())  # type: ignore[attr-defined]
         scheduler.start()

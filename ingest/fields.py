@@ -109,6 +109,7 @@ class Amount(fields.Field):
         "invalid": "Not a valid amount: {input!r}.",
         "negative": "Amount must not be negative: {input!r}.",
         "too_large": "Amount must be less than 1,000,000,000,000: {input!r}.",
+        "too_precise": "Amount is finer than a fen: {input!r}.",
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
@@ -126,9 +127,14 @@ class Amount(fields.Field):
             raise self.make_error("too_large", input=value)
         exponent = amount.as_tuple().exponent  # an int: the amount is finite
         if isinstance(exponent, int) and exponent < -6:
-            # PostgreSQL refuses an exponent like 1e-20000 ("value overflows numeric format");
-            # beyond a fen in 万元 it is rounding anyway, which the column does too.
-            amount = amount.quantize(_AMOUNT_PLACES)
+            # Beyond a fen in 万元 (the sixth decimal) is beyond a fen in any unit: refused,
+            # not rounded. Trailing zeros (1.50000000) are the same amount, written at six
+            # places: PostgreSQL refuses an exponent like 1e-20000 ("value overflows numeric
+            # format"). ingest.value_checks refuses what is finer than a fen in yuan.
+            places = amount.quantize(_AMOUNT_PLACES)
+            if places != amount:
+                raise self.make_error("too_precise", input=value)
+            amount = places
         return amount
 
 

@@ -39,6 +39,7 @@ from ingest.fields import (
     Gender,
     parse_flexible_date,
 )
+from ingest.value_checks import ValueChecks
 from matching.exact import field_hint
 from matching.identifier_types import IdentifierKind
 from matching.identifiers import parse_identifier
@@ -336,13 +337,20 @@ def load_record(category: RecordCategory, canonical: Mapping[str, Any]) -> dict[
     return loaded
 
 
-def validate_record(category: RecordCategory, canonical: dict[str, Any]) -> dict[str, Any]:
+def validate_record(
+    category: RecordCategory, canonical: dict[str, Any], checks: ValueChecks | None = None
+) -> dict[str, Any]:
     """The validated record, with ``party_kind`` and ``code_problems`` added.
 
     Raises marshmallow's ``ValidationError`` (``.messages`` maps fields to messages) when a
-    required field is missing or a value cannot be read; invalid codes do not raise.
+    required field is missing or a value cannot be read, or, with ``checks``, when a date or
+    amount is implausible (:mod:`ingest.value_checks`); invalid codes do not raise.
     """
     data = load_record(category, canonical)
+    if checks is not None:
+        implausible = checks.problems(category, data)
+        if implausible:
+            raise ValidationError(implausible)
     if data.get("party_type"):
         data["party_kind"] = PARTY_TYPES[data["party_type"]]
     problems: dict[str, str] = {}

@@ -18,7 +18,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import UnitOfWork
 from core.models import AdapterKind, Feed, IngestedFile, IngestRun, IngestRunStatus, utcnow
+from core.rules.settings import ValueRules
 from ingest import leases
 from ingest.adapters import exchange_db, file_drop, http_pull, push
 from ingest.adapters.base import Batch, FetchError
@@ -107,6 +108,8 @@ class RunSummary:
     status: IngestRunStatus
     counts: Counts
     error: str | None
+    # (file name, reason) of each file this run set aside unread (ingest.adapters.file_drop).
+    set_aside: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -126,10 +129,13 @@ def run_feed(
     feed_code: str,
     trigger: str = "manual",
     on_batch: Callable[[Counts], None] | None = None,
+    value_rules: ValueRules | None = None,
 ) -> RunSummary:
-    """Run ``feed_code`` now. Raises :class:`UnknownFeed`, :class:`NotPullable`, or
-    ``leases.FeedBusy`` when another process runs it; a source failure does not raise: the
-    run ends ``failed`` with the error, after keeping every batch stored before it."""
+    """Run ``feed_code`` now, its values checked against ``value_rules`` (the rules file's).
+    Raises :class:`UnknownFeed`, :class:`NotPullable`, or ``leases.FeedBusy`` when another
+    process runs it; a source failure does not raise: the run ends ``failed`` with the error,
+    after keeping every batch stored before it. A dropped file that cannot be read is set
+    aside (``RunSummary.set_aside``) and the run goes on."""
     with session_factory() as session:
         feed = session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
         if feed is None:
@@ -141,7 +147,9 @@ def run_feed(
     leases.acquire(session_factory=session_factory, feed_id=feed_id, holder=holder, ttl=LEASE_TTL)
     try:
         with relaxed_gc():
-            return _run_locked(session_factory, feed_id, feed_code, trigger, holder, on_batch)
+            return _run_locked(
+                session_factory, feed_id, feed_code, trigger, holder, on_batch, value_rules
+            )
     finally:
         leases.release(session_factory=session_factory, feed_id=feed_id, holder=holder)
 
@@ -153,6 +161,7 @@ def _run_locked(
     trigger: str,
     holder: str,
     on_batch: Callable[[Counts], None] | None,
+    value_rules: ValueRules | None,
 ) -> RunSummary:
     with UnitOfWork(session_factory) as uow:
         # Holding the lease, no other process runs this feed: a run still "running" was cut
@@ -172,17 +181,32 @@ def _run_locked(
 
     total = Counts()
     error: str | None = None
+    set_aside: list[tuple[str, str]] = []
     try:
         # Secrets and per-machine values are expanded here, in the running process, and
         # never stored (see ingest.adapters.environment); an unset one fails the run.
         settings = expand_environment(stored_settings, environ=os.environ)
         for batch in _batches(session_factory, feed_id, settings):
+            if batch.set_aside is not None:
+                # Stored and shown to the department, like a run's error.
+                batch.set_aside = redact(batch.set_aside, secrets)
             with UnitOfWork(session_factory) as uow:
                 feed = uow.session.get_one(Feed, feed_id)
                 run = uow.session.get_one(IngestRun, run_id)
-                counts = store_batch(session=uow.session, feed=feed, run=run, batch=batch)
+                counts = store_batch(
+                    session=uow.session,
+                    feed=feed,
+                    run=run,
+                    batch=batch,
+                    value_rules=value_rules,
+                )
                 leases.renew(session=uow.session, feed_id=feed_id, holder=holder, ttl=LEASE_TTL)
                 uow.commit()
+            if batch.set_aside is not None and batch.receipt is not None:
+                log.warning(
+                    "feed %s set aside %s: %s", feed_code, batch.receipt.name, batch.set_aside
+                )
+                set_aside.append((batch.receipt.name, batch.set_aside))
             for name, value in counts.as_dict().items():
                 setattr(total, name, getattr(total, name) + value)
             if on_batch is not None:
@@ -206,7 +230,7 @@ def _run_locked(
 
     status = IngestRunStatus.FAILED if error else IngestRunStatus.SUCCEEDED
     _close_run(session_factory, run_id, status, error)
-    return RunSummary(run_id, feed_code, status, total, error)
+    return RunSummary(run_id, feed_code, status, total, error, set_aside)
 
 
 def _close_run(
@@ -229,13 +253,20 @@ def _batches(
     with session_factory() as session:
         feed = session.get_one(Feed, feed_id)
         adapter, watermark, fmt = feed.adapter, feed.watermark, feed.format
+        # A file set aside is tried again when it changes (a new hash), or once the feed's
+        # catalogue entry changed since (a declared encoding, a sheet named).
+        changed_at = feed.updated_at
         processed = {
             (name, sha)
-            for name, sha in session.execute(
-                select(IngestedFile.name, IngestedFile.sha256).where(
-                    IngestedFile.feed_id == feed_id
-                )
+            for name, sha, reason, at in session.execute(
+                select(
+                    IngestedFile.name,
+                    IngestedFile.sha256,
+                    IngestedFile.set_aside_reason,
+                    IngestedFile.processed_at,
+                ).where(IngestedFile.feed_id == feed_id)
             )
+            if reason is None or changed_at is None or at >= changed_at
         }
     if adapter is AdapterKind.FILE_DROP:
         yield from file_drop.fetch_batches(
@@ -254,7 +285,12 @@ def _batches(
         raise NotPullable(f"adapter {adapter} cannot be pulled")
 
 
-def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> RunSummary:
+def replay_feed(
+    *,
+    session_factory: sessionmaker[Session],
+    feed_code: str,
+    value_rules: ValueRules | None = None,
+) -> RunSummary:
     """Re-validate the feed's quarantine as one run (trigger ``replay``), in one transaction."""
     with UnitOfWork(session_factory) as uow:
         feed = uow.session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
@@ -263,7 +299,7 @@ def replay_feed(*, session_factory: sessionmaker[Session], feed_code: str) -> Ru
         run = IngestRun(feed_id=feed.id, trigger="replay")
         uow.session.add(run)
         uow.session.flush()
-        counts = replay_quarantine(session=uow.session, feed=feed, run=run)
+        counts = replay_quarantine(session=uow.session, feed=feed, run=run, value_rules=value_rules)
         _end_run(run, IngestRunStatus.SUCCEEDED, None)
         uow.commit()
         return RunSummary(run.id, feed_code, run.status, counts, None)
@@ -276,6 +312,7 @@ def run_push(
     department_id: int | None,
     sender: str,
     items: list[Any],
+    value_rules: ValueRules | None = None,
 ) -> PushSummary:
     """Store ``items`` pushed by ``department_id`` for ``feed_code`` as one batch and one run
     (trigger ``push``), in ``session``'s transaction: never commits, so the caller stores the
@@ -299,6 +336,13 @@ def run_push(
     session.add(run)
     session.flush()
     outcomes: list[ItemOutcome] = []
-    counts = store_batch(session=session, feed=feed, run=run, batch=pushed.batch, outcomes=outcomes)
+    counts = store_batch(
+        session=session,
+        feed=feed,
+        run=run,
+        batch=pushed.batch,
+        outcomes=outcomes,
+        value_rules=value_rules,
+    )
     _end_run(run, IngestRunStatus.SUCCEEDED, None)
     return PushSummary(run.id, counts, pushed.in_request_order(outcomes))

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.models import AdapterKind, Feed
+from core.rules.settings import ValueRules
 from ingest.leases import FeedBusy
 from ingest.runner import run_feed
 
@@ -51,10 +52,19 @@ def parse_schedule(schedule: str, *, timezone: str = "Asia/Shanghai") -> BaseTri
     raise ScheduleError(f"bad schedule {schedule!r}: use interval:SECONDS or cron:<crontab>")
 
 
-def scheduled_run(session_factory: sessionmaker[Session], feed_code: str) -> None:
+def scheduled_run(
+    session_factory: sessionmaker[Session],
+    feed_code: str,
+    value_rules: ValueRules | None = None,
+) -> None:
     """One scheduled slot of a feed; a feed busy elsewhere is skipped, not queued."""
     try:
-        summary = run_feed(session_factory=session_factory, feed_code=feed_code, trigger="schedule")
+        summary = run_feed(
+            session_factory=session_factory,
+            feed_code=feed_code,
+            trigger="schedule",
+            value_rules=value_rules,
+        )
     except FeedBusy as exc:
         log.info("skipping %s this slot: %s", feed_code, exc)
         return
@@ -67,7 +77,12 @@ def scheduled_run(session_factory: sessionmaker[Session], feed_code: str) -> Non
     )
 
 
-def add_feed_jobs(scheduler: BaseScheduler, *, session_factory: sessionmaker[Session]) -> list[str]:
+def add_feed_jobs(
+    scheduler: BaseScheduler,
+    *,
+    session_factory: sessionmaker[Session],
+    value_rules: ValueRules | None = None,
+) -> list[str]:
     """Add a job per enabled, scheduled, pulled feed; returns the feed codes scheduled.
 
     A feed with an unreadable schedule is logged and left out rather than stopping the others.
@@ -86,7 +101,11 @@ def add_feed_jobs(scheduler: BaseScheduler, *, session_factory: sessionmaker[Ses
             continue
         options: dict[str, Any] = {"id": f"feed:{code}", "name": f"ingest {code}", **JOB_DEFAULTS}
         scheduler.add_job(
-            scheduled_run, trigger, args=(session_factory, code), replace_existing=True, **options
+            scheduled_run,
+            trigger,
+            args=(session_factory, code, value_rules),
+            replace_existing=True,
+            **options,
         )
         scheduled.append(code)
     return scheduled

@@ -7,8 +7,9 @@ page, audits the same way and only has to commit.
 Everything is seen through a :class:`~app.entities.present.Viewer`: records (and golden-record
 values, match links, list memberships, the grade) come only from feeds the caller may see
 (``core.rules.sharing.visible_feed_ids``), and personal data is masked for the caller's role. The
-entity itself (name, kind, region, identifiers) is master data every government role may see,
-even when none of its records are visible to them.
+entity itself (name, kind, region, identifiers) is master data every government role may see
+once it knows the entity exists: an entity known only through feeds the caller may not see
+(``app.entities.existence``) is not found, in search, profile and records alike.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.entities.existence import is_known, known_clause
 from app.entities.present import (
     PERSONAL_FIELDS,
     Viewer,
@@ -185,6 +187,8 @@ def search_entities(
     (the caller commits it).
     """
     clauses = _entity_clauses(viewer, filters)
+    # Sharing applies to existence: a separate condition, whatever the query's shape.
+    clauses.append(known_clause(session, viewer.feed_ids))
     query = (q or "").strip()
     kind: str | None = None
     if not query:
@@ -259,6 +263,17 @@ def _entity_head(entity: Entity) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- records
 
+
+def _known_entity(session: Session, viewer: Viewer, public_id: str) -> tuple[Entity, str | None]:
+    """The entity answering for ``public_id`` and the merged id it was reached from. Raises
+    :class:`EntityNotFound` for an unknown id and, alike, for an entity the viewer may not
+    know exists (``app.entities.existence``)."""
+    resolved = resolve_entity(session, public_id)
+    if resolved is None or not is_known(session, resolved[0], viewer.feed_ids):
+        raise EntityNotFound(f"No entity has the id {public_id!r}.")
+    return resolved
+
+
 _RecordRow = tuple[CreditRecord, str, str, str, str]
 
 
@@ -301,10 +316,7 @@ def entity_records(
     Reading a natural person's records writes an ``entity.read`` audit event (view
     ``records``) into ``session`` (the caller commits it); ``audit=False`` is for a caller
     that shows none of the rows (the records page refusing its filters)."""
-    resolved = resolve_entity(session, public_id)
-    if resolved is None:
-        raise EntityNotFound(f"No entity has the id {public_id!r}.")
-    entity, _merged_from = resolved
+    entity, _merged_from = _known_entity(session, viewer, public_id)
     statement = _records_statement(viewer, entity_group(session, entity))
     if filters.category is not None:
         statement = statement.where(CreditRecord.category == filters.category)
@@ -337,10 +349,7 @@ def entity_profile(
 
     Reading a natural person's profile writes an ``entity.read`` audit event (view
     ``profile``) into ``session`` (the caller commits it)."""
-    resolved = resolve_entity(session, public_id)
-    if resolved is None:
-        raise EntityNotFound(f"No entity has the id {public_id!r}.")
-    entity, merged_from = resolved
+    entity, merged_from = _known_entity(session, viewer, public_id)
     group = entity_group(session, entity)
     rows: list[_RecordRow] = [tuple(r) for r in session.execute(_records_statement(viewer, group))]
     records = [row[0] for row in rows]

@@ -1,4 +1,4 @@
-"""``GET /api/v1/quarantine`` and ``GET /api/v1/ingest/runs``."""
+"""``GET /api/v1/quarantine``, ``GET /api/v1/ingest/set-aside`` and ``GET /api/v1/ingest/runs``."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from app.ingest_api.schemas import (
     QuarantinePageSchema,
     RunArgsSchema,
     RunPageSchema,
+    SetAsideArgsSchema,
+    SetAsidePageSchema,
 )
-from app.ingest_api.services import list_quarantine, list_runs
+from app.ingest_api.services import list_quarantine, list_runs, list_set_aside
 from app.pagination import page_body
 from app.runtime import request_session
 from core.models import Role
@@ -32,6 +34,26 @@ class Quarantine(MethodView):
         client = current_client()
         assert client is not None
         items, total = list_quarantine(
+            session=request_session(),
+            client=client,
+            feed_code=args["feed"],
+            page=args["page"],
+            page_size=args["page_size"],
+        )
+        return page_body(items, total, page=args["page"], page_size=args["page_size"])
+
+
+@blp.route("/ingest/set-aside")
+class SetAsideFiles(MethodView):
+    @allow(Role.REGULATOR, Role.DEPARTMENT)
+    @blp.arguments(SetAsideArgsSchema, location="query")
+    @blp.response(200, SetAsidePageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Dropped files that could not be read, with the reason (departments: their own).
+        A file is read again once its content changes."""
+        client = current_client()
+        assert client is not None
+        items, total = list_set_aside(
             session=request_session(),
             client=client,
             feed_code=args["feed"],

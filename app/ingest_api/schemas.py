@@ -31,6 +31,30 @@ class QuarantinePageSchema(PageSchema):
     items = fields.List(fields.Nested(QuarantinedSchema))
 
 
+class RunSetAsideSchema(Schema):
+    name = fields.String()
+    sha256 = fields.String()
+    reason = fields.String()
+
+
+class SetAsideFileSchema(Schema):
+    feed = fields.String()
+    name = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    reason = fields.String()
+    set_aside_at = fields.DateTime()
+    run_id = fields.Integer(allow_none=True)
+
+
+class SetAsideArgsSchema(PageArgsSchema):
+    feed = fields.String(load_default=None)
+
+
+class SetAsidePageSchema(PageSchema):
+    items = fields.List(fields.Nested(SetAsideFileSchema))
+
+
 class RunSchema(Schema):
     id = fields.Integer()
     feed = fields.String()
@@ -46,6 +70,10 @@ class RunSchema(Schema):
     linked = fields.Integer()
     new_entities = fields.Integer()
     error = fields.String(allow_none=True)
+    set_aside_files = fields.List(
+        fields.Nested(RunSetAsideSchema),
+        metadata={"description": "files this run set aside unread, with the reason"},
+    )
 
 
 class RunPageSchema(PageSchema):

@@ -16,7 +16,7 @@ from app.entities.services import (
     search_entities,
     viewer_for,
 )
-from app.ingest_api.services import list_quarantine, list_runs
+from app.ingest_api.services import list_quarantine, list_runs, list_set_aside
 from app.pages import blp, render
 from app.pages.auth import (
     EVERYONE,
@@ -184,7 +184,11 @@ def feeds() -> Page:
             session=session, client=client, feed_code=feed["code"], status=None, page=1, page_size=1
         )
         quarantined = None
+        set_aside: list[dict[str, Any]] = []
         if client.role in QUARANTINE_ROLES:
+            set_aside, _count = list_set_aside(
+                session=session, client=client, feed_code=feed["code"], page=1, page_size=100
+            )
             _items, quarantined = list_quarantine(
                 session=session, client=client, feed_code=feed["code"], page=1, page_size=1
             )
@@ -194,6 +198,7 @@ def feeds() -> Page:
                 "last_run": runs[0] if runs else None,
                 "runs": run_total,
                 "quarantined": quarantined,
+                "set_aside": set_aside,
             }
         )
     quarantine: list[dict[str, Any]] = []

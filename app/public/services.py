@@ -8,8 +8,10 @@ businesses and organisations, which are public.
 
 A natural person only exists for the public while they have a published record: search does
 not list, and the profile answers 404 for, a person without one, so the public cannot probe who
-is in the database. Search takes a name or a USCC, nothing else (a resident id would let anyone
-test whether a person is known).
+is in the database. Any entity known only through feeds that are not unconditional (not
+shared, or shared on conditions) does not exist for the public either
+(``app.entities.existence``). Search takes a name or a USCC, nothing else (a resident id
+would let anyone test whether a person is known).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from app.entities.existence import is_known, known_clause
 from app.entities.present import public_name, public_record_view, public_text
 from app.entities.queries import published_clause
 from app.entities.search import is_code_query, name_hits
@@ -36,6 +39,7 @@ from core.models import (
 )
 from core.rules.grading import list_members, membership_name
 from core.rules.publicity import is_published
+from core.rules.sharing import visible_feed_ids
 from matching.identifier_types import IdentifierKind
 from matching.identifiers import parse_identifier
 from resolution.survivors import entity_group, resolve_entity, survivor_of
@@ -124,7 +128,7 @@ def _uscc_holders(session: Session, uscc: str) -> list[int]:
 
 def _publicly_known(session: Session, entity_ids: list[int], today: date) -> set[int]:
     """Which of the entities the public may see: every non-person, and persons with a
-    published record."""
+    published record; of those, the ones known through a feed the public may see."""
     if not entity_ids:
         return set()
     has_published = exists().where(CreditRecord.entity_id == Entity.id, published_clause(today))
@@ -132,6 +136,7 @@ def _publicly_known(session: Session, entity_ids: list[int], today: date) -> set
         select(Entity.id).where(
             Entity.id.in_(entity_ids),
             (Entity.kind != EntityKind.NATURAL_PERSON) | has_published,
+            known_clause(session, visible_feed_ids(session=session, client=None)),
         )
     )
     return set(rows)
@@ -165,7 +170,8 @@ def public_profile(
     Reading a natural person's page writes an audit event (the caller must commit).
     """
     resolved = resolve_entity(session, public_id)
-    if resolved is None:
+    public_feeds = visible_feed_ids(session=session, client=None)
+    if resolved is None or not is_known(session, resolved[0], public_feeds):
         raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
     entity, _merged_from = resolved
     group = entity_group(session, entity)

@@ -10,7 +10,7 @@ from app.api import Blueprint
 from app.auth.access import allow, current_client
 from app.records.schemas import PushRequestSchema, PushResponseSchema
 from app.records.services import push_records
-from app.runtime import commit_request, request_session
+from app.runtime import commit_request, request_session, runtime
 from core.audit import record_event
 from core.models import Role
 
@@ -31,7 +31,11 @@ class RecordsPush(MethodView):
         assert client is not None
         session = request_session()
         result = push_records(
-            session=session, client=client, feed_code=body["feed"], items=body["records"]
+            session=session,
+            client=client,
+            feed_code=body["feed"],
+            items=body["records"],
+            value_rules=runtime().rules.values,
         )
         record_event(
             session=session,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import ServiceRefused
 from core.models import ApiClient
+from core.rules.settings import ValueRules
 from ingest.adapters.push import InvalidPush
 from ingest.runner import ForeignFeed, NotPushed, PushSummary, UnknownFeed, run_push
 
@@ -29,7 +30,12 @@ _REFUSAL_STATUS: dict[type[Exception], int] = {
 
 
 def push_records(
-    *, session: Session, client: ApiClient, feed_code: str, items: list[Any]
+    *,
+    session: Session,
+    client: ApiClient,
+    feed_code: str,
+    items: list[Any],
+    value_rules: ValueRules | None = None,
 ) -> PushSummary:
     """Store ``items`` for ``feed_code`` as one batch (one ingest run), item by item.
 
@@ -45,6 +51,7 @@ def push_records(
             department_id=client.department_id,
             sender=client.name,
             items=items,
+            value_rules=value_rules,
         )
     except (UnknownFeed, NotPushed, ForeignFeed, InvalidPush) as exc:
         raise PushRefused(str(exc), status=_REFUSAL_STATUS[type(exc)]) from exc

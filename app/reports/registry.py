@@ -226,7 +226,8 @@ DATA_QUALITY = ReportSpec(
     description=(
         "Per catalogued feed: ingest volumes and rejects (runs in the date range), rejects by "
         "reason, link rate, freshness of the last successful run against the catalogue's "
-        "update cycle, and the quarantine backlog."
+        "update cycle, the quarantine backlog, decision numbers the feed gave to more than "
+        "one party (two records, flagged, never merged) and the files set aside unread."
     ),
     filters=("from", "to", "department", "category"),
     columns=(
@@ -255,6 +256,20 @@ DATA_QUALITY = ReportSpec(
         Column("quarantine_backlog", "int"),
         Column("oldest_quarantined_at", "datetime"),
         Column("reject_reasons", description="field: message (count), most frequent first"),
+        Column(
+            "shared_decision_numbers",
+            "int",
+            description="decision numbers this feed's records give to two or more parties",
+        ),
+        Column(
+            "shared_decision_number_examples",
+            description="decision number (parties), the first few in number order",
+        ),
+        Column("set_aside_files", "int", description="files that could not be read"),
+        Column(
+            "set_aside_reasons",
+            description="file: reason, for each file set aside (tried again once it changes)",
+        ),
     ),
 )
 

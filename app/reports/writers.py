@@ -258,8 +258,23 @@ def _cell_writer(column: Column, formats: dict[str, Any]) -> Any:
     fmt = formats[kind]
     if kind == "datetime":
         # Excel has no time zones: UTC, written naive.
-        return lambda sheet, r, c, v: sheet.write_datetime(r, c, v.replace(tzinfo=None), fmt)
-    return lambda sheet, r, c, v: sheet.write_datetime(r, c, v, fmt)
+        return lambda sheet, r, c, v: _write_when(sheet, r, c, v.replace(tzinfo=None), fmt)
+    return lambda sheet, r, c, v: _write_when(sheet, r, c, v, fmt)
+
+
+# Excel's date serials (the 1900 date system) run from 1900-01-01 to 9999-12-31.
+_FIRST_SERIAL_DATE = date(1900, 1, 1)
+
+
+def _write_when(sheet: Any, row: int, col: int, value: date, fmt: Any) -> None:
+    """A date or datetime as a date serial, or, outside the serials' range (a date stored
+    before ingest refused year 1 or 9998), as ISO text: xlsxwriter would write a serial
+    Excel shows as ##### or reads as another date."""
+    day = value.date() if isinstance(value, datetime) else value
+    if day < _FIRST_SERIAL_DATE:
+        sheet.write_string(row, col, value.isoformat())
+    else:
+        sheet.write_datetime(row, col, value, fmt)
 
 
 def _sheet_name(title: str) -> str:

@@ -73,7 +73,9 @@ class SourceRecord(Base):
 
 
 class IngestedFile(Base):
-    """A file drop that was fully stored. Same feed, name and hash: skipped; a changed file
+    """A file drop that was fully stored, or set aside because it could not be read
+    (``set_aside_reason``: a header naming a column twice, bytes of no encoding it may be in,
+    a broken workbook or JSON document). Same feed, name and hash: skipped; a changed file
     under the same name has a new hash and is processed again."""
 
     __tablename__ = "ingested_files"
@@ -86,6 +88,7 @@ class IngestedFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    set_aside_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class FeedLease(Base):

@@ -71,8 +71,15 @@ def _penalty_severity(category: str, action: str, content: str, unfined: bool) -
 
 
 def add_months(start: date, months: int) -> date:
+    """``start`` moved by ``months`` calendar months (the day clipped to the month's last).
+    Beyond the calendar's ends (a period from a date near 9999) it stops at ``date.max`` or
+    ``date.min``: ingest quarantines such dates, but a stored one must not fail a reader."""
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 

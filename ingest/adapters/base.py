@@ -14,10 +14,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class RawRecord:
-    """One record as the source delivered it, with where it came from (for tracing errors)."""
+    """One record as the source delivered it, with where it came from (for tracing errors).
+
+    ``key``, when the adapter knows it, is the record's source key within its feed, whatever
+    the feed's mapping says (a push item's ``source_id``, the documented key of a push)."""
 
     payload: dict[str, Any]
     origin: str
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ class Batch:
     # Records the adapter could not even parse (bad line in a JSON-lines file, ...): they are
     # quarantined with this reason instead of being dropped.
     unreadable: list[tuple[RawRecord, str]] = field(default_factory=list)
+    # Why the file of ``receipt`` could not be read to its end (a header naming a column
+    # twice, bytes of no encoding it may be in, a broken workbook): it is recorded as set
+    # aside with this reason, and read again only once its content changes.
+    set_aside: str | None = None
 
 
 def storable_text(text: str) -> str:

@@ -8,6 +8,12 @@ NUL bytes is asked about those first). Anything else is not guessed: a file that
 decode fails its batch with the file, line and bytes named, and stays unprocessed, so fixing
 the file or the catalogue and running again loses nothing.
 
+A file that cannot be read (a header naming a column twice, bytes of no encoding it may be in,
+a broken workbook or JSON document, a link out of the folder) is *set aside*: its last batch
+carries the reason with its receipt, the run goes on with the next file, and the file is not
+tried again until its content (hash) changes. Records read before the problem are stored as
+usual (a fixed file brings them again as duplicates).
+
 A row that cannot be read (wrong number of CSV fields, a JSON line that is not an object or
 that ``core.json_input`` refuses: NUL, a lone surrogate, 1e999, nesting deeper than 64 levels) is
 handed over as *unreadable* and quarantined with the reason and its text; it never stops the
@@ -119,17 +125,22 @@ def fetch_batches(
 ) -> Iterator[Batch]:
     """Batches of at most ``chunk_size`` records per new or changed file, in name order; the
     last batch of each file carries its receipt (so the file counts as done only once all of
-    it is stored). A file gone since the folder was listed is skipped. Raises
-    :class:`FetchError` for a missing folder, an unreadable file, a link to a file outside the
-    folder, or a file that changed while it was read (its last batch is then not handed over,
-    so the next run reads it again)."""
+    it is stored), and for a file that cannot be read the reason it is set aside. A file gone
+    since the folder was listed is skipped. Raises :class:`FetchError` for a missing folder
+    or a file that changed while it was read (its last batch is then not handed over, so the
+    next run reads it again)."""
     root = settings.path.resolve()
     for path in list_files(settings):
         name = display_name(path, settings.path)
         if not path.resolve().is_relative_to(root):
             # A department may write the folder, not read the server: a link to /etc/passwd
             # would put it in the quarantine, which the department reads through the API.
-            raise FetchError(f"{name} links to a file outside the drop folder; it is not read")
+            # Its receipt hashes where it points, never what it points at.
+            target = hashlib.sha256(os.fsencode(os.readlink(path))).hexdigest()
+            if not already_processed(name, target):
+                reason = f"{name} links to a file outside the drop folder; it is not read"
+                yield Batch(records=[], receipt=FileReceipt(name, 0, target), set_aside=reason)
+            continue
         try:
             before = _identity(path)
             receipt = file_receipt(path, settings.path)
@@ -139,14 +150,20 @@ def fetch_batches(
             continue
         records: list[RawRecord] = []
         unreadable: list[tuple[RawRecord, str]] = []
-        for record, problem in _read(path, settings, receipt.name):
-            if problem is None:
-                records.append(record)
-            else:
-                unreadable.append((record, problem))
-            if len(records) + len(unreadable) >= settings.chunk_size:
-                yield Batch(records=records, unreadable=unreadable)
-                records, unreadable = [], []
+        try:
+            for record, problem in _read(path, settings, receipt.name):
+                if problem is None:
+                    records.append(record)
+                else:
+                    unreadable.append((record, problem))
+                if len(records) + len(unreadable) >= settings.chunk_size:
+                    yield Batch(records=records, unreadable=unreadable)
+                    records, unreadable = [], []
+        except FetchError as exc:
+            # This file, not the feed: the next files are read, and this one again only
+            # once it changes.
+            yield Batch(records=records, unreadable=unreadable, receipt=receipt, set_aside=str(exc))
+            continue
         if _identity(path) not in (before, None):
             # Written in place rather than under a .part name: what was read may end in a
             # line cut short, and is not what the receipt's hash describes.

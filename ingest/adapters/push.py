@@ -5,6 +5,11 @@ items, stored as one run by ``ingest.runner.run_push`` in the request's own tran
 Every item gets an outcome in the request's order. An item that is not an object or has no
 usable ``source_id`` (the sender's id for the record, its source key) cannot be keyed, so it
 goes to quarantine as unreadable, with the reason, rather than failing the request.
+
+A pushed record's key within its feed is its ``source_id`` and nothing else: the feed's
+mapping may name a key column (the penalty preset names the decision number), but two items
+with different source ids are two records, and the same source id again is the same record
+(a duplicate or its next version).
 """
 
 from __future__ import annotations
@@ -61,7 +66,9 @@ def batch_from_items(*, items: list[Any], sender: str) -> PushedBatch:
             unreadable.append((RawRecord(item, origin), problem))
             order.append((False, len(unreadable) - 1))
         else:
-            records.append(RawRecord(item, origin))
+            # The sender's id is the key, never a field of the record: two records with one
+            # decision number (two parties of one decision, a department's typo) stay two.
+            records.append(RawRecord(item, origin, key=str(item["source_id"]).strip()))
             order.append((True, len(records) - 1))
     return PushedBatch(Batch(records=records, unreadable=unreadable), order)
 

@@ -21,6 +21,7 @@ from ingest.mapping import MappingPlan
 from ingest.pipeline.outcomes import Counts, ItemOutcome
 from ingest.pipeline.payloads import PayloadHasher, json_safe, payload_hash
 from ingest.records import validate_record
+from ingest.value_checks import ValueChecks
 
 # Values per IN list: well within every backend's limit on bound parameters.
 IN_CHUNK = 500
@@ -70,9 +71,12 @@ def prepare_records(batch: Batch, mapper: MappingPlan) -> list[PreparedRecord]:
     return prepared
 
 
-def validate_records(category: RecordCategory, prepared: list[PreparedRecord]) -> list[Validated]:
-    """Per record, in order: the validated record, or None and its errors."""
-    return [_validate(category, item) for item in prepared]
+def validate_records(
+    category: RecordCategory, prepared: list[PreparedRecord], checks: ValueChecks
+) -> list[Validated]:
+    """Per record, in order: the validated record, or None and its errors (a value the
+    schema cannot read, or one ``checks`` finds implausible)."""
+    return [_validate(category, item, checks) for item in prepared]
 
 
 def load_key_states(session: Session, feed_id: int, keys: Iterable[str]) -> dict[str, KeyState]:
@@ -155,7 +159,7 @@ def plan_records(
 
 def _prepare(raw: RawRecord, mapper: MappingPlan, hasher: PayloadHasher) -> PreparedRecord:
     payload, digest = hasher(raw.payload)
-    key = _storable_key(mapper.source_key(payload) or f"sha256:{digest}")
+    key = _storable_key(raw.key or mapper.source_key(payload) or f"sha256:{digest}")
     return PreparedRecord(raw, payload, digest, key, mapper.apply(payload))
 
 
@@ -176,10 +180,10 @@ def _prepare_unreadable(raw: RawRecord, reason: str) -> PreparedRecord:
     return PreparedRecord(raw, payload, digest, f"unreadable:{digest}", None, reason)
 
 
-def _validate(category: RecordCategory, item: PreparedRecord) -> Validated:
+def _validate(category: RecordCategory, item: PreparedRecord, checks: ValueChecks) -> Validated:
     if item.unreadable_reason is not None:
         return None, {"_record": [item.unreadable_reason]}
     try:
-        return validate_record(category, item.canonical or {}), None
+        return validate_record(category, item.canonical or {}, checks), None
     except ValidationError as exc:
         return None, exc.normalized_messages()

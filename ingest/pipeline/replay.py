@@ -11,19 +11,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import CreditRecord, Feed, IngestRun, RecordCategory, SourceRecord, SourceStatus
+from core.rules.settings import ValueRules
 from ingest.mapping import MappingPlan, resolve_mapping
 from ingest.pipeline.credit_values import credit_values
 from ingest.pipeline.outcomes import Counts
 from ingest.records import validate_record
+from ingest.value_checks import ValueChecks
 from resolution.fuzzy_linking import FuzzyLinker
 from resolution.linking import ExactLinker, LinkOutcome
 
 
-def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) -> Counts:
+def replay_quarantine(
+    *, session: Session, feed: Feed, run: IngestRun | None, value_rules: ValueRules | None = None
+) -> Counts:
     """Validate the feed's quarantined records again with its *current* mapping (after a
-    mapping fix). A record that now passes is accepted in place (same version, same payload)
-    and linked; one that still fails keeps its place with its new errors. Does not commit."""
+    mapping fix) and ``value_rules`` (the same checks as a batch). A record that now passes is
+    accepted in place (same version, same payload) and linked; one that still fails keeps its
+    place with its new errors. Does not commit."""
     mapping = resolve_mapping(feed.field_mapping or {})
+    checks = ValueChecks(rules=value_rules or ValueRules(), fine_unit=mapping["fine_unit"])
     mapper = MappingPlan(mapping)  # planned once for all the records, not once per record
     waiting = list(
         session.scalars(
@@ -36,7 +42,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
     linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
     linked_credits: list[tuple[CreditRecord, LinkOutcome]] = []
     for source in waiting:
-        record = _validate_again(source, mapper, feed.record_category)
+        record = _validate_again(source, mapper, feed.record_category, checks)
         if record is None:
             counts.quarantined += 1
             continue
@@ -78,7 +84,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
 
 
 def _validate_again(
-    source: SourceRecord, mapper: MappingPlan, category: RecordCategory
+    source: SourceRecord, mapper: MappingPlan, category: RecordCategory, checks: ValueChecks
 ) -> dict[str, Any] | None:
     """The record, valid now; None when it is still not (its errors replaced by today's) or
     could never be read (nothing to validate)."""
@@ -86,7 +92,7 @@ def _validate_again(
         return None
     canonical = mapper.apply(source.raw_payload)
     try:
-        return validate_record(category, canonical)
+        return validate_record(category, canonical, checks)
     except ValidationError as exc:
         source.errors = exc.normalized_messages()
         return None

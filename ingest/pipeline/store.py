@@ -5,11 +5,12 @@ Never commits: the caller owns the transaction, so all of a batch is stored or n
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.bulk_writes import insert_rows
 from core.models import Feed, IngestedFile, IngestRun, SourceRecord, SourceStatus, utcnow
+from core.rules.settings import ValueRules
 from ingest.adapters.base import Batch
 from ingest.mapping import MappingPlan, resolve_mapping
 from ingest.pipeline.credits_and_links import store_credits_and_links
@@ -22,6 +23,7 @@ from ingest.pipeline.plan import (
     prepare_records,
     validate_records,
 )
+from ingest.value_checks import ValueChecks
 
 
 def store_batch(
@@ -31,10 +33,13 @@ def store_batch(
     run: IngestRun | None,
     batch: Batch,
     outcomes: list[ItemOutcome] | None = None,
+    value_rules: ValueRules | None = None,
 ) -> Counts:
     """Store every record of ``batch`` for ``feed``; returns this batch's counts (also added
     to ``run``). Moves the feed's watermark and records the file receipt when the batch says so.
     When ``outcomes`` is given, one :class:`ItemOutcome` per record is appended to it, in order.
+    Implausible dates and amounts (``value_rules``, default the rules' defaults, against
+    today in China) quarantine their record, not the batch.
 
     Everything is read up front in a few queries and written with one ``executemany`` per
     table (source records, credit records, entities and their rows, match links), so the cost
@@ -43,7 +48,8 @@ def store_batch(
     mapping = resolve_mapping(feed.field_mapping or {})
     prepared = prepare_records(batch, MappingPlan(mapping))
     states = load_key_states(session, feed.id, {p.source_key for p in prepared})
-    validated = validate_records(feed.record_category, prepared)
+    checks = ValueChecks(rules=value_rules or ValueRules(), fine_unit=mapping["fine_unit"])
+    validated = validate_records(feed.record_category, prepared, checks)
     counts = Counts(fetched=len(prepared))
     received = utcnow()
     plans, all_outcomes = plan_records(
@@ -109,14 +115,20 @@ def _record_batch(
     if batch.watermark is not None:
         feed.watermark = batch.watermark
     if batch.receipt is not None:
-        session.add(
-            IngestedFile(
-                feed_id=feed.id,
-                name=batch.receipt.name,
-                size=batch.receipt.size,
-                sha256=batch.receipt.sha256,
-                ingest_run_id=run.id if run else None,
+        receipt = batch.receipt
+        # The same bytes again: a file set aside, retried after its feed's catalogue entry
+        # changed. Its receipt now says how this try went.
+        stored = session.scalar(
+            select(IngestedFile).where(
+                IngestedFile.feed_id == feed.id,
+                IngestedFile.name == receipt.name,
+                IngestedFile.sha256 == receipt.sha256,
             )
         )
+        if stored is None:
+            stored = IngestedFile(feed_id=feed.id, name=receipt.name, sha256=receipt.sha256)
+            session.add(stored)
+        stored.size, stored.set_aside_reason = receipt.size, batch.set_aside
+        stored.ingest_run_id, stored.processed_at = (run.id if run else None), utcnow()
     if run is not None:
         counts.add_to(run)

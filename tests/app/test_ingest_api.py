@@ -6,7 +6,6 @@ import http.client
 import io
 import json
 import threading
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,6 +17,8 @@ from cli.serve import make_server
 from core.models import AdapterKind, AuditEvent, CreditRecord, RecordCategory, Role, SourceRecord
 from tests.support.api import make_token
 from tests.support.builders import make_department, make_feed
+from tests.support.push import penalty_item as penalty
+from tests.support.push import push
 
 Headers = dict[str, str]
 
@@ -44,25 +45,6 @@ def setup(session_factory: sessionmaker[Session]) -> dict[str, Headers]:
         "regulator": make_token(session_factory, Role.REGULATOR),
         "analyst": make_token(session_factory, Role.ANALYST),
     }
-
-
-def penalty(source_id: str, **overrides: Any) -> dict[str, Any]:
-    item = {
-        "source_id": source_id,
-        "CF_XDR_MC": "北京星河科技有限公司",
-        "CF_XDR_SHXYM": "91110000600037341L",
-        "CF_XZCFJDSWH": f"京环罚〔2026〕{source_id}号",
-        "CF_CFLB": "罚款",
-        "CF_NR_FK": "5000",
-        "CF_JDRQ": "2026-03-01",
-        "CF_CFJG": "北京市生态环境局",
-    }
-    item.update(overrides)
-    return item
-
-
-def push(client: FlaskClient, headers: Headers, records: Any, feed: str = "epb-push") -> Any:
-    return client.post("/api/v1/records", json={"feed": feed, "records": records}, headers=headers)
 
 
 def test_push_reports_each_item_and_is_idempotent(
@@ -343,7 +325,7 @@ def test_one_source_id_several_times_in_one_request_is_taken_in_order(
     with session_factory() as session:
         versions = session.scalars(
             select(SourceRecord)
-            .where(SourceRecord.source_key == "京环罚〔2026〕7号")
+            .where(SourceRecord.source_key == "7")
             .order_by(SourceRecord.version)
         ).all()
         assert [(v.version, v.status.value) for v in versions] == [

@@ -119,7 +119,7 @@ def test_rerunning_is_a_no_op_and_a_changed_file_makes_versions(
         assert count(session, IngestedFile) == 2
 
 
-def test_a_file_in_the_wrong_encoding_fails_the_run_and_loses_nothing(
+def test_a_file_in_the_wrong_encoding_is_set_aside_and_loses_nothing(
     session_factory: sessionmaker[Session],
     penalty_feed: Callable[..., Feed],
     run: Run,
@@ -127,12 +127,15 @@ def test_a_file_in_the_wrong_encoding_fails_the_run_and_loses_nothing(
 ) -> None:
     penalty_feed(adapter_settings={"path": str(tmp_path / "drop"), "encoding": "utf-8"})
     write_penalties(tmp_path / "drop" / "p.csv", [penalty_row()], encoding="gbk")
-    failed = run("env")
-    assert failed.status is IngestRunStatus.FAILED
-    assert failed.error is not None and "not valid utf-8" in failed.error
+    first = run("env")
+    assert first.status is IngestRunStatus.SUCCEEDED and first.error is None
+    [(name, reason)] = first.set_aside
+    assert name == "p.csv" and "not valid utf-8" in reason
     with session_factory() as session:
         assert count(session, SourceRecord) == 0
-        assert count(session, IngestedFile) == 0
+        receipt = session.scalars(select(IngestedFile)).one()
+        assert receipt.set_aside_reason == reason
+        # Declaring the encoding changes the feed's catalogue entry: the file is tried again.
         feed = session.scalars(select(Feed)).one()
         feed.adapter_settings = {"path": str(tmp_path / "drop"), "encoding": "gbk"}
         session.commit()

@@ -160,9 +160,11 @@ def test_amounts_stay_within_what_the_amount_columns_hold() -> None:
             validate_record(RecordCategory.PENALTY, {**penalty, "confiscated_amount": too_large})
         assert "confiscated_amount" in caught.value.normalized_messages()
     # An exponent no database reads (PostgreSQL: "value overflows numeric format") is a
-    # fraction of a fen: it reads 0.
-    tiny = validate_record(RecordCategory.PENALTY, {**penalty, "fine_amount": "1e-20000"})
-    assert tiny["fine_amount"] == 0
+    # fraction of a fen: refused, not rounded; trailing zeros are the same amount.
+    with pytest.raises(ValidationError, match="finer than a fen"):
+        validate_record(RecordCategory.PENALTY, {**penalty, "fine_amount": "1e-20000"})
+    zeros = validate_record(RecordCategory.PENALTY, {**penalty, "fine_amount": "1.5" + "0" * 30})
+    assert str(zeros["fine_amount"]) == "1.500000"
 
 
 def test_amounts_and_dates_in_the_spellings_feeds_use() -> None:

@@ -12,7 +12,8 @@ Entities and their records:
 * 张三 (person, 110105): black list 失信被执行人名单 since 2026-01-10, reason naming him and
   his id number. Grade D.
 * 李四 (person, 330106): black list 2025-11-03, removed 2026-05-01. Grade A.
-* 厦门 (company, 350213): tax grade D, seen by regulators only (analysts: A, regulators: D).
+* 厦门 (company, 350213): tax grade D, seen by regulators only (regulators: D; analysts do
+  not know it exists).
 * One licensing record linked to no entity, party "王五 13912345678".
 
 Ingest: EPB ran 2026-05-31 (10 fetched, 8 accepted, 2 quarantined, both still in

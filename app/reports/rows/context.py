@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import Session
 
+from app.entities.existence import known_clause
 from app.entities.present import Viewer
 from app.entities.queries import list_member_clause, visible_clause
 from app.reports.filters import ReportFilters
@@ -217,10 +218,12 @@ def entity_cells(
 
 def survivor_pages(ctx: ReportContext, *clauses: ColumnElement[bool]) -> Iterator[list[Row]]:
     """Pages of (id, public_id, display_name, kind, region_code) of unmerged entities in id
-    order (keyset pagination: no cursor stays open while each page is worked on)."""
+    order (keyset pagination: no cursor stays open while each page is worked on), known to the
+    viewer (``app.entities.existence``: none known only through feeds it may not see)."""
     last: int = 0
     region = region_clause(ctx)
-    extra = [c for c in (*clauses, region) if c is not None]
+    known = known_clause(ctx.session, ctx.viewer.feed_ids)
+    extra = [c for c in (*clauses, region, known) if c is not None]
     while True:
         page: list[Row] = [
             tuple(row)

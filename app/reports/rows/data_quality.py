@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from app.ingest_api.services import SetAsideFile, files_set_aside
 from app.reports.filters import ReportFilters
 from app.reports.rows.context import Chunk, ReportContext, Row, chunked, time_clauses
 from core.models import (
@@ -47,6 +48,7 @@ CYCLE_DAYS = {
     "每年": 366,
 }
 REJECT_REASONS_SHOWN = 5
+SHARED_NUMBERS_SHOWN = 5
 
 
 def data_quality_rows(ctx: ReportContext) -> Iterator[Chunk]:
@@ -71,6 +73,8 @@ class _FeedFigures:
     last_success: dict[int, datetime | None]
     stored: dict[int, tuple[int, int]]
     quarantine: dict[int, tuple[int, datetime | None]]
+    shared_numbers: dict[int, list[tuple[str, int]]]
+    set_aside: dict[int, list[SetAsideFile]]
 
     @classmethod
     def load(cls, session: Session, filters: ReportFilters) -> _FeedFigures:
@@ -79,6 +83,8 @@ class _FeedFigures:
             last_success=_last_successes(session),
             stored=_stored_records(session),
             quarantine=_quarantine_backlogs(session),
+            shared_numbers=_shared_decision_numbers(session),
+            set_aside=files_set_aside(session=session),
         )
 
 
@@ -137,6 +143,25 @@ def _quarantine_backlogs(session: Session) -> dict[int, tuple[int, datetime | No
     return {row[0]: (int(row[1]), row[2]) for row in session.execute(statement)}
 
 
+def _shared_decision_numbers(session: Session) -> dict[int, list[tuple[str, int]]]:
+    """feed id -> (decision number, parties) for each number the feed's credit records give
+    to more than one entity. Records are keyed by source id, so such records stay apart (two
+    parties of one decision, or a department's typo): flagged here for the department to
+    check, never merged."""
+    parties = func.count(func.distinct(CreditRecord.entity_id))
+    statement = (
+        select(CreditRecord.feed_id, CreditRecord.decision_number, parties)
+        .where(CreditRecord.decision_number.is_not(None), CreditRecord.entity_id.is_not(None))
+        .group_by(CreditRecord.feed_id, CreditRecord.decision_number)
+        .having(parties > 1)
+        .order_by(CreditRecord.feed_id, CreditRecord.decision_number)
+    )
+    found: dict[int, list[tuple[str, int]]] = {}
+    for feed_id, number, count in session.execute(statement):
+        found.setdefault(feed_id, []).append((number, int(count)))
+    return found
+
+
 def _feed_row(ctx: ReportContext, feed: Feed, department_code: str, figures: _FeedFigures) -> Row:
     n_runs, n_failed, fetched, accepted, duplicate, updated, rejected = (
         int(v or 0) for v in figures.runs.get(feed.id, (0, 0, 0, 0, 0, 0, 0))
@@ -149,6 +174,10 @@ def _feed_row(ctx: ReportContext, feed: Feed, department_code: str, figures: _Fe
     cycle = CYCLE_DAYS.get((feed.update_cycle or "").strip().lower())
     age, freshness = _freshness(ctx.today, success, cycle)
     reasons = _reject_reasons(ctx, feed.id) if backlog else ""
+    shared = figures.shared_numbers.get(feed.id, [])
+    set_aside = figures.set_aside.get(feed.id, [])
+    examples = "; ".join(f"{n} ({p})" for n, p in shared[:SHARED_NUMBERS_SHOWN])
+    set_aside_text = "; ".join(f"{f.name}: {f.reason}" for f in set_aside)
     return (
         feed.code,
         feed.name,
@@ -175,6 +204,10 @@ def _feed_row(ctx: ReportContext, feed: Feed, department_code: str, figures: _Fe
         backlog,
         _utc_seconds(oldest) if oldest is not None else None,
         reasons,
+        len(shared),
+        examples if ctx.masker.full else mask_personal_text(examples),
+        len(set_aside),
+        set_aside_text if ctx.masker.full else mask_personal_text(set_aside_text),
     )
 
 
