@@ -46,7 +46,20 @@ class Config:
     # TOML file overriding the rule defaults in core/rules/settings.py (periods, deadlines, grade).
     rules_file: Path | None = None
     # Requests per minute per client (or per address for the public); 0 turns the limit off.
+    # Counted in the database (shared by every process and server using it), or in Redis when
+    # redis_url is set.
     rate_limit_per_minute: int = 600
+    # The lower budget of searches by an identifier (per client or address); 0 turns it off.
+    identifier_lookups_per_minute: int = 10
+    identifier_lookups_per_hour: int = 60
+    # Objections raised without a token, per address; 0 turns the limit off.
+    anonymous_objections_per_hour: int = 5
+    # redis://host:port/db for the rate-limit counters; empty: the database holds them.
+    redis_url: str = ""
+    # Key of the HMAC that the audit trail records of each search query (never the query
+    # itself); empty: derived from secret_key. Keep it secret and stable: the same query
+    # gives the same hash, so an auditor can tell repeated or enumerated queries apart.
+    query_hash_key: str = ""
     # Send the web pages' session cookie over HTTPS only (set it when served behind HTTPS).
     secure_cookies: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -66,8 +79,14 @@ class Config:
             raise ConfigError(f"{ENV_PREFIX}MAX_REQUEST_BYTES must be positive")
         if self.max_query_bytes <= 0:
             raise ConfigError(f"{ENV_PREFIX}MAX_QUERY_BYTES must be positive")
-        if self.rate_limit_per_minute < 0:
-            raise ConfigError(f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE must not be negative")
+        for name in (
+            "rate_limit_per_minute",
+            "identifier_lookups_per_minute",
+            "identifier_lookups_per_hour",
+            "anonymous_objections_per_hour",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
         if self.today:
             try:
                 date.fromisoformat(self.today)
@@ -78,6 +97,10 @@ class Config:
     @property
     def fixed_today(self) -> date | None:
         return date.fromisoformat(self.today) if self.today else None
+
+    @property
+    def query_hash_secret(self) -> bytes:
+        return (self.query_hash_key or f"credithub-query-hash:{self.secret_key}").encode()
 
     @property
     def log_level_number(self) -> int:

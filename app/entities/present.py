@@ -25,7 +25,6 @@ from matching.resident_ids import mask_resident_id
 PERSONAL_FIELDS = frozenset({"birth_date", "gender"})
 
 
-
 @dataclass(frozen=True)
 class Viewer:
     """Who is looking, what they may see, and the day they look on."""

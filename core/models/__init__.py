@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from core.models.access import ApiClient, AuditEvent
+from core.models.access import ApiClient, AuditEvent, RateLimitCounter
 from core.models.base import Base, utcnow
 from core.models.catalogue import Department, Feed
 from core.models.credit import CreditRecord, MatchLink
@@ -61,6 +61,7 @@ __all__ = [
     "Objection",
     "ObjectionKind",
     "ObjectionStatus",
+    "RateLimitCounter",
     "RecordCategory",
     "RepairApplication",
     "RepairStatus",
