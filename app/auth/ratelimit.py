@@ -28,6 +28,7 @@ from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from app.auth.access import current_client
+from app.entities.search import is_code_query
 from app.runtime import request_session, runtime
 from core.audit import record_event
 from core.config import Config
@@ -133,6 +134,13 @@ def charge(budget: Budget) -> None:
     )
     exc.retry_after = math.ceil(wait)  # type: ignore[attr-defined]
     raise exc
+
+
+def charge_identifier_lookup(query: str | None) -> None:
+    """Count a search against the identifier look-up budget when ``query`` is an identifier
+    (429 when it is spent); names and empty queries cost only the request budget."""
+    if query and is_code_query(query.strip()):
+        charge(limiter().identifier_lookups)
 
 
 def _audit_refusal(budget: Budget, caller: str) -> None:

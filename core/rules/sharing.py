@@ -28,6 +28,8 @@ from matching.personal_numbers import MaskLevel, mask_personal_numbers
 
 # Roles that see personal identifiers in full.
 FULL_IDENTIFIER_ROLES = frozenset({Role.REGULATOR})
+# Roles that may search by a full resident id number (app.entities.search_guard says why).
+RESIDENT_ID_SEARCH_ROLES = frozenset({Role.REGULATOR, Role.DEPARTMENT})
 
 
 def visible_feed_ids(*, session: Session, client: ApiClient | None) -> set[int]:
@@ -71,6 +73,10 @@ def feed_visible(
 
 def sees_full_identifiers(role: Role) -> bool:
     return role in FULL_IDENTIFIER_ROLES
+
+
+def may_search_by_resident_id(role: Role) -> bool:
+    return role in RESIDENT_ID_SEARCH_ROLES
 
 
 def mask_level(role: Role) -> MaskLevel:
