@@ -55,8 +55,15 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture
+def redis_server(redis_session_server: RedisServer) -> RedisServer:
+    """The session's Redis server, emptied for this test."""
+    redis_session_server.flush()
+    return redis_session_server
+
+
 @pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
+def redis_session_server() -> Iterator[RedisServer]:
     """A Redis server for the tests of the shared rate-limit store; with
     ``CREDITHUB_TEST_REQUIRE_REDIS=1`` (``make test``) a missing one fails the run."""
     try:

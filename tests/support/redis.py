@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 
 class RedisUnavailable(RuntimeError):
     """No ``redis-server`` binary, or it did not start."""
@@ -74,6 +76,11 @@ class RedisServer:
             time.sleep(0.05)
         self.stop()
         raise RedisUnavailable("redis-server did not accept connections within 15 s")
+
+    def flush(self) -> None:
+        """Forget every key: each test starts with empty counters."""
+        with redis.Redis.from_url(self.url) as connection:
+            connection.flushdb()
 
     def stop(self) -> None:
         self.process.terminate()
