@@ -22,7 +22,6 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
