@@ -14,16 +14,11 @@ from pathlib import Path
 
 import redis
 
+from tests.support.postgres import _free_port
+
 
 class RedisUnavailable(RuntimeError):
     """No ``redis-server`` binary, or it did not start."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
