@@ -13,7 +13,7 @@ export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
 export CREDITHUB_MEASURES_FILE ?= $(CURDIR)/sample_data/measures.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint imports typecheck install postgres-binaries chromium clean bench-ingest bench-matching bench-export bench-heldout bench-checks
+.PHONY: run test lint imports typecheck install postgres-binaries redis-server chromium clean bench-ingest bench-matching bench-export bench-heldout bench-checks
 
 install: $(STAMP)
 
@@ -48,6 +48,18 @@ postgres-binaries:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; \
 	fi
 
+# The shared rate-limit store is tested against a real Redis (CREDITHUB_REDIS_URL in production);
+# the suite starts its own server from this binary, as it does PostgreSQL.
+redis-server:
+	@if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then \
+		echo "Redis server present"; \
+	else \
+		echo "installing Redis (Debian package redis-server)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			redis-server >/dev/null; \
+	fi
+
 # The browser tests drive a real headless Chromium (Debian's package, not Playwright's download);
 # a small CJK font makes the Chinese labels in their screenshots readable.
 CHROMIUM ?= /usr/bin/chromium
@@ -72,8 +84,9 @@ imports: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres-binaries chromium lint imports typecheck
-	CREDITHUB_TEST_REQUIRE_POSTGRES=1 CREDITHUB_TEST_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+test: $(STAMP) postgres-binaries redis-server chromium lint imports typecheck
+	CREDITHUB_TEST_REQUIRE_POSTGRES=1 CREDITHUB_TEST_REQUIRE_REDIS=1 CREDITHUB_TEST_REQUIRE_BROWSER=1 \
+		$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) instance .pytest_cache .mypy_cache .ruff_cache

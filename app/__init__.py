@@ -43,7 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     security_headers.init_app(app)
     guards.init_app(app, config)
     access.init_app(app)
-    ratelimit.init_app(app, per_minute=config.rate_limit_per_minute)
+    ratelimit.init_app(app, config)
     api.init_app(app)
     docs_page.init_app(app)
     pages.init_app(app, config)

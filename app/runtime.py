@@ -7,6 +7,7 @@ service calls succeeded; anything not committed is rolled back when the request 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import clock
 from core.config import Config
 from core.db import make_engine, make_session_factory
+from core.errors import ServiceRefused
 from core.rules.measures import MeasureBook, load_measures, measures_path
 from core.rules.settings import Rules, load_rules
 
@@ -61,6 +63,18 @@ def request_session() -> Session:
 
 def commit_request() -> None:
     request_session().commit()
+
+
+@contextmanager
+def commit_when_refused() -> Iterator[None]:
+    """Commit the request's session when a service refuses inside the block, then let the
+    refusal answer: for read-only views whose services audit a refused attempt (a search by a
+    full resident id), so the attempt stays in the audit trail."""
+    try:
+        yield
+    except ServiceRefused:
+        commit_request()
+        raise
 
 
 def _close_session(_exc: BaseException | None) -> None:

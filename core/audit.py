@@ -7,6 +7,10 @@ same audit rows whether they run in a request, a CLI command or a scheduled job.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +28,18 @@ class RequestOrigin:
     client_address: str | None
     # The id the caller sent (X-Request-ID), kept beside the server's, never instead of it.
     client_request_id: str | None = None
+
+
+# Spaces, dashes and dots do not change what a code query asks for.
+_QUERY_NOISE = re.compile(r"[\s\-.]+")
+
+
+def query_hash(query: str, key: bytes) -> str:
+    """HMAC-SHA256 (hex) of a search query under ``key``, for the audit trail in place of the
+    query: the same query (whatever its width, case or spacing) always gives the same hash, so
+    repeated and enumerated look-ups show, but no number can be read back without the key."""
+    normal = _QUERY_NOISE.sub("", unicodedata.normalize("NFKC", query)).upper()
+    return hmac.new(key, normal.encode(), hashlib.sha256).hexdigest()
 
 
 _ORIGIN: ContextVar[RequestOrigin | None] = ContextVar("credithub_request_origin", default=None)

@@ -49,7 +49,20 @@ class Config:
     # rules file's neighbour measures.toml when there is one, else no measures.
     measures_file: Path | None = None
     # Requests per minute per client (or per address for the public); 0 turns the limit off.
+    # Counted in the database (shared by every process and server using it), or in Redis when
+    # redis_url is set.
     rate_limit_per_minute: int = 600
+    # The lower budget of searches by an identifier (per client or address); 0 turns it off.
+    identifier_lookups_per_minute: int = 10
+    identifier_lookups_per_hour: int = 60
+    # Objections raised without a token, per address; 0 turns the limit off.
+    anonymous_objections_per_hour: int = 5
+    # redis://host:port/db for the rate-limit counters; empty: the database holds them.
+    redis_url: str = ""
+    # Key of the HMAC that the audit trail records of each search query (never the query
+    # itself); empty: derived from secret_key. Keep it secret and stable: the same query
+    # gives the same hash, so an auditor can tell repeated or enumerated queries apart.
+    query_hash_key: str = ""
     # Send the web pages' session cookie over HTTPS only (set it when served behind HTTPS).
     secure_cookies: bool = False
     # Webhooks (app/subscriptions): allow targets on private, loopback and link-local
@@ -77,8 +90,14 @@ class Config:
             raise ConfigError(f"{ENV_PREFIX}MAX_QUERY_BYTES must be positive")
         if self.webhook_max_attempts < 1 or self.webhook_backoff_seconds < 0:
             raise ConfigError(f"{ENV_PREFIX}WEBHOOK_MAX_ATTEMPTS must be positive")
-        if self.rate_limit_per_minute < 0:
-            raise ConfigError(f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE must not be negative")
+        for name in (
+            "rate_limit_per_minute",
+            "identifier_lookups_per_minute",
+            "identifier_lookups_per_hour",
+            "anonymous_objections_per_hour",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
         if self.today:
             try:
                 date.fromisoformat(self.today)
@@ -89,6 +108,10 @@ class Config:
     @property
     def fixed_today(self) -> date | None:
         return date.fromisoformat(self.today) if self.today else None
+
+    @property
+    def query_hash_secret(self) -> bytes:
+        return (self.query_hash_key or f"credithub-query-hash:{self.secret_key}").encode()
 
     @property
     def log_level_number(self) -> int:

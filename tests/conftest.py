@@ -28,6 +28,7 @@ from core.config import Config
 from core.db import make_engine, make_session_factory
 from core.migrate import upgrade
 from tests.support.postgres import PostgresServer, PostgresUnavailable
+from tests.support.redis import RedisServer, RedisUnavailable
 
 BACKENDS = ("sqlite", "postgresql")
 _TEMPLATE_DB = "credithub_template"
@@ -48,6 +49,29 @@ def postgres_server() -> Iterator[PostgresServer]:
             pytest.fail(f"PostgreSQL is required for this run but unavailable: {exc}")
         pytest.skip(f"PostgreSQL unavailable: {exc}")
     _pg_version.append(server.version())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_session_server: RedisServer) -> RedisServer:
+    """The session's Redis server, emptied for this test."""
+    redis_session_server.flush()
+    return redis_session_server
+
+
+@pytest.fixture(scope="session")
+def redis_session_server() -> Iterator[RedisServer]:
+    """A Redis server for the tests of the shared rate-limit store; with
+    ``CREDITHUB_TEST_REQUIRE_REDIS=1`` (``make test``) a missing one fails the run."""
+    try:
+        server = RedisServer.start()
+    except RedisUnavailable as exc:
+        if os.environ.get("CREDITHUB_TEST_REQUIRE_REDIS", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"Redis is required for this run but unavailable: {exc}")
+        pytest.skip(f"Redis unavailable: {exc}")
     try:
         yield server
     finally:

@@ -18,7 +18,7 @@ from app.auth.services import authenticate
 from app.runtime import request_session
 from core.audit import RequestOrigin, bind_request_origin
 from core.models import ApiClient, Role
-from core.rules.sharing import scrub, sees_full_identifiers
+from core.rules.sharing import mask_level, scrub, sees_full_identifiers
 
 F = TypeVar("F", bound=Callable[..., Any])
 ALLOWED_ROLES_ATTR = "credithub_allowed_roles"
@@ -110,4 +110,4 @@ def _mask_for_role(response: Response) -> None:
     body = response.get_json(silent=True)
     if body is None:
         return
-    response.set_data(json.dumps(scrub(body), ensure_ascii=False))
+    response.set_data(json.dumps(scrub(body, mask_level(role)), ensure_ascii=False))

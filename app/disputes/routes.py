@@ -2,8 +2,10 @@
 
 - ``POST /records/{id}/repair-applications`` (anyone, token optional), ``GET
   /repair-applications`` and ``POST /repair-applications/{id}/decision`` (regulator);
-- ``POST /records/{id}/objections`` (anyone), ``GET /objections`` (regulator: all; department:
-  its own records), ``POST /objections/{id}/answer`` (the record's department) and ``POST
+- ``POST /records/{id}/objections`` (anyone; without a token, rate limited per address),
+  ``GET /objections`` (regulator: all; department: its own records), ``POST
+  /objections/{id}/accept`` (regulator or the record's department: only then is the record
+  disputed), ``POST /objections/{id}/answer`` (the record's department) and ``POST
   /objections/{id}/close`` (regulator).
 
 Contact data is masked for every role but regulator.
@@ -17,6 +19,7 @@ from flask.views import MethodView
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client, current_role
+from app.auth.ratelimit import charge, limiter
 from app.disputes.schemas import (
     ObjectionAnswerSchema,
     ObjectionCloseSchema,
@@ -31,6 +34,7 @@ from app.disputes.schemas import (
     RepairPageSchema,
 )
 from app.disputes.services import (
+    accept_objection,
     answer_objection,
     apply_for_repair,
     close_objection,
@@ -127,12 +131,16 @@ class RecordObjections(MethodView):
     @blp.arguments(ObjectionRaiseSchema)
     @blp.response(201, ObjectionSchema)
     def post(self, body: dict[str, Any], record_id: int) -> dict[str, Any]:
-        """Object to a record's content, period or repair result; the record shows
-        ``disputed`` and its department must answer by ``due_on`` (working days).
+        """Object to a record's content, period or repair result. The objection is
+        ``received``; the record shows ``disputed`` only once a regulator or its department
+        accepts it for handling, and the department must answer by ``due_on`` (working days).
 
         404 unknown record; 409 an objection is already being handled, or ``repair_result``
-        without a decided repair application.
+        without a decided repair application; 429 too many objections from one address
+        without a token.
         """
+        if current_client() is None:
+            charge(limiter().anonymous_objections)
         day = today()
         objection = raise_objection(
             session=request_session(),
@@ -171,6 +179,26 @@ class Objections(MethodView):
             full_contact=_full_contact(),
         )
         return page_body(items, total, page=args["page"], page_size=args["page_size"])
+
+
+@blp.route("/objections/<int:objection_id>/accept")
+class ObjectionAccept(MethodView):
+    @allow(Role.REGULATOR, Role.DEPARTMENT)
+    @blp.response(200, ObjectionSchema)
+    def post(self, objection_id: int) -> dict[str, Any]:
+        """Accept a received objection for handling: it is ``open`` and the record shows
+        ``disputed`` until the objection is closed (a regulator, or the record's department).
+
+        404 unknown objection; 403 another department's record; 409 not received, or another
+        objection about the record is being handled.
+        """
+        client = current_client()
+        assert client is not None
+        objection = accept_objection(
+            session=request_session(), client=client, objection_id=objection_id
+        )
+        commit_request()
+        return present_objection(objection, today=today(), full_contact=_full_contact())
 
 
 @blp.route("/objections/<int:objection_id>/answer")

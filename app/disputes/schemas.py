@@ -137,7 +137,11 @@ class ObjectionSchema(Schema):
     status = fields.String(metadata={"enum": [s.value for s in ObjectionStatus]})
     raised_at = fields.DateTime()
     due_on = fields.Date(metadata={"description": "the source department answers by this day"})
-    overdue = fields.Boolean(metadata={"description": "open and past due_on"})
+    overdue = fields.Boolean(metadata={"description": "received or open, and past due_on"})
+    accepted_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "when it was accepted for handling (the record then disputed)"},
+    )
     answer = fields.String(allow_none=True)
     answered_at = fields.DateTime(allow_none=True)
     resolution_reason = fields.String(allow_none=True)

@@ -4,6 +4,11 @@ Every submission and every decision (repair approve / reject, objection answer /
 audit event in the same transaction, so an action without its trail cannot be committed.
 
 State rules worth knowing:
+- A new objection is ``received`` and changes nothing about the record: anyone may file one
+  (anonymous objections are rate limited per address), so filing alone must not take a record
+  out of publication. A regulator, or the department owning the record, accepts it for
+  handling (``open``); only then does the record show ``disputed``. Several received objections
+  may wait on one record; at most one is open or answered at a time.
 - A record under an open or answered objection shows ``disputed``; repair can be neither applied
   for nor decided on it until the objection is closed, because closing restores the status the
   record had when the objection was raised and would otherwise undo (or resurrect) a repair.
@@ -45,6 +50,8 @@ from core.rules.settings import Rules
 from core.rules.sharing import feed_visible, mask_personal_text
 
 OPEN_OBJECTION = (ObjectionStatus.OPEN, ObjectionStatus.ANSWERED)
+# Waiting for the department (to accept, then answer): these can be overdue.
+_AWAITING_ANSWER = (ObjectionStatus.RECEIVED, ObjectionStatus.OPEN)
 _NOT_REPAIRABLE = {
     CreditStatus.REPAIRED: "it is already repaired",
     CreditStatus.REVOKED: "it was revoked",
@@ -297,8 +304,9 @@ def raise_objection(
     description: str,
     calendar: WorkingCalendar = CHINA,
 ) -> Objection:
-    """Raise an objection: the record shows ``disputed`` until a regulator closes it, and the
-    source department answers within ``rules.objection_answer_working_days`` working days.
+    """Raise an objection: it is ``received`` and the record is unchanged until a regulator or
+    the record's department accepts it for handling (:func:`accept_objection`); the source
+    department answers within ``rules.objection_answer_working_days`` working days of filing.
 
     Raises :class:`DisputeRefused`: 404 unknown (or invisible) record; 409 when an open or
     answered objection exists, or ``repair_result`` is raised without a decided repair.
@@ -333,15 +341,11 @@ def raise_objection(
         raised_by_contact=raised_by_contact,
         raised_by_client_id=client.id if client else None,
         description=description,
-        status=ObjectionStatus.OPEN,
+        status=ObjectionStatus.RECEIVED,
         record_status_before=record.status,
         raised_at=utcnow(),
         due_on=calendar.add_working_days(today, rules.objection_answer_working_days),
     )
-    # Only a record in force shows "disputed": a repaired, revoked or expired record keeps its
-    # status (and stays unpublished) while an objection about it is open.
-    if record.status is CreditStatus.ACTIVE:
-        record.status = CreditStatus.DISPUTED
     session.add(objection)
     session.flush()
     record_event(
@@ -366,6 +370,58 @@ def _objection(session: Session, objection_id: int) -> Objection:
     )
     if objection is None:
         raise DisputeRefused(f"no objection {objection_id}", status=404)
+    return objection
+
+
+def accept_objection(*, session: Session, client: ApiClient, objection_id: int) -> Objection:
+    """Accept a received objection for handling: it is ``open`` and the record shows
+    ``disputed`` (if it was in force) until the objection is closed.
+
+    Raises :class:`DisputeRefused`: 404 unknown objection; 403 a department accepting another
+    department's record; 409 not received (already accepted or closed), or another objection
+    about the record is being handled.
+    """
+    objection = _objection(session, objection_id)
+    record = objection.credit_record
+    owner = client.department_id is not None and record.department_id == client.department_id
+    if client.role is not Role.REGULATOR and not owner:
+        raise DisputeRefused(
+            f"objection {objection_id} is about another department's record", status=403
+        )
+    if objection.status is not ObjectionStatus.RECEIVED:
+        raise DisputeRefused(
+            f"objection {objection_id} is {objection.status.value}, not received", status=409
+        )
+    handled = session.scalar(
+        select(Objection.id).where(
+            Objection.credit_record_id == record.id, Objection.status.in_(OPEN_OBJECTION)
+        )
+    )
+    if handled is not None:
+        raise DisputeRefused(
+            f"record {record.id} already has an objection being handled ({handled})", status=409
+        )
+    objection.status = ObjectionStatus.OPEN
+    objection.accepted_at = utcnow()
+    objection.accepted_by_client_id = client.id
+    objection.record_status_before = record.status
+    # Only a record in force shows "disputed": a repaired, revoked or expired record keeps its
+    # status (and stays unpublished) while an objection about it is open.
+    if record.status is CreditStatus.ACTIVE:
+        record.status = CreditStatus.DISPUTED
+    record_event(
+        session=session,
+        client=client,
+        action="objection.accept",
+        target_type="objection",
+        target_id=str(objection.id),
+        details={
+            "record_id": record.id,
+            "record_status_before": objection.record_status_before.value,
+            "record_status": record.status.value,
+        },
+    )
+    session.flush()
     return objection
 
 
@@ -412,18 +468,20 @@ def close_objection(
 ) -> Objection:
     """Close as ``corrected`` or ``upheld``; the record returns to the status it had before.
 
-    Closing an unanswered objection is allowed and recorded (``answered: false``). If the record
+    Closing an unanswered objection is allowed and recorded (``answered: false``), a received
+    one too (dismissed without handling; the record was never disputed by it). If the record
     is no longer ``disputed`` (a newer feed version reset it), its current status is left alone.
     Raises :class:`DisputeRefused`: 404 unknown objection; 409 already closed; 422 bad outcome.
     """
     if outcome not in (ObjectionStatus.CORRECTED, ObjectionStatus.UPHELD):
         raise DisputeRefused("outcome must be corrected or upheld", status=422)
     objection = _objection(session, objection_id)
-    if objection.status not in OPEN_OBJECTION:
+    if objection.status not in (ObjectionStatus.RECEIVED, *OPEN_OBJECTION):
         raise DisputeRefused(f"objection {objection_id} is already closed", status=409)
     record = objection.credit_record
     was_answered = objection.status is ObjectionStatus.ANSWERED
-    restored = record.status is CreditStatus.DISPUTED
+    # A received objection never changed the record: closing it has nothing to restore.
+    restored = objection.status in OPEN_OBJECTION and record.status is CreditStatus.DISPUTED
     if restored:
         record.status = objection.record_status_before
     objection.status = outcome
@@ -474,7 +532,8 @@ def present_objection(
         "status": objection.status.value,
         "raised_at": objection.raised_at,
         "due_on": objection.due_on,
-        "overdue": objection.status is ObjectionStatus.OPEN and objection.due_on < today,
+        "overdue": objection.status in _AWAITING_ANSWER and objection.due_on < today,
+        "accepted_at": objection.accepted_at,
         "answer": objection.answer,
         "answered_at": objection.answered_at,
         "resolution_reason": objection.resolution_reason,
@@ -499,7 +558,8 @@ def list_objections(
 ) -> tuple[list[dict[str, Any]], int]:
     """Objections by due date; departments see those about their own records only.
 
-    ``overdue`` keeps open objections whose ``due_on`` has passed (answered ones are not late).
+    ``overdue`` keeps received and open objections whose ``due_on`` has passed (answered ones
+    are not late).
     """
     query = (
         select(Objection, Department.code)
@@ -512,7 +572,7 @@ def list_objections(
     if status:
         query = query.where(Objection.status == ObjectionStatus(status))
     if overdue:
-        query = query.where(Objection.status == ObjectionStatus.OPEN, Objection.due_on < today)
+        query = query.where(Objection.status.in_(_AWAITING_ANSWER), Objection.due_on < today)
     if department_code:
         query = query.where(Department.code == department_code)
     rows, total = paginate(session, query, page=page, page_size=page_size)

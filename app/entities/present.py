@@ -10,7 +10,6 @@ organization codes are not personal data.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,14 +17,12 @@ from typing import Any
 from core.models import ApiClient, CreditRecord, EntityIdentifier, EntityKind, IdentifierType, Role
 from core.rules.publicity import effective_status
 from core.rules.sharing import mask_person_name, mask_personal_text, scrub, sees_full_identifiers
+from matching.personal_numbers import MaskLevel, mask_personal_numbers
 from matching.resident_ids import mask_resident_id
 
 # A natural person's data beyond name and identifiers: golden-record fields and match
 # comparisons only regulators see (a birth date narrows a masked id down to a few people).
 PERSONAL_FIELDS = frozenset({"birth_date", "gender"})
-
-# What ``mask_personal_text`` leaves of an id number (``110105********002X``).
-_MASKED_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{6}\*+\d{3}[\dXx](?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -143,7 +140,7 @@ def record_view(
         "title": text_for(viewer, record_title(record)),
         "decision_number": record.decision_number,
         "content": text_for(viewer, record.content),
-        "legal_basis": record.legal_basis,
+        "legal_basis": text_for(viewer, record.legal_basis),
         "decision_date": record.decision_date,
         "valid_from": record.valid_from,
         "valid_to": record.valid_to,
@@ -172,12 +169,12 @@ def public_name(kind: EntityKind, name: str) -> str:
 
 
 def public_text(text: str | None, *, kind: EntityKind, names: list[str]) -> str | None:
-    """Free text for the public: phone numbers masked, resident id numbers (full or masked)
-    starred out entirely (the public sees no identifiers) and, for a natural person, their
-    name masked wherever it appears."""
+    """Free text for the public (remarks, facts, legal basis): personal numbers masked at the
+    public level (phone numbers as for analysts, resident ids, full or masked, starred out
+    entirely) and, for a natural person, their name masked wherever it appears."""
     if text is None:
         return None
-    text = _MASKED_ID_IN_TEXT.sub(lambda m: "*" * len(m.group(0)), mask_personal_text(text))
+    text = mask_personal_numbers(text, MaskLevel.PUBLIC)
     if kind is EntityKind.NATURAL_PERSON:
         for name in sorted({n for n in names if n}, key=len, reverse=True):
             text = text.replace(name, mask_person_name(name))
@@ -201,7 +198,7 @@ def public_record_view(
         "title": clean(record_title(record)),
         "decision_number": clean(record.decision_number),
         "content": clean(record.content),
-        "legal_basis": record.legal_basis,
+        "legal_basis": clean(record.legal_basis),
         "decision_date": record.decision_date,
         "valid_to": record.valid_to,
         "publicity_end": record.publicity_end,

@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client
+from app.auth.ratelimit import charge_identifier_lookup
 from app.entities.schemas import (
     EntityPageSchema,
     EntitySearchArgsSchema,
@@ -24,7 +25,7 @@ from app.entities.services import (
     viewer_for,
 )
 from app.pagination import page_body
-from app.runtime import commit_request, request_session, runtime, today
+from app.runtime import commit_request, commit_when_refused, request_session, runtime, today
 from core.models import Role
 
 blp = Blueprint("entities", __name__, url_prefix="/entities", description="Entities")
@@ -41,19 +42,24 @@ class Entities(MethodView):
         """Search entities by any identifier or by name (fuzzy), or list them by filter.
 
         Identifiers of natural persons are masked unless the caller is a regulator; the list
-        and penalty filters only consider records the caller may see.
+        and penalty filters only consider records the caller may see. Searching by a full
+        resident id number is for regulators and departments (403 for analysts); identifier
+        searches have their own, lower rate limit (429). Every search is audited.
         """
+        charge_identifier_lookup(args["q"])
         session = request_session()
         viewer = viewer_for(session=session, client=current_client(), today=today())
-        items, total, kind = search_entities(
-            session=session,
-            viewer=viewer,
-            q=args["q"],
-            filters=SearchFilters.from_args(args),
-            page=args["page"],
-            page_size=args["page_size"],
-        )
-        commit_request()  # keeps the audit event the service writes when it shows a person
+        with commit_when_refused():  # a refused search by a full id stays in the audit trail
+            items, total, kind = search_entities(
+                session=session,
+                viewer=viewer,
+                q=args["q"],
+                filters=SearchFilters.from_args(args),
+                page=args["page"],
+                page_size=args["page_size"],
+                query_key=runtime().config.query_hash_secret,
+            )
+        commit_request()  # keeps the search's audit event
         body = page_body(items, total, page=args["page"], page_size=args["page_size"])
         return {**body, "query_kind": kind}
 

@@ -41,6 +41,7 @@ from app.entities.queries import (
     visible_clause,
 )
 from app.entities.search import Hit, identifier_hits, is_code_query, name_hits, query_kind
+from app.entities.search_guard import audit_search, refuse_resident_id_search
 from core.audit import record_event
 from core.db import paginate
 from core.errors import NotFound
@@ -147,24 +148,6 @@ def _audit_person_read(*, session: Session, viewer: Viewer, entity: Entity, view
     )
 
 
-def _audit_person_search(
-    *, session: Session, viewer: Viewer, items: list[dict[str, Any]], query_kind: str | None
-) -> None:
-    """An ``entity.search`` audit event when a result page names natural persons (a page
-    naming people is a read of those people); nothing otherwise. ``items`` are
-    :func:`search_entities` results."""
-    persons = [i["public_id"] for i in items if i["kind"] == EntityKind.NATURAL_PERSON.value]
-    if not persons:
-        return
-    record_event(
-        session=session,
-        client=viewer.client,
-        action="entity.search",
-        target_type="entity",
-        details={"persons": persons, "query_kind": query_kind},
-    )
-
-
 # --------------------------------------------------------------------------- search
 
 
@@ -176,6 +159,7 @@ def search_entities(
     filters: SearchFilters,
     page: int,
     page_size: int,
+    query_key: bytes,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """A page of entities, the total, and what ``q`` was read as (None without ``q``).
 
@@ -183,13 +167,24 @@ def search_entities(
     look-ups (see ``app.entities.search``). With a name: fuzzy, best score first. The list and
     penalty filters only look at records of feeds the viewer may see.
 
-    A page naming natural persons writes an ``entity.search`` audit event into ``session``
-    (the caller commits it).
+    Every search writes an ``entity.search`` audit event into ``session`` (the caller commits
+    it): the query's kind, its hash under ``query_key``, the number of hits and the natural
+    persons the page names. Raises :class:`~app.entities.search_guard.ResidentIdSearchRefused`
+    (403) for a full resident id when the viewer's role may not search by one; its audit event
+    is in ``session`` too, for the caller to commit before answering.
     """
+    query = (q or "").strip()
+    refuse_resident_id_search(
+        session=session,
+        client=viewer.client,
+        role=viewer.role,
+        query=query,
+        key=query_key,
+        action="entity.search",
+    )
     clauses = _entity_clauses(viewer, filters)
     # Sharing applies to existence: a separate condition, whatever the query's shape.
     clauses.append(known_clause(session, viewer.feed_ids))
-    query = (q or "").strip()
     kind: str | None = None
     if not query:
         statement = select(Entity.id).where(*clauses).order_by(Entity.display_name, Entity.id)
@@ -204,7 +199,17 @@ def search_entities(
         start = (page - 1) * page_size
         items = _hit_views(session, viewer, found[start : start + page_size], scored=True)
         total, kind = len(found), query_kind(query)
-    _audit_person_search(session=session, viewer=viewer, items=items, query_kind=kind)
+    audit_search(
+        session=session,
+        client=viewer.client,
+        action="entity.search",
+        query=query,
+        query_kind=kind,
+        key=query_key,
+        total=total,
+        persons=[i["public_id"] for i in items if i["kind"] == EntityKind.NATURAL_PERSON.value],
+        extra={"role": viewer.role.value},
+    )
     return items, total, kind
 
 

@@ -18,7 +18,7 @@ from app.pages.auth import CSRF_FIELD, load_signed_in_client, page_client, page_
 from app.pages.labels import choices, label
 from app.security_headers import fill_in
 from core.config import Config
-from core.rules.sharing import scrub, sees_full_identifiers
+from core.rules.sharing import mask_level, scrub, sees_full_identifiers
 
 blp = Blueprint(
     "pages",
@@ -42,9 +42,10 @@ def render(template: str, http_status: int = 200, **context: Any) -> tuple[str, 
     is echoed as typed: it discloses nothing, and masking it would change a search on the next
     page or store masked text when a refused form is sent again.
     """
-    if not sees_full_identifiers(page_role()):
+    role = page_role()
+    if not sees_full_identifiers(role):
         echoed = {k: context.pop(k) for k in USER_INPUT_KEYS if k in context}
-        context = {**scrub(context), **echoed}
+        context = {**scrub(context, mask_level(role)), **echoed}
     return render_template(f"pages/{template}", **context), http_status
 
 

@@ -90,6 +90,7 @@ LABELS: dict[str, dict[str, str]] = {
         "rejected": "已驳回 Rejected",
     },
     "objection_status": {
+        "received": "已收到 Received",
         "open": "待答复 Open",
         "answered": "已答复 Answered",
         "corrected": "已更正 Corrected",

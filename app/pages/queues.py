@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from app.disputes.services import (
     DisputeRefused,
+    accept_objection,
     answer_objection,
     close_objection,
     decide_repair,
@@ -270,6 +271,23 @@ def objection_close(objection_id: int) -> Page:
         return _objections_page(exc.status, failed=failed)
     commit_request()
     flash(f"异议 {objection.id} 已办结。Objection {objection.id} closed.", "success")
+    return redirect(url_for("pages.objections", **form_data(request.args)), code=303)
+
+
+@blp.post("/objections/<int:objection_id>/accept")
+@page_allow(Role.REGULATOR, Role.DEPARTMENT)
+def objection_accept(objection_id: int) -> Page:
+    """Accept a received objection for handling (the record then shows disputed); audited as
+    ``objection.accept``."""
+    try:
+        objection = accept_objection(
+            session=request_session(), client=_client(), objection_id=objection_id
+        )
+    except DisputeRefused as exc:
+        request_session().rollback()
+        return _objections_page(exc.status, failed=_failure(objection_id, {}, {"_": [str(exc)]}))
+    commit_request()
+    flash(f"异议 {objection.id} 已受理。Objection {objection.id} accepted.", "success")
     return redirect(url_for("pages.objections", **form_data(request.args)), code=303)
 
 

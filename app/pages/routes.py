@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from app.auth.ratelimit import charge_identifier_lookup
 from app.catalogue.services import list_catalogue
 from app.entities.services import (
     RecordFilters,
@@ -28,7 +29,7 @@ from app.pages.auth import (
     start_session,
 )
 from app.pages.forms import FeedStatusArgs, RecordArgs, SearchArgs, form_data, load
-from app.runtime import commit_request, request_session, runtime, today
+from app.runtime import commit_request, commit_when_refused, request_session, runtime, today
 from core.models import Role
 
 Page = Response | tuple[str, int]
@@ -75,10 +76,9 @@ def sign_out_page() -> Response:
 @blp.get("/search")
 @page_allow(*GOVERNMENT)
 def search() -> Page:
-    """Search by any identifier or by name (the API's search, seen through the same viewer).
-
-    A result page naming natural persons is audited like the API's.
-    """
+    """Search by any identifier or by name (the API's search, seen through the same viewer,
+    with the same rules: a full resident id only for regulators and departments, the same
+    identifier budget, every search audited)."""
     values = form_data(request.args)
     args, errors = load(SearchArgs(), values)
     context: dict[str, Any] = {"values": values, "errors": errors, "results": None}
@@ -88,17 +88,20 @@ def search() -> Page:
     filtered = any(args[k] is not None for k in ("kind", "region", "list_name"))
     if not q and not filtered and args["has_active_penalties"] is None:
         return render("search.html", **context)
+    charge_identifier_lookup(q)
     session = request_session()
     viewer = viewer_for(session=session, client=page_client(), today=today())
-    items, total, kind = search_entities(
-        session=session,
-        viewer=viewer,
-        q=q or None,
-        filters=SearchFilters.from_args(args),
-        page=args["page"],
-        page_size=args["page_size"],
-    )
-    commit_request()  # keeps the audit event the service writes when it shows a person
+    with commit_when_refused():  # a refused search by a full id stays in the audit trail
+        items, total, kind = search_entities(
+            session=session,
+            viewer=viewer,
+            q=q or None,
+            filters=SearchFilters.from_args(args),
+            page=args["page"],
+            page_size=args["page_size"],
+            query_key=runtime().config.query_hash_secret,
+        )
+    commit_request()  # keeps the search's audit event
     context.update(
         results=items,
         total=total,

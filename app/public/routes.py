@@ -8,13 +8,14 @@ from flask.views import MethodView
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client
+from app.auth.ratelimit import charge_identifier_lookup
 from app.pagination import page_body
 from app.public.schemas import PublicPageSchema, PublicProfileSchema, PublicSearchArgsSchema
 from app.public.services import (
     public_profile,
     search_public,
 )
-from app.runtime import commit_request, request_session, today
+from app.runtime import commit_request, commit_when_refused, request_session, runtime, today
 from core.models import Role
 
 blp = Blueprint("public", __name__, url_prefix="/public", description="Public lookup")
@@ -33,17 +34,22 @@ class PublicEntities(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Look an entity up by name or unified social credit code (no token needed).
 
-        Everyone gets the public view, whatever their role. 422 for other identifiers.
+        Everyone gets the public view, whatever their role. 403 for a resident id number,
+        422 for other identifiers; identifier searches have their own, lower rate limit (429).
+        Every search is audited.
         """
-        items, total = search_public(
-            session=request_session(),
-            client=current_client(),
-            q=args["q"],
-            today=today(),
-            page=args["page"],
-            page_size=args["page_size"],
-        )
-        commit_request()  # the audit event of a page showing persons
+        charge_identifier_lookup(args["q"])
+        with commit_when_refused():  # a refused search by a resident id stays in the trail
+            items, total = search_public(
+                session=request_session(),
+                client=current_client(),
+                q=args["q"],
+                today=today(),
+                page=args["page"],
+                page_size=args["page_size"],
+                query_key=runtime().config.query_hash_secret,
+            )
+        commit_request()  # the search's audit event
         return page_body(items, total, page=args["page"], page_size=args["page_size"])
 
 

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from app.entities.existence import is_known, known_clause
 from app.entities.present import public_name, public_record_view, public_text
 from app.entities.queries import published_clause
-from app.entities.search import is_code_query, name_hits
+from app.entities.search import is_code_query, name_hits, query_kind
+from app.entities.search_guard import audit_search, refuse_resident_id_search
 from core.audit import record_event
 from core.errors import NotFound, ServiceRefused
 from core.models import (
@@ -36,6 +37,7 @@ from core.models import (
     EntityIdentifier,
     EntityKind,
     IdentifierType,
+    Role,
 )
 from core.rules.grading import list_members, membership_name
 from core.rules.publicity import is_published
@@ -65,14 +67,26 @@ def search_public(
     today: date,
     page: int,
     page_size: int,
+    query_key: bytes,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of entities answering ``q`` (a name, fuzzy, or a USCC, exact) and the total.
 
-    A page that shows natural persons is audited (``public.search``, the persons' public ids),
-    as opening a person's page is: who looked whom up must be traceable, also anonymously.
-    Raises :class:`PublicQueryRefused` for any other identifier.
+    Every search is audited (``public.search``: the query's kind and keyed hash, the number of
+    hits, the persons the page shows), anonymous ones included: who looked whom up must be
+    traceable. Raises :class:`~app.entities.search_guard.ResidentIdSearchRefused` (403, audited:
+    the caller commits before answering) for a resident id number and
+    :class:`PublicQueryRefused` (422) for any other identifier but a USCC.
     """
     query = q.strip()
+    refuse_resident_id_search(
+        session=session,
+        client=client,
+        role=Role.PUBLIC,
+        query=query,
+        key=query_key,
+        action="public.search",
+    )
+    kind = query_kind(query)
     if is_code_query(query):
         ident = parse_identifier(query)
         if ident.kind is not IdentifierKind.USCC:
@@ -98,15 +112,17 @@ def search_public(
         for entity_id, _score, _matched_on in page_hits
         if entities[entity_id].kind is EntityKind.NATURAL_PERSON
     ]
-    if persons:
-        record_event(
-            session=session,
-            client=client,
-            action="public.search",
-            target_type="entity",
-            target_id=persons[0] if len(persons) == 1 else None,
-            details={"persons": persons, "matched_on": page_hits[0][2], "page": page},
-        )
+    audit_search(
+        session=session,
+        client=client,
+        action="public.search",
+        query=query,
+        query_kind=kind,
+        key=query_key,
+        total=len(hits),
+        persons=persons,
+        extra={"page": page, "matched_on": page_hits[0][2] if page_hits else None},
+    )
     return items, len(hits)
 
 

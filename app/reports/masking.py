@@ -9,14 +9,12 @@ full identifiers get ``张*`` in exports (the profile API shows analysts the nam
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from app.entities.present import Viewer, code_value_for
 from core.models import EntityKind
 from core.rules.sharing import mask_person_name, mask_personal_text
 
-ELEVEN_DIGITS = re.compile(r"\d{11}")
 # Which identifier names an entity in one cell, best first: a valid code beats a flagged one.
 CODE_PREFERENCE = ("uscc", "resident_id", "masked_id", "org_code", "taxpayer_number")
 
@@ -39,9 +37,7 @@ class Masker:
     ) -> str | None:
         if text is None or self.full:
             return text
-        # Every id (15 or 18 digits) or mobile number (11) that mask_personal_text masks has
-        # 11 digits in a row; most texts have none, and this one search is far cheaper.
-        masked = mask_personal_text(text) if ELEVEN_DIGITS.search(text) else text
+        masked = mask_personal_text(text)
         if kind is EntityKind.NATURAL_PERSON:
             for name in sorted({n for n in names if n}, key=len, reverse=True):
                 masked = masked.replace(name, mask_person_name(name))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from core.models.access import ApiClient, AuditEvent
+from core.models.access import ApiClient, AuditEvent, RateLimitCounter
 from core.models.base import Base, utcnow
 from core.models.catalogue import Department, Feed
 from core.models.checks import CreditCheck, CreditCheckFeedback
@@ -68,6 +68,7 @@ __all__ = [
     "ObjectionKind",
     "ObjectionStatus",
     "OutboxEvent",
+    "RateLimitCounter",
     "RecordCategory",
     "RepairApplication",
     "RepairStatus",

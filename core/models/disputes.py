@@ -42,7 +42,9 @@ class RepairApplication(Base):
 class Objection(Base):
     """A dispute about a record's content, period or repair result.
 
-    While open the record shows ``disputed`` (its previous status is kept in
+    A new objection is ``received``: the record is unchanged (anyone may file one, so filing alone
+    must not change what is published). Once a regulator or the record's department accepts it
+    for handling it is ``open`` and the record shows ``disputed`` (its previous status is kept in
     ``record_status_before``); the source department answers by ``due_on``; a regulator closes it
     as corrected or upheld.
     """
@@ -57,11 +59,14 @@ class Objection(Base):
     raised_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[ObjectionStatus] = mapped_column(
-        enum_column(ObjectionStatus), default=ObjectionStatus.OPEN, index=True
+        enum_column(ObjectionStatus), default=ObjectionStatus.RECEIVED, index=True
     )
     record_status_before: Mapped[CreditStatus] = mapped_column(enum_column(CreditStatus))
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     due_on: Mapped[date] = mapped_column(Date)
+    # Who accepted it for handling (a regulator or the record's department), and when.
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))

@@ -109,7 +109,8 @@ class ObjectionKind(StrEnum):
 
 
 class ObjectionStatus(StrEnum):
-    OPEN = "open"  # waiting for the source department's answer
+    RECEIVED = "received"  # filed; the record is unchanged until it is accepted for handling
+    OPEN = "open"  # accepted for handling (record disputed), waiting for the department's answer
     ANSWERED = "answered"  # answered, waiting for a regulator to close it
     CORRECTED = "corrected"  # closed: the record was corrected
     UPHELD = "upheld"  # closed: the record stands

@@ -7,14 +7,14 @@ Visibility (domain.md, "Sharing"):
 - not-shared feeds: their own department only (others see them in aggregates alone);
 - the public: no feed directly; public endpoints show published records of unconditional feeds.
 
-Masking: only regulators see full ID numbers and phone numbers; the public also sees natural
-persons' names masked and no identifiers at all.
+Masking: only regulators see full ID numbers and phone numbers; departments and analysts see
+their ends (``matching.personal_numbers``); the public also sees natural persons' names masked
+and no resident id digits at all (:func:`mask_level`).
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from datetime import date
 from typing import Any
 
@@ -24,12 +24,12 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from core.models import ApiClient, Department, Feed, Role, SharingType
-from matching.resident_ids import mask_resident_id
+from matching.personal_numbers import MaskLevel, mask_personal_numbers
 
 # Roles that see personal identifiers in full.
 FULL_IDENTIFIER_ROLES = frozenset({Role.REGULATOR})
-_ID_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Roles that may search by a full resident id number (app.entities.search_guard says why).
+RESIDENT_ID_SEARCH_ROLES = frozenset({Role.REGULATOR, Role.DEPARTMENT})
 
 
 def visible_feed_ids(*, session: Session, client: ApiClient | None) -> set[int]:
@@ -75,8 +75,21 @@ def sees_full_identifiers(role: Role) -> bool:
     return role in FULL_IDENTIFIER_ROLES
 
 
-def mask_phone(value: str) -> str:
-    return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", value)
+def may_search_by_resident_id(role: Role) -> bool:
+    return role in RESIDENT_ID_SEARCH_ROLES
+
+
+def mask_level(role: Role) -> MaskLevel:
+    """How much of personal numbers ``role`` sees: all (regulators), their ends (departments,
+    analysts), or no resident id digits at all (the public)."""
+    if sees_full_identifiers(role):
+        return MaskLevel.NONE
+    return MaskLevel.PUBLIC if role is Role.PUBLIC else MaskLevel.PARTIAL
+
+
+def mask_for_role(text: str, role: Role) -> str:
+    """``text`` with every personal number masked as ``role`` may see it."""
+    return mask_personal_numbers(text, mask_level(role))
 
 
 def mask_person_name(name: str) -> str:
@@ -86,19 +99,9 @@ def mask_person_name(name: str) -> str:
 
 
 def mask_personal_text(text: str) -> str:
-    """Mask every resident id number (one that passes its check) and mobile number in ``text``.
-
-    Codes that merely look like ids (a USCC of digits only) are left alone: only numbers that
-    validate as resident ids are personal data.
-    """
-
-    def _mask(match: re.Match[str]) -> str:
-        value = match.group(1)
-        if len(value) == 18 and not is_resident_id(value):
-            return value
-        return mask_resident_id(value)
-
-    return mask_phone(_ID_CANDIDATE.sub(_mask, text))
+    """Every resident id, mobile and landline number in ``text`` masked for a government role
+    without full identifiers (``matching.personal_numbers``, level ``PARTIAL``)."""
+    return mask_personal_numbers(text, MaskLevel.PARTIAL)
 
 
 def is_resident_id(value: str) -> bool:
@@ -130,12 +133,15 @@ def _birth_place_known(division: str, year: int) -> bool:
     return True
 
 
-def scrub(value: Any) -> Any:
-    """``mask_personal_text`` applied to every string inside a JSON-like value."""
+def scrub(value: Any, level: MaskLevel = MaskLevel.PARTIAL) -> Any:
+    """``mask_personal_numbers`` at ``level`` applied to every string inside a JSON-like
+    value."""
     if isinstance(value, str):
-        return mask_personal_text(value)
+        return mask_personal_numbers(value, level)
     if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
+        return {k: scrub(v, level) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub(v) for v in value]
+        return [scrub(v, level) for v in value]
+    if type(value) is tuple:
+        return tuple(scrub(v, level) for v in value)
     return value

@@ -21,6 +21,7 @@ from app.entities.services import (
     search_entities,
     viewer_for,
 )
+from core.audit import query_hash
 from core.config import Config
 from core.models import (
     AuditEvent,
@@ -326,7 +327,9 @@ def test_search_needs_a_government_role(client: FlaskClient, world: World) -> No
 def test_analysts_and_departments_see_masked_resident_ids(
     client: FlaskClient, world: World, who: str
 ) -> None:
-    found = client.get("/api/v1/entities", query_string={"q": ID_ZHANG}, headers=world.headers[who])
+    # Analysts may not search by a full id (issue 14): they find the person by the masked one.
+    query = ID_ZHANG if who == "epb" else ZHANG_MASKED
+    found = client.get("/api/v1/entities", query_string={"q": query}, headers=world.headers[who])
     assert ID_ZHANG not in found.get_data(as_text=True)
     item = found.json["items"][0]
     assert item["display_name"] == "张三"  # government roles see names
@@ -584,8 +587,12 @@ def test_each_entity_service_audits_reading_a_person_and_never_commits(
     company = make_company(session, name="北京星河科技有限公司", uscc=USCC_XINGHE)
     for entity in (person, company):
         make_record(session, entity=entity, feed=feed)
-    analyst, _token = create_client(session=session, name="service-analyst", role=Role.ANALYST)
-    viewer = viewer_for(session=session, client=analyst, today=date(2026, 6, 1))
+    # A department: it may search by a full id (analysts may not).
+    epb = make_department(session, code="EPB-SVC")
+    reader, _token = create_client(
+        session=session, name="service-reader", role=Role.DEPARTMENT, department_code=epb.code
+    )
+    viewer = viewer_for(session=session, client=reader, today=date(2026, 6, 1))
 
     def read(entity: Entity, code: str) -> None:
         if service == "search":
@@ -596,6 +603,7 @@ def test_each_entity_service_audits_reading_a_person_and_never_commits(
                 filters=SearchFilters(),
                 page=1,
                 page_size=20,
+                query_key=b"test-key",
             )
             assert [i["public_id"] for i in items] == [entity.public_id]
         elif service == "profile":
@@ -613,18 +621,37 @@ def test_each_entity_service_audits_reading_a_person_and_never_commits(
             )
 
     read(company, USCC_XINGHE)
-    assert _audit_trail(session) == []
+    # Every search is audited (a company too); reading a company's profile is not.
+    searched_company = (
+        "entity.search",
+        None,
+        {
+            "query_kind": "uscc",
+            "query_hash": query_hash(USCC_XINGHE, b"test-key"),
+            "hits": 1,
+            "role": "department",
+        },
+    )
+    before = [searched_company] if service == "search" else []
+    assert _audit_trail(session) == before
     read(person, ID_ZHANG)
     expected = {
         "search": (
             "entity.search",
-            None,
-            {"persons": [person.public_id], "query_kind": "resident_id"},
+            person.public_id,
+            {
+                "persons": [person.public_id],
+                "query_kind": "resident_id",
+                "query_hash": query_hash(ID_ZHANG, b"test-key"),
+                "hits": 1,
+                "role": "department",
+            },
         ),
-        "profile": ("entity.read", person.public_id, {"view": "profile", "role": "analyst"}),
-        "records": ("entity.read", person.public_id, {"view": "records", "role": "analyst"}),
+        "profile": ("entity.read", person.public_id, {"view": "profile", "role": "department"}),
+        "records": ("entity.read", person.public_id, {"view": "records", "role": "department"}),
     }
-    assert _audit_trail(session) == [expected[service]]
+    assert _audit_trail(session) == [*before, expected[service]]
+    assert ID_ZHANG not in str(_audit_trail(session))  # the hash, never the number
     session.rollback()
     assert _audit_trail(session) == []
 

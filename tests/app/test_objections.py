@@ -58,19 +58,31 @@ def test_objection_lifecycle(world: World) -> None:
     raised = raise_on(world, "2026-03-06", record_id)
     assert raised.status_code == 201, raised.json
     objection = raised.json
-    assert objection["status"] == "open"
+    # Filing alone changes nothing about the record (issue 14: anyone could dispute anything).
+    assert objection["status"] == "received"
     assert objection["due_on"] == "2026-03-20"
-    assert objection["record_status"] == "disputed"
-    assert objection["record_status_before"] == "active"
+    assert objection["record_status"] == "active"
     assert objection["raised_by_contact"] == "138****5678"
+    assert world.load(record_id).status is CreditStatus.ACTIVE
+    # Another objection may wait beside it, received too.
+    second = raise_on(world, "2026-03-07", record_id, kind="period")
+    assert (second.status_code, second.json["status"]) == (201, "received")
+
+    for who in ("analyst", "tax"):  # not a regulator, not the record's department
+        assert act(world, "2026-03-09", objection["id"], "accept", who).status_code == 403
+    assert act(world, "2026-03-09", objection["id"], "accept", "public").status_code == 401
+    accepted = act(world, "2026-03-09", objection["id"], "accept", "epb")
+    assert accepted.status_code == 200, accepted.json
+    assert (accepted.json["status"], accepted.json["record_status"]) == ("open", "disputed")
+    assert accepted.json["record_status_before"] == "active" and accepted.json["accepted_at"]
     record = world.load(record_id)
     assert record.status is CreditStatus.DISPUTED
     assert is_published(record, date(2026, 5, 1))  # still shown, marked disputed
+    assert act(world, "2026-03-09", objection["id"], "accept", "regulator").status_code == 409
+    # One objection is handled at a time.
+    assert act(world, "2026-03-09", second.json["id"], "accept", "regulator").status_code == 409
 
-    second = raise_on(world, "2026-03-07", record_id, kind="period")
-    assert second.status_code == 409
-
-    [item] = listing(world, "2026-03-11").json["items"]
+    item = listing(world, "2026-03-11").json["items"][0]
     assert (item["id"], item["overdue"], item["raised_by_contact"]) == (
         objection["id"],
         False,
@@ -89,8 +101,6 @@ def test_objection_lifecycle(world: World) -> None:
     assert answered.json["status"] == "answered"
     assert answered.json["record_status"] == "disputed"
     assert act(world, "2026-03-12", objection["id"], "answer", "epb", answer="x").status_code == 409
-    # Another objection still waits until this one is closed.
-    assert raise_on(world, "2026-03-12", record_id).status_code == 409
 
     assert (
         act(world, "2026-03-12", objection["id"], "close", "epb", outcome="upheld", reason="x")
@@ -108,18 +118,32 @@ def test_objection_lifecycle(world: World) -> None:
     )
     assert again.status_code == 409
 
+    # Closed, so the waiting one may be accepted now.
+    assert act(world, "2026-03-13", second.json["id"], "accept", "regulator").status_code == 200
     actions = world.audit_actions()
     assert [(a, r) for a, r, _ in actions] == [
         ("objection.raise", "public"),
+        ("objection.raise", "public"),
+        ("objection.accept", "department"),
         ("objection.answer", "department"),
         ("objection.close", "regulator"),
+        ("objection.accept", "regulator"),
     ]
-    assert {t for _, _, t in actions} == {str(objection["id"])}
+    assert {t for _, _, t in actions[2:5]} == {str(objection["id"])}
     assert world.audit_details("objection.answer")[0]["late"] is False
     assert world.audit_details("objection.close")[0]["answered"] is True
 
-    # Closed, so a new objection may be raised.
-    assert raise_on(world, "2026-03-13", record_id, kind="period").status_code == 201
+
+def test_closing_a_received_objection_leaves_the_record_alone(world: World) -> None:
+    record_id = world.record()
+    objection = raise_on(world, "2026-03-06", record_id).json
+    closed = act(
+        world, "2026-03-09", objection["id"], "close", "regulator", outcome="upheld", reason="无据"
+    )
+    assert closed.status_code == 200, closed.json
+    assert closed.json["record_status"] == "active"
+    assert world.load(record_id).status is CreditStatus.ACTIVE
+    assert world.audit_details("objection.close")[0]["record_status_restored"] is False
 
 
 def test_overdue_listing_and_department_scope(world: World) -> None:
@@ -137,11 +161,13 @@ def test_overdue_listing_and_department_scope(world: World) -> None:
     assert listing(world, "2026-03-23", "epb").json["total"] == 2
     assert listing(world, "2026-03-23", "tax").json["total"] == 0
     assert listing(world, "2026-03-23", query="department=TAX").json["total"] == 0
-    assert listing(world, "2026-03-23", query="department=EPB&status=open").json["total"] == 2
+    assert listing(world, "2026-03-23", query="department=EPB&status=received").json["total"] == 2
     assert listing(world, "2026-03-23", "analyst").status_code == 403
     assert listing(world, "2026-03-23", "public").status_code == 401
 
     # A late answer is taken, flagged in the trail, and the objection is no longer overdue.
+    assert act(world, "2026-03-23", late_id, "answer", "epb", answer="x").status_code == 409
+    assert act(world, "2026-03-23", late_id, "accept", "epb").status_code == 200
     assert act(world, "2026-03-23", late_id, "answer", "epb", answer="已核实").status_code == 200
     assert world.audit_details("objection.answer")[0]["late"] is True
     assert listing(world, "2026-03-23", query="overdue=true").json["total"] == 0

@@ -220,9 +220,17 @@ def test_analyst_sees_masked_ids_and_regulator_full_ones(
 def test_a_search_by_full_id_keeps_the_query_and_masks_the_hits(
     signed_in: Callable[[str], FlaskClient],
 ) -> None:
-    page = signed_in("analyst").get("/search", query_string={"q": ID_ZHANG}).text
-    assert f'value="{ID_ZHANG}"' in page  # what the analyst typed stays in the box
+    page = signed_in("epb").get("/search", query_string={"q": ID_ZHANG}).text
+    assert f'value="{ID_ZHANG}"' in page  # what the department typed stays in the box
     assert page.count(ID_ZHANG) == 1 and ZHANG_MASKED in page  # ...and only there
+
+
+def test_analysts_may_not_search_by_a_full_id_on_the_pages(
+    signed_in: Callable[[str], FlaskClient],
+) -> None:
+    refused = signed_in("analyst").get("/search", query_string={"q": ID_ZHANG})
+    assert refused.status_code == 403 and "text/html" in refused.content_type
+    assert ID_ZHANG not in refused.text and "masked" in refused.text
 
 
 def test_profile_shows_golden_record_grade_lists_timeline_and_explanations(
@@ -269,12 +277,15 @@ def test_reading_people_is_audited_like_the_api(
 ) -> None:
     client = signed_in("analyst")
     client.get(f"/entities/{world.ids['xinghe']}")  # a company: not a personal read
-    client.get("/search", query_string={"q": "星河科技"})
     assert audit_actions(session_factory) == []
+    client.get("/search", query_string={"q": "星河科技"})  # every search is audited
     client.get(f"/entities/{world.ids['zhang']}")
-    client.get("/search", query_string={"q": ID_ZHANG})
+    client.get("/search", query_string={"q": ZHANG_MASKED})
+    client.get("/search", query_string={"q": ID_ZHANG})  # refused (403), audited all the same
     assert audit_actions(session_factory) == [
+        ("entity.search", "page-analyst"),
         ("entity.read", "page-analyst"),
+        ("entity.search", "page-analyst"),
         ("entity.search", "page-analyst"),
     ]
 

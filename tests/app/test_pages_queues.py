@@ -281,6 +281,12 @@ def test_department_answers_and_regulator_closes_an_objection(
     assert f'action="/objections/{objection_id}/close"' not in queue  # departments cannot close
     tax_queue = signed_in_client(app, tokens["tax"]).get("/objections").text
     assert "处罚金额有误" not in tax_queue  # another department's record
+    # Received: the record is untouched until the department accepts the objection.
+    assert world.load(record_id).status is CreditStatus.ACTIVE
+    assert f'action="/objections/{objection_id}/answer"' not in queue
+    accepted = post_form(epb, "/objections", f"/objections/{objection_id}/accept")
+    assert accepted.status_code == 303
+    assert world.load(record_id).status is CreditStatus.DISPUTED
     answered = post_form(
         epb, "/objections", f"/objections/{objection_id}/answer", answer="经核实金额无误"
     )
@@ -299,6 +305,7 @@ def test_department_answers_and_regulator_closes_an_objection(
         assert objection is not None and objection.status is ObjectionStatus.UPHELD
     assert world.load(record_id).status is CreditStatus.ACTIVE
     actions = world.audit_actions()
+    assert ("objection.accept", "department", str(objection_id)) in actions
     assert ("objection.answer", "department", str(objection_id)) in actions
     assert ("objection.close", "regulator", str(objection_id)) in actions
 
@@ -312,7 +319,7 @@ def test_an_objection_close_without_outcome_keeps_the_reason(world: World) -> No
     )
     assert response.status_code == 422
     assert "Choose an outcome" in response.text and "需要补充材料" in response.text
-    assert world.load(record_id).status is CreditStatus.DISPUTED
+    assert world.load(record_id).status is CreditStatus.ACTIVE  # received: never disputed
 
 
 def test_overdue_filter(world: World) -> None:

@@ -202,10 +202,12 @@ def test_json_writes_chinese_as_characters_for_every_role(
 
 
 def test_other_identifiers_are_refused(client: FlaskClient, world: World) -> None:
-    for q in (ID_ZHANG, "110105********002X", "60003734-1", "张"):
+    # A resident id number is forbidden outright (403), other codes are not the public's (422).
+    for q, status in ((ID_ZHANG, 403), ("110105********002X", 422), ("60003734-1", 422)):
         response = client.get("/api/v1/public/entities", query_string={"q": q})
-        assert response.status_code == 422, q
+        assert response.status_code == status, q
         assert response.mimetype == "application/problem+json"
+    assert client.get("/api/v1/public/entities", query_string={"q": "张"}).status_code == 422
 
 
 def test_only_published_records_of_unconditional_feeds(
@@ -264,15 +266,20 @@ def test_public_reads_of_a_person_are_audited(
 def test_a_public_search_showing_a_person_is_audited(
     client: FlaskClient, world: World, session_factory: sessionmaker[Session]
 ) -> None:
-    """Who looked up which person is traceable, anonymous callers included; a search showing
-    only companies is not a look-up of anyone's personal data and writes nothing."""
+    """Who looked up which person is traceable, anonymous callers included; every search is
+    audited (its kind and a keyed hash of the query, never the query), hits and misses."""
     assert get(client, "/api/v1/public/entities", q="星河科技").json["total"] >= 1
     found = get(client, "/api/v1/public/entities", q="张三").json
     assert world.ids["zhang"] in [item["public_id"] for item in found["items"]]
+    assert get(client, "/api/v1/public/entities", q="不存在的名字").json["total"] == 0
     with session_factory() as session:
         events = session.scalars(select(AuditEvent)).all()
     assert [(e.action, e.actor, e.target_id) for e in events] == [
-        ("public.search", "public", world.ids["zhang"])
+        ("public.search", "public", None),
+        ("public.search", "public", world.ids["zhang"]),
+        ("public.search", "public", None),
     ]
-    assert events[0].details["persons"] == [world.ids["zhang"]]
-    assert events[0].request_id  # the server's id of that request
+    assert events[1].details["persons"] == [world.ids["zhang"]]
+    assert events[1].details["query_kind"] == "name" and events[2].details["hits"] == 0
+    assert "张三" not in str(events[1].details) and len(events[1].details["query_hash"]) == 64
+    assert events[1].request_id  # the server's id of that request

@@ -178,6 +178,10 @@ def test_approval_waits_while_the_record_is_under_objection(world: World) -> Non
         json={"kind": "content", "raised_by_name": "王五", "description": "金额有误"},
     )
     assert objection.status_code == 201
+    accepted = world.on("2026-04-10").post(
+        f"/api/v1/objections/{objection.json['id']}/accept", headers=world.headers["regulator"]
+    )
+    assert accepted.status_code == 200, accepted.json
     blocked = decide(world, "2026-04-13", application["id"], approve=True, reason="ok")
     assert blocked.status_code == 409
     assert "disputed" in blocked.json["detail"]

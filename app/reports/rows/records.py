@@ -15,7 +15,7 @@ from sqlalchemy import Result, String, case, select, type_coerce
 from sqlalchemy.types import NullType
 
 from app.entities.present import title_of
-from app.reports.masking import CODE_PREFERENCE, ELEVEN_DIGITS, Masker
+from app.reports.masking import CODE_PREFERENCE, Masker
 from app.reports.rows.context import (
     Chunk,
     EntityGroups,
@@ -274,11 +274,7 @@ class _RecordRows:
             return title
         if kind == _PERSON:
             return self.masker.text(title, EntityKind.NATURAL_PERSON, (party_name, name))
-        # Every id or mobile number the masker would mask has eleven digits in a row; most
-        # titles have none, and this one search is far cheaper than asking the masker.
-        if ELEVEN_DIGITS.search(title):
-            return self.masker.text(title, None)
-        return title
+        return self.masker.text(title, None)
 
 
 def _iso(value: Any) -> str | None:

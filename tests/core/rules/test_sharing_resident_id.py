@@ -35,6 +35,10 @@ def test_masking_still_tells_ids_from_lookalikes() -> None:
         mask_personal_text(f"身份证 {ID_ZHANG}") == f"身份证 {ID_ZHANG[:6]}********{ID_ZHANG[-4:]}"
     )
     assert ID_LI[:6] + "********" in mask_personal_text(ID_LI.lower())
-    # Digits with a wrong check character are no one's id number.
-    wrong = ID_ZHANG[:-1] + "1"
-    assert mask_personal_text(wrong) == wrong
+    # A wrong check character is still masked while the digits read as a region and a birth
+    # date (a mistyped id is a person's id all the same); a digit run that holds no birth date
+    # is no one's id.
+    wrong = ID_ZHANG[:-1] + ("1" if ID_ZHANG[-1] != "1" else "2")
+    assert mask_personal_text(wrong) == f"{wrong[:6]}********{wrong[-4:]}"
+    not_an_id = "123456" + "99999999" + "1234"
+    assert mask_personal_text(not_an_id) == not_an_id
