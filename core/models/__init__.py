@@ -12,7 +12,13 @@ from core.models.base import Base, utcnow
 from core.models.catalogue import Department, Feed
 from core.models.credit import CreditRecord, MatchLink
 from core.models.disputes import Objection, RepairApplication
-from core.models.entities import Entity, EntityAttribute, EntityIdentifier, new_public_id
+from core.models.entities import (
+    Entity,
+    EntityAttribute,
+    EntityIdentifier,
+    new_public_id,
+    search_key_values,
+)
 from core.models.enums import (
     AdapterKind,
     CreditStatus,
@@ -71,6 +77,7 @@ __all__ = [
     "SourceRecord",
     "SourceStatus",
     "new_public_id",
+    "search_key_values",
     "utcnow",
 ]
 

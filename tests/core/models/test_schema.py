@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import UnitOfWork
+from core.migrate import include_name
 from core.models import (
     AuditEvent,
     AuditTrailViolation,
@@ -38,7 +39,8 @@ from tests.support.builders import make_department, make_entity, make_feed, make
 
 def test_migrations_produce_exactly_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 
