@@ -69,7 +69,8 @@ class Entity(Base):
     kind: Mapped[EntityKind] = mapped_column(enum_column(EntityKind), index=True)
     display_name: Mapped[str] = mapped_column(String(300), index=True)
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    # Indexed: a profile reads the group merged into an entity (resolution.survivors).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
     search_name: Mapped[str] = mapped_column(_SEARCH_KEY, index=True, default="")
     search_core: Mapped[str] = mapped_column(_SEARCH_KEY, index=True, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

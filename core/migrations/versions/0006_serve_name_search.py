@@ -1,9 +1,13 @@
-"""name search from indexes: search columns on entities, a trigram index of their names
+"""name search from indexes: search columns on entities, a trigram index of their names;
+the merge group by index
 
 SQLite: an FTS5 table with the trigram tokenizer over ``entities.search_name`` (external
 content, kept by triggers, so every write of the column, ORM or Core, keeps it). PostgreSQL: the
 ``pg_trgm`` extension and a GIN index of ``search_name``. Both: b-tree indexes of
-``search_name`` and ``search_core`` for exact and prefix look-ups (names shorter than a trigram).
+``search_name`` and ``search_core`` for exact and prefix look-ups (names shorter than a trigram),
+and of ``merged_into_id`` (a profile reads the group merged into an entity); expression indexes
+of identifiers' organization-code part and last four characters (search by an old code or a
+masked id).
 
 A later migration that rebuilds ``entities`` on SQLite (batch mode's copy-and-move) drops the
 triggers with the old table: it must create them again (``SQLITE_FTS_TRIGGERS``).
@@ -46,6 +50,13 @@ SQLITE_FTS_TRIGGERS = [
         VALUES ('delete', old.id, old.search_name);
         INSERT INTO entity_names_fts(rowid, search_name) VALUES (new.id, new.search_name);
     END""",
+]
+# Identifier look-ups by part of a code (app.entities.search.org_code_part and tail_part): the
+# same SQL on both databases; the queries spell the expressions the same way.
+CODE_PART_INDEXES = [
+    "CREATE INDEX ix_entity_identifiers_org_part ON entity_identifiers (substr(value, 9, 9))",
+    "CREATE INDEX ix_entity_identifiers_tail ON entity_identifiers "
+    "(substr(value, length(value) - 3))",
 ]
 POSTGRES_TRIGRAM_INDEX = (
     "CREATE INDEX ix_entities_search_name_trgm ON entities USING gin (search_name gin_trgm_ops)"
@@ -103,6 +114,9 @@ def upgrade() -> None:
     with op.batch_alter_table("entities", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_entities_search_name"), ["search_name"])
         batch_op.create_index(batch_op.f("ix_entities_search_core"), ["search_core"])
+        batch_op.create_index(batch_op.f("ix_entities_merged_into_id"), ["merged_into_id"])
+    for statement in CODE_PART_INDEXES:
+        op.execute(statement)
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         op.execute(SQLITE_FTS_TABLE)
@@ -115,6 +129,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_entity_identifiers_org_part")
+    op.execute("DROP INDEX IF EXISTS ix_entity_identifiers_tail")
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for name in ("insert", "delete", "update"):
@@ -123,6 +139,7 @@ def downgrade() -> None:
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_entities_search_name_trgm")
     with op.batch_alter_table("entities", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_entities_merged_into_id"))
         batch_op.drop_index(batch_op.f("ix_entities_search_core"))
         batch_op.drop_index(batch_op.f("ix_entities_search_name"))
         batch_op.drop_column("search_core")
