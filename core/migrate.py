@@ -14,9 +14,16 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 # Search indexes the models cannot describe (migration 0006_serve): SQLite's FTS5 table with its
-# shadow tables, PostgreSQL's trigram GIN index. Comparing the schema with the models skips them.
+# shadow tables, PostgreSQL's trigram GIN index, expression indexes of identifiers (autogenerate
+# does not compare those). Comparing the schema with the models skips them.
 SEARCH_INDEX_TABLE_PREFIX = "entity_names_fts"
-SEARCH_INDEX_NAMES = frozenset({"ix_entities_search_name_trgm"})
+SEARCH_INDEX_NAMES = frozenset(
+    {
+        "ix_entities_search_name_trgm",
+        "ix_entity_identifiers_org_part",
+        "ix_entity_identifiers_tail",
+    }
+)
 
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:

@@ -30,7 +30,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, column, func, literal, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from core.models import Entity, EntityIdentifier, EntityKind, IdentifierType
@@ -51,6 +62,7 @@ _MASKED_SCORE = RULE_CONFIDENCE["masked_id_and_name"]
 NAME_RULES = {"exact_name": 0, "core_name": 1, "name_prefix": 1, "fuzzy_name": 2}
 _LAST_CHARACTER = "\U0010ffff"
 _SHORT_CORE = 5
+_TAIL = 4
 # SQLite's FTS5 table of core names (migration 0006_serve): its rowid is the entity's id.
 _NAMES_FTS = table("entity_names_fts", column("rowid"), column("entity_names_fts"))
 
@@ -122,7 +134,7 @@ def _org_code_hits(
                 ),
                 and_(
                     EntityIdentifier.id_type == IdentifierType.USCC,
-                    func.substr(EntityIdentifier.value, 9, 9) == org,
+                    org_code_part(EntityIdentifier.value) == org,
                 ),
             )
         )
@@ -142,6 +154,19 @@ def _org_code_hits(
     return [Hit(i, _ORG_SCORE, "org_code", "org_code_of_old_code") for i in ids]
 
 
+def org_code_part(value: Any) -> Any:
+    """Characters 9-17 of a stored code (a USCC's organization code): the expression of the
+    index ``ix_entity_identifiers_org_part`` (migration 0006_serve), spelled with literal
+    numbers so that both databases match it to the index."""
+    return func.substr(value, literal_column("9"), literal_column("9"))
+
+
+def tail_part(value: Any) -> Any:
+    """The last four characters of a stored code: the expression of the index
+    ``ix_entity_identifiers_tail`` (migration 0006_serve); masked ids keep their last four."""
+    return func.substr(value, func.length(value) - literal_column("3"))
+
+
 def _masked_query_hits(session: Session, query: str) -> list[Hit]:
     masked = parse_masked_id(query)
     if masked is None or not (masked.region or masked.tail):
@@ -150,7 +175,7 @@ def _masked_query_hits(session: Session, query: str) -> list[Hit]:
     if masked.region:
         conditions.append(EntityIdentifier.value.startswith(masked.region, autoescape=True))
     if masked.tail:
-        conditions.append(EntityIdentifier.value.endswith(masked.tail, autoescape=True))
+        conditions.append(tail_part(EntityIdentifier.value) == masked.tail[-_TAIL:])
     rows = session.execute(
         select(EntityIdentifier.entity_id, EntityIdentifier.value).where(*conditions)
     )
@@ -165,7 +190,7 @@ def _full_id_hits(session: Session, full: str) -> list[Hit]:
     rows = session.execute(
         select(EntityIdentifier.entity_id, EntityIdentifier.value).where(
             EntityIdentifier.id_type == IdentifierType.MASKED_ID,
-            EntityIdentifier.value.endswith(full[-4:], autoescape=True),
+            tail_part(EntityIdentifier.value) == full[-_TAIL:],
         )
     )
     return [
