@@ -15,7 +15,8 @@ from app.public.services import (
     search_public,
 )
 from app.runtime import commit_request, request_session, today
-from core.models import Role
+from app.security_headers import allow_public_caching
+from core.models import EntityKind, Role
 
 blp = Blueprint("public", __name__, url_prefix="/public", description="Public lookup")
 
@@ -33,7 +34,8 @@ class PublicEntities(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Look an entity up by name or unified social credit code (no token needed).
 
-        Everyone gets the public view, whatever their role. 422 for other identifiers.
+        Everyone gets the public view, whatever their role. 422 for other identifiers. A page
+        naming no natural person carries an ETag and may be cached (``If-None-Match``: 304).
         """
         items, total = search_public(
             session=request_session(),
@@ -44,6 +46,8 @@ class PublicEntities(MethodView):
             page_size=args["page_size"],
         )
         commit_request()  # the audit event of a page showing persons
+        if not any(item["kind"] == EntityKind.NATURAL_PERSON.value for item in items):
+            allow_public_caching()
         return page_body(items, total, page=args["page"], page_size=args["page_size"])
 
 
@@ -55,11 +59,14 @@ class PublicEntity(MethodView):
     def get(self, public_id: str) -> dict[str, Any]:
         """An entity's published records and lists, as a publicity site shows them.
 
-        404 for unknown ids and for natural persons with nothing published.
+        404 for unknown ids and for natural persons with nothing published. A company's page
+        carries an ETag and may be cached (``If-None-Match``: 304); a person's is no-store.
         """
         session = request_session()
         profile = public_profile(
             session=session, client=current_client(), public_id=public_id, today=today()
         )
         commit_request()  # the audit event of a person's page
+        if profile["kind"] != EntityKind.NATURAL_PERSON.value:
+            allow_public_caching()
         return profile
