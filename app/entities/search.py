@@ -16,7 +16,8 @@ Name queries read the search forms stored with each entity (``Entity.search_name
 names: b-tree ranges find exact names, name prefixes and equal or prefixed core names (this
 also serves queries shorter than a trigram, such as two-character personal names); the trigram
 index of names (SQLite FTS5, PostgreSQL pg_trgm) finds names holding a trigram of the query's
-core name or of the two characters before it (:func:`query_trigrams`), most held first. Each
+core name or of the two characters before it (:func:`query_trigrams`), most held first, using
+only trigrams fewer than ``_COMMON_GRAM`` names hold (:func:`_rare_trigrams`). Each
 look-up keeps at most ``MAX_NAME_CANDIDATES``; Python scores them with rapidfuzz. Ranking:
 ``exact_name`` > ``core_name`` / ``name_prefix`` > ``fuzzy_name`` (those scoring at least
 ``MIN_NAME_SCORE``), then by score.
@@ -41,6 +42,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -53,6 +55,8 @@ from matching.search_names import name_score, search_keys, trigrams
 from resolution.survivors import survivor_of
 
 MAX_NAME_CANDIDATES = 500
+# The trigram look-up's best: each is scored in Python, and the best share the most trigrams.
+FUZZY_CANDIDATES = 200
 MIN_NAME_SCORE = 0.6
 _MIN_CODE_LENGTH = 8
 _FLAGGED_SCORE = RULE_CONFIDENCE["exact_flagged_code"]
@@ -64,7 +68,12 @@ _LAST_CHARACTER = "\U0010ffff"
 _SHORT_CORE = 5
 _TAIL = 4
 # SQLite's FTS5 table of core names (migration 0006_serve): its rowid is the entity's id.
-_NAMES_FTS = table("entity_names_fts", column("rowid"), column("entity_names_fts"))
+_NAMES_FTS = table("entity_names_fts", column("rowid"), column("entity_names_fts"), column("rank"))
+_FTS_CANDIDATES = 10 * FUZZY_CANDIDATES
+# A trigram held by this many names is too common to look candidates up by; at most
+# _MAX_GRAMS of the rarest are looked up (so at most 8,000 names are ranked).
+_COMMON_GRAM = 1000
+_MAX_GRAMS = 8
 
 
 @dataclass(frozen=True)
@@ -242,7 +251,7 @@ def name_hits(
         _indexed_name_statement(form, core, where)
     ):
         rows[entity_id] = (name, search_name, search_core)
-    grams = query_trigrams(form, core)
+    grams = _rare_trigrams(session, query_trigrams(form, core))
     if grams:
         statement = _trigram_statement(session, grams, form, where)
         for entity_id, name, search_name, search_core in session.execute(statement):
@@ -325,6 +334,36 @@ def _indexed_name_statement(form: str, core: str, where: list[ColumnElement[bool
     )
 
 
+def _gram_holders(session: Session, gram: str) -> Any:
+    """At most ``_COMMON_GRAM`` ids of entities whose name holds ``gram``, from the index."""
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + gram.replace('"', '""') + '"'
+        holders = select(_NAMES_FTS.c.rowid).where(_NAMES_FTS.c.entity_names_fts.match(phrase))
+    else:
+        holders = select(Entity.id).where(Entity.search_name.contains(gram, autoescape=True))
+    return holders.limit(_COMMON_GRAM).subquery()
+
+
+def _rare_trigrams(session: Session, grams: list[str]) -> list[str]:
+    """The trigrams held by fewer than ``_COMMON_GRAM`` names, rarest first, at most
+    ``_MAX_GRAMS``: one query counting each trigram's holders up to the cap. A common trigram
+    (北京测 in every 北京测试... name, 科技有 everywhere) would make the fuzzy look-up rank a large
+    part of the table; names it alone would find are left to the exact and prefix look-ups."""
+    if not grams:
+        return []
+    counts = [
+        select(literal(gram).label("gram"), func.count().label("n")).select_from(
+            _gram_holders(session, gram)
+        )
+        for gram in grams
+    ]
+    held: dict[str, int] = {gram: n for gram, n in session.execute(union_all(*counts))}
+    rare = sorted(
+        (n, i, g) for i, g in enumerate(grams) if 0 < (n := held.get(g, 0)) < _COMMON_GRAM
+    )
+    return [g for _n, _i, g in rare[:_MAX_GRAMS]]
+
+
 def _trigram_statement(
     session: Session, grams: list[str], form: str, where: list[ColumnElement[bool]]
 ) -> Any:
@@ -333,9 +372,15 @@ def _trigram_statement(
     holds = [Entity.search_name.contains(gram, autoescape=True) for gram in grams]
     if session.get_bind().dialect.name == "sqlite":
         phrase = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
-        found: ColumnElement[bool] = Entity.id.in_(
-            select(_NAMES_FTS.c.rowid).where(_NAMES_FTS.c.entity_names_fts.match(phrase))
+        # FTS5 ranks in C by bm25, which weighs rare trigrams over common ones (北京测 is in
+        # every Beijing name): only its best few thousand reach the ranking below.
+        best = (
+            select(_NAMES_FTS.c.rowid)
+            .where(_NAMES_FTS.c.entity_names_fts.match(phrase))
+            .order_by(_NAMES_FTS.c.rank)
+            .limit(_FTS_CANDIDATES)
         )
+        found: ColumnElement[bool] = Entity.id.in_(best)
     else:
         found = or_(*holds)
     shared = functools.reduce(
@@ -346,5 +391,5 @@ def _trigram_statement(
         select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
         .where(found, *where)
         .order_by(shared.desc(), length_gap, Entity.id)
-        .limit(MAX_NAME_CANDIDATES)
+        .limit(FUZZY_CANDIDATES)
     )
