@@ -37,6 +37,11 @@ from core.models import (
 from tests.support.builders import make_department, make_entity, make_feed, make_source_record
 
 
+# SQLAlchemy cannot reflect SQLite's expression indexes (migration 0006_serve) and says so; the
+# comparison leaves them out by name anyway (core.migrate.include_name).
+@pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index:sqlalchemy.exc.SAWarning"
+)
 def test_migrations_produce_exactly_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_name": include_name})
