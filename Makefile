@@ -13,7 +13,7 @@ export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
 export CREDITHUB_MEASURES_FILE ?= $(CURDIR)/sample_data/measures.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint imports typecheck install postgres-binaries redis-server chromium clean bench-ingest bench-matching bench-export bench-heldout bench-checks
+.PHONY: run test lint imports typecheck install postgres-binaries redis-server chromium clean bench-ingest bench-matching bench-export bench-heldout bench-checks bench-api wrk
 
 install: $(STAMP)
 
@@ -97,6 +97,16 @@ bench-ingest: $(STAMP)
 
 bench-export: $(STAMP)
 	$(BIN)/python -m benchmarks.export --rows $(ROWS)
+
+# The API benchmark drives the server with Debian's wrk.
+wrk:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+
+ENTITIES ?= 1000000
+SECONDS_EACH ?= 15
+bench-api: $(STAMP) postgres-binaries wrk
+	$(BIN)/python -m benchmarks.api --entities $(ENTITIES) --seconds $(SECONDS_EACH)
 
 # Splink and recordlinkage hold pandas below 3, so the matching benchmark has its own venv.
 BENCH_VENV := .venv-bench

@@ -106,7 +106,7 @@ def _insert_entities(conn: Connection, n_entities: int) -> None:
     """Entities 1..n_entities, each with its valid code (one in ten a natural person)."""
     from sqlalchemy import insert
 
-    from core.models import Entity, EntityIdentifier, new_public_id
+    from core.models import Entity, EntityIdentifier, new_public_id, search_key_values
     from core.models.enums import EntityKind
 
     for start in range(0, n_entities, _INSERT_BATCH):
@@ -132,6 +132,8 @@ def _insert_entities(conn: Connection, n_entities: int) -> None:
                     "valid": True,
                 }
             )
+        for row in entities:
+            row.update(search_key_values(row["display_name"]))
         conn.execute(insert(Entity), entities)
         conn.execute(insert(EntityIdentifier), identifiers)
 

@@ -1,8 +1,12 @@
-"""The ``serve`` command: the API and web pages under waitress, optionally with the scheduler."""
+"""The ``serve`` command: the API and web pages under gunicorn (Linux: a worker per core,
+``cli/gunicorn_server.py``) or waitress (one process, the fallback), optionally with the
+scheduler, which runs in exactly one process."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -66,21 +70,77 @@ def _problem_channel() -> type:
     return ProblemChannel
 
 
+def default_server() -> str:
+    """gunicorn where it runs (Linux and other POSIX systems, when installed), else waitress."""
+    if os.name != "posix":
+        return "waitress"
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return "waitress"
+    return "gunicorn"
+
+
+def _scheduler_starter(app: Flask) -> Callable[[], Callable[[], None]]:
+    """A function that starts the scheduler (the feeds and the webhook deliveries) in the calling
+    process and returns its stop."""
+
+    def start() -> Callable[[], None]:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from cli.deliver import add_delivery_job
+        from ingest.scheduler import add_feed_jobs
+
+        scheduler = BackgroundScheduler()
+        with app.app_context():
+            codes = add_feed_jobs(
+                scheduler,
+                session_factory=runtime().session_factory,
+                value_rules=runtime().rules.values,
+            )
+        add_delivery_job(scheduler, app)
+        click.echo(
+            f"scheduling {len(codes)} feeds in process {os.getpid()}: {', '.join(codes) or '-'}"
+        )
+        scheduler.start()
+        return lambda: scheduler.shutdown(wait=False)
+
+    return start
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
 @click.option(
-    "--with-scheduler", is_flag=True, help="Also run the feeds on their schedules in-process."
+    "--server",
+    type=click.Choice(["gunicorn", "waitress"]),
+    default=None,
+    help="gunicorn (default on Linux) or waitress (one process; the fallback elsewhere).",
+)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="gunicorn worker processes (default: the number of cores).",
+)
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also run the feeds on their schedules (in exactly one process).",
 )
 @with_appcontext
-def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
-    """Serve the API with the waitress WSGI server until stopped (Ctrl-C)."""
-    from apscheduler.schedulers.background import BackgroundScheduler
+def serve(
+    host: str,
+    port: int,
+    server: str | None,
+    workers: int | None,
+    threads: int,
+    with_scheduler: bool,
+) -> None:
+    """Serve the API and pages until stopped (Ctrl-C): gunicorn with a worker per core, or
+    waitress."""
     from flask import current_app
-
-    from cli.deliver import add_delivery_job
-    from ingest.scheduler import add_feed_jobs
 
     report = database_health(engine=runtime().engine)
     if not report["up_to_date"]:
@@ -88,20 +148,31 @@ def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
             f"database schema is at {report['revision']}, code expects {report['head']}: "
             "run 'credithub db upgrade' first"
         )
-    scheduler = BackgroundScheduler()
-    if with_scheduler:
-        codes = add_feed_jobs(
-            scheduler,
-            session_factory=runtime().session_factory,
-            value_rules=runtime().rules.values,
-        )
-        click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
-        add_delivery_job(scheduler, current_app._get_current_object())  # type: ignore[attr-defined]
-        scheduler.start()
-    click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']})")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    start = _scheduler_starter(app) if with_scheduler else None
+    chosen = server or default_server()
+    if chosen == "gunicorn":
+        from cli.gunicorn_server import GunicornServer
+
+        count = workers or os.cpu_count() or 1
+        click.echo(
+            f"CreditHub serving on http://{host}:{port} ({report['dialect']}, gunicorn, "
+            f"{count} workers x {threads} threads)"
+        )
+        lock = runtime().config.instance_path / "scheduler.lock"
+        GunicornServer(
+            app,
+            bind=f"{host}:{port}",
+            workers=count,
+            threads=threads,
+            start_scheduler=start,
+            lock_path=lock,
+        ).run()
+        return
+    stop = start() if start is not None else None
+    click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']}, waitress)")
     try:
         make_server(app, host=host, port=port, threads=threads).run()
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        if stop is not None:
+            stop()

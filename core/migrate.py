@@ -13,6 +13,26 @@ from sqlalchemy import Engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+# Search indexes the models cannot describe (migration 0012_name_search): SQLite's FTS5 table with its
+# shadow tables, PostgreSQL's trigram GIN index, expression indexes of identifiers (autogenerate
+# does not compare those). Comparing the schema with the models skips them.
+SEARCH_INDEX_TABLE_PREFIX = "entity_names_fts"
+SEARCH_INDEX_NAMES = frozenset(
+    {
+        "ix_entities_search_name_trgm",
+        "ix_entity_identifiers_org_part",
+        "ix_entity_identifiers_tail",
+    }
+)
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic's ``include_name`` hook: everything but the search indexes above."""
+    if type_ == "table" and name is not None and name.startswith(SEARCH_INDEX_TABLE_PREFIX):
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEX_NAMES)
+
+
 def alembic_config(database_url: str) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

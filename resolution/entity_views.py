@@ -31,6 +31,7 @@ from core.models import (
     EntityReview,
     IdentifierType,
     ReviewStatus,
+    search_key_values,
     utcnow,
 )
 from matching.strong_codes import STRONG_KINDS
@@ -302,6 +303,7 @@ class EntityViews:
                 "kind": v.kind,
                 "public_id": v.public_id,
                 "display_name": v.display_name,
+                **search_key_values(v.display_name),
                 "region_code": v.region_code,
                 "merged_into_id": None,
                 "created_at": now,
@@ -327,11 +329,19 @@ class EntityViews:
             .where(table.c.id == bindparam("b_id"))
             .values(
                 display_name=bindparam("b_name"),
+                search_name=bindparam("b_search_name"),
+                search_core=bindparam("b_search_core"),
                 region_code=bindparam("b_region"),
                 updated_at=bindparam("b_now"),
             ),
             [
-                {"b_id": v.id, "b_name": v.display_name, "b_region": v.region_code, "b_now": now}
+                {
+                    "b_id": v.id,
+                    "b_name": v.display_name,
+                    **{f"b_{k}": value for k, value in search_key_values(v.display_name).items()},
+                    "b_region": v.region_code,
+                    "b_now": now,
+                }
                 for v in dirty
             ],
         )

@@ -11,36 +11,69 @@ exact look-ups in ``entity_identifiers``, under every reading of the code
 * a masked resident id against full ids it is compatible with, and a full id against the masked
   ids it fits (0.9, ``masked_id_compatible``).
 
-Name queries are fuzzy (``app.entities.names``): SQL keeps the entities whose name holds most
-characters of the query's core name (at most ``MAX_NAME_CANDIDATES``, closest first), Python
-scores them with rapidfuzz and keeps those scoring at least ``MIN_NAME_SCORE``.
+Name queries read the search forms stored with each entity (``Entity.search_name`` and
+``search_core``, :func:`matching.search_names.search_keys`) through indexes, never by scanning
+names: b-tree ranges find exact names, name prefixes and equal or prefixed core names (this
+also serves queries shorter than a trigram, such as two-character personal names); the trigram
+index of names (SQLite FTS5, PostgreSQL pg_trgm) finds names holding a trigram of the query's
+core name or of the two characters before it (:func:`query_trigrams`), most held first, using
+only trigrams fewer than ``_COMMON_GRAM`` names hold (:func:`_rare_trigrams`). Each
+look-up keeps at most ``MAX_NAME_CANDIDATES``; Python scores them with rapidfuzz. Ranking:
+``exact_name`` > ``core_name`` / ``name_prefix`` > ``fuzzy_name`` (those scoring at least
+``MIN_NAME_SCORE``), then by score.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from app.entities.names import char_variants, name_score, prefilter_chars, search_form
 from core.models import Entity, EntityIdentifier, EntityKind, IdentifierType
 from matching.exact import RULE_CONFIDENCE
 from matching.identifier_types import IdentifierKind, clean_code
 from matching.identifiers import org_code_of, parse_identifier
 from matching.resident_ids import masked_id_compatible, parse_masked_id
+from matching.search_names import name_score, search_keys, trigrams
 from resolution.survivors import survivor_of
 
 MAX_NAME_CANDIDATES = 500
+# The trigram look-up's best: each is scored in Python, and the best share the most trigrams.
+FUZZY_CANDIDATES = 200
 MIN_NAME_SCORE = 0.6
 _MIN_CODE_LENGTH = 8
 _FLAGGED_SCORE = RULE_CONFIDENCE["exact_flagged_code"]
 _ORG_SCORE = RULE_CONFIDENCE["org_code_of_old_code"]
 _MASKED_SCORE = RULE_CONFIDENCE["masked_id_and_name"]
+# Why a name matched, best first (a hit's ``rule``); equal ranks are ordered by score.
+NAME_RULES = {"exact_name": 0, "core_name": 1, "name_prefix": 1, "fuzzy_name": 2}
+_LAST_CHARACTER = "\U0010ffff"
+_SHORT_CORE = 5
+_TAIL = 4
+# SQLite's FTS5 table of core names (migration 0012_name_search): its rowid is the entity's id.
+_NAMES_FTS = table("entity_names_fts", column("rowid"), column("entity_names_fts"), column("rank"))
+_FTS_CANDIDATES = 10 * FUZZY_CANDIDATES
+# A trigram held by this many names is too common to look candidates up by; at most
+# _MAX_GRAMS of the rarest are looked up (so at most 8,000 names are ranked).
+_COMMON_GRAM = 1000
+_MAX_GRAMS = 8
 
 
 @dataclass(frozen=True)
@@ -110,7 +143,7 @@ def _org_code_hits(
                 ),
                 and_(
                     EntityIdentifier.id_type == IdentifierType.USCC,
-                    func.substr(EntityIdentifier.value, 9, 9) == org,
+                    org_code_part(EntityIdentifier.value) == org,
                 ),
             )
         )
@@ -130,6 +163,19 @@ def _org_code_hits(
     return [Hit(i, _ORG_SCORE, "org_code", "org_code_of_old_code") for i in ids]
 
 
+def org_code_part(value: Any) -> Any:
+    """Characters 9-17 of a stored code (a USCC's organization code): the expression of the
+    index ``ix_entity_identifiers_org_part`` (migration 0012_name_search), spelled with literal
+    numbers so that both databases match it to the index."""
+    return func.substr(value, literal_column("9"), literal_column("9"))
+
+
+def tail_part(value: Any) -> Any:
+    """The last four characters of a stored code: the expression of the index
+    ``ix_entity_identifiers_tail`` (migration 0012_name_search); masked ids keep their last four."""
+    return func.substr(value, func.length(value) - literal_column("3"))
+
+
 def _masked_query_hits(session: Session, query: str) -> list[Hit]:
     masked = parse_masked_id(query)
     if masked is None or not (masked.region or masked.tail):
@@ -138,7 +184,7 @@ def _masked_query_hits(session: Session, query: str) -> list[Hit]:
     if masked.region:
         conditions.append(EntityIdentifier.value.startswith(masked.region, autoescape=True))
     if masked.tail:
-        conditions.append(EntityIdentifier.value.endswith(masked.tail, autoescape=True))
+        conditions.append(tail_part(EntityIdentifier.value) == masked.tail[-_TAIL:])
     rows = session.execute(
         select(EntityIdentifier.entity_id, EntityIdentifier.value).where(*conditions)
     )
@@ -153,7 +199,7 @@ def _full_id_hits(session: Session, full: str) -> list[Hit]:
     rows = session.execute(
         select(EntityIdentifier.entity_id, EntityIdentifier.value).where(
             EntityIdentifier.id_type == IdentifierType.MASKED_ID,
-            EntityIdentifier.value.endswith(full[-4:], autoescape=True),
+            tail_part(EntityIdentifier.value) == full[-_TAIL:],
         )
     )
     return [
@@ -189,36 +235,161 @@ def name_hits(
     *,
     kinds: Sequence[EntityKind] | None = None,
 ) -> list[Hit]:
-    """Entities whose display name answers ``query``, best first (merged ones excluded)."""
-    chars = prefilter_chars(query)
-    if not chars:
+    """Entities whose display name answers ``query``, best first (merged ones excluded):
+    exact names, then prefixes and equal core names, then fuzzy matches scoring at least
+    ``MIN_NAME_SCORE``. Each hit's ``rule`` says which (``NAME_RULES``).
+
+    ``clauses`` (conditions on ``Entity``) narrow both look-ups the same way."""
+    form, core = search_keys(query)
+    if not form:
         return []
-    needed = len(chars) if len(chars) <= 2 else math.ceil(0.6 * len(chars))
-    present = [
-        case(
-            (
-                or_(*(Entity.display_name.contains(v, autoescape=True) for v in char_variants(ch))),
-                1,
+    where = [Entity.merged_into_id.is_(None), *clauses]
+    if kinds is not None:
+        where.append(Entity.kind.in_(list(kinds)))
+    rows: dict[int, tuple[str, str, str]] = {}
+    for entity_id, name, search_name, search_core in session.execute(
+        _indexed_name_statement(form, core, where)
+    ):
+        rows[entity_id] = (name, search_name, search_core)
+    grams = _rare_trigrams(session, query_trigrams(form, core))
+    if grams:
+        statement = _trigram_statement(session, grams, form, where)
+        for entity_id, name, search_name, search_core in session.execute(statement):
+            rows.setdefault(entity_id, (name, search_name, search_core))
+    ranked = []
+    for entity_id, (name, search_name, search_core) in rows.items():
+        rule = _name_rule(form, core, search_name, search_core)
+        score = 1.0 if rule == "exact_name" else name_score(query, name)
+        if rule == "fuzzy_name" and score < MIN_NAME_SCORE:
+            continue
+        # Within a rank, a name the query starts comes first (北京星河科技: 北京星河科技有限公司
+        # before 上海星河科技有限公司, both equal in core), then the best scored.
+        key = (NAME_RULES[rule], not search_name.startswith(form), -score, len(search_name), name)
+        ranked.append((key, Hit(entity_id, score, "name", rule)))
+    ranked.sort(key=lambda item: item[0])
+    return [item[1] for item in ranked]
+
+
+def query_trigrams(form: str, core: str) -> list[str]:
+    """The trigrams a fuzzy name search looks up: those of the core name and of the two
+    characters before it (``北京星和科技...`` gives 北京星 京星和 星和科 和科技). The legal form's
+    trigrams (有限公, 限公司) are left out: nearly every company holds them. The characters before
+    the core let a typo inside a short core still find the name (星河科技 and 星和科技 share no
+    trigram; 北京星河... and 北京星和... share 北京星); without them (a query of the core alone)
+    such a typo finds nothing by trigram: the documented limit of a trigram index."""
+    if not core:
+        return trigrams(form)
+    at = form.find(core)
+    if at < 0:
+        return trigrams(core)
+    return trigrams(form[max(0, at - 2) : at + len(core)])
+
+
+def _name_rule(form: str, core: str, search_name: str, search_core: str) -> str:
+    if search_name == form:
+        return "exact_name"
+    if core and search_core == core:
+        return "core_name"
+    if search_name.startswith(form) or (core and search_core.startswith(core)):
+        return "name_prefix"
+    return "fuzzy_name"
+
+
+def _prefix(column: Any, value: str) -> ColumnElement[bool]:
+    """``column`` starts with ``value``, as a range one b-tree index answers (both backends
+    compare these columns byte by byte; U+10FFFF sorts after every other character)."""
+    return and_(column >= value, column < value + _LAST_CHARACTER)
+
+
+def _indexed_name_statement(form: str, core: str, where: list[ColumnElement[bool]]) -> Any:
+    """Exact names, name prefixes, equal core names and core-name prefixes: b-tree look-ups
+    that also serve names shorter than a trigram. A short core (fewer than ``_SHORT_CORE``
+    characters) also brings the cores starting with its first character, since a typo in it
+    can leave no trigram intact (星河科技, 星辰科技). Exact first, then equal cores, then
+    prefixes, then the closest in length."""
+    matches = [_prefix(Entity.search_name, form)]
+    if core:
+        short = len(core) < _SHORT_CORE
+        matches.append(_prefix(Entity.search_core, core[:1] if short else core))
+    rank = case(
+        (Entity.search_name == form, 0),
+        (Entity.search_core == core, 1),
+        (
+            or_(
+                *(
+                    _prefix(c, v)
+                    for c, v in ((Entity.search_name, form), (Entity.search_core, core))
+                )
             ),
-            else_=0,
-        )
-        for ch in chars
-    ]
-    matched = functools.reduce(operator.add, present, literal(0))
-    length_gap = func.abs(func.length(Entity.display_name) - len(search_form(query)))
-    statement = (
-        select(Entity.id, Entity.display_name)
-        .where(Entity.merged_into_id.is_(None), matched >= needed, *clauses)
-        .order_by(matched.desc(), length_gap, Entity.id)
+            2,
+        ),
+        else_=3,
+    )
+    length_gap = func.abs(func.length(Entity.search_core) - len(core))
+    return (
+        select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
+        .where(or_(*matches), *where)
+        .order_by(rank, length_gap, Entity.id)
         .limit(MAX_NAME_CANDIDATES)
     )
-    if kinds is not None:
-        statement = statement.where(Entity.kind.in_(list(kinds)))
-    scored = []
-    for entity_id, name in session.execute(statement):
-        score = name_score(query, name)
-        if score >= MIN_NAME_SCORE:
-            gap = abs(len(search_form(name)) - len(search_form(query)))
-            scored.append((score, gap, name, Hit(entity_id, score, "name", "fuzzy_name")))
-    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
-    return [item[3] for item in scored]
+
+
+def _gram_holders(session: Session, gram: str) -> Any:
+    """At most ``_COMMON_GRAM`` ids of entities whose name holds ``gram``, from the index."""
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + gram.replace('"', '""') + '"'
+        holders = select(_NAMES_FTS.c.rowid).where(_NAMES_FTS.c.entity_names_fts.match(phrase))
+    else:
+        holders = select(Entity.id).where(Entity.search_name.contains(gram, autoescape=True))
+    return holders.limit(_COMMON_GRAM).subquery()
+
+
+def _rare_trigrams(session: Session, grams: list[str]) -> list[str]:
+    """The trigrams held by fewer than ``_COMMON_GRAM`` names, rarest first, at most
+    ``_MAX_GRAMS``: one query counting each trigram's holders up to the cap. A common trigram
+    (北京测 in every 北京测试... name, 科技有 everywhere) would make the fuzzy look-up rank a large
+    part of the table; names it alone would find are left to the exact and prefix look-ups."""
+    if not grams:
+        return []
+    counts = [
+        select(literal(gram).label("gram"), func.count().label("n")).select_from(
+            _gram_holders(session, gram)
+        )
+        for gram in grams
+    ]
+    held: dict[str, int] = {gram: n for gram, n in session.execute(union_all(*counts))}
+    rare = sorted(
+        (n, i, g) for i, g in enumerate(grams) if 0 < (n := held.get(g, 0)) < _COMMON_GRAM
+    )
+    return [g for _n, _i, g in rare[:_MAX_GRAMS]]
+
+
+def _trigram_statement(
+    session: Session, grams: list[str], form: str, where: list[ColumnElement[bool]]
+) -> Any:
+    """Entities whose name holds one of ``grams``, most held first, then the closest in
+    length: the trigram index finds them (SQLite FTS5, PostgreSQL pg_trgm's GIN index)."""
+    holds = [Entity.search_name.contains(gram, autoescape=True) for gram in grams]
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+        # FTS5 ranks in C by bm25, which weighs rare trigrams over common ones (北京测 is in
+        # every Beijing name): only its best few thousand reach the ranking below.
+        best = (
+            select(_NAMES_FTS.c.rowid)
+            .where(_NAMES_FTS.c.entity_names_fts.match(phrase))
+            .order_by(_NAMES_FTS.c.rank)
+            .limit(_FTS_CANDIDATES)
+        )
+        found: ColumnElement[bool] = Entity.id.in_(best)
+    else:
+        found = or_(*holds)
+    shared = functools.reduce(
+        operator.add, (case((hold, 1), else_=0) for hold in holds), literal(0)
+    )
+    length_gap = func.abs(func.length(Entity.search_name) - len(form))
+    return (
+        select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
+        .where(found, *where)
+        .order_by(shared.desc(), length_gap, Entity.id)
+        .limit(FUZZY_CANDIDATES)
+    )

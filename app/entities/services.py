@@ -14,7 +14,6 @@ once it knows the entity exists: an entity known only through feeds the caller m
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +33,7 @@ from app.entities.present import (
     record_view,
     text_for,
 )
+from app.entities.profile_rows import ProfileRow, profile_rows
 from app.entities.queries import (
     active_penalties_clause,
     effective_status_clause,
@@ -67,10 +67,8 @@ from core.rules.publicity import effective_status
 from core.rules.settings import GradeRules
 from core.rules.sharing import visible_feed_ids
 from resolution.golden import GOLDEN_FIELDS, Candidate, choose
-from resolution.survivors import entity_group, resolve_entity
+from resolution.survivors import entity_group_select, resolve_entity
 
-PROFILE_ITEMS_PER_CATEGORY = 20
-PROFILE_TIMELINE_ITEMS = 100
 PROFILE_MATCH_LINKS = 100
 # Golden fields that are personal data beyond the name: only for full-identifier roles.
 _PERSONAL_GOLDEN_FIELDS = PERSONAL_FIELDS
@@ -279,10 +277,8 @@ def _known_entity(session: Session, viewer: Viewer, public_id: str) -> tuple[Ent
     return resolved
 
 
-_RecordRow = tuple[CreditRecord, str, str, str, str]
 
-
-def _records_statement(viewer: Viewer, group: list[int]) -> Any:
+def _records_statement(viewer: Viewer, group: Any) -> Any:
     return (
         select(CreditRecord, Feed.code, Department.code, Department.name, SourceRecord.source_key)
         .join(Feed, CreditRecord.feed_id == Feed.id)
@@ -322,7 +318,7 @@ def entity_records(
     ``records``) into ``session`` (the caller commits it); ``audit=False`` is for a caller
     that shows none of the rows (the records page refusing its filters)."""
     entity, _merged_from = _known_entity(session, viewer, public_id)
-    statement = _records_statement(viewer, entity_group(session, entity))
+    statement = _records_statement(viewer, entity_group_select(entity.id))
     if filters.category is not None:
         statement = statement.where(CreditRecord.category == filters.category)
     if filters.severity is not None:
@@ -355,9 +351,11 @@ def entity_profile(
     Reading a natural person's profile writes an ``entity.read`` audit event (view
     ``profile``) into ``session`` (the caller commits it)."""
     entity, merged_from = _known_entity(session, viewer, public_id)
-    group = entity_group(session, entity)
-    rows: list[_RecordRow] = [tuple(r) for r in session.execute(_records_statement(viewer, group))]
-    records = [row[0] for row in rows]
+    # Five queries whatever the entity holds (the entity; records; identifiers; golden values;
+    # match links), each reading the merge group as a subquery: see app/entities/profile_rows.
+    group = entity_group_select(entity.id)
+    rows = profile_rows(session, group=group, feed_ids=viewer.feed_ids, today=viewer.today)
+    records = [row.record for row in rows]
     identifiers = list(
         session.scalars(select(EntityIdentifier).where(EntityIdentifier.entity_id.in_(group)))
     )
@@ -381,7 +379,7 @@ def entity_profile(
     return profile
 
 
-def _golden_record(session: Session, viewer: Viewer, group: list[int]) -> list[dict[str, Any]]:
+def _golden_record(session: Session, viewer: Viewer, group: Any) -> list[dict[str, Any]]:
     """Each golden value the viewer may see, chosen across the group's records by
     ``resolution.golden.choose`` among the feeds the viewer may see, with its source and why
     it won (``rule``, ``why``)."""
@@ -458,13 +456,23 @@ def _golden_item(viewer: Viewer, winner: Candidate, why: dict[str, str]) -> dict
     }
 
 
-def _by_category(viewer: Viewer, rows: list[_RecordRow]) -> dict[str, dict[str, Any]]:
+def _by_category(viewer: Viewer, rows: list[ProfileRow]) -> dict[str, dict[str, Any]]:
     grouped: dict[str, dict[str, Any]] = {}
     for row in rows:  # already newest first
-        bucket = grouped.setdefault(row[0].category.value, {"total": 0, "items": []})
-        bucket["total"] += 1
-        if len(bucket["items"]) < PROFILE_ITEMS_PER_CATEGORY:
-            bucket["items"].append(_view_of(viewer, row))
+        bucket = grouped.setdefault(
+            row.record.category.value, {"total": row.category_total, "items": []}
+        )
+        if row.shown_in_category:
+            bucket["items"].append(
+                record_view(
+                    viewer,
+                    row.record,
+                    feed_code=row.feed_code,
+                    department_code=row.department_code,
+                    department_name=row.department_name,
+                    source_key=row.source_key,
+                )
+            )
     return grouped
 
 
@@ -484,23 +492,28 @@ def _memberships(viewer: Viewer, records: list[CreditRecord]) -> list[dict[str, 
     ]
 
 
-def _timeline(viewer: Viewer, rows: list[_RecordRow]) -> list[dict[str, Any]]:
+def _timeline(viewer: Viewer, rows: list[ProfileRow]) -> list[dict[str, Any]]:
     return [
         {
-            "date": record.decision_date,
-            "record_id": record.id,
-            "category": record.category.value,
-            "title": text_for(viewer, record_title(record)),
-            "status": effective_status(record, viewer.today).value,
-            "severity": record.severity.value if record.severity else None,
-            "department": department_code,
+            "date": row.record.decision_date,
+            "record_id": row.record.id,
+            "category": row.record.category.value,
+            "title": text_for(viewer, record_title(row.record)),
+            "status": effective_status(row.record, viewer.today).value,
+            "severity": row.record.severity.value if row.record.severity else None,
+            "department": row.department_code,
         }
-        for record, _feed, department_code, _name, _key in rows[:PROFILE_TIMELINE_ITEMS]
+        for row in rows
+        if row.on_timeline
     ]
 
 
-def _departments(rows: list[_RecordRow]) -> list[dict[str, Any]]:
-    counts: Counter[tuple[str, str]] = Counter((row[2], row[3]) for row in rows)
+def _departments(rows: list[ProfileRow]) -> list[dict[str, Any]]:
+    counts = {
+        (row.department_code, row.department_name): row.department_total
+        for row in rows
+        if row.in_department == 1
+    }
     return [
         {"code": code, "name": name, "records": n}
         for (code, name), n in sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
@@ -508,23 +521,24 @@ def _departments(rows: list[_RecordRow]) -> list[dict[str, Any]]:
 
 
 def _match_links(
-    session: Session, viewer: Viewer, group: list[int], kind: EntityKind
+    session: Session, viewer: Viewer, group: Any, kind: EntityKind
 ) -> tuple[list[dict[str, Any]], int]:
+    """The newest ``PROFILE_MATCH_LINKS`` links and how many there are, in one query."""
     statement = (
-        select(MatchLink, Feed.code, SourceRecord.source_key)
+        select(MatchLink, Feed.code, SourceRecord.source_key, func.count().over())
         .join(SourceRecord, MatchLink.source_record_id == SourceRecord.id)
         .join(Feed, SourceRecord.feed_id == Feed.id)
         .where(MatchLink.entity_id.in_(group))
         .where(Feed.id.in_(sorted(viewer.feed_ids)) if viewer.feed_ids else Feed.id.is_(None))
     )
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     rows = session.execute(
         statement.order_by(MatchLink.decided_at.desc(), MatchLink.id.desc()).limit(
             PROFILE_MATCH_LINKS
         )
-    )
+    ).all()
+    total = rows[0][3] if rows else 0  # every row carries the count before the limit
     links = []
-    for link, feed_code, source_key in rows:
+    for link, feed_code, source_key, _total in rows:
         explanation = mask_explanation(viewer, link.explanation or {}, kind)
         links.append(
             {

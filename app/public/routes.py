@@ -16,7 +16,8 @@ from app.public.services import (
     search_public,
 )
 from app.runtime import commit_request, commit_when_refused, request_session, runtime, today
-from core.models import Role
+from app.security_headers import allow_public_caching
+from core.models import EntityKind, Role
 
 blp = Blueprint("public", __name__, url_prefix="/public", description="Public lookup")
 
@@ -36,7 +37,8 @@ class PublicEntities(MethodView):
 
         Everyone gets the public view, whatever their role. 403 for a resident id number,
         422 for other identifiers; identifier searches have their own, lower rate limit (429).
-        Every search is audited.
+        Every search is audited, so a page naming no natural person carries an ETag and
+        may be kept by caches only if they ask again first (``no-cache``; ``If-None-Match``: 304).
         """
         charge_identifier_lookup(args["q"])
         with commit_when_refused():  # a refused search by a resident id stays in the trail
@@ -50,6 +52,8 @@ class PublicEntities(MethodView):
                 query_key=runtime().config.query_hash_secret,
             )
         commit_request()  # the search's audit event
+        if not any(item["kind"] == EntityKind.NATURAL_PERSON.value for item in items):
+            allow_public_caching(revalidate=True)
         return page_body(items, total, page=args["page"], page_size=args["page_size"])
 
 
@@ -61,11 +65,14 @@ class PublicEntity(MethodView):
     def get(self, public_id: str) -> dict[str, Any]:
         """An entity's published records and lists, as a publicity site shows them.
 
-        404 for unknown ids and for natural persons with nothing published.
+        404 for unknown ids and for natural persons with nothing published. A company's page
+        carries an ETag and may be cached (``If-None-Match``: 304); a person's is no-store.
         """
         session = request_session()
         profile = public_profile(
             session=session, client=current_client(), public_id=public_id, today=today()
         )
         commit_request()  # the audit event of a person's page
+        if profile["kind"] != EntityKind.NATURAL_PERSON.value:
+            allow_public_caching()
         return profile

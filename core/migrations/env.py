@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from core.db import make_engine
+from core.migrate import include_name
 from core.models import Base
 
 config = context.config
@@ -19,6 +20,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -31,7 +33,10 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         # Batch mode lets later migrations alter SQLite tables (copy-and-move).
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

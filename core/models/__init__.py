@@ -13,7 +13,13 @@ from core.models.catalogue import Department, Feed
 from core.models.checks import CreditCheck, CreditCheckFeedback
 from core.models.credit import CreditRecord, MatchLink
 from core.models.disputes import Objection, RepairApplication
-from core.models.entities import Entity, EntityAttribute, EntityIdentifier, new_public_id
+from core.models.entities import (
+    Entity,
+    EntityAttribute,
+    EntityIdentifier,
+    new_public_id,
+    search_key_values,
+)
 from core.models.enums import (
     AdapterKind,
     CreditStatus,
@@ -81,6 +87,7 @@ __all__ = [
     "Subscription",
     "SubscriptionGradeMark",
     "new_public_id",
+    "search_key_values",
     "utcnow",
 ]
 

@@ -6,11 +6,12 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, UTCDateTime, enum_column, utcnow
 from core.models.enums import EntityKind, IdentifierType
+from matching.search_names import SEARCH_KEY_LENGTH, search_keys
 
 if TYPE_CHECKING:
     from core.models.sources import SourceRecord
@@ -42,10 +43,23 @@ def new_public_id(kind: EntityKind) -> str:
     return f"CH{_KIND_PREFIX[kind]}-{body}"
 
 
+# Byte order on PostgreSQL too (the "C" collation), so a prefix is a range of one b-tree index
+# whatever the server's locale; SQLite compares bytes already.
+_SEARCH_KEY = String(SEARCH_KEY_LENGTH).with_variant(
+    String(SEARCH_KEY_LENGTH, collation="C"), "postgresql"
+)
+
+
 class Entity(Base):
     """One real company, business or person. ``public_id`` is stable for its whole life.
 
     ``merged_into_id`` keeps merged entities resolvable: their old public id still answers.
+
+    ``search_name`` and ``search_core`` are the display name's search forms
+    (:func:`matching.search_names.search_keys`), kept by :func:`search_key_values` wherever the
+    name is written: the ORM's flush fills them by itself, Core writes (ingest's entity views)
+    pass them. Name search reads them through b-tree indexes (exact, prefix) and a trigram index
+    of ``search_name`` (SQLite FTS5, PostgreSQL ``pg_trgm``; migration ``0012_name_search``).
     """
 
     __tablename__ = "entities"
@@ -55,7 +69,10 @@ class Entity(Base):
     kind: Mapped[EntityKind] = mapped_column(enum_column(EntityKind), index=True)
     display_name: Mapped[str] = mapped_column(String(300), index=True)
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    # Indexed: a profile reads the group merged into an entity (resolution.survivors).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    search_name: Mapped[str] = mapped_column(_SEARCH_KEY, index=True, default="")
+    search_core: Mapped[str] = mapped_column(_SEARCH_KEY, index=True, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -65,6 +82,19 @@ class Entity(Base):
     attributes: Mapped[list[EntityAttribute]] = relationship(
         back_populates="entity", cascade="all, delete-orphan"
     )
+
+
+def search_key_values(display_name: str) -> dict[str, str]:
+    """The ``entities`` columns that go with ``display_name``, for Core inserts and updates."""
+    name, core = search_keys(display_name)
+    return {"search_name": name, "search_core": core}
+
+
+@event.listens_for(Entity, "before_insert")
+@event.listens_for(Entity, "before_update")
+def _fill_search_keys(_mapper: object, _connection: object, entity: Entity) -> None:
+    # Every ORM write of a name (a split's new entity, tests' builders) keeps the search columns.
+    entity.search_name, entity.search_core = search_keys(entity.display_name)
 
 
 class EntityIdentifier(Base):

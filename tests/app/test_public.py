@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.security_headers import PUBLIC_MAX_AGE
 from core.config import Config
 from core.models import AuditEvent, CreditRecord, CreditStatus, RecordCategory, Role, SharingType
 from tests.support.api import make_token
@@ -283,3 +284,42 @@ def test_a_public_search_showing_a_person_is_audited(
     assert events[1].details["query_kind"] == "name" and events[2].details["hits"] == 0
     assert "张三" not in str(events[1].details) and len(events[1].details["query_hash"]) == 64
     assert events[1].request_id  # the server's id of that request
+
+
+def test_a_companys_public_page_is_cacheable_and_answers_conditional_gets(
+    client: FlaskClient, world: World
+) -> None:
+    for url, policy in (
+        (f"/api/v1/public/entities/{world.ids['xinghe']}", f"public, max-age={PUBLIC_MAX_AGE}"),
+        # every search is audited: caches must ask again (and get a 304) before each use
+        ("/api/v1/public/entities", "public, no-cache"),
+    ):
+        first = get(client, url, q="星河科技")
+        etag = first.headers["ETag"]
+        assert first.headers["Cache-Control"] == policy
+        again = client.get(url, query_string={"q": "星河科技"}, headers={"If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.get_data() == b""
+        assert again.headers["ETag"] == etag
+        other = client.get(url, query_string={"q": "星河科技"}, headers={"If-None-Match": '"x"'})
+        assert other.status_code == 200
+        assert other.get_json() == first.get_json()
+
+
+def test_pages_naming_a_person_are_never_cached_and_always_audited(
+    client: FlaskClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    for url, params in (
+        (f"/api/v1/public/entities/{world.ids['zhang']}", {}),
+        ("/api/v1/public/entities", {"q": "张三"}),
+    ):
+        response = get(client, url, **params)
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert "ETag" not in response.headers, url
+        # a conditional GET is no way around the audit: the answer is whole, and audited
+        again = client.get(url, query_string=params, headers={"If-None-Match": "*"})
+        assert again.status_code == 200
+    with session_factory() as session:
+        events = session.scalars(select(AuditEvent.action)).all()
+    assert events.count("public.entity.read") == 2
+    assert events.count("public.search") == 2

@@ -85,12 +85,13 @@ def test_personal_data_is_never_stored_by_a_cache(
         f"/api/v1/entities/{public_id}/records",
         "/api/v1/entities?q=星河",
         "/api/v1/reports/records?format=csv",
-        "/api/v1/public/entities?q=星河",
-        f"/api/v1/public/entities/{public_id}",
         "/api/v1/audit",
     ):
         response = client.get(url, headers=regulator)
         assert response.status_code == 200, url
         assert response.headers["Cache-Control"] == "no-store", url
-    # What is the same for everybody and holds no one's data may be cached.
+    # What is the same for everybody and holds no one's data may be cached: the description,
+    # and the public look-up of companies (persons: tests/app/test_public.py).
     assert "no-store" not in client.get("/api/v1/openapi.json").headers.get("Cache-Control", "")
+    for url in ("/api/v1/public/entities?q=星河", f"/api/v1/public/entities/{public_id}"):
+        assert client.get(url).headers["Cache-Control"].startswith("public, max-age="), url

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import UnitOfWork
+from core.migrate import include_name
 from core.models import (
     AuditEvent,
     AuditTrailViolation,
@@ -36,9 +37,15 @@ from core.models import (
 from tests.support.builders import make_department, make_entity, make_feed, make_source_record
 
 
+# SQLAlchemy cannot reflect SQLite's expression indexes (migration 0012_name_search) and says so; the
+# comparison leaves them out by name anyway (core.migrate.include_name).
+@pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index:sqlalchemy.exc.SAWarning"
+)
 def test_migrations_produce_exactly_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

@@ -1,4 +1,4 @@
-"""Name comparison for entity search: the matcher's normalisation plus a fuzzy score.
+"""Name forms and comparison for entity search: the matcher's normalisation plus a fuzzy score.
 
 ``search_form`` is ``matching.exact.normalise_name`` (full-width to half-width, spaces out,
 brackets unified) followed by traditional-to-simplified conversion (OpenCC ``t2s``) and
@@ -10,7 +10,12 @@ gazetteer is written here; only the province short forms and the legal-form list
 
 ``name_score`` is rapidfuzz's normalised Indel ratio of the full forms, or of the cores (slightly
 discounted, so an exact full-name match still ranks first), or of the best partial alignment of
-the cores (discounted more: the query is a fragment of the name). Pure: no Flask, no database.
+the cores (discounted more: the query is a fragment of the name).
+
+``search_keys`` is what the ``entities`` table stores next to each display name
+(``search_name``, ``search_core``) so search finds names through an index; ``trigrams`` are the
+pieces the trigram indexes (SQLite FTS5, PostgreSQL ``pg_trgm``) hold of a core name.
+Pure: no Flask, no database.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 
-import opencc
+import opencc  # type: ignore[import-untyped]  # ships no type hints
 from rapidfuzz import fuzz
 from stdnum import numdb
 
@@ -108,23 +113,25 @@ def name_score(query: str, candidate: str) -> float:
     return round(max(full, 0.95 * core, 0.85 * partial), 4)
 
 
-def prefilter_chars(query: str, limit: int = 8) -> list[str]:
-    """Distinct characters of the query's core (or whole form) for the SQL pre-filter."""
-    text = core_name(query) or search_form(query)
+# The stored search columns' width (the display name's).
+SEARCH_KEY_LENGTH = 300
+# Trigram indexes cannot look up anything shorter.
+TRIGRAM = 3
+
+
+def search_keys(name: str) -> tuple[str, str]:
+    """``(search_form(name), core_name(name))``, cut to the stored columns' width."""
+    return search_form(name)[:SEARCH_KEY_LENGTH], core_name(name)[:SEARCH_KEY_LENGTH]
+
+
+def trigrams(text: str, limit: int = 16) -> list[str]:
+    """The distinct 3-character pieces of ``text`` in order (at most ``limit``; none when
+    ``text`` is shorter than three characters)."""
     seen: list[str] = []
-    for ch in text:
-        if ch not in seen and not ch.isspace():
-            seen.append(ch)
+    for start in range(len(text) - TRIGRAM + 1):
+        gram = text[start : start + TRIGRAM]
+        if gram not in seen and not gram.isspace():
+            seen.append(gram)
         if len(seen) == limit:
             break
     return seen
-
-
-def char_variants(ch: str) -> list[str]:
-    """The spellings a stored (not normalised) name may use for ``ch``: ASCII letters and
-    digits also in upper case and full width, since display names keep their feed's noise."""
-    if not (ch.isascii() and ch.isalnum()):
-        return [ch]
-    forms = {ch, ch.upper(), ch.lower()}
-    forms |= {chr(ord(c) + 0xFEE0) for c in list(forms)}
-    return sorted(forms)

@@ -1,0 +1,99 @@
+"""``credithub serve`` under gunicorn (Linux): one worker process per core, and the scheduler in
+exactly one of them.
+
+Which process runs the scheduler: the first worker to take an exclusive ``flock`` on
+``<instance>/scheduler.lock`` (:func:`own_scheduler`). The operating system releases the lock
+when that process ends, however it ends, and the worker gunicorn starts in its place takes it
+again, so there is always exactly one scheduler per host without the master process running
+threads across its forks. Across several hosts the feed lease (``ingest.leases``) still lets only
+one of them run a given feed.
+
+Each worker opens its own database connections: connections the master opened (the schema
+check) are left to it (``Engine.dispose(close=False)`` after the fork).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from app.runtime import runtime
+
+
+def own_scheduler(lock_path: Path) -> IO[str] | None:
+    """The open lock file when this process now owns the scheduler lock, None when another
+    process holds it. Keep the file open for as long as the scheduler runs."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn serving ``app``; ``start_scheduler`` (when given) runs in the worker that owns
+    the scheduler lock and returns a callable that stops it."""
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        bind: str,
+        workers: int,
+        threads: int,
+        start_scheduler: Callable[[], Callable[[], None]] | None = None,
+        lock_path: Path | None = None,
+    ) -> None:
+        self.application = app
+        self.options = {
+            "bind": bind,
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            # The app refuses long query strings itself, as problem JSON (431).
+            "limit_request_line": 0,
+            "accesslog": None,
+        }
+        self.start_scheduler = start_scheduler
+        self.lock_path = lock_path
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        self.cfg.set("post_fork", self._post_fork)
+        self.cfg.set("post_worker_init", self._post_worker_init)
+        self.cfg.set("worker_exit", self._worker_exit)
+
+    def load(self) -> Flask:
+        return self.application
+
+    def _post_fork(self, _server: Any, _worker: Any) -> None:
+        runtime(self.application).engine.dispose(close=False)
+
+    def _post_worker_init(self, worker: Any) -> None:
+        if self.start_scheduler is None or self.lock_path is None:
+            return
+        lock = own_scheduler(self.lock_path)
+        if lock is None:
+            return
+        worker.credithub_scheduler = (lock, self.start_scheduler())
+        worker.log.info("scheduler runs in worker %s", os.getpid())
+
+    def _worker_exit(self, _server: Any, worker: Any) -> None:
+        owned = getattr(worker, "credithub_scheduler", None)
+        if owned is not None:
+            lock, stop = owned
+            stop()
+            lock.close()

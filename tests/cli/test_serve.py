@@ -1,0 +1,103 @@
+"""``credithub serve`` under gunicorn: several worker processes answer, and the scheduler runs
+in exactly one of them, also after that worker dies."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from cli.gunicorn_server import own_scheduler
+from cli.serve import default_server
+from core.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEDULING = re.compile(r"scheduling \d+ feeds in process (\d+)")
+
+
+def test_one_holder_of_the_scheduler_lock_at_a_time(tmp_path: Path) -> None:
+    lock = tmp_path / "instance" / "scheduler.lock"
+    first = own_scheduler(lock)
+    assert first is not None
+    assert own_scheduler(lock) is None  # flock: another open file is another holder
+    first.close()  # as when the process holding it ends
+    again = own_scheduler(lock)
+    assert again is not None
+    again.close()
+
+
+def test_gunicorn_is_the_default_on_linux() -> None:
+    assert default_server() == ("gunicorn" if sys.platform.startswith("linux") else "waitress")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _scheduler_pids(log: Path) -> list[int]:
+    return [int(pid) for pid in SCHEDULING.findall(log.read_text())]
+
+
+def _wait_for(check: object, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn runs on Linux")
+def test_workers_serve_and_exactly_one_runs_the_scheduler(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'credithub.sqlite3'}"
+    upgrade(database)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CREDITHUB_DATABASE_URL": database,
+        "CREDITHUB_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CREDITHUB_SECRET_KEY": "test",
+    }
+    command = [
+        *(sys.executable, "-c", "from cli.main import main; main()", "serve"),
+        *("--server", "gunicorn", "--workers", "3", "--threads", "1"),
+        *("--port", str(port), "--with-scheduler"),
+    ]
+    with log.open("w") as out:
+        master = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    return bool(r.status == 200)
+            except OSError:
+                return False
+
+        _wait_for(healthy)
+        _wait_for(lambda: len(re.findall(r"Booting worker with pid", log.read_text())) == 3)
+        time.sleep(1)  # every worker has run its start-up hook
+        owners = _scheduler_pids(log)
+        assert len(owners) == 1, log.read_text()
+        # the owner dies: its replacement (and only it) takes the scheduler over
+        os.kill(owners[0], signal.SIGKILL)
+        _wait_for(lambda: len(_scheduler_pids(log)) == 2)
+        time.sleep(1)
+        owners = _scheduler_pids(log)
+        assert len(owners) == 2 and owners[1] != owners[0], log.read_text()
+        assert healthy()
+    finally:
+        master.send_signal(signal.SIGTERM)
+        master.wait(timeout=30)
