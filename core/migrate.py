@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-# Search indexes the models cannot describe (migration 0012_name_search): SQLite's FTS5 table with its
-# shadow tables, PostgreSQL's trigram GIN index, expression indexes of identifiers (autogenerate
-# does not compare those). Comparing the schema with the models skips them.
+# Search indexes the models cannot describe (migration 0012_name_search): SQLite's FTS5 table
+# with its shadow tables, PostgreSQL's trigram GIN index, expression indexes of identifiers
+# (autogenerate does not compare those). Comparing the schema with the models skips them.
 SEARCH_INDEX_TABLE_PREFIX = "entity_names_fts"
 SEARCH_INDEX_NAMES = frozenset(
     {

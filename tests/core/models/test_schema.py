@@ -37,8 +37,8 @@ from core.models import (
 from tests.support.builders import make_department, make_entity, make_feed, make_source_record
 
 
-# SQLAlchemy cannot reflect SQLite's expression indexes (migration 0012_name_search) and says so; the
-# comparison leaves them out by name anyway (core.migrate.include_name).
+# SQLAlchemy cannot reflect SQLite's expression indexes (migration 0012_name_search) and says so;
+# the comparison leaves them out by name anyway (core.migrate.include_name).
 @pytest.mark.filterwarnings(
     "ignore:Skipped unsupported reflection of expression-based index:sqlalchemy.exc.SAWarning"
 )
