@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from opencc import OpenCC  # type: ignore[import-untyped]  # ships no type hints
+from pypinyin import lazy_pinyin
 from stdnum import numdb
 
 __all__ = [
@@ -29,7 +30,9 @@ __all__ = [
     "normalise_company_name",
     "normalise_person_name",
     "normalise_text",
+    "pinyin",
     "region_compatible",
+    "same_legal_form",
     "soundex",
     "to_simplified",
 ]
@@ -192,6 +195,15 @@ def normalise_person_name(name: str | None) -> str:
     """A person's name for comparison: same clean-up as :func:`normalise_text` (middle dots
     of minority and foreign names included)."""
     return normalise_text(name)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def pinyin(text: str) -> str:
+    """The toneless pinyin of (normalised) Chinese text, syllables joined by ``-``
+    (``"鑫明"`` and ``"鑫名"`` both give ``"xin-ming"``); other characters are kept as they
+    are. Homophones (a name typed with an input method picks the wrong character of a sound)
+    agree here. pypinyin picks the commonest reading of a character with several."""
+    return "-".join(lazy_pinyin(text))
 
 
 _SOUNDEX = str.maketrans("BFPVCGJKQSXZDTLMNR", "111122222222334556")
@@ -358,6 +370,15 @@ class CompanyName:
     @property
     def is_branch(self) -> bool:
         return bool(self.branch)
+
+
+# Legal forms that name one form: 有限公司 is the short name of 有限责任公司 (Company Law).
+_FORM_ALIASES = {"有限责任公司": "有限公司", "集团有限责任公司": "集团有限公司"}
+
+
+def same_legal_form(a: str, b: str) -> bool:
+    """Whether two legal forms of :data:`LEGAL_FORMS` are one (either may be "")."""
+    return _FORM_ALIASES.get(a, a) == _FORM_ALIASES.get(b, b)
 
 
 def _split_legal_form(text: str) -> tuple[str, str]:

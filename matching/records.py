@@ -30,12 +30,21 @@ from .resident_ids import (
     GENDER_WORDS,
     MaskedId,
     gender_key,
+    looks_like_resident_id,
     masked_id_sex,
     parse_masked_id,
     resident_id_sex,
 )
 
-__all__ = ["KINDS", "MatchRecord", "Prepared", "latin_tokens", "prepare", "valid_usccs"]
+__all__ = [
+    "KINDS",
+    "MatchRecord",
+    "Prepared",
+    "city_of",
+    "latin_tokens",
+    "prepare",
+    "valid_usccs",
+]
 
 KINDS = ("legal_entity", "individual_business", "natural_person", "other_organization")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -91,6 +100,12 @@ class Prepared:
     # Upper-case words of a name written in Latin letters ("JOHN", "SMITH"); () otherwise.
     latin_tokens: tuple[str, ...] = ()
     gender: str | None = None
+    # Flagged codes shaped like an 18-character resident id (a mistyped number: one digit
+    # changed or two swapped fails its check), compared as near-misses of a valid id.
+    flagged_residents: frozenset[str] = frozenset()
+    # A company's region at city level (<= 4 digits): from its name, else its USCC's division,
+    # else its address; "" when none says (matching.compare.compare_region).
+    region: str = ""
 
     @property
     def name_key(self) -> str:
@@ -105,6 +120,25 @@ _NO_CODES: frozenset[str] = frozenset()
 
 def _codes(values: set[str]) -> frozenset[str]:
     return frozenset(values) if values else _NO_CODES
+
+
+def city_of(division: str) -> str:
+    """A division code cut to its city (``440106`` -> ``4401``, ``110000`` -> ``11``): records
+    of one company name districts of one city (its registry, its office) interchangeably."""
+    code = division[:4]
+    while code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
+def _company_region(company: CompanyName, usccs: frozenset[str], address: Address) -> str:
+    if company.region:
+        return city_of(company.region)
+    for code in sorted(usccs):
+        # Characters 3-8 of a USCC are the registering authority's division.
+        if code[2:8].isdigit():
+            return city_of(code[2:8])
+    return city_of(address.region)
 
 
 def _digits(text: str | None) -> str:
@@ -204,6 +238,8 @@ def prepare(record: MatchRecord) -> Prepared:
     registrations: set[str] = set()
     others: set[str] = set()
     flagged: set[str] = set()
+    flagged_residents: set[str] = set()
+    flagged_birth: date | None = None
     # Birth date and sex from a valid id (its check digit vouches for them), else a masked
     # one, else as given: what the record says next to its id cannot overrule the id.
     id_birth: date | None = None
@@ -223,6 +259,9 @@ def prepare(record: MatchRecord) -> Prepared:
             continue
         if category == "flagged":
             flagged.add(value)
+            if looks_like_resident_id(value):
+                flagged_residents.add(value)
+                flagged_birth = flagged_birth or code_birth
         elif category == "uscc":
             usccs.add(value)
         elif category == "resident":
@@ -238,11 +277,16 @@ def prepare(record: MatchRecord) -> Prepared:
     given_gender = _gender(record.gender)
     # Of unknown kind, a record with a person's id or a gender is a person's.
     is_person = person_kind or (
-        record.kind is None and bool(residents or masked or given_gender) and not (usccs or orgs)
+        record.kind is None
+        and bool(residents or masked or flagged_residents or given_gender)
+        and not (usccs or orgs)
     )
-    birth = id_birth or mask_birth or _parse_date(record.birth_date)
+    # A mistyped id's date comes last: its typo may sit in the date digits.
+    birth = id_birth or mask_birth or _parse_date(record.birth_date) or flagged_birth
     name = record.name or ""
     company = normalise_company_name("" if is_person else name)
+    address = normalise_address(record.address)
+    frozen_usccs = _codes(usccs)
     return Prepared(
         record_id=record.record_id,
         kind=record.kind,
@@ -252,7 +296,7 @@ def prepare(record: MatchRecord) -> Prepared:
         # share the string instead of computing and keeping a second copy.
         person_name=normalise_person_name(name) if is_person else company.full,
         company=company,
-        usccs=_codes(usccs),
+        usccs=frozen_usccs,
         org_codes=_codes(orgs),
         resident_ids=_codes(residents),
         masked=tuple(masked),
@@ -260,10 +304,12 @@ def prepare(record: MatchRecord) -> Prepared:
         others=_codes(others),
         flagged=_codes(flagged),
         legal_rep=normalise_person_name(record.legal_rep),
-        address=normalise_address(record.address),
+        address=address,
         birth_date=birth,
         postcode=_digits(record.postcode),
         phone=_digits(record.phone)[-11:],
         latin_tokens=latin_tokens(name) if is_person else (),
         gender=(id_sex or mask_sex or given_gender) if is_person else None,
+        flagged_residents=_codes(flagged_residents) if is_person else _NO_CODES,
+        region="" if is_person else _company_region(company, frozen_usccs, address),
     )
