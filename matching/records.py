@@ -131,6 +131,12 @@ def city_of(division: str) -> str:
     return code
 
 
+def _id_shaped(value: str) -> bool:
+    """An 18-character resident id's shape, whatever its date and checks say (a person's
+    mistyped id: the typo may have broken the date)."""
+    return len(value) == 18 and value[:17].isdigit() and value[17] in "0123456789X"
+
+
 def _company_region(company: CompanyName, usccs: frozenset[str], address: Address) -> str:
     if company.region:
         return city_of(company.region)
@@ -259,7 +265,7 @@ def prepare(record: MatchRecord) -> Prepared:
             continue
         if category == "flagged":
             flagged.add(value)
-            if looks_like_resident_id(value):
+            if looks_like_resident_id(value) or (person_kind and _id_shaped(value)):
                 flagged_residents.add(value)
                 flagged_birth = flagged_birth or code_birth
         elif category == "uscc":
