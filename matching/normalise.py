@@ -326,7 +326,12 @@ def _strip_leading_regions(text: str) -> tuple[str, str]:
         for length in range(min(gaz.max_length, len(text) - 2), 1, -1):
             name = text[:length]
             if name in gaz.leading:
-                region = _pick_code(gaz.names[name], region)
+                codes = gaz.names[name]
+                if region and not any(code.startswith(region) for code in codes):
+                    # Not inside the region already read: a street or trade name that is
+                    # also a place name elsewhere (广州市越秀区 then 中山路, 中山 in Dalian).
+                    return text, region
+                region = _pick_code(codes, region)
                 text = text[length:]
                 break
         else:
