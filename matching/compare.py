@@ -362,13 +362,21 @@ def compare_legal_rep(a: Prepared, b: Prepared) -> Comparison:
 
 
 def compare_address(a: Prepared, b: Prepared) -> Comparison:
+    """Addresses; two Chinese persons at the same full address (street and number, whatever
+    divisions are written) give "exact_home": one home, rarely two people of one name."""
     field = "address"
     x, y = a.address, b.address
     if not x.full or not y.full:
         return Comparison(field, MISSING, None, "address missing")
+    home = a.is_person and b.is_person and not (a.latin_tokens and b.latin_tokens)
+    compatible = region_compatible(x.region, y.region)
+    # A dropped province or city still leaves the same street and number.
+    same_street = bool(x.street) and (x.street, x.rest) == (y.street, y.rest)
+    if home and (x.full == y.full or (compatible and same_street)):
+        return Comparison(field, "exact_home", 1.0, f"same home address {x.street}{x.rest}")
     if x.full == y.full:
         return Comparison(field, EXACT, 1.0, "same address")
-    if not region_compatible(x.region, y.region):
+    if not compatible:
         return Comparison(field, DIFFERENT, 0.0, f"different districts ({x.region}/{y.region})")
     score = ratio(x.full, y.full) / 100.0
     if x.street and x.street == y.street and x.rest[:3] == y.rest[:3]:
@@ -385,6 +393,9 @@ def compare_birth_date(a: Prepared, b: Prepared) -> Comparison:
     if a.birth_date == b.birth_date:
         return Comparison(field, EXACT, 1.0, f"same birth date {a.birth_date.isoformat()}")
     x, y = a.birth_date, b.birth_date
+    if a.birth_from_typo or b.birth_from_typo:
+        # The date digits of a mistyped id may hold the typo: no evidence either way.
+        return Comparison(field, MISSING, None, f"birth dates {x} / {y}, one from a mistyped id")
     if (x.year, x.month, x.day) == (y.year, y.day, y.month):
         return Comparison(field, "near", 0.5, f"birth dates {x} / {y}: day and month swapped")
     if OSA.distance(f"{x:%Y%m%d}", f"{y:%Y%m%d}", score_cutoff=1) <= 1:

@@ -109,7 +109,16 @@ _W: dict[str, dict[str, float]] = {
         "different": -1.0,
         "missing": 0.0,
     },
-    "address": {"exact": 4.0, "high": 3.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
+    # "exact_home": two persons at one street address; with a name that is not among the
+    # commonest it links (6 + 6 - 8), with a common one it goes to review.
+    "address": {
+        "exact": 4.0,
+        "exact_home": 6.0,
+        "high": 3.0,
+        "partial": 1.0,
+        "different": -1.0,
+        "missing": 0.0,
+    },
     # Some 1 in 18,000 pairs of people share a birth date (log2 m/u near 14); kept far lower
     # because feeds mistype dates, but high enough that a name that is not among the
     # commonest plus the birth date links (6 + 6 - 8 = 4: p 0.94), on its own or with a

@@ -106,6 +106,8 @@ class Prepared:
     # A company's region at city level (<= 4 digits): from its name, else its USCC's division,
     # else its address; "" when none says (matching.compare.compare_region).
     region: str = ""
+    # The birth date was read from a mistyped id alone: where it differs, the typo may be in it.
+    birth_from_typo: bool = False
 
     @property
     def name_key(self) -> str:
@@ -288,7 +290,9 @@ def prepare(record: MatchRecord) -> Prepared:
         and not (usccs or orgs)
     )
     # A mistyped id's date comes last: its typo may sit in the date digits.
-    birth = id_birth or mask_birth or _parse_date(record.birth_date) or flagged_birth
+    birth = id_birth or mask_birth or _parse_date(record.birth_date)
+    birth_from_typo = birth is None and flagged_birth is not None
+    birth = birth or flagged_birth
     name = record.name or ""
     company = normalise_company_name("" if is_person else name)
     address = normalise_address(record.address)
@@ -318,4 +322,5 @@ def prepare(record: MatchRecord) -> Prepared:
         gender=(id_sex or mask_sex or given_gender) if is_person else None,
         flagged_residents=_codes(flagged_residents) if is_person else _NO_CODES,
         region="" if is_person else _company_region(company, frozen_usccs, address),
+        birth_from_typo=birth_from_typo,
     )

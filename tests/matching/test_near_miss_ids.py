@@ -236,3 +236,25 @@ def test_near_miss_blocks_stay_small() -> None:
         if key.startswith("W") and isinstance(members, list)
     ]
     assert max(sizes, default=1) <= 10
+
+
+def test_a_typo_in_the_date_digits_of_an_id_is_not_held_against_it() -> None:
+    # 19850302 typed 19850305: the date the mistyped id shows is no evidence either way.
+    bad = make_person(codes=(substituted(VALID, 13),))
+    assert bad.birth_from_typo and bad.birth_date != date(1985, 3, 2)
+    good = make_person(codes=(VALID,))
+    assert score_pair(good, bad, MatchConfig()).comparisons[4].level == "missing"
+    assert decide(good, bad) is Decision.POSITIVE
+    # A birth date written next to it wins over the id's.
+    written = make_person(codes=(substituted(VALID, 13),), birth_date="1985-03-02")
+    assert not written.birth_from_typo and written.birth_date == date(1985, 3, 2)
+
+
+def test_a_rare_name_at_one_home_address_links_a_common_one_goes_to_review() -> None:
+    home = "北京市朝阳区建国路88号"
+    with_id = make_person(codes=(VALID,), address=home)
+    same_home = make_person(address="朝阳区建国路88号")  # the city left out
+    assert score_pair(with_id, same_home, MatchConfig()).comparisons[3].level == "exact_home"
+    assert decide(with_id, same_home) is Decision.POSITIVE
+    common = make_person(name="王伟", codes=(VALID,), address=home)
+    assert decide(common, make_person(name="王伟", address=home)) is Decision.UNSURE
