@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
-from .normalise import pinyin, region_compatible, same_legal_form
+from .normalise import pinyin, region_compatible, same_legal_form, sound_alike
 from .person_names import is_common_person_name
 from .normalise import CompanyName
 from .records import Prepared
@@ -45,6 +45,8 @@ NEAR_ID = "near_id"
 HOMOPHONE = "homophone"
 TRADE_HOMOPHONE = "trade_homophone"
 TRADE_TYPO = "trade_typo"
+# The same for a two-character trade name: one character in two is weaker evidence.
+TRADE_TYPO_SHORT = "trade_typo_short"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +246,7 @@ def _person_level(x: str, y: str, field: str) -> Comparison:
         return Comparison(field, EXACT, 1.0, f"same name {x}")
     distance = Levenshtein.distance(x, y)
     score = 1.0 - distance / max(len(x), len(y))
-    if distance == 1 and len(x) == len(y) and pinyin(x) == pinyin(y):
+    if distance == 1 and sound_alike(x, y):
         # Weak evidence: an input method's wrong pick, or two people of one sounding name.
         return Comparison(field, HOMOPHONE, score, f"names sound the same ({x} / {y})")
     if distance == 1 and x[0] == y[0] and len(x) >= 2:
@@ -304,7 +306,7 @@ def compare_name(a: Prepared, b: Prepared) -> Comparison:
             0.0,
             f"{branch.full} is a branch ({branch.branch_place}{branch.branch}), {head.full} is not",
         )
-    if x.is_branch and pinyin(x.branch_place) != pinyin(y.branch_place):
+    if x.is_branch and not sound_alike(x.branch_place, y.branch_place):
         return Comparison(
             field,
             DIFFERENT,
@@ -330,11 +332,13 @@ def compare_name(a: Prepared, b: Prepared) -> Comparison:
     if variant == TRADE_HOMOPHONE:
         why = f"trade names {x.trade} / {y.trade} sound the same ({pinyin(x.trade)})"
         return Comparison(field, TRADE_HOMOPHONE, score, why)
+    typo_why = f"trade names {x.trade} / {y.trade} one character apart, same industry and form"
+    if variant == TRADE_TYPO:
+        return Comparison(field, TRADE_TYPO, score, typo_why)
     if score >= 0.85:
         return Comparison(field, HIGH, score, f"similar names {x.core} / {y.core}")
-    if variant == TRADE_TYPO:
-        why = f"trade names {x.trade} / {y.trade} one character apart, same industry and form"
-        return Comparison(field, TRADE_TYPO, score, why)
+    if variant == TRADE_TYPO_SHORT:
+        return Comparison(field, TRADE_TYPO_SHORT, score, typo_why)
     if score >= 0.7:
         return Comparison(field, PARTIAL, score, f"partly similar names {x.core} / {y.core}")
     return Comparison(field, DIFFERENT, score, f"different names {x.core} / {y.core}")
@@ -342,16 +346,17 @@ def compare_name(a: Prepared, b: Prepared) -> Comparison:
 
 def _trade_variant(x: CompanyName, y: CompanyName) -> str | None:
     """Two names of one industry and legal form whose trade names (two characters or more)
-    differ in one character of the same sound ("trade_homophone") or in one typo
-    ("trade_typo": a character changed, added, dropped, or two neighbours swapped)."""
+    differ in one character of the same sound ("trade_homophone") or in one typo (a character
+    changed, added, dropped, or two neighbours swapped: "trade_typo", or "trade_typo_short"
+    when a trade name has two characters only)."""
     if x.industry != y.industry or not same_legal_form(x.legal_form, y.legal_form):
         return None
     s, t = x.trade, y.trade
     if min(len(s), len(t)) < 2 or s == t or OSA.distance(s, t, score_cutoff=1) > 1:
         return None
-    if len(s) == len(t) and pinyin(s) == pinyin(t):
+    if sound_alike(s, t):
         return TRADE_HOMOPHONE
-    return TRADE_TYPO
+    return TRADE_TYPO if min(len(s), len(t)) >= 3 else TRADE_TYPO_SHORT
 
 
 # --------------------------------------------------------------------------- other fields

@@ -67,11 +67,14 @@ _W: dict[str, dict[str, float]] = {
         "partial": 1.0,
         "different": -6.0,
         "region_differs": -8.0,
-        # One character of the trade name (same industry and legal form): of the same sound
-        # links with the same address or legal representative (8 + 4 - 8); any other typo
-        # needs both, or goes to review.
+        # One character of the trade name (same industry and legal form), of the same sound
+        # or a typo in a trade name of three characters or more: links with the same
+        # address or legal representative (8 + 4 - 8, 7.5 + 4 - 8), goes to review alone.
+        # A two-character trade name keeps one character of two: with one of them it goes
+        # to review, with both it links (5 + 4 + 4 - 8).
         "trade_homophone": 8.0,
-        "trade_typo": 5.0,
+        "trade_typo": 7.5,
+        "trade_typo_short": 5.0,
         "missing": 0.0,
     },
     # A company's city when the names do not both carry it: a different city outweighs any

@@ -18,7 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from opencc import OpenCC  # type: ignore[import-untyped]  # ships no type hints
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin
+from pypinyin import pinyin as _readings
 from stdnum import numdb
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "pinyin",
     "region_compatible",
     "same_legal_form",
+    "sound_alike",
     "soundex",
     "to_simplified",
 ]
@@ -197,13 +199,38 @@ def normalise_person_name(name: str | None) -> str:
     return normalise_text(name)
 
 
+# Sounds that speakers of many dialects (and pinyin input-method users) do not tell apart:
+# front and back nasal finals, flat and retroflex initials ("fuzzy pinyin" of input methods).
+_FUZZY = (("ing", "in"), ("eng", "en"), ("ang", "an"), ("zh", "z"), ("ch", "c"), ("sh", "s"))
+
+
+def _fuzzy(syllable: str) -> str:
+    for long, short in _FUZZY:
+        syllable = syllable.replace(long, short)
+    return syllable
+
+
 @functools.lru_cache(maxsize=1 << 18)
 def pinyin(text: str) -> str:
-    """The toneless pinyin of (normalised) Chinese text, syllables joined by ``-``
-    (``"鑫明"`` and ``"鑫名"`` both give ``"xin-ming"``); other characters are kept as they
-    are. Homophones (a name typed with an input method picks the wrong character of a sound)
-    agree here. pypinyin picks the commonest reading of a character with several."""
-    return "-".join(lazy_pinyin(text))
+    """The toneless pinyin of (normalised) Chinese text in fuzzy form (see ``_FUZZY``),
+    syllables joined by ``-`` (``"鑫明"`` and ``"鑫名"`` both give ``"xin-min"``); other
+    characters are kept as they are. Homophones (an input method's wrong pick of a character of
+    one sound) agree here. pypinyin picks the commonest reading of a character with several."""
+    return "-".join(_fuzzy(s) for s in lazy_pinyin(text))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _sounds(ch: str) -> frozenset[str]:
+    return frozenset(_fuzzy(r) for r in _readings(ch, style=Style.NORMAL, heteronym=True)[0])
+
+
+def sound_alike(x: str, y: str) -> bool:
+    """Two texts of one length whose characters differ only where they share a reading
+    (every reading of a character with several, in fuzzy form): 航 / 行 (hang), 星 / 心
+    (xing / xin), 鑫明 / 鑫名."""
+    if len(x) != len(y):
+        return False
+    return all(a == b or _sounds(a) & _sounds(b) for a, b in zip(x, y, strict=True))
 
 
 _SOUNDEX = str.maketrans("BFPVCGJKQSXZDTLMNR", "111122222222334556")

@@ -146,15 +146,38 @@ def test_full_width_letters_are_the_same_name() -> None:
     assert decide(a, b) is Decision.POSITIVE
 
 
-def test_a_one_character_typo_goes_to_review_at_one_address_and_links_with_both() -> None:
+def test_a_typo_in_a_two_character_trade_name_needs_address_and_legal_representative() -> None:
     typo = "广州市鑫朋科技有限公司"  # 明 -> 朋, a look-alike, not a homophone
-    assert compare_name(make_company(), make_company(name=typo)).level == "trade_typo"
+    assert compare_name(make_company(), make_company(name=typo)).level == "trade_typo_short"
     at_address = decide(make_company(address=ADDRESS), make_company(name=typo, address=ADDRESS))
     assert at_address is Decision.UNSURE
     both = {"address": ADDRESS, "legal_rep": REP}
     assert decide(make_company(**both), make_company(name=typo, **both)) is Decision.POSITIVE
     # Nothing shared: a typo'd name alone is not the same company.
     assert decide(make_company(), make_company(name=typo)) is Decision.NEGATIVE
+
+
+@pytest.mark.parametrize(
+    "shared",
+    [pytest.param({"address": ADDRESS}, id="address"), pytest.param({"legal_rep": REP}, id="rep")],
+)
+def test_a_typo_in_a_longer_trade_name_links_with_one_corroboration(shared: dict[str, str]) -> None:
+    right, typo = "广州市鑫明达科技有限公司", "广州市鑫朋达科技有限公司"
+    assert compare_name(make_company(name=right), make_company(name=typo)).level == "trade_typo"
+    assert decide(make_company(name=right, **shared), make_company(name=typo, **shared)) is (
+        Decision.POSITIVE
+    )
+    assert decide(make_company(name=right), make_company(name=typo)) is not Decision.POSITIVE
+
+
+def test_sound_alike_covers_polyphones_and_fuzzy_finals() -> None:
+    # 航 / 行 share the reading hang; 星 / 心 are xing / xin (front and back nasal).
+    assert compare_name(
+        make_company(name="北京长航贸易有限公司"), make_company(name="北京长行贸易有限公司")
+    ).level == "trade_homophone"
+    assert compare_name(
+        make_company(name="北京星金投资有限公司"), make_company(name="北京心金投资有限公司")
+    ).level == "trade_homophone"
 
 
 def test_a_homophone_alone_is_not_a_link() -> None:
