@@ -16,10 +16,9 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from opencc import OpenCC  # type: ignore[import-untyped]  # ships no type hints
-from pypinyin import Style, lazy_pinyin
-from pypinyin import pinyin as _readings
 from stdnum import numdb
 
 __all__ = [
@@ -210,18 +209,40 @@ def _fuzzy(syllable: str) -> str:
     return syllable
 
 
+@functools.cache
+def _pypinyin() -> Any:
+    # Imported on first use: its phrase dictionary takes about a second to load, and most
+    # callers of this module (ingest, the API) never ask for a sound.
+    import pypinyin
+
+    return pypinyin
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _sound(ch: str) -> str:
+    """The commonest reading of one character, toneless and fuzzy; the character itself if
+    it has none (Latin letters, digits)."""
+    if ch.isascii():
+        return ch
+    return _fuzzy(_pypinyin().lazy_pinyin(ch)[0])
+
+
 @functools.lru_cache(maxsize=1 << 18)
 def pinyin(text: str) -> str:
-    """The toneless pinyin of (normalised) Chinese text in fuzzy form (see ``_FUZZY``),
-    syllables joined by ``-`` (``"鑫明"`` and ``"鑫名"`` both give ``"xin-min"``); other
-    characters are kept as they are. Homophones (an input method's wrong pick of a character of
-    one sound) agree here. pypinyin picks the commonest reading of a character with several."""
-    return "-".join(_fuzzy(s) for s in lazy_pinyin(text))
+    """The toneless pinyin of (normalised) text in fuzzy form (see ``_FUZZY``), one syllable
+    per character joined by ``-`` (``"鑫明"`` and ``"鑫名"`` both give ``"xin-min"``).
+    Homophones (an input method's wrong pick of a character of one sound) agree here. Each
+    character takes its commonest reading (pypinyin), character by character (cached)."""
+    return "-".join(map(_sound, text))
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 15)
 def _sounds(ch: str) -> frozenset[str]:
-    return frozenset(_fuzzy(r) for r in _readings(ch, style=Style.NORMAL, heteronym=True)[0])
+    if ch.isascii():
+        return frozenset((ch,))
+    py = _pypinyin()
+    readings = py.pinyin(ch, style=py.Style.NORMAL, heteronym=True)[0]
+    return frozenset(_fuzzy(r) for r in readings)
 
 
 def sound_alike(x: str, y: str) -> bool:
