@@ -89,8 +89,11 @@ def _records(entities: int, seed: int) -> tuple[list[MatchRecord], dict[str, str
     labels = list(VARIANTS)
     for i, e in enumerate(population):
         codes = (e.uscc,) if e.uscc else ()
-        add(MatchRecord(f"A{i}", e.name, codes=codes, legal_rep=e.legal_rep, address=e.address),
-            e.key, "registry")
+        add(
+            MatchRecord(f"A{i}", e.name, codes=codes, legal_rep=e.legal_rep, address=e.address),
+            e.key,
+            "registry",
+        )
         label = labels[i % len(labels)]
         variant = VARIANTS[label](e)
         if variant is not None and variant != e.name:
@@ -105,8 +108,11 @@ def _records(entities: int, seed: int) -> tuple[list[MatchRecord], dict[str, str
             district = rng.choice([d for d in others if d.city != e.district.city])
             address = f"{district.address_prefix}{district.streets[0]}{rng.randint(1, 199)}号"
             for k in (1, 2):
-                add(MatchRecord(f"N{k}-{i}", bare, address=address, legal_rep="钱思远"),
-                    f"namesake-{e.key}", "namesake")
+                add(
+                    MatchRecord(f"N{k}-{i}", bare, address=address, legal_rep="钱思远"),
+                    f"namesake-{e.key}",
+                    "namesake",
+                )
     return records, truth, role
 
 
@@ -138,7 +144,9 @@ def main() -> None:
             print(f"namesake records joined to each other: {own}/{len(mine)}")
             continue
         joined = sum(result.clusters[r] == result.clusters[registry[truth[r]]] for r in mine)
-        print(f"{label} joined its company: {joined}/{len(mine)} = {joined / max(len(mine), 1):.4f}")
+        print(
+            f"{label} joined its company: {joined}/{len(mine)} = {joined / max(len(mine), 1):.4f}"
+        )
     print(f"pairs: correct {correct}, wrong {wrong} {dict(wrong_roles)}")
     print(f"review pairs {result.counts['unsure']}; counts {result.counts}")
 

@@ -50,7 +50,9 @@ def _mistyped(number: str, rng: random.Random) -> str:
             digits = "0123456789".replace(number[position], "")
             typo = number[:position] + rng.choice(digits) + number[position + 1 :]
         else:
-            typo = number[:position] + number[position + 1] + number[position] + number[position + 2 :]
+            typo = (
+                number[:position] + number[position + 1] + number[position] + number[position + 2 :]
+            )
         if typo != number and not ric.is_valid(typo):
             return typo
 

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
-from .normalise import pinyin, region_compatible, same_legal_form, sound_alike
+from .normalise import CompanyName, pinyin, region_compatible, same_legal_form, sound_alike
 from .person_names import is_common_person_name
-from .normalise import CompanyName
 from .records import Prepared
 from .resident_ids import MaskedId, masked_id_compatible
 

@@ -172,12 +172,18 @@ def test_a_typo_in_a_longer_trade_name_links_with_one_corroboration(shared: dict
 
 def test_sound_alike_covers_polyphones_and_fuzzy_finals() -> None:
     # 航 / 行 share the reading hang; 星 / 心 are xing / xin (front and back nasal).
-    assert compare_name(
-        make_company(name="北京长航贸易有限公司"), make_company(name="北京长行贸易有限公司")
-    ).level == "trade_homophone"
-    assert compare_name(
-        make_company(name="北京星金投资有限公司"), make_company(name="北京心金投资有限公司")
-    ).level == "trade_homophone"
+    assert (
+        compare_name(
+            make_company(name="北京长航贸易有限公司"), make_company(name="北京长行贸易有限公司")
+        ).level
+        == "trade_homophone"
+    )
+    assert (
+        compare_name(
+            make_company(name="北京星金投资有限公司"), make_company(name="北京心金投资有限公司")
+        ).level
+        == "trade_homophone"
+    )
 
 
 def test_a_homophone_alone_is_not_a_link() -> None:

@@ -225,8 +225,10 @@ def test_near_miss_blocks_stay_small() -> None:
     # handful of them, so the window keys never explode a block.
     index = BlockIndex()
     people = [
-        make_person(record_id=str(i), codes=(resident_id(f"1985{1 + i % 12:02d}{1 + i % 28:02d}",
-                                                          f"{i % 1000:03d}"),))
+        make_person(
+            record_id=str(i),
+            codes=(resident_id(f"1985{1 + i % 12:02d}{1 + i % 28:02d}", f"{i % 1000:03d}"),),
+        )
         for i in range(2000)
     ]
     index.add(people)
