@@ -17,16 +17,11 @@ from stdnum.cn import ric
 from matching.blocking import BlockIndex, blocking_keys
 from matching.compare import compare_identifiers, compare_name
 from matching.model import Decision, MatchConfig, score_pair
-from matching.records import MatchRecord, Prepared, prepare
+from matching.records import MatchRecord, Prepared
 from matching.resolve import resolve
+from tests.matching.test_persons import decide, make_person, resident_id
 
-
-def resident_id(born: str = "19850302", sequence: str = "031", region: str = "110105") -> str:
-    body = f"{region}{born}{sequence}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-VALID = resident_id()  # 11010519850302031 + check
+VALID = resident_id("19850302")  # 11010519850302031 + check
 
 
 def substituted(number: str, position: int) -> str:
@@ -38,16 +33,6 @@ def substituted(number: str, position: int) -> str:
 
 def swapped(number: str, position: int) -> str:
     return number[:position] + number[position + 1] + number[position] + number[position + 2 :]
-
-
-def make_person(**overrides: Any) -> Prepared:
-    fields: dict[str, Any] = {"record_id": "r", "name": "赵子涵", "kind": "natural_person"}
-    fields.update(overrides)
-    return prepare(MatchRecord(**fields))
-
-
-def decide(a: Prepared, b: Prepared) -> Decision:
-    return score_pair(a, b, MatchConfig()).decision
 
 
 # The typos the brief names, each failing the id's check: a digit of the date, a digit of the
@@ -84,7 +69,7 @@ def test_a_mistyped_id_under_another_name_does_not_link() -> None:
 
 
 def test_two_valid_ids_stay_a_conflict_whatever_else_agrees() -> None:
-    twin = resident_id(sequence="033")
+    twin = resident_id("19850302", sequence="033")
     explanation = score_pair(make_person(codes=(VALID,)), make_person(codes=(twin,)), MatchConfig())
     assert explanation.rule == "different_valid_resident_id"
     assert explanation.decision is Decision.NEGATIVE
@@ -115,8 +100,8 @@ def test_near_miss_keys_keep_strangers_apart() -> None:
     strangers = [
         resident_id("19850303"),
         resident_id("19860302"),
-        resident_id(region="110106"),
-        resident_id(sequence="457"),
+        resident_id("19850302", region="110106"),
+        resident_id("19850302", sequence="457"),
     ]
     keys = blocking_keys(make_person(codes=(VALID,), name="钱思远"))
     for number in strangers:
