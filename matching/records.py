@@ -237,6 +237,30 @@ def valid_usccs(codes: Iterable[str], *, person: bool) -> frozenset[str]:
     return _codes(found)
 
 
+def _mistyped_ids(flagged: set[str], person_kind: bool) -> tuple[frozenset[str], date | None]:
+    """The flagged codes shaped like a resident id (mistyped ones; of a person's record any
+    date, since the typo may be in it) and the first birth date one of them shows."""
+    found: set[str] = set()
+    birth: date | None = None
+    for value in sorted(flagged):
+        if looks_like_resident_id(value) or (person_kind and _id_shaped(value)):
+            found.add(value)
+            facts = _read_code(value, person_kind)
+            birth = birth or (facts[3] if facts is not None else None)
+    return _codes(found), birth
+
+
+def _birth(
+    id_birth: date | None, mask_birth: date | None, given: date | str | None, typo: date | None
+) -> tuple[date | None, bool]:
+    """The birth date by authority (valid id, masked id, as given, a mistyped id) and whether
+    it came from the mistyped id: last, since its typo may sit in the date digits."""
+    birth = id_birth or mask_birth or _parse_date(given)
+    if birth is None and typo is not None:
+        return typo, True
+    return birth, False
+
+
 def prepare(record: MatchRecord) -> Prepared:
     """Normalise a record once. Bad codes are kept as ``flagged``; nothing raises."""
     usccs: set[str] = set()
@@ -246,8 +270,6 @@ def prepare(record: MatchRecord) -> Prepared:
     registrations: set[str] = set()
     others: set[str] = set()
     flagged: set[str] = set()
-    flagged_residents: set[str] = set()
-    flagged_birth: date | None = None
     # Birth date and sex from a valid id (its check digit vouches for them), else a masked
     # one, else as given: what the record says next to its id cannot overrule the id.
     id_birth: date | None = None
@@ -267,9 +289,6 @@ def prepare(record: MatchRecord) -> Prepared:
             continue
         if category == "flagged":
             flagged.add(value)
-            if looks_like_resident_id(value) or (person_kind and _id_shaped(value)):
-                flagged_residents.add(value)
-                flagged_birth = flagged_birth or code_birth
         elif category == "uscc":
             usccs.add(value)
         elif category == "resident":
@@ -283,16 +302,14 @@ def prepare(record: MatchRecord) -> Prepared:
         if org:
             orgs.add(org)
     given_gender = _gender(record.gender)
+    flagged_residents, flagged_birth = _mistyped_ids(flagged, person_kind)
     # Of unknown kind, a record with a person's id or a gender is a person's.
     is_person = person_kind or (
         record.kind is None
         and bool(residents or masked or flagged_residents or given_gender)
         and not (usccs or orgs)
     )
-    # A mistyped id's date comes last: its typo may sit in the date digits.
-    birth = id_birth or mask_birth or _parse_date(record.birth_date)
-    birth_from_typo = birth is None and flagged_birth is not None
-    birth = birth or flagged_birth
+    birth, birth_from_typo = _birth(id_birth, mask_birth, record.birth_date, flagged_birth)
     name = record.name or ""
     company = normalise_company_name("" if is_person else name)
     address = normalise_address(record.address)
@@ -320,7 +337,7 @@ def prepare(record: MatchRecord) -> Prepared:
         phone=_digits(record.phone)[-11:],
         latin_tokens=latin_tokens(name) if is_person else (),
         gender=(id_sex or mask_sex or given_gender) if is_person else None,
-        flagged_residents=_codes(flagged_residents) if is_person else _NO_CODES,
+        flagged_residents=flagged_residents if is_person else _NO_CODES,
         region="" if is_person else _company_region(company, frozen_usccs, address),
         birth_from_typo=birth_from_typo,
     )
