@@ -17,14 +17,20 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .normalise import soundex
+from .normalise import pinyin, soundex
 from .records import Prepared
 
 __all__ = ["BlockIndex", "BlockingStats", "blocking_keys"]
 
 
 # Keys weaker than a code, capped at ``max_name_block_size``.
-_NAME_KEYS = "NDPBLSYKI"
+_NAME_KEYS = "NDPBLSYKIWAHQE"
+
+# Near-miss resident ids: an id with one of these windows blanked out. Every position and
+# every pair of neighbours lies inside one window, so an id with one character changed or two
+# neighbours swapped shares a key with the right one; each key keeps at least 11 of the 18
+# characters (the region + tail key "M" is the window 6-14), so blocks stay tiny.
+_ID_WINDOWS = ((0, 7), (13, 16), (15, 18))
 
 
 def _latin_person_keys(record: Prepared, keys: set[str]) -> None:
@@ -59,20 +65,7 @@ def blocking_keys(record: Prepared) -> set[str]:
     if record.phone:
         keys.add("T" + record.phone)
     if record.is_person:
-        name = record.person_name
-        for number in record.resident_ids:
-            keys.add(f"M{number[:6]}{number[-4:]}")
-            if name:
-                keys.add(f"B{name}|{number[6:14]}")
-        for mask in record.masked:
-            if mask.region and mask.tail:
-                keys.add(f"M{mask.region}{mask.tail}")
-        if name and record.birth_date is not None:
-            keys.add(f"B{name}|{record.birth_date:%Y%m%d}")
-        if record.latin_tokens:
-            _latin_person_keys(record, keys)
-        elif name and not (record.resident_ids or record.masked):
-            keys.add("P" + name)
+        _person_keys(record, keys)
         return keys
     company = record.company
     core = company.core
@@ -86,7 +79,50 @@ def blocking_keys(record: Prepared) -> set[str]:
                 keys.add(f"D{trade[:i]}{trade[i + 1 :]}|{company.industry}")
         if record.legal_rep:
             keys.add(f"L{record.legal_rep}|{company.industry}|{company.region[:2]}")
+        # Trade names of one sound (homophones, whatever their length) in one industry.
+        if trade:
+            keys.add(f"E{pinyin(trade)}|{company.industry}")
+        place = _address_key(record)
+        if place:
+            keys.add(f"Q{place}|{company.industry}")
     return keys
+
+
+def _address_key(record: Prepared) -> str:
+    """Street and number without the divisions (a dropped province or city still meets)."""
+    address = record.address
+    return address.street + address.rest if address.street else ""
+
+
+def _person_keys(record: Prepared, keys: set[str]) -> None:
+    """Keys of a Chinese person: region + tail and the near-miss windows of each id (valid
+    or mistyped), name + birth date (as written and as pinyin), name + address."""
+    name = record.person_name
+    numbers = record.resident_ids | record.flagged_residents
+    for number in numbers:
+        keys.add(f"M{number[:6]}{number[-4:]}")
+        for k, (start, end) in enumerate(_ID_WINDOWS):
+            keys.add(f"W{k}{number[:start]}{number[end:]}")
+        if name and number in record.resident_ids:
+            keys.add(f"B{name}|{number[6:14]}")
+    for mask in record.masked:
+        if mask.region and mask.tail:
+            keys.add(f"M{mask.region}{mask.tail}")
+    if record.latin_tokens:
+        if record.birth_date is not None and name:
+            keys.add(f"B{name}|{record.birth_date:%Y%m%d}")
+        _latin_person_keys(record, keys)
+        return
+    if not name:
+        return
+    if record.birth_date is not None:
+        keys.add(f"B{name}|{record.birth_date:%Y%m%d}")
+        keys.add(f"H{pinyin(name)}|{record.birth_date:%Y%m%d}")
+    place = _address_key(record)
+    if place:
+        keys.add(f"A{name}|{place}")
+    if not (record.resident_ids or record.masked):
+        keys.add("P" + name)
 
 
 @dataclass
@@ -98,9 +134,21 @@ class BlockingStats:
     blocks_used: int = 0
     pairs: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    # Per key type (its prefix letter): [blocks used, pairs offered (before removing pairs
+    # another key offered too), largest block used].
+    by_type: dict[str, list[int]] = field(default_factory=dict)
+
+    def count_block(self, key_type: str, size: int, offered: int) -> None:
+        row = self.by_type.setdefault(key_type, [0, 0, 0])
+        row[0] += 1
+        row[1] += offered
+        row[2] = max(row[2], size)
 
     def to_dict(self) -> dict[str, object]:
         top = sorted(self.skipped.items(), key=lambda kv: -kv[1])[:20]
+        skipped_by_type: dict[str, int] = {}
+        for key in self.skipped:
+            skipped_by_type[key[0]] = skipped_by_type.get(key[0], 0) + 1
         return {
             "records": self.records,
             "keys": self.keys,
@@ -108,6 +156,15 @@ class BlockingStats:
             "pairs": self.pairs,
             "oversized_blocks": len(self.skipped),
             "largest_skipped": dict(top),
+            "by_key_type": {
+                key_type: {
+                    "blocks": row[0],
+                    "pairs_offered": row[1],
+                    "largest_block": row[2],
+                    "skipped": skipped_by_type.get(key_type, 0),
+                }
+                for key_type, row in sorted(self.by_type.items())
+            },
         }
 
 
@@ -175,6 +232,8 @@ class BlockIndex:
                 continue
             stats.blocks_used += 1
             start = bisect_left(members, first)
+            low, n = max(start, 1), len(members)
+            stats.count_block(key[0], n, (n - 1) * n // 2 - (low - 1) * low // 2)
             for p in range(max(start, 1), len(members)):
                 j = members[p]
                 for q in range(p):

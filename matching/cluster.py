@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .normalise import pinyin
 from .records import Prepared
 
 __all__ = ["Clusters"]
@@ -58,7 +59,8 @@ class Clusters:
             company = record.company
             branch = None
             if not record.is_person and company.core:
-                branch = company.branch_place + company.branch
+                # The place by its sound, as compare_name checks it (西安 typed 西按).
+                branch = pinyin(company.branch_place) + company.branch
             self._usccs.append(record.usccs)
             self._residents.append(record.resident_ids)
             self._branch.append(branch)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
-from .normalise import region_compatible
+from .normalise import CompanyName, pinyin, region_compatible, same_legal_form, sound_alike
 from .person_names import is_common_person_name
 from .records import Prepared
 from .resident_ids import MaskedId, masked_id_compatible
@@ -28,6 +28,7 @@ __all__ = [
     "compare_name",
     "compare_phone",
     "compare_postcode",
+    "compare_region",
 ]
 
 # Levels every comparator may return; "conflict" and "branch_vs_parent" trigger hard rules.
@@ -37,6 +38,14 @@ HIGH = "high"
 PARTIAL = "partial"
 DIFFERENT = "different"
 CONFLICT = "conflict"
+# A resident id one typo away from the other side's (one fails its check digit).
+NEAR_ID = "near_id"
+# Names (or trade names) that differ in one character of the same sound.
+HOMOPHONE = "homophone"
+TRADE_HOMOPHONE = "trade_homophone"
+TRADE_TYPO = "trade_typo"
+# The same for a two-character trade name: one character in two is weaker evidence.
+TRADE_TYPO_SHORT = "trade_typo_short"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,56 @@ def _masked_pair(a: MaskedId, b: MaskedId) -> tuple[int, bool]:
     return agree, False
 
 
+_TYPO_KINDS = {"swap": "two neighbouring characters swapped", "check": "check character differs"}
+
+
+def _id_typo(x: str, y: str) -> str | None:
+    """How two 18-character ids one typo apart differ ("swap", "check", "digit"); None when
+    they are not one substitution or one swap of neighbours apart."""
+    if len(x) != len(y) or x == y or OSA.distance(x, y, score_cutoff=1) > 1:
+        return None
+    diff = [i for i in range(len(x)) if x[i] != y[i]]
+    if len(diff) == 2:
+        return "swap"
+    return "check" if diff[0] == len(x) - 1 else "digit"
+
+
+def _near_resident(a: Prepared, b: Prepared) -> Comparison | None:
+    """A resident id of one side one typo away from one of the other side's, at least one of
+    the two failing its check (two valid ids are never one typo apart: MOD 11-2 catches every
+    single substitution and swap, so a valid pair is a conflict, decided before this)."""
+    for mine, theirs in (
+        (a.resident_ids | a.flagged_residents, b.flagged_residents),
+        (a.flagged_residents, b.resident_ids),
+    ):
+        for x in mine:
+            for y in theirs:
+                typo = _id_typo(x, y)
+                if typo is not None:
+                    how = _TYPO_KINDS.get(typo, "one digit differs")
+                    why = f"resident ids {x} / {y} one typo apart ({how}; one fails its check)"
+                    return Comparison("identifiers", NEAR_ID, 0.8, why)
+    return None
+
+
+def _masked_fit(a: Prepared, b: Prepared) -> Comparison | None:
+    """A full id of one side (valid, or else a mistyped one) against the other's masked ids."""
+    field = "identifiers"
+    for full_side, mask_side in ((a, b), (b, a)):
+        masks = mask_side.masked
+        numbers = full_side.resident_ids or full_side.flagged_residents
+        if not masks or not numbers:
+            continue
+        number = _first(numbers)
+        if any(masked_id_compatible(number, m) for m in masks):
+            return Comparison(field, "masked", 0.9, f"masked id {masks[0].pattern} fits {number}")
+        if full_side.resident_ids:
+            why = f"masked id {masks[0].pattern} does not fit {number}"
+            return Comparison(field, DIFFERENT, 0.0, why)
+        # A mistyped id that does not fit says nothing: the typo may be in a shown digit.
+    return None
+
+
 def _compare_person_ids(a: Prepared, b: Prepared) -> Comparison | None:
     field = "identifiers"
     if a.resident_ids and b.resident_ids:
@@ -88,14 +147,12 @@ def _compare_person_ids(a: Prepared, b: Prepared) -> Comparison | None:
             0.0,
             f"different valid resident ids ({_first(a.resident_ids)} vs {_first(b.resident_ids)})",
         )
-    full, masks = (a.resident_ids, b.masked) if a.resident_ids else (b.resident_ids, a.masked)
-    if full and masks:
-        number = _first(full)
-        if any(masked_id_compatible(number, m) for m in masks):
-            return Comparison(field, "masked", 0.9, f"masked id {masks[0].pattern} fits {number}")
-        return Comparison(
-            field, DIFFERENT, 0.0, f"masked id {masks[0].pattern} does not fit {number}"
-        )
+    near = _near_resident(a, b) if a.flagged_residents or b.flagged_residents else None
+    if near is not None:
+        return near
+    fit = _masked_fit(a, b)
+    if fit is not None:
+        return fit
     if a.masked and b.masked:
         best = -1
         for x in a.masked:
@@ -188,6 +245,9 @@ def _person_level(x: str, y: str, field: str) -> Comparison:
         return Comparison(field, EXACT, 1.0, f"same name {x}")
     distance = Levenshtein.distance(x, y)
     score = 1.0 - distance / max(len(x), len(y))
+    if distance == 1 and sound_alike(x, y):
+        # Weak evidence: an input method's wrong pick, or two people of one sounding name.
+        return Comparison(field, HOMOPHONE, score, f"names sound the same ({x} / {y})")
     if distance == 1 and x[0] == y[0] and len(x) >= 2:
         return Comparison(field, PARTIAL, score, f"names differ by one character ({x} / {y})")
     return Comparison(field, DIFFERENT, score, f"different names ({x} / {y})")
@@ -245,7 +305,7 @@ def compare_name(a: Prepared, b: Prepared) -> Comparison:
             0.0,
             f"{branch.full} is a branch ({branch.branch_place}{branch.branch}), {head.full} is not",
         )
-    if x.is_branch and x.branch_place != y.branch_place:
+    if x.is_branch and not sound_alike(x.branch_place, y.branch_place):
         return Comparison(
             field,
             DIFFERENT,
@@ -262,16 +322,40 @@ def compare_name(a: Prepared, b: Prepared) -> Comparison:
             f"({x.region} vs {y.region})",
         )
     if x.core == y.core:
-        if x.legal_form == y.legal_form or not x.legal_form or not y.legal_form:
+        if same_legal_form(x.legal_form, y.legal_form) or not x.legal_form or not y.legal_form:
             return Comparison(field, EXACT, 1.0, f"same name core {x.core}")
         return Comparison(
             field, HIGH, 0.95, f"same core {x.core}, legal forms {x.legal_form} / {y.legal_form}"
         )
+    variant = _trade_variant(x, y)
+    if variant == TRADE_HOMOPHONE:
+        why = f"trade names {x.trade} / {y.trade} sound the same ({pinyin(x.trade)})"
+        return Comparison(field, TRADE_HOMOPHONE, score, why)
+    typo_why = f"trade names {x.trade} / {y.trade} one character apart, same industry and form"
+    if variant == TRADE_TYPO:
+        return Comparison(field, TRADE_TYPO, score, typo_why)
     if score >= 0.85:
         return Comparison(field, HIGH, score, f"similar names {x.core} / {y.core}")
+    if variant == TRADE_TYPO_SHORT:
+        return Comparison(field, TRADE_TYPO_SHORT, score, typo_why)
     if score >= 0.7:
         return Comparison(field, PARTIAL, score, f"partly similar names {x.core} / {y.core}")
     return Comparison(field, DIFFERENT, score, f"different names {x.core} / {y.core}")
+
+
+def _trade_variant(x: CompanyName, y: CompanyName) -> str | None:
+    """Two names of one industry and legal form whose trade names (two characters or more)
+    differ in one character of the same sound ("trade_homophone") or in one typo (a character
+    changed, added, dropped, or two neighbours swapped: "trade_typo", or "trade_typo_short"
+    when a trade name has two characters only)."""
+    if x.industry != y.industry or not same_legal_form(x.legal_form, y.legal_form):
+        return None
+    s, t = x.trade, y.trade
+    if min(len(s), len(t)) < 2 or s == t or OSA.distance(s, t, score_cutoff=1) > 1:
+        return None
+    if sound_alike(s, t):
+        return TRADE_HOMOPHONE
+    return TRADE_TYPO if min(len(s), len(t)) >= 3 else TRADE_TYPO_SHORT
 
 
 # --------------------------------------------------------------------------- other fields
@@ -282,13 +366,21 @@ def compare_legal_rep(a: Prepared, b: Prepared) -> Comparison:
 
 
 def compare_address(a: Prepared, b: Prepared) -> Comparison:
+    """Addresses; two Chinese persons at the same full address (street and number, whatever
+    divisions are written) give "exact_home": one home, rarely two people of one name."""
     field = "address"
     x, y = a.address, b.address
     if not x.full or not y.full:
         return Comparison(field, MISSING, None, "address missing")
+    home = a.is_person and b.is_person and not (a.latin_tokens and b.latin_tokens)
+    compatible = region_compatible(x.region, y.region)
+    # A dropped province or city still leaves the same street and number.
+    same_street = bool(x.street) and (x.street, x.rest) == (y.street, y.rest)
+    if home and (x.full == y.full or (compatible and same_street)):
+        return Comparison(field, "exact_home", 1.0, f"same home address {x.street}{x.rest}")
     if x.full == y.full:
         return Comparison(field, EXACT, 1.0, "same address")
-    if not region_compatible(x.region, y.region):
+    if not compatible:
         return Comparison(field, DIFFERENT, 0.0, f"different districts ({x.region}/{y.region})")
     score = ratio(x.full, y.full) / 100.0
     if x.street and x.street == y.street and x.rest[:3] == y.rest[:3]:
@@ -305,6 +397,9 @@ def compare_birth_date(a: Prepared, b: Prepared) -> Comparison:
     if a.birth_date == b.birth_date:
         return Comparison(field, EXACT, 1.0, f"same birth date {a.birth_date.isoformat()}")
     x, y = a.birth_date, b.birth_date
+    if a.birth_from_typo or b.birth_from_typo:
+        # The date digits of a mistyped id may hold the typo: no evidence either way.
+        return Comparison(field, MISSING, None, f"birth dates {x} / {y}, one from a mistyped id")
     if (x.year, x.month, x.day) == (y.year, y.day, y.month):
         return Comparison(field, "near", 0.5, f"birth dates {x} / {y}: day and month swapped")
     if OSA.distance(f"{x:%Y%m%d}", f"{y:%Y%m%d}", score_cutoff=1) <= 1:
@@ -324,6 +419,32 @@ def compare_gender(a: Prepared, b: Prepared) -> Comparison:
         return Comparison(field, EXACT, 1.0, f"both {_SEXES.get(a.gender, a.gender)}")
     x, y = _SEXES.get(a.gender, a.gender), _SEXES.get(b.gender, b.gender)
     return Comparison(field, DIFFERENT, 0.0, f"one {x}, one {y}")
+
+
+def _has_code(p: Prepared) -> bool:
+    return bool(p.usccs or p.org_codes or p.registration_numbers or p.others or p.flagged)
+
+
+def compare_region(a: Prepared, b: Prepared) -> Comparison:
+    """Two companies' regions at city level, when their names do not both carry one (then
+    :func:`compare_name` weighs them): from the name, else the USCC's division, else the
+    address. "different": two cities, never the same company by name alone; "unknown": a
+    side's region is unknown but a code on one side vouches for a party; "uncorroborated": no
+    region and no code on either side (a bare name)."""
+    field = "region"
+    if a.is_person or b.is_person:
+        return Comparison(field, MISSING, None, "not a pair of companies")
+    if a.company.region and b.company.region:
+        return Comparison(field, MISSING, None, "both names carry their region")
+    x, y = a.region, b.region
+    if not x or not y:
+        if _has_code(a) or _has_code(b):
+            return Comparison(field, "unknown", None, "region unknown on one side")
+        why = "region unknown and no code on either side: the name is not corroborated"
+        return Comparison(field, "uncorroborated", None, why)
+    if region_compatible(x, y):
+        return Comparison(field, EXACT, 1.0, f"same region ({x} / {y})")
+    return Comparison(field, DIFFERENT, 0.0, f"different cities ({x} vs {y})")
 
 
 def _exact_digits(field: str, x: str, y: str) -> Comparison:
@@ -351,4 +472,5 @@ COMPARATORS: tuple[Callable[[Prepared, Prepared], Comparison], ...] = (
     compare_phone,
     compare_postcode,
     compare_gender,
+    compare_region,
 )

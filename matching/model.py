@@ -66,6 +66,9 @@ _W: dict[str, dict[str, float]] = {
         "masked": 9.0,
         "masked_weak": 1.0,
         "near": 2.0,
+        # A resident id one typo from the other side's (one fails its check): by chance
+        # almost never; with name and birth date agreeing it links (8 + 6 + 6 - 8).
+        "near_id": 8.0,
         "different": -10.0,
         "other_differs": -10.0,
         "missing": 0.0,
@@ -77,6 +80,23 @@ _W: dict[str, dict[str, float]] = {
         "partial": 1.0,
         "different": -6.0,
         "region_differs": -8.0,
+        # One character of the trade name (same industry and legal form), of the same sound
+        # or a typo in a trade name of three characters or more: links with the same
+        # address or legal representative (8 + 4 - 8, 7.5 + 4 - 8), goes to review alone.
+        # A two-character trade name keeps one character of two: with one of them it goes
+        # to review, with both it links (5 + 4 + 4 - 8).
+        "trade_homophone": 8.0,
+        "trade_typo": 7.5,
+        "trade_typo_short": 5.0,
+        "missing": 0.0,
+    },
+    # A company's city when the names do not both carry it: a different city outweighs any
+    # name; a bare name (no region, no code on either side) alone goes to review.
+    "region": {
+        "exact": 1.0,
+        "different": -10.0,
+        "unknown": 0.0,
+        "uncorroborated": -1.0,
         "missing": 0.0,
     },
     # Person names: homonyms are common, so a same name is weaker evidence.
@@ -87,6 +107,9 @@ _W: dict[str, dict[str, float]] = {
     "person_name": {
         "exact": 6.0,
         "exact_common": 2.0,
+        # One character of the same sound: weak (with a birth date, review; with a near id,
+        # an address or a mask too, a link).
+        "homophone": 2.0,
         "high": 5.0,
         "close": 3.0,
         "partial": -1.0,
@@ -95,8 +118,23 @@ _W: dict[str, dict[str, float]] = {
         "missing": 0.0,
     },
     # Legal representatives change; disagreement is weak evidence.
-    "legal_rep": {"exact": 4.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
-    "address": {"exact": 4.0, "high": 3.0, "partial": 1.0, "different": -1.0, "missing": 0.0},
+    "legal_rep": {
+        "exact": 4.0,
+        "homophone": 1.0,
+        "partial": 1.0,
+        "different": -1.0,
+        "missing": 0.0,
+    },
+    # "exact_home": two persons at one street address; with a name that is not among the
+    # commonest it links (6 + 6 - 8), with a common one it goes to review.
+    "address": {
+        "exact": 4.0,
+        "exact_home": 6.0,
+        "high": 3.0,
+        "partial": 1.0,
+        "different": -1.0,
+        "missing": 0.0,
+    },
     # Some 1 in 18,000 pairs of people share a birth date (log2 m/u near 14); kept far lower
     # because feeds mistype dates, but high enough that a name that is not among the
     # commonest plus the birth date links (6 + 6 - 8 = 4: p 0.94), on its own or with a
@@ -265,6 +303,7 @@ _FIELDS = (
     "phone",
     "postcode",
     "gender",
+    "region",
 )
 _EMPTY_LEVELS: Mapping[str, float] = MappingProxyType({})
 

@@ -16,6 +16,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from opencc import OpenCC  # type: ignore[import-untyped]  # ships no type hints
 from stdnum import numdb
@@ -29,7 +30,10 @@ __all__ = [
     "normalise_company_name",
     "normalise_person_name",
     "normalise_text",
+    "pinyin",
     "region_compatible",
+    "same_legal_form",
+    "sound_alike",
     "soundex",
     "to_simplified",
 ]
@@ -194,6 +198,62 @@ def normalise_person_name(name: str | None) -> str:
     return normalise_text(name)
 
 
+# Sounds that speakers of many dialects (and pinyin input-method users) do not tell apart:
+# front and back nasal finals, flat and retroflex initials ("fuzzy pinyin" of input methods).
+_FUZZY = (("ing", "in"), ("eng", "en"), ("ang", "an"), ("zh", "z"), ("ch", "c"), ("sh", "s"))
+
+
+def _fuzzy(syllable: str) -> str:
+    for long, short in _FUZZY:
+        syllable = syllable.replace(long, short)
+    return syllable
+
+
+@functools.cache
+def _pypinyin() -> Any:
+    # Imported on first use: its phrase dictionary takes about a second to load, and most
+    # callers of this module (ingest, the API) never ask for a sound.
+    import pypinyin
+
+    return pypinyin
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _sound(ch: str) -> str:
+    """The commonest reading of one character, toneless and fuzzy; the character itself if
+    it has none (Latin letters, digits)."""
+    if ch.isascii():
+        return ch
+    return _fuzzy(_pypinyin().lazy_pinyin(ch)[0])
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def pinyin(text: str) -> str:
+    """The toneless pinyin of (normalised) text in fuzzy form (see ``_FUZZY``), one syllable
+    per character joined by ``-`` (``"鑫明"`` and ``"鑫名"`` both give ``"xin-min"``).
+    Homophones (an input method's wrong pick of a character of one sound) agree here. Each
+    character takes its commonest reading (pypinyin), character by character (cached)."""
+    return "-".join(map(_sound, text))
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _sounds(ch: str) -> frozenset[str]:
+    if ch.isascii():
+        return frozenset((ch,))
+    py = _pypinyin()
+    readings = py.pinyin(ch, style=py.Style.NORMAL, heteronym=True)[0]
+    return frozenset(_fuzzy(r) for r in readings)
+
+
+def sound_alike(x: str, y: str) -> bool:
+    """Two texts of one length whose characters differ only where they share a reading
+    (every reading of a character with several, in fuzzy form): 航 / 行 (hang), 星 / 心
+    (xing / xin), 鑫明 / 鑫名."""
+    if len(x) != len(y):
+        return False
+    return all(a == b or _sounds(a) & _sounds(b) for a, b in zip(x, y, strict=True))
+
+
 _SOUNDEX = str.maketrans("BFPVCGJKQSXZDTLMNR", "111122222222334556")
 
 
@@ -314,7 +374,12 @@ def _strip_leading_regions(text: str) -> tuple[str, str]:
         for length in range(min(gaz.max_length, len(text) - 2), 1, -1):
             name = text[:length]
             if name in gaz.leading:
-                region = _pick_code(gaz.names[name], region)
+                codes = gaz.names[name]
+                if region and not any(code.startswith(region) for code in codes):
+                    # Not inside the region already read: a street or trade name that is
+                    # also a place name elsewhere (广州市越秀区 then 中山路, 中山 in Dalian).
+                    return text, region
+                region = _pick_code(codes, region)
                 text = text[length:]
                 break
         else:
@@ -358,6 +423,15 @@ class CompanyName:
     @property
     def is_branch(self) -> bool:
         return bool(self.branch)
+
+
+# Legal forms that name one form: 有限公司 is the short name of 有限责任公司 (Company Law).
+_FORM_ALIASES = {"有限责任公司": "有限公司", "集团有限责任公司": "集团有限公司"}
+
+
+def same_legal_form(a: str, b: str) -> bool:
+    """Whether two legal forms of :data:`LEGAL_FORMS` are one (either may be "")."""
+    return _FORM_ALIASES.get(a, a) == _FORM_ALIASES.get(b, b)
 
 
 def _split_legal_form(text: str) -> tuple[str, str]:

@@ -30,12 +30,21 @@ from .resident_ids import (
     GENDER_WORDS,
     MaskedId,
     gender_key,
+    looks_like_resident_id,
     masked_id_sex,
     parse_masked_id,
     resident_id_sex,
 )
 
-__all__ = ["KINDS", "MatchRecord", "Prepared", "latin_tokens", "prepare", "valid_usccs"]
+__all__ = [
+    "KINDS",
+    "MatchRecord",
+    "Prepared",
+    "city_of",
+    "latin_tokens",
+    "prepare",
+    "valid_usccs",
+]
 
 KINDS = ("legal_entity", "individual_business", "natural_person", "other_organization")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -91,6 +100,14 @@ class Prepared:
     # Upper-case words of a name written in Latin letters ("JOHN", "SMITH"); () otherwise.
     latin_tokens: tuple[str, ...] = ()
     gender: str | None = None
+    # Flagged codes shaped like an 18-character resident id (a mistyped number: one digit
+    # changed or two swapped fails its check), compared as near-misses of a valid id.
+    flagged_residents: frozenset[str] = frozenset()
+    # A company's region at city level (<= 4 digits): from its name, else its USCC's division,
+    # else its address; "" when none says (matching.compare.compare_region).
+    region: str = ""
+    # The birth date was read from a mistyped id alone: where it differs, the typo may be in it.
+    birth_from_typo: bool = False
 
     @property
     def name_key(self) -> str:
@@ -105,6 +122,31 @@ _NO_CODES: frozenset[str] = frozenset()
 
 def _codes(values: set[str]) -> frozenset[str]:
     return frozenset(values) if values else _NO_CODES
+
+
+def city_of(division: str) -> str:
+    """A division code cut to its city (``440106`` -> ``4401``, ``110000`` -> ``11``): records
+    of one company name districts of one city (its registry, its office) interchangeably."""
+    code = division[:4]
+    while code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
+def _id_shaped(value: str) -> bool:
+    """An 18-character resident id's shape, whatever its date and checks say (a person's
+    mistyped id: the typo may have broken the date)."""
+    return len(value) == 18 and value[:17].isdigit() and value[17] in "0123456789X"
+
+
+def _company_region(company: CompanyName, usccs: frozenset[str], address: Address) -> str:
+    if company.region:
+        return city_of(company.region)
+    for code in sorted(usccs):
+        # Characters 3-8 of a USCC are the registering authority's division.
+        if code[2:8].isdigit():
+            return city_of(code[2:8])
+    return city_of(address.region)
 
 
 def _digits(text: str | None) -> str:
@@ -195,6 +237,30 @@ def valid_usccs(codes: Iterable[str], *, person: bool) -> frozenset[str]:
     return _codes(found)
 
 
+def _mistyped_ids(flagged: set[str], person_kind: bool) -> tuple[frozenset[str], date | None]:
+    """The flagged codes shaped like a resident id (mistyped ones; of a person's record any
+    date, since the typo may be in it) and the first birth date one of them shows."""
+    found: set[str] = set()
+    birth: date | None = None
+    for value in sorted(flagged):
+        if looks_like_resident_id(value) or (person_kind and _id_shaped(value)):
+            found.add(value)
+            facts = _read_code(value, person_kind)
+            birth = birth or (facts[3] if facts is not None else None)
+    return _codes(found), birth
+
+
+def _birth(
+    id_birth: date | None, mask_birth: date | None, given: date | str | None, typo: date | None
+) -> tuple[date | None, bool]:
+    """The birth date by authority (valid id, masked id, as given, a mistyped id) and whether
+    it came from the mistyped id: last, since its typo may sit in the date digits."""
+    birth = id_birth or mask_birth or _parse_date(given)
+    if birth is None and typo is not None:
+        return typo, True
+    return birth, False
+
+
 def prepare(record: MatchRecord) -> Prepared:
     """Normalise a record once. Bad codes are kept as ``flagged``; nothing raises."""
     usccs: set[str] = set()
@@ -236,13 +302,18 @@ def prepare(record: MatchRecord) -> Prepared:
         if org:
             orgs.add(org)
     given_gender = _gender(record.gender)
+    flagged_residents, flagged_birth = _mistyped_ids(flagged, person_kind)
     # Of unknown kind, a record with a person's id or a gender is a person's.
     is_person = person_kind or (
-        record.kind is None and bool(residents or masked or given_gender) and not (usccs or orgs)
+        record.kind is None
+        and bool(residents or masked or flagged_residents or given_gender)
+        and not (usccs or orgs)
     )
-    birth = id_birth or mask_birth or _parse_date(record.birth_date)
+    birth, birth_from_typo = _birth(id_birth, mask_birth, record.birth_date, flagged_birth)
     name = record.name or ""
     company = normalise_company_name("" if is_person else name)
+    address = normalise_address(record.address)
+    frozen_usccs = _codes(usccs)
     return Prepared(
         record_id=record.record_id,
         kind=record.kind,
@@ -252,7 +323,7 @@ def prepare(record: MatchRecord) -> Prepared:
         # share the string instead of computing and keeping a second copy.
         person_name=normalise_person_name(name) if is_person else company.full,
         company=company,
-        usccs=_codes(usccs),
+        usccs=frozen_usccs,
         org_codes=_codes(orgs),
         resident_ids=_codes(residents),
         masked=tuple(masked),
@@ -260,10 +331,13 @@ def prepare(record: MatchRecord) -> Prepared:
         others=_codes(others),
         flagged=_codes(flagged),
         legal_rep=normalise_person_name(record.legal_rep),
-        address=normalise_address(record.address),
+        address=address,
         birth_date=birth,
         postcode=_digits(record.postcode),
         phone=_digits(record.phone)[-11:],
         latin_tokens=latin_tokens(name) if is_person else (),
         gender=(id_sex or mask_sex or given_gender) if is_person else None,
+        flagged_residents=flagged_residents if is_person else _NO_CODES,
+        region="" if is_person else _company_region(company, frozen_usccs, address),
+        birth_from_typo=birth_from_typo,
     )
