@@ -79,7 +79,7 @@ def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
     from flask import current_app
 
-    from cli.deliver import add_delivery_job
+    from cli.deliver import start_delivery_thread
     from ingest.scheduler import add_feed_jobs
 
     report = database_health(engine=runtime().engine)
@@ -92,12 +92,14 @@ def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
     if with_scheduler:
         codes = add_feed_jobs(scheduler, session_factory=runtime().session_factory)
         click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
-        add_delivery_job(scheduler, current_app._get_current_object())  # type: ignore[attr-defined]
         scheduler.start()
-    click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']})")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    deliveries = start_delivery_thread(app) if with_scheduler else None
+    click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']})")
     try:
         make_server(app, host=host, port=port, threads=threads).run()
     finally:
+        if deliveries is not None:
+            deliveries.set()
         if scheduler.running:
             scheduler.shutdown(wait=False)
