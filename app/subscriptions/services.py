@@ -14,14 +14,15 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.credit_checks.parties import FOUND, find_party
 from app.subscriptions.webhooks import check_webhook_url
+from app.subscriptions.worker import CANCELLED, PENDING
 from core.audit import record_event
 from core.errors import NotFound, ServiceRefused
-from core.models import ApiClient, Delivery, Entity, Subscription
+from core.models import ApiClient, Delivery, Entity, Role, Subscription
 from core.outbox import EVENT_KINDS
 from resolution.survivors import resolve_entity
 
@@ -118,6 +119,42 @@ def get_subscription(*, session: Session, client: ApiClient, subscription_id: in
     )
     if found is None:
         raise SubscriptionNotFound(f"No subscription has the id {subscription_id}.")
+    return found
+
+
+def cancel_subscription(
+    *, session: Session, client: ApiClient, subscription_id: int
+) -> Subscription:
+    """Deactivate a subscription of the caller's department (its own, without one), or any
+    subscription for a regulator: no event is fanned out to it any more, and its deliveries
+    still pending (waiting for a first post or a retry) are ``cancelled``, never posted.
+    Audited (``subscription.cancel``, with how many pending deliveries were dropped); a second
+    cancellation changes nothing and is not audited again.
+
+    Raises :class:`SubscriptionNotFound` (404) for another department's subscription."""
+    query = select(Subscription).where(Subscription.id == subscription_id)
+    if client.role is not Role.REGULATOR:
+        query = query.where(_mine(client))
+    found = session.scalar(query.with_for_update())
+    if found is None:
+        raise SubscriptionNotFound(f"No subscription has the id {subscription_id}.")
+    if not found.active:
+        return found
+    found.active = False
+    dropped = session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == found.id, Delivery.status == PENDING)
+        .values(status=CANCELLED, last_error="subscription cancelled")
+    ).rowcount
+    record_event(
+        session=session,
+        client=client,
+        action="subscription.cancel",
+        target_type="subscription",
+        target_id=str(found.id),
+        details={"pending_deliveries_cancelled": dropped, "owner_client_id": found.client_id},
+    )
+    session.flush()
     return found
 
 

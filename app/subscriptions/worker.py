@@ -41,6 +41,7 @@ from core.rules.settings import GradeRules
 log = logging.getLogger(__name__)
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+CANCELLED = "cancelled"  # its subscription was cancelled before it was posted
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,10 @@ def deliver_due(
         due = list(session.scalars(query))
         if not due:
             return counts
+        for delivery in [d for d in due if not d.subscription.active]:
+            # Fanned out just before its subscription was cancelled: never posted.
+            delivery.status, delivery.last_error = CANCELLED, "subscription cancelled"
+            due.remove(delivery)
         at = now()
         # Everything a post needs, read here: the ORM objects stay in this thread.
         answers = poster.post_all([_request(d, at) for d in due])

@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.subscriptions.fanout import fan_out
 from app.subscriptions.webhooks import (
     KEY_HEADER,
     SIGNATURE_HEADER,
@@ -29,7 +30,7 @@ from app.subscriptions.webhooks import (
 )
 from app.subscriptions.worker import DeliveryPolicy, deliver_due, run_once
 from core.config import Config
-from core.models import CreditRecord, CreditStatus, Feed, OutboxEvent
+from core.models import AuditEvent, CreditRecord, CreditStatus, Feed, OutboxEvent
 from core.rules.settings import GradeRules
 from tests.support.credit import USCC_HUAXIN, ingest, list_entry, penalty
 from tests.support.credit_checks import SAMPLE_MEASURES, World, build_world
@@ -70,8 +71,6 @@ def watch_zhang(client: FlaskClient, world: World, url: str, kind: str) -> dict[
 
 
 def work(session_factory: sessionmaker[Session], policy: DeliveryPolicy = FAST) -> Any:
-    from datetime import date
-
     return run_once(
         session_factory=session_factory,
         policy=policy,
@@ -332,3 +331,54 @@ def test_the_outbox_survives_kill_9_between_commit_and_delivery(
     assert work(session_factory)["delivered"] == 1
     (got,) = receiver.received
     assert json.loads(got.body)["record"]["decision_date"] == "2026-05-02"
+
+
+def audit_actions(session_factory: sessionmaker[Session], action: str) -> list[AuditEvent]:
+    with session_factory() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_cancelled_subscription_gets_no_new_deliveries(
+    client: FlaskClient, world: World, receiver: Receiver, session_factory: sessionmaker[Session]
+) -> None:
+    made = watch_zhang(client, world, receiver.url, "record.created")
+    other = watch_zhang(client, world, receiver.url, "list.entered")
+    work(session_factory)
+    receiver.received.clear()
+    # An event fanned out but not yet posted when the subscription is cancelled: never posted.
+    store(session_factory, "court-debtors", [list_entry("c9")])
+    with session_factory() as session:
+        fan_out(session=session, today=date.fromisoformat(TODAY), grade_rules=GradeRules())
+        session.commit()
+    url = f"{URL}/{made['id']}"
+    assert client.delete(url, headers=world.headers["drc"]).status_code == 404
+    assert client.delete(url, headers=world.headers["fin"]).status_code == 204
+    (audited,) = audit_actions(session_factory, "subscription.cancel")
+    assert audited.target_id == str(made["id"])
+    assert audited.details["pending_deliveries_cancelled"] == 1
+    store(session_factory, "court-debtors", [list_entry("c10", listed_on="2026-05-03")])
+    work(session_factory)
+    assert kinds_received(receiver) == ["list.entered", "list.entered"], "only the other one"
+    assert {json.loads(r.body)["subscription_id"] for r in receiver.received} == {other["id"]}
+    shown = client.get(url, headers=world.headers["fin"]).json
+    assert shown["active"] is False
+    assert next(d["status"] for d in shown["deliveries"] if d["kind"] == "record.created") == (
+        "cancelled"
+    )
+    # Again: nothing changes, nothing more in the audit trail.
+    assert client.delete(url, headers=world.headers["fin"]).status_code == 204
+    assert len(audit_actions(session_factory, "subscription.cancel")) == 1
+    assert client.delete(f"{URL}/999999", headers=world.headers["fin"]).status_code == 404
+
+
+def test_a_regulator_may_cancel_any_subscription_an_analyst_none(
+    client: FlaskClient, world: World, receiver: Receiver, session_factory: sessionmaker[Session]
+) -> None:
+    made = watch_zhang(client, world, receiver.url, "record.created")
+    url = f"{URL}/{made['id']}"
+    assert client.delete(url, headers=world.headers["analyst"]).status_code == 403
+    assert client.delete(url).status_code == 401
+    assert client.delete(url, headers=world.headers["regulator"]).status_code == 204
+    (audited,) = audit_actions(session_factory, "subscription.cancel")
+    assert audited.role == "regulator"
+    assert client.get(url, headers=world.headers["fin"]).json["active"] is False
