@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client
-from app.runtime import commit_request, request_session, runtime
+from app.runtime import commit_request, request_session, runtime, today
 from app.subscriptions.schemas import (
     SubscriptionListSchema,
     SubscriptionRequestSchema,
@@ -56,6 +56,8 @@ class Subscriptions(MethodView):
             session=session,
             client=_client(),
             allow_private=runtime().config.webhook_allow_private,
+            today=today(),
+            grade_rules=runtime().rules.grade,
             **body,
         )
         commit_request()

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.credit_checks.parties import FOUND, find_party
+from app.subscriptions.fanout import set_grade_baselines
 from app.subscriptions.webhooks import check_webhook_url
 from app.subscriptions.worker import CANCELLED, PENDING
 from core.audit import record_event
 from core.errors import NotFound, ServiceRefused
 from core.models import ApiClient, Delivery, Entity, Role, Subscription
-from core.outbox import EVENT_KINDS
+from core.outbox import EVENT_KINDS, GRADE_CHANGED
+from core.rules.settings import GradeRules
 from resolution.survivors import resolve_entity
 
 RECENT_DELIVERIES = 20
@@ -43,9 +46,14 @@ def create_subscription(
     identifiers: Sequence[str],
     mine: bool,
     allow_private: bool,
+    today: date,
+    grade_rules: GradeRules,
 ) -> tuple[Subscription, str]:
     """A new subscription and its signing secret (shown to the caller once). Audited
-    (``subscription.create``).
+    (``subscription.create``). With ``grade.changed`` among its kinds, the grade each watched
+    party has now in the subscriber's view is recorded as the baseline
+    (:func:`app.subscriptions.fanout.set_grade_baselines`): the first change after
+    subscribing is reported.
 
     Raises :class:`ServiceRefused` (422) for a refused URL (``app.subscriptions.webhooks``),
     an unknown event kind, nothing to watch, an unknown public id, or an identifier that does
@@ -89,13 +97,27 @@ def create_subscription(
     )
     session.add(subscription)
     session.flush()
+    baselines = 0
+    if GRADE_CHANGED in subscription.kinds:
+        baselines = set_grade_baselines(
+            session=session,
+            subscription=subscription,
+            client=client,
+            today=today,
+            grade_rules=grade_rules,
+        )
     record_event(
         session=session,
         client=client,
         action="subscription.create",
         target_type="subscription",
         target_id=str(subscription.id),
-        details={"kinds": subscription.kinds, "entities": len(entity_ids), "mine": mine},
+        details={
+            "kinds": subscription.kinds,
+            "entities": len(entity_ids),
+            "mine": mine,
+            "grade_baselines": baselines,
+        },
     )
     return subscription, secret
 

@@ -382,3 +382,42 @@ def test_a_regulator_may_cancel_any_subscription_an_analyst_none(
     (audited,) = audit_actions(session_factory, "subscription.cancel")
     assert audited.role == "regulator"
     assert client.get(url, headers=world.headers["fin"]).json["active"] is False
+
+
+def test_the_first_grade_change_after_subscribing_is_reported(
+    client: FlaskClient, world: World, receiver: Receiver, session_factory: sessionmaker[Session]
+) -> None:
+    profile = client.get(
+        f"/api/v1/entities/{world.ids['huaxin']}", headers=world.headers["regulator"]
+    )
+    assert profile.status_code == 200, profile.json
+    before = profile.json["grade"]["letter"]
+    # No worker pass between subscribing and the change: the baseline comes from subscribing.
+    subscribe(
+        client,
+        world,
+        "regulator",
+        url=receiver.url,
+        kinds=["grade.changed"],
+        identifiers=[USCC_HUAXIN],
+    )
+    store(
+        session_factory,
+        "env-penalties",
+        [
+            penalty(
+                "p8",
+                party_name="北京华信贸易有限公司",
+                uscc=USCC_HUAXIN,
+                penalty_category="吊销许可证",
+                fine_amount=None,
+            )
+        ],
+    )
+    work(session_factory)
+    changes = [json.loads(r.body) for r in receiver.received]
+    assert [c["kind"] for c in changes] == ["grade.changed"]
+    assert changes[0]["data"]["from"] == before != changes[0]["data"]["to"]
+    assert changes[0]["entity"]["public_id"] == world.ids["huaxin"]
+    (audited,) = audit_actions(session_factory, "subscription.create")
+    assert audited.details["grade_baselines"] == 1
