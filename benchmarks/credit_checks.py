@@ -150,7 +150,7 @@ def _generate(factory: Any, record_ids: list[int], *, rate: float, seconds: floa
         with factory() as session:
             records = session.scalars(select(CreditRecord).where(CreditRecord.id.in_(wanted)))
             for record in records:
-                record.content = f"bench change {wanted[record.id]}"
+                record.content = f"bench change {started} {wanted[record.id]}"  # always new
             session.flush()
             # This transaction's events: nothing else writes events meanwhile.
             ids = list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.id > last)))
