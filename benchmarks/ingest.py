@@ -271,6 +271,9 @@ def _outbox_cost(
         extra = [] if on else ["--no-outbox"]
         command = ["--phase", "credithub", "--csv", str(csv_path), "--db", str(db)]
         runs[on].append(run_phase([*command, "--chunk-size", str(chunk_size), *extra]))
+    for on, found in runs.items():
+        shown = ", ".join(f"{r['seconds']:.1f} s ({r['cpu_seconds']:.1f} s CPU)" for r in found)
+        print(f"  {'with' if on else 'without'} the outbox: {shown}")
     best = {on: min(r["seconds"] for r in found) for on, found in runs.items()}
     best_cpu = {on: min(r["cpu_seconds"] for r in found) for on, found in runs.items()}
     rows = first["rows"]
