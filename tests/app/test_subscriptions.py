@@ -87,6 +87,18 @@ def store(session_factory: sessionmaker[Session], feed_code: str, payloads: list
         session.commit()
 
 
+def revoke_huaxin_licence(session_factory: sessionmaker[Session]) -> None:
+    """A serious penalty for 华信: its grade changes."""
+    revoked = penalty(
+        "p8",
+        party_name="北京华信贸易有限公司",
+        uscc=USCC_HUAXIN,
+        penalty_category="吊销许可证",
+        fine_amount=None,
+    )
+    store(session_factory, "env-penalties", [revoked])
+
+
 def kinds_received(receiver: Receiver) -> list[str]:
     return sorted(json.loads(r.body)["kind"] for r in receiver.received)
 
@@ -258,19 +270,7 @@ def test_repairs_disputes_removals_and_grade_changes_are_events(
     )
     work(session_factory)  # sets the grade the subscriber knows
     receiver.received.clear()
-    store(
-        session_factory,
-        "env-penalties",
-        [
-            penalty(
-                "p8",
-                party_name="北京华信贸易有限公司",
-                uscc=USCC_HUAXIN,
-                penalty_category="吊销许可证",
-                fine_amount=None,
-            )
-        ],
-    )
+    revoke_huaxin_licence(session_factory)
     with session_factory() as session:
         records = session.scalars(
             select(CreditRecord).where(CreditRecord.decision_number.like("%p7%"))
@@ -401,19 +401,7 @@ def test_the_first_grade_change_after_subscribing_is_reported(
         kinds=["grade.changed"],
         identifiers=[USCC_HUAXIN],
     )
-    store(
-        session_factory,
-        "env-penalties",
-        [
-            penalty(
-                "p8",
-                party_name="北京华信贸易有限公司",
-                uscc=USCC_HUAXIN,
-                penalty_category="吊销许可证",
-                fine_amount=None,
-            )
-        ],
-    )
+    revoke_huaxin_licence(session_factory)
     work(session_factory)
     changes = [json.loads(r.body) for r in receiver.received]
     assert [c["kind"] for c in changes] == ["grade.changed"]
