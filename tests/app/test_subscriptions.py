@@ -10,6 +10,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from app.subscriptions.webhooks import (
     check_webhook_url,
     verify,
 )
-from app.subscriptions.worker import DeliveryPolicy, deliver_due, run_once
+from app.subscriptions.worker import DeliveryPolicy, Poster, deliver_due, run_loop, run_once
 from core.config import Config
 from core.models import AuditEvent, CreditRecord, CreditStatus, Feed, OutboxEvent
 from core.rules.settings import GradeRules
@@ -409,3 +411,42 @@ def test_the_first_grade_change_after_subscribing_is_reported(
     assert changes[0]["entity"]["public_id"] == world.ids["huaxin"]
     (audited,) = audit_actions(session_factory, "subscription.create")
     assert audited.details["grade_baselines"] == 1
+
+
+def test_the_worker_loop_delivers_promptly_and_outlives_a_failing_pass(
+    client: FlaskClient, world: World, receiver: Receiver, session_factory: sessionmaker[Session]
+) -> None:
+    watch_zhang(client, world, receiver.url, "list.entered")
+    work(session_factory)
+    receiver.received.clear()
+    passes: list[str] = []
+
+    def step(poster: Poster) -> dict[str, int]:
+        if not passes:
+            passes.append("failed")
+            raise RuntimeError("database went away")  # logged; the next pass runs
+        passes.append("ran")
+        return run_once(
+            session_factory=session_factory,
+            policy=FAST,
+            today=date.fromisoformat(TODAY),
+            grade_rules=GradeRules(),
+            poster=poster,
+        )
+
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=run_loop, args=(step,), kwargs={"policy": FAST, "stop": stop, "poll_seconds": 0.05}
+    )
+    loop.start()
+    try:
+        store(session_factory, "court-debtors", [list_entry("c9", listed_on="2026-05-04")])
+        deadline = time.monotonic() + 30
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        loop.join(timeout=30)
+    assert not loop.is_alive(), "the loop stops when asked"
+    assert passes[0] == "failed" and "ran" in passes
+    assert kinds_received(receiver) == ["list.entered"]
