@@ -66,21 +66,7 @@ def create_subscription(
         problems["kinds"] = [f"Known kinds: {', '.join(EVENT_KINDS)}; got {list(kinds)}."]
     if mine and client.department_id is None:
         problems["mine"] = ["Only a client of a department has records of its own."]
-    entity_ids: list[int] = []
-    for public_id in public_ids:
-        found = resolve_entity(session, public_id)
-        if found is None:
-            problems.setdefault("public_ids", []).append(f"No entity has the id {public_id!r}.")
-        else:
-            entity_ids.append(found[0].id)
-    for identifier in identifiers:
-        party = find_party(session, identifier)
-        if party.outcome != FOUND or party.entity is None:
-            problems.setdefault("identifiers", []).append(
-                f"{identifier!r} names no single party ({party.outcome})."
-            )
-        else:
-            entity_ids.append(party.entity.id)
+    entity_ids = _watched(session, public_ids, identifiers, problems)
     if not (entity_ids or mine) and "public_ids" not in problems and "identifiers" not in problems:
         problems["watch"] = ["Name entities to watch, or set mine."]
     if problems:
@@ -120,6 +106,31 @@ def create_subscription(
         },
     )
     return subscription, secret
+
+
+def _watched(
+    session: Session,
+    public_ids: Sequence[str],
+    identifiers: Sequence[str],
+    problems: dict[str, list[str]],
+) -> list[int]:
+    """The entities named, each exactly; what names none (or several) goes to ``problems``."""
+    entity_ids: list[int] = []
+    for public_id in public_ids:
+        found = resolve_entity(session, public_id)
+        if found is None:
+            problems.setdefault("public_ids", []).append(f"No entity has the id {public_id!r}.")
+        else:
+            entity_ids.append(found[0].id)
+    for identifier in identifiers:
+        party = find_party(session, identifier)
+        if party.outcome != FOUND or party.entity is None:
+            problems.setdefault("identifiers", []).append(
+                f"{identifier!r} names no single party ({party.outcome})."
+            )
+        else:
+            entity_ids.append(party.entity.id)
+    return entity_ids
 
 
 def _mine(client: ApiClient) -> Any:
