@@ -92,8 +92,10 @@ clean:
 	rm -rf $(VENV) $(BENCH_VENV) instance .pytest_cache .mypy_cache .ruff_cache
 
 ROWS ?= 1000000
+# INGEST_FLAGS=--outbox-cost also measures the run without the outbox hooks (issue 16).
+INGEST_FLAGS ?=
 bench-ingest: $(STAMP)
-	$(BIN)/python -m benchmarks.ingest --rows $(ROWS)
+	$(BIN)/python -m benchmarks.ingest --rows $(ROWS) $(INGEST_FLAGS)
 
 bench-export: $(STAMP)
 	$(BIN)/python -m benchmarks.export --rows $(ROWS)

@@ -58,8 +58,10 @@ def _resident_id(n: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def phase_build(db_path: Path, rows: int) -> dict[str, float]:
-    """A fresh migrated database with ``rows`` credit records (penalties, list entries)."""
+def phase_build(db_path: Path, rows: int, url: str | None = None) -> dict[str, float]:
+    """A fresh migrated database with ``rows`` credit records (penalties, list entries):
+    the SQLite file ``db_path``, or the empty database at ``url`` (``credit_checks`` builds
+    a PostgreSQL one this way)."""
     from sqlalchemy import insert
 
     from core.db import make_engine
@@ -67,7 +69,7 @@ def phase_build(db_path: Path, rows: int) -> dict[str, float]:
     from core.models import Department, Feed
 
     started = time.perf_counter()
-    url = f"sqlite:///{db_path}"
+    url = url or f"sqlite:///{db_path}"
     upgrade(url)
     engine = make_engine(url)
     departments = [

@@ -2,7 +2,11 @@
 on SQLite, against the raw baseline (pandas ``read_csv`` + one bulk insert of the same rows into
 the same kind of database), measured in the same run on the same machine.
 
-    .venv/bin/python -m benchmarks.ingest [--rows 1000000] [--out DIR]
+    .venv/bin/python -m benchmarks.ingest [--rows 1000000] [--out DIR] [--outbox-cost]
+
+``--outbox-cost`` also measures what the change events cost (issue 16: every new credit row
+gets its ``record.created`` outbox row in the same transaction): the end-to-end run again with
+the outbox hooks switched off, both runs twice, alternating, the fastest of each counting.
 
 Each phase runs in its own process so its peak memory (max RSS) is its own. The last line
 printed is one JSON object with the figures. Targets (issue 3): end to end at least 25% of the
@@ -63,7 +67,24 @@ def phase_baseline(csv_path: Path, db_path: Path) -> dict[str, float]:
     }
 
 
-def phase_credithub(csv_path: Path, db_path: Path, chunk_size: int) -> dict[str, float]:
+def _switch_off_outbox() -> None:
+    """The service without its change events, for ``--outbox-cost`` only: the ORM listener
+    and ingest's bulk hook (``core/outbox.py``) are the only two places events are written."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    import ingest.pipeline.credits_and_links as credits_and_links
+    from core import outbox
+
+    event.remove(Session, "before_flush", outbox._record_changes)
+    credits_and_links.emit_inserted = lambda session, rows: None  # type: ignore[assignment]
+
+
+def phase_credithub(
+    csv_path: Path, db_path: Path, chunk_size: int, *, outbox: bool = True
+) -> dict[str, float]:
+    from sqlalchemy import text
+
     from core.db import make_engine, make_session_factory
     from core.migrate import upgrade
     from ingest.catalogue import parse_catalogue, sync_catalogue
@@ -100,9 +121,13 @@ def phase_credithub(csv_path: Path, db_path: Path, chunk_size: int) -> dict[str,
     with factory() as session:
         sync_catalogue(session=session, catalogue=catalogue)
         session.commit()
+    if not outbox:
+        _switch_off_outbox()
     started, cpu = time.perf_counter(), time.process_time()
     summary = run_feed(session_factory=factory, feed_code="bench")
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    with engine.connect() as conn:  # proof the switch did what it says
+        events = conn.execute(text("SELECT count(*) FROM outbox_events")).scalar_one()
     engine.dispose()
     if summary.error:
         raise SystemExit(f"benchmark run failed: {summary.error}")
@@ -113,6 +138,7 @@ def phase_credithub(csv_path: Path, db_path: Path, chunk_size: int) -> dict[str,
         "accepted": float(summary.counts.accepted),
         "linked": float(summary.counts.linked),
         "new_entities": float(summary.counts.new_entities),
+        "outbox_events": float(events),
     }
 
 
@@ -231,7 +257,42 @@ def main() -> None:
     )
     figures = _figures(args.rows, baseline, ours, floor)
     print(f"ratio to baseline: {figures['ratio_to_baseline']:.3f} (target 0.25)")
+    if args.outbox_cost:
+        figures["outbox"] = _outbox_cost(csv_path, workdir, args.chunk_size, ours)
     print(json.dumps(figures))
+
+
+def _outbox_cost(
+    csv_path: Path, workdir: Path, chunk_size: int, first: dict[str, float]
+) -> dict[str, float]:
+    """End to end with and without the outbox hooks (two runs each, alternating; ``first``
+    is the main run, with them), the fastest of each; prints the cost."""
+    runs: dict[bool, list[dict[str, float]]] = {True: [first], False: []}
+    for n, on in enumerate((False, True, False)):
+        db = workdir / f"outbox-{n}.db"
+        extra = [] if on else ["--no-outbox"]
+        command = ["--phase", "credithub", "--csv", str(csv_path), "--db", str(db)]
+        runs[on].append(run_phase([*command, "--chunk-size", str(chunk_size), *extra]))
+    for on, found in runs.items():
+        shown = ", ".join(f"{r['seconds']:.1f} s ({r['cpu_seconds']:.1f} s CPU)" for r in found)
+        print(f"  {'with' if on else 'without'} the outbox: {shown}")
+    best = {on: min(r["seconds"] for r in found) for on, found in runs.items()}
+    best_cpu = {on: min(r["cpu_seconds"] for r in found) for on, found in runs.items()}
+    rows = first["rows"]
+    print(
+        f"outbox cost: with events {rows / best[True]:,.0f} rec/s, without "
+        f"{rows / best[False]:,.0f} rec/s: {best[True] / best[False] - 1:+.1%} wall time, "
+        f"{best_cpu[True] / best_cpu[False] - 1:+.1%} CPU time "
+        f"(peak {max(r['peak_rss_mb'] for r in runs[True]):.0f} MB vs "
+        f"{max(r['peak_rss_mb'] for r in runs[False]):.0f} MB; outbox rows "
+        f"{runs[True][-1]['outbox_events']:,.0f} vs {runs[False][-1]['outbox_events']:,.0f})"
+    )
+    return {
+        "with_records_per_s": round(rows / best[True]),
+        "without_records_per_s": round(rows / best[False]),
+        "wall_cost": round(best[True] / best[False] - 1, 4),
+        "cpu_cost": round(best_cpu[True] / best_cpu[False] - 1, 4),
+    }
 
 
 def _arguments() -> argparse.ArgumentParser:
@@ -239,6 +300,10 @@ def _arguments() -> argparse.ArgumentParser:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--chunk-size", type=int, default=5000)
     parser.add_argument("--out", type=Path, default=None, help="Keep files here.")
+    parser.add_argument(
+        "--outbox-cost", action="store_true", help="Also measure without the outbox hooks."
+    )
+    parser.add_argument("--no-outbox", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--phase", choices=["baseline", "credithub", "floor"], help=argparse.SUPPRESS
     )
@@ -255,7 +320,7 @@ def _own_phase(args: argparse.Namespace) -> dict[str, float]:
     elif args.phase == "floor":
         result = phase_floor(args.source_db, args.db, args.chunk_size)
     else:
-        result = phase_credithub(args.csv, args.db, args.chunk_size)
+        result = phase_credithub(args.csv, args.db, args.chunk_size, outbox=not args.no_outbox)
     # ru_maxrss is in KiB on Linux.
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result

@@ -88,7 +88,7 @@ def _scheduler_starter(app: Flask) -> Callable[[], Callable[[], None]]:
     def start() -> Callable[[], None]:
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        from cli.deliver import add_delivery_job
+        from cli.deliver import start_delivery_thread
         from ingest.scheduler import add_feed_jobs
 
         scheduler = BackgroundScheduler()
@@ -98,12 +98,17 @@ def _scheduler_starter(app: Flask) -> Callable[[], Callable[[], None]]:
                 session_factory=runtime().session_factory,
                 value_rules=runtime().rules.values,
             )
-        add_delivery_job(scheduler, app)
         click.echo(
             f"scheduling {len(codes)} feeds in process {os.getpid()}: {', '.join(codes) or '-'}"
         )
         scheduler.start()
-        return lambda: scheduler.shutdown(wait=False)
+        deliveries = start_delivery_thread(app)
+
+        def stop() -> None:
+            deliveries.set()
+            scheduler.shutdown(wait=False)
+
+        return stop
 
     return start
 

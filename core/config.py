@@ -88,8 +88,16 @@ class Config:
             raise ConfigError(f"{ENV_PREFIX}MAX_REQUEST_BYTES must be positive")
         if self.max_query_bytes <= 0:
             raise ConfigError(f"{ENV_PREFIX}MAX_QUERY_BYTES must be positive")
-        if self.webhook_max_attempts < 1 or self.webhook_backoff_seconds < 0:
-            raise ConfigError(f"{ENV_PREFIX}WEBHOOK_MAX_ATTEMPTS must be positive")
+        if self.webhook_max_attempts < 1:
+            attempts = self.webhook_max_attempts
+            message = f"{ENV_PREFIX}WEBHOOK_MAX_ATTEMPTS must be at least 1, not {attempts}"
+            raise ConfigError(message)
+        if self.webhook_backoff_seconds < 0:
+            message = (
+                f"{ENV_PREFIX}WEBHOOK_BACKOFF_SECONDS must not be negative, "
+                f"not {self.webhook_backoff_seconds}"
+            )
+            raise ConfigError(message)
         for name in (
             "rate_limit_per_minute",
             "identifier_lookups_per_minute",

@@ -24,7 +24,11 @@ from app.pages import blp, render
 from app.pages.auth import page_allow, page_client
 from app.pages.forms import _PageArgs, form_data, load
 from app.runtime import commit_request, request_session, runtime, today
-from app.subscriptions.services import list_subscriptions, present_subscription
+from app.subscriptions.services import (
+    cancel_subscription,
+    list_subscriptions,
+    present_subscription,
+)
 from core.errors import ServiceRefused
 from core.models import Role
 
@@ -146,3 +150,16 @@ def subscriptions_page() -> Page:
         present_subscription(session, s) for s in list_subscriptions(session=session, client=client)
     ]
     return render("subscriptions.html", subscriptions=items)
+
+
+@blp.post("/subscriptions/<int:subscription_id>/cancel", endpoint="subscription_cancel")
+@page_allow(*CHECKERS)
+def subscription_cancel(subscription_id: int) -> Page:
+    """Cancel one of the department's subscriptions (as ``DELETE /api/v1/subscriptions/{id}``:
+    audited, its pending deliveries are never posted)."""
+    client = page_client()
+    assert client is not None  # page_allow admits no anonymous caller here
+    cancel_subscription(session=request_session(), client=client, subscription_id=subscription_id)
+    commit_request()
+    flash(f"订阅 {subscription_id} 已取消。Subscription {subscription_id} cancelled.", "success")
+    return redirect(url_for("pages.subscriptions"), code=303)

@@ -1,6 +1,6 @@
 """``POST /api/v1/subscriptions`` (a webhook for change events), ``GET /api/v1/subscriptions``
-(the department's subscriptions with recent deliveries) and ``GET
-/api/v1/subscriptions/{id}``. Departments and regulators."""
+(the department's subscriptions with recent deliveries), ``GET /api/v1/subscriptions/{id}``
+and ``DELETE /api/v1/subscriptions/{id}`` (cancel). Departments and regulators."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from flask.views import MethodView
 
 from app.api import Blueprint
 from app.auth.access import allow, current_client
-from app.runtime import commit_request, request_session, runtime
+from app.runtime import commit_request, request_session, runtime, today
 from app.subscriptions.schemas import (
     SubscriptionListSchema,
     SubscriptionRequestSchema,
     SubscriptionSchema,
 )
 from app.subscriptions.services import (
+    cancel_subscription,
     create_subscription,
     get_subscription,
     list_subscriptions,
@@ -55,6 +56,8 @@ class Subscriptions(MethodView):
             session=session,
             client=_client(),
             allow_private=runtime().config.webhook_allow_private,
+            today=today(),
+            grade_rules=runtime().rules.grade,
             **body,
         )
         commit_request()
@@ -79,3 +82,14 @@ class SubscriptionItem(MethodView):
         session = request_session()
         found = get_subscription(session=session, client=_client(), subscription_id=subscription_id)
         return present_subscription(session, found)
+
+    @allow(*SUBSCRIBERS)
+    @blp.response(204)
+    def delete(self, subscription_id: int) -> None:
+        """Cancel a subscription: no new deliveries, and those still pending are cancelled,
+        never posted. Its department (its own client, without one) or a regulator; audited.
+        Cancelling a cancelled subscription changes nothing. 404 for another department's."""
+        cancel_subscription(
+            session=request_session(), client=_client(), subscription_id=subscription_id
+        )
+        commit_request()

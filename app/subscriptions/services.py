@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.credit_checks.parties import FOUND, find_party
+from app.subscriptions.fanout import set_grade_baselines
 from app.subscriptions.webhooks import check_webhook_url
+from app.subscriptions.worker import CANCELLED, PENDING
 from core.audit import record_event
 from core.errors import NotFound, ServiceRefused
-from core.models import ApiClient, Delivery, Entity, Subscription
-from core.outbox import EVENT_KINDS
+from core.models import ApiClient, Delivery, Entity, Role, Subscription
+from core.outbox import EVENT_KINDS, GRADE_CHANGED
+from core.rules.settings import GradeRules
 from resolution.survivors import resolve_entity
 
 RECENT_DELIVERIES = 20
@@ -42,9 +46,14 @@ def create_subscription(
     identifiers: Sequence[str],
     mine: bool,
     allow_private: bool,
+    today: date,
+    grade_rules: GradeRules,
 ) -> tuple[Subscription, str]:
     """A new subscription and its signing secret (shown to the caller once). Audited
-    (``subscription.create``).
+    (``subscription.create``). With ``grade.changed`` among its kinds, the grade each watched
+    party has now in the subscriber's view is recorded as the baseline
+    (:func:`app.subscriptions.fanout.set_grade_baselines`): the first change after
+    subscribing is reported.
 
     Raises :class:`ServiceRefused` (422) for a refused URL (``app.subscriptions.webhooks``),
     an unknown event kind, nothing to watch, an unknown public id, or an identifier that does
@@ -57,21 +66,7 @@ def create_subscription(
         problems["kinds"] = [f"Known kinds: {', '.join(EVENT_KINDS)}; got {list(kinds)}."]
     if mine and client.department_id is None:
         problems["mine"] = ["Only a client of a department has records of its own."]
-    entity_ids: list[int] = []
-    for public_id in public_ids:
-        found = resolve_entity(session, public_id)
-        if found is None:
-            problems.setdefault("public_ids", []).append(f"No entity has the id {public_id!r}.")
-        else:
-            entity_ids.append(found[0].id)
-    for identifier in identifiers:
-        party = find_party(session, identifier)
-        if party.outcome != FOUND or party.entity is None:
-            problems.setdefault("identifiers", []).append(
-                f"{identifier!r} names no single party ({party.outcome})."
-            )
-        else:
-            entity_ids.append(party.entity.id)
+    entity_ids = _watched(session, public_ids, identifiers, problems)
     if not (entity_ids or mine) and "public_ids" not in problems and "identifiers" not in problems:
         problems["watch"] = ["Name entities to watch, or set mine."]
     if problems:
@@ -88,15 +83,54 @@ def create_subscription(
     )
     session.add(subscription)
     session.flush()
+    baselines = 0
+    if GRADE_CHANGED in subscription.kinds:
+        baselines = set_grade_baselines(
+            session=session,
+            subscription=subscription,
+            client=client,
+            today=today,
+            grade_rules=grade_rules,
+        )
     record_event(
         session=session,
         client=client,
         action="subscription.create",
         target_type="subscription",
         target_id=str(subscription.id),
-        details={"kinds": subscription.kinds, "entities": len(entity_ids), "mine": mine},
+        details={
+            "kinds": subscription.kinds,
+            "entities": len(entity_ids),
+            "mine": mine,
+            "grade_baselines": baselines,
+        },
     )
     return subscription, secret
+
+
+def _watched(
+    session: Session,
+    public_ids: Sequence[str],
+    identifiers: Sequence[str],
+    problems: dict[str, list[str]],
+) -> list[int]:
+    """The entities named, each exactly; what names none (or several) goes to ``problems``."""
+    entity_ids: list[int] = []
+    for public_id in public_ids:
+        found = resolve_entity(session, public_id)
+        if found is None:
+            problems.setdefault("public_ids", []).append(f"No entity has the id {public_id!r}.")
+        else:
+            entity_ids.append(found[0].id)
+    for identifier in identifiers:
+        party = find_party(session, identifier)
+        if party.outcome != FOUND or party.entity is None:
+            problems.setdefault("identifiers", []).append(
+                f"{identifier!r} names no single party ({party.outcome})."
+            )
+        else:
+            entity_ids.append(party.entity.id)
+    return entity_ids
 
 
 def _mine(client: ApiClient) -> Any:
@@ -118,6 +152,42 @@ def get_subscription(*, session: Session, client: ApiClient, subscription_id: in
     )
     if found is None:
         raise SubscriptionNotFound(f"No subscription has the id {subscription_id}.")
+    return found
+
+
+def cancel_subscription(
+    *, session: Session, client: ApiClient, subscription_id: int
+) -> Subscription:
+    """Deactivate a subscription of the caller's department (its own, without one), or any
+    subscription for a regulator: no event is fanned out to it any more, and its deliveries
+    still pending (waiting for a first post or a retry) are ``cancelled``, never posted.
+    Audited (``subscription.cancel``, with how many pending deliveries were dropped); a second
+    cancellation changes nothing and is not audited again.
+
+    Raises :class:`SubscriptionNotFound` (404) for another department's subscription."""
+    query = select(Subscription).where(Subscription.id == subscription_id)
+    if client.role is not Role.REGULATOR:
+        query = query.where(_mine(client))
+    found = session.scalar(query.with_for_update())
+    if found is None:
+        raise SubscriptionNotFound(f"No subscription has the id {subscription_id}.")
+    if not found.active:
+        return found
+    found.active = False
+    dropped = session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == found.id, Delivery.status == PENDING)
+        .values(status=CANCELLED, last_error="subscription cancelled")
+    ).rowcount
+    record_event(
+        session=session,
+        client=client,
+        action="subscription.cancel",
+        target_type="subscription",
+        target_id=str(found.id),
+        details={"pending_deliveries_cancelled": dropped, "owner_client_id": found.client_id},
+    )
+    session.flush()
     return found
 
 

@@ -90,10 +90,18 @@ class Answer:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def post(*, url: str, body: str, headers: dict[str, str], timeout: float) -> Answer:
-    """POST ``body``; never follows redirects, never raises for the receiver's failures."""
+def post(
+    *,
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    timeout: float,
+    http: requests.Session | None = None,
+) -> Answer:
+    """POST ``body`` (over ``http``'s pooled connections when given); never follows
+    redirects, never raises for the receiver's failures."""
     try:
-        response = requests.post(
+        response = (http or requests).post(
             url,
             data=body.encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8", **headers},

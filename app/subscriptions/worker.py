@@ -1,59 +1,47 @@
 """The delivery worker: outbox events to deliveries (fan-out), deliveries to webhooks.
 
-Run by the scheduler of ``credithub serve --with-scheduler`` and by ``credithub deliver``.
+Run by ``credithub serve --with-scheduler`` (a thread beside the server) and by ``credithub
+deliver [--every S]``, both through :func:`run_loop`: while there is work it fans out and posts
+without pausing, and it polls every ``S`` seconds (half a second in ``serve``) once the outbox
+is drained, so an event waits for the worker at most that long plus the work ahead of it.
 Each step owns its transactions (the worker is a transaction owner, like an ingest run):
 
-* :func:`fan_out` reads events not yet fanned out and, for each active subscription that asks
-  for its kind, watches its entity and may *see* its record (the subscriber's sharing view,
-  ``core.rules.sharing``), writes one :class:`Delivery` with its body fixed (masked for the
-  subscriber's role) and marks the event fanned out, all in one commit. It also derives
-  ``grade.changed``: the subscriber's view of the entity's grade compared with the last one
-  it was told (``SubscriptionGradeMark``);
-* :func:`deliver_due` posts the due deliveries, several at once, and records their outcomes
-  in one commit: a process killed between posting and committing posts them again (at least
-  once; the ``Idempotency-Key`` lets the receiver drop the repeat). A failure schedules a
-  retry after an exponential delay with jitter; the last failure leaves the delivery ``dead``
-  (the dead letter), with its history.
+* :func:`app.subscriptions.fanout.fan_out` turns a batch of events into one delivery per
+  subscription that watches and may see them, in one commit;
+* :func:`deliver_due` claims a batch of due deliveries (an indexed query on status and due
+  time, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so two workers never post the same one),
+  posts them ``concurrency`` at a time over pooled keep-alive connections (:class:`Poster`),
+  and records their outcomes in one commit: a process killed between posting and committing
+  posts them again (at least once; the ``Idempotency-Key`` lets the receiver drop the repeat).
+  A failure schedules a retry after an exponential delay with jitter; the last failure leaves
+  the delivery ``dead`` (the dead letter), with its history.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import random
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from types import TracebackType
 
-from sqlalchemy import exists, select
+import requests
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.credit_checks.services import jsonable, record_summary
-from app.entities.present import Viewer
-from app.entities.queries import visible_clause
-from app.entities.services import viewer_for
 from app.subscriptions import webhooks
+from app.subscriptions.fanout import fan_out
 from core.config import Config
-from core.models import (
-    ApiClient,
-    CreditRecord,
-    Delivery,
-    Department,
-    Entity,
-    Feed,
-    OutboxEvent,
-    Subscription,
-    SubscriptionGradeMark,
-    utcnow,
-)
-from core.outbox import GRADE_CHANGED
-from core.rules.grading import grade_entity
+from core.models import Delivery, utcnow
 from core.rules.settings import GradeRules
-from core.rules.sharing import scrub
-from resolution.survivors import entity_group, survivor_of
+
+log = logging.getLogger(__name__)
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+CANCELLED = "cancelled"  # its subscription was cancelled before it was posted
 
 
 @dataclass(frozen=True)
@@ -81,160 +69,59 @@ def policy_from(config: Config) -> DeliveryPolicy:
     )
 
 
-@dataclass
-class _Subscriber:
-    subscription: Subscription
-    viewer: Viewer
+class Poster:
+    """Posts webhooks ``policy.concurrency`` at a time, each thread over its own pooled
+    ``requests.Session`` (keep-alive: a receiver that keeps connections open is not asked for a
+    new TCP, and TLS, handshake per event). Made once per worker loop, not per batch."""
 
-
-def fan_out(*, session: Session, today: date, grade_rules: GradeRules, limit: int = 1000) -> int:
-    """Deliveries for up to ``limit`` events not yet fanned out; returns the events handled.
-    Never commits."""
-    events = list(
-        session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.fanned_out.is_(False))
-            .order_by(OutboxEvent.id)
-            .limit(limit)
+    def __init__(self, policy: DeliveryPolicy) -> None:
+        self.policy = policy
+        self._pool = ThreadPoolExecutor(
+            max_workers=policy.concurrency, thread_name_prefix="webhook-post"
         )
-    )
-    if not events:
-        return 0
-    subscribers = [
-        _Subscriber(s, viewer_for(session=session, client=_client(session, s), today=today))
-        for s in session.scalars(select(Subscription).where(Subscription.active.is_(True)))
-    ]
-    # Reads first, writes at the commit: on SQLite the write lock is then held for the flush
-    # alone, not for the whole fan-out, and changes being stored meanwhile are not held up.
-    with session.no_autoflush:
-        for event in events:
-            event.fanned_out = True
-            record = _record_of(session, event)
-            if record is None or record.entity_id is None:
-                continue
-            entity = survivor_of(session, session.get_one(Entity, record.entity_id))
-            group = entity_group(session, entity)
-            for subscriber in subscribers:
-                if record.feed_id not in subscriber.viewer.feed_ids:
-                    continue  # the subscriber may not see this record: no event either
-                if not _watches(session, subscriber.subscription, entity, group):
-                    continue
-                if event.kind in subscriber.subscription.kinds:
-                    _add_delivery(session, subscriber, event, entity, record)
-                if GRADE_CHANGED in subscriber.subscription.kinds:
-                    _grade_change(session, subscriber, entity, group, grade_rules)
-    session.flush()
-    return len(events)
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
 
+    def __enter__(self) -> Poster:
+        return self
 
-def _client(session: Session, subscription: Subscription) -> ApiClient:
-    return session.get_one(ApiClient, subscription.client_id)
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        with self._lock:
+            for http in self._sessions:
+                http.close()
+            self._sessions.clear()
 
-def _record_of(session: Session, event: OutboxEvent) -> CreditRecord | None:
-    if event.record_id is not None:
-        return session.get(CreditRecord, event.record_id)
-    return session.scalar(
-        select(CreditRecord).where(CreditRecord.source_record_id == event.source_record_id)
-    )
+    def post_all(self, requests_: list[_Request]) -> list[webhooks.Answer]:
+        return list(self._pool.map(self._send, requests_))
 
+    def _http(self) -> requests.Session:
+        http: requests.Session | None = getattr(self._local, "http", None)
+        if http is None:
+            http = requests.Session()
+            self._local.http = http
+            with self._lock:
+                self._sessions.append(http)
+        return http
 
-def _watches(
-    session: Session, subscription: Subscription, entity: Entity, group: list[int]
-) -> bool:
-    if set(subscription.entity_ids) & set(group):
-        return True
-    if not subscription.watch_mine or subscription.department_id is None:
-        return False
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    CreditRecord.entity_id.in_(group),
-                    CreditRecord.department_id == subscription.department_id,
-                )
-            )
+    def _send(self, request: _Request) -> webhooks.Answer:
+        try:
+            webhooks.check_webhook_url(request.url, allow_private=self.policy.allow_private)
+        except webhooks.WebhookRefused as exc:
+            return webhooks.Answer(None, exc.message)
+        return webhooks.post(
+            url=request.url,
+            body=request.body,
+            headers=request.headers,
+            timeout=self.policy.timeout_seconds,
+            http=self._http(),
         )
-    )
-
-
-def _add_delivery(
-    session: Session,
-    subscriber: _Subscriber,
-    event: OutboxEvent,
-    entity: Entity,
-    record: CreditRecord | None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    subscription, viewer = subscriber.subscription, subscriber.viewer
-    key = f"evt-{event.id}-sub-{subscription.id}"
-    body: dict[str, Any] = {
-        "id": key,
-        "kind": event.kind,
-        "occurred_at": event.occurred_at or utcnow(),
-        "subscription_id": subscription.id,
-        "entity": {
-            "public_id": entity.public_id,
-            "kind": entity.kind.value,
-            "display_name": entity.display_name,
-        },
-        "record": _record_view(session, viewer, record) if record is not None else None,
-        "data": data if data is not None else dict(event.data or {}),
-    }
-    if not viewer.full_identifiers:
-        body = scrub(body)
-    session.add(
-        Delivery(
-            subscription_id=subscription.id,
-            event_id=event.id,
-            kind=event.kind,
-            idempotency_key=key,
-            body=json.dumps(jsonable(body), ensure_ascii=False, sort_keys=True),
-        )
-    )
-
-
-def _record_view(session: Session, viewer: Viewer, record: CreditRecord) -> dict[str, Any]:
-    row = session.execute(
-        select(Feed.code, Department.code, Department.name)
-        .join(Department, Feed.department_id == Department.id)
-        .where(Feed.id == record.feed_id)
-    ).one()
-    return record_summary(viewer, record, (row[0], row[1], row[2]))
-
-
-def _grade_change(
-    session: Session,
-    subscriber: _Subscriber,
-    entity: Entity,
-    group: list[int],
-    grade_rules: GradeRules,
-) -> None:
-    viewer = subscriber.viewer
-    records = session.scalars(
-        select(CreditRecord).where(
-            CreditRecord.entity_id.in_(group), visible_clause(viewer.feed_ids)
-        )
-    ).all()
-    letter = grade_entity(records=records, today=viewer.today, rules=grade_rules).letter
-    key = (subscriber.subscription.id, entity.id)
-    mark = session.get(SubscriptionGradeMark, key)
-    if mark is None:
-        session.add(SubscriptionGradeMark(subscription_id=key[0], entity_id=key[1], letter=letter))
-        session.flush()  # the next event of this fan-out finds it (no autoflush here)
-        return
-    if mark.letter == letter:
-        return
-    change = OutboxEvent(
-        kind=GRADE_CHANGED,
-        entity_id=entity.id,
-        data={"from": mark.letter, "to": letter},
-        fanned_out=True,
-    )
-    session.add(change)
-    session.flush()
-    _add_delivery(session, subscriber, change, entity, None, change.data)
-    mark.letter = letter
 
 
 def deliver_due(
@@ -244,6 +131,7 @@ def deliver_due(
     now: Callable[[], datetime] = utcnow,
     limit: int = 100,
     attempted: set[int] | None = None,
+    poster: Poster | None = None,
 ) -> dict[str, int]:
     """Post up to ``limit`` due deliveries at once (``policy.concurrency`` in parallel), then
     record every outcome in one commit; returns counts by the status each ended in.
@@ -251,34 +139,44 @@ def deliver_due(
     At least once: a worker killed before that commit posts the batch again (the receivers
     drop repeats by ``Idempotency-Key``). The rows are locked (``FOR UPDATE SKIP LOCKED`` on
     PostgreSQL) so two workers never post the same delivery at the same time. ``attempted``
-    collects the ids posted, and those already in it are left for a later pass."""
+    collects the ids that failed and wait for a retry, and those already in it are left for a
+    later pass (with no backoff they would be due again at once)."""
+    if poster is None:
+        with Poster(policy) as own:
+            return deliver_due(
+                session_factory=session_factory,
+                policy=policy,
+                now=now,
+                limit=limit,
+                attempted=attempted,
+                poster=own,
+            )
     counts = {DELIVERED: 0, PENDING: 0, DEAD: 0}
     with session_factory() as session:
-        due = list(
-            session.scalars(
-                select(Delivery)
-                .where(
-                    Delivery.status == PENDING,
-                    Delivery.next_attempt_at <= now(),
-                    Delivery.id.not_in(sorted(attempted or ())),
-                )
-                .order_by(Delivery.next_attempt_at, Delivery.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
+        query = (
+            select(Delivery)
+            .where(Delivery.status == PENDING, Delivery.next_attempt_at <= now())
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
+        if attempted:
+            query = query.where(Delivery.id.not_in(sorted(attempted)))
+        due = list(session.scalars(query))
         if not due:
             return counts
-        if attempted is not None:
-            attempted.update(d.id for d in due)
+        for delivery in [d for d in due if not d.subscription.active]:
+            # Fanned out just before its subscription was cancelled: never posted.
+            delivery.status, delivery.last_error = CANCELLED, "subscription cancelled"
+            due.remove(delivery)
         at = now()
         # Everything a post needs, read here: the ORM objects stay in this thread.
-        requests = [_request(d, policy, at) for d in due]
-        with ThreadPoolExecutor(max_workers=min(policy.concurrency, len(due))) as pool:
-            answers = list(pool.map(lambda r: _send(r, policy), requests))
+        answers = poster.post_all([_request(d, at) for d in due])
         for delivery, answer in zip(due, answers, strict=True):
             _record(delivery, answer, policy, at)
             counts[delivery.status] += 1
+            if attempted is not None and delivery.status == PENDING:
+                attempted.add(delivery.id)
         session.commit()
     return counts
 
@@ -290,7 +188,7 @@ class _Request:
     headers: dict[str, str]
 
 
-def _request(delivery: Delivery, policy: DeliveryPolicy, at: datetime) -> _Request:
+def _request(delivery: Delivery, at: datetime) -> _Request:
     subscription = delivery.subscription
     timestamp = str(int(at.timestamp()))
     headers = {
@@ -300,19 +198,6 @@ def _request(delivery: Delivery, policy: DeliveryPolicy, at: datetime) -> _Reque
         "X-CreditHub-Event": delivery.kind,
     }
     return _Request(subscription.url, delivery.body, headers)
-
-
-def _send(request: _Request, policy: DeliveryPolicy) -> webhooks.Answer:
-    try:
-        webhooks.check_webhook_url(request.url, allow_private=policy.allow_private)
-    except webhooks.WebhookRefused as exc:
-        return webhooks.Answer(None, exc.message)
-    return webhooks.post(
-        url=request.url,
-        body=request.body,
-        headers=request.headers,
-        timeout=policy.timeout_seconds,
-    )
 
 
 def _record(
@@ -336,10 +221,21 @@ def run_once(
     today: date,
     grade_rules: GradeRules,
     fan_out_batch: int = 200,
+    poster: Poster | None = None,
 ) -> dict[str, int]:
     """Alternate fanning out a batch of events and delivering what is due until the outbox is
     drained and nothing more is due: a steady stream of changes never keeps the events
     already fanned out from being sent."""
+    if poster is None:
+        with Poster(policy) as own:
+            return run_once(
+                session_factory=session_factory,
+                policy=policy,
+                today=today,
+                grade_rules=grade_rules,
+                fan_out_batch=fan_out_batch,
+                poster=own,
+            )
     fanned = 0
     totals = {DELIVERED: 0, PENDING: 0, DEAD: 0}
     attempted: set[int] = set()  # one attempt per delivery and pass, whatever the backoff
@@ -350,9 +246,36 @@ def run_once(
             )
             session.commit()
         fanned += handled
-        counts = deliver_due(session_factory=session_factory, policy=policy, attempted=attempted)
+        counts = deliver_due(
+            session_factory=session_factory, policy=policy, attempted=attempted, poster=poster
+        )
         for status, n in counts.items():
             totals[status] += n
         if handled == 0 and not any(counts.values()):
             break
     return {"events": fanned, **totals}
+
+
+def run_loop(
+    step: Callable[[Poster], dict[str, int]],
+    *,
+    policy: DeliveryPolicy,
+    stop: threading.Event,
+    poll_seconds: float,
+    report: Callable[[dict[str, int]], None] | None = None,
+) -> None:
+    """Run ``step`` (a :func:`run_once` pass, which drains the outbox) again and again until
+    ``stop`` is set, waiting ``poll_seconds`` after each pass: work that arrives while a pass
+    runs is taken by the same pass, work that arrives while idle waits at most the poll. A
+    failing pass (a database gone away, a lock timeout) is logged and retried after the
+    poll: nothing is lost, the events and deliveries stay in their tables."""
+    with Poster(policy) as poster:
+        while not stop.is_set():
+            try:
+                counts = step(poster)
+            except Exception:  # the loop must outlive one bad pass; the rows wait
+                log.exception("webhook delivery pass failed; retrying in %s s", poll_seconds)
+            else:
+                if report is not None:
+                    report(counts)
+            stop.wait(poll_seconds)

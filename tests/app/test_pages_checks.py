@@ -89,3 +89,27 @@ def test_subscriptions_page_lists_recent_deliveries(
     assert page.status_code == 200
     assert receiver.url in page.text and "record.created" in page.text
     assert response.json["secret"] not in page.text
+
+
+def test_the_owner_cancels_a_subscription_on_its_page(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    with run_receiver() as receiver:
+        made = client.post(
+            "/api/v1/subscriptions",
+            json={"url": receiver.url, "kinds": ["record.created"], "mine": True},
+            headers=world.headers["hrss"],
+        ).json
+    hrss = browser(app, world, "hrss")
+    action = f"/subscriptions/{made['id']}/cancel"
+    assert "Cancel this subscription" in hrss.get("/subscriptions").text
+    assert hrss.post(action, data={}).status_code == 400, "no CSRF token, no cancellation"
+    fin = browser(app, world, "fin")
+    assert submit(fin, "/subscriptions", action, {}).status_code == 404, "another department's"
+    assert client.get(f"/api/v1/subscriptions/{made['id']}", headers=world.headers["hrss"]).json[
+        "active"
+    ]
+    done = submit(hrss, "/subscriptions", action, {})
+    assert done.status_code == 303
+    page = hrss.get("/subscriptions")
+    assert "已取消 cancelled" in page.text and "Cancel this subscription" not in page.text

@@ -10,7 +10,9 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import timedelta
+import threading
+import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.subscriptions.fanout import fan_out
 from app.subscriptions.webhooks import (
     KEY_HEADER,
     SIGNATURE_HEADER,
@@ -27,9 +30,9 @@ from app.subscriptions.webhooks import (
     check_webhook_url,
     verify,
 )
-from app.subscriptions.worker import DeliveryPolicy, deliver_due, run_once
+from app.subscriptions.worker import DeliveryPolicy, Poster, deliver_due, run_loop, run_once
 from core.config import Config
-from core.models import CreditRecord, CreditStatus, Feed, OutboxEvent
+from core.models import AuditEvent, CreditRecord, CreditStatus, Feed, OutboxEvent
 from core.rules.settings import GradeRules
 from tests.support.credit import USCC_HUAXIN, ingest, list_entry, penalty
 from tests.support.credit_checks import SAMPLE_MEASURES, World, build_world
@@ -70,8 +73,6 @@ def watch_zhang(client: FlaskClient, world: World, url: str, kind: str) -> dict[
 
 
 def work(session_factory: sessionmaker[Session], policy: DeliveryPolicy = FAST) -> Any:
-    from datetime import date
-
     return run_once(
         session_factory=session_factory,
         policy=policy,
@@ -86,6 +87,18 @@ def store(session_factory: sessionmaker[Session], feed_code: str, payloads: list
         assert feed is not None
         ingest(session, feed, payloads)
         session.commit()
+
+
+def revoke_huaxin_licence(session_factory: sessionmaker[Session]) -> None:
+    """A serious penalty for 华信: its grade changes."""
+    revoked = penalty(
+        "p8",
+        party_name="北京华信贸易有限公司",
+        uscc=USCC_HUAXIN,
+        penalty_category="吊销许可证",
+        fine_amount=None,
+    )
+    store(session_factory, "env-penalties", [revoked])
 
 
 def kinds_received(receiver: Receiver) -> list[str]:
@@ -259,19 +272,7 @@ def test_repairs_disputes_removals_and_grade_changes_are_events(
     )
     work(session_factory)  # sets the grade the subscriber knows
     receiver.received.clear()
-    store(
-        session_factory,
-        "env-penalties",
-        [
-            penalty(
-                "p8",
-                party_name="北京华信贸易有限公司",
-                uscc=USCC_HUAXIN,
-                penalty_category="吊销许可证",
-                fine_amount=None,
-            )
-        ],
-    )
+    revoke_huaxin_licence(session_factory)
     with session_factory() as session:
         records = session.scalars(
             select(CreditRecord).where(CreditRecord.decision_number.like("%p7%"))
@@ -332,3 +333,120 @@ def test_the_outbox_survives_kill_9_between_commit_and_delivery(
     assert work(session_factory)["delivered"] == 1
     (got,) = receiver.received
     assert json.loads(got.body)["record"]["decision_date"] == "2026-05-02"
+
+
+def audit_actions(session_factory: sessionmaker[Session], action: str) -> list[AuditEvent]:
+    with session_factory() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_cancelled_subscription_gets_no_new_deliveries(
+    client: FlaskClient, world: World, receiver: Receiver, session_factory: sessionmaker[Session]
+) -> None:
+    made = watch_zhang(client, world, receiver.url, "record.created")
+    other = watch_zhang(client, world, receiver.url, "list.entered")
+    work(session_factory)
+    receiver.received.clear()
+    # An event fanned out but not yet posted when the subscription is cancelled: never posted.
+    store(session_factory, "court-debtors", [list_entry("c9")])
+    with session_factory() as session:
+        fan_out(session=session, today=date.fromisoformat(TODAY), grade_rules=GradeRules())
+        session.commit()
+    url = f"{URL}/{made['id']}"
+    assert client.delete(url, headers=world.headers["drc"]).status_code == 404
+    assert client.delete(url, headers=world.headers["fin"]).status_code == 204
+    (audited,) = audit_actions(session_factory, "subscription.cancel")
+    assert audited.target_id == str(made["id"])
+    assert audited.details["pending_deliveries_cancelled"] == 1
+    store(session_factory, "court-debtors", [list_entry("c10", listed_on="2026-05-03")])
+    work(session_factory)
+    assert kinds_received(receiver) == ["list.entered", "list.entered"], "only the other one"
+    assert {json.loads(r.body)["subscription_id"] for r in receiver.received} == {other["id"]}
+    shown = client.get(url, headers=world.headers["fin"]).json
+    assert shown["active"] is False
+    assert next(d["status"] for d in shown["deliveries"] if d["kind"] == "record.created") == (
+        "cancelled"
+    )
+    # Again: nothing changes, nothing more in the audit trail.
+    assert client.delete(url, headers=world.headers["fin"]).status_code == 204
+    assert len(audit_actions(session_factory, "subscription.cancel")) == 1
+    assert client.delete(f"{URL}/999999", headers=world.headers["fin"]).status_code == 404
+
+
+def test_a_regulator_may_cancel_any_subscription_an_analyst_none(
+    client: FlaskClient, world: World, receiver: Receiver, session_factory: sessionmaker[Session]
+) -> None:
+    made = watch_zhang(client, world, receiver.url, "record.created")
+    url = f"{URL}/{made['id']}"
+    assert client.delete(url, headers=world.headers["analyst"]).status_code == 403
+    assert client.delete(url).status_code == 401
+    assert client.delete(url, headers=world.headers["regulator"]).status_code == 204
+    (audited,) = audit_actions(session_factory, "subscription.cancel")
+    assert audited.role == "regulator"
+    assert client.get(url, headers=world.headers["fin"]).json["active"] is False
+
+
+def test_the_first_grade_change_after_subscribing_is_reported(
+    client: FlaskClient, world: World, receiver: Receiver, session_factory: sessionmaker[Session]
+) -> None:
+    profile = client.get(
+        f"/api/v1/entities/{world.ids['huaxin']}", headers=world.headers["regulator"]
+    )
+    assert profile.status_code == 200, profile.json
+    before = profile.json["grade"]["letter"]
+    # No worker pass between subscribing and the change: the baseline comes from subscribing.
+    subscribe(
+        client,
+        world,
+        "regulator",
+        url=receiver.url,
+        kinds=["grade.changed"],
+        identifiers=[USCC_HUAXIN],
+    )
+    revoke_huaxin_licence(session_factory)
+    work(session_factory)
+    changes = [json.loads(r.body) for r in receiver.received]
+    assert [c["kind"] for c in changes] == ["grade.changed"]
+    assert changes[0]["data"]["from"] == before != changes[0]["data"]["to"]
+    assert changes[0]["entity"]["public_id"] == world.ids["huaxin"]
+    (audited,) = audit_actions(session_factory, "subscription.create")
+    assert audited.details["grade_baselines"] == 1
+
+
+def test_the_worker_loop_delivers_promptly_and_outlives_a_failing_pass(
+    client: FlaskClient, world: World, receiver: Receiver, session_factory: sessionmaker[Session]
+) -> None:
+    watch_zhang(client, world, receiver.url, "list.entered")
+    work(session_factory)
+    receiver.received.clear()
+    passes: list[str] = []
+
+    def step(poster: Poster) -> dict[str, int]:
+        if not passes:
+            passes.append("failed")
+            raise RuntimeError("database went away")  # logged; the next pass runs
+        passes.append("ran")
+        return run_once(
+            session_factory=session_factory,
+            policy=FAST,
+            today=date.fromisoformat(TODAY),
+            grade_rules=GradeRules(),
+            poster=poster,
+        )
+
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=run_loop, args=(step,), kwargs={"policy": FAST, "stop": stop, "poll_seconds": 0.05}
+    )
+    loop.start()
+    try:
+        store(session_factory, "court-debtors", [list_entry("c9", listed_on="2026-05-04")])
+        deadline = time.monotonic() + 30
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        loop.join(timeout=30)
+    assert not loop.is_alive(), "the loop stops when asked"
+    assert passes[0] == "failed" and "ran" in passes
+    assert kinds_received(receiver) == ["list.entered"]
