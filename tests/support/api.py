@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.services import create_client
@@ -19,7 +21,7 @@ def make_token(
     with session_factory() as session:
         _client, token = create_client(
             session=session,
-            name=name or f"{role.value}-{department_code or 'x'}-{id(object())}",
+            name=name or f"{role.value}-{department_code or 'x'}-{uuid.uuid4().hex[:12]}",
             role=role,
             department_code=department_code,
         )
