@@ -31,7 +31,12 @@ from core.models.enums import (
     SharingType,
     SourceStatus,
 )
-from core.models.resolution import EntityBlockKey, EntityReview
+from core.models.resolution import (
+    EntityBlockKey,
+    EntityReview,
+    RecordBlockKey,
+    RecordMatchView,
+)
 from core.models.sources import FeedLease, IngestedFile, IngestRun, SourceRecord
 
 __all__ = [
@@ -58,6 +63,8 @@ __all__ = [
     "IngestedFile",
     "MatchDecision",
     "MatchLink",
+    "RecordBlockKey",
+    "RecordMatchView",
     "Objection",
     "ObjectionKind",
     "ObjectionStatus",

@@ -15,8 +15,7 @@ from ingest.mapping import MappingPlan, resolve_mapping
 from ingest.pipeline.credit_values import credit_values
 from ingest.pipeline.outcomes import Counts
 from ingest.records import validate_record
-from resolution.fuzzy_linking import FuzzyLinker
-from resolution.linking import ExactLinker, LinkOutcome
+from resolution.linking import EntityLinker, LinkOutcome
 
 
 def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) -> Counts:
@@ -33,7 +32,7 @@ def replay_quarantine(*, session: Session, feed: Feed, run: IngestRun | None) ->
         )
     )
     counts = Counts(fetched=len(waiting))
-    linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
+    linker = EntityLinker(session=session)
     linked_credits: list[tuple[CreditRecord, LinkOutcome]] = []
     for source in waiting:
         record = _validate_again(source, mapper, feed.record_category)

@@ -1,0 +1,111 @@
+"""The service path of entity resolution: generated feeds ingested through the pipeline into a
+database (file drops as ``make run`` reads them), and the entities the database then holds.
+
+Used by the matching benchmark (:mod:`benchmarks.matching`, the ``service`` system) and by
+``tests/resolution/test_one_engine.py``, which checks that ingest and ``credithub resolve``
+give the same clusters.
+
+:func:`ingest_generated` syncs ``sample_data/catalogue.toml`` with every feed read from the
+generated files: the file drops as they are, the court's HTTP feed as a file drop of the JSON
+lines the simulator would serve, the HR exchange database from its SQLite file. No network.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "sample_data" / "catalogue.toml"
+
+__all__ = [
+    "generated_catalogue",
+    "ingest_generated",
+    "record_entities",
+    "stored_match_records",
+]
+
+
+def generated_catalogue(out_dir: Path) -> dict[str, Any]:
+    """The demo catalogue with every feed reading the files generated under ``out_dir``."""
+    raw = tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))
+    for feed in raw["feeds"]:
+        adapter = feed["adapter"]
+        if adapter["kind"] == "file_drop":
+            adapter["path"] = str(out_dir / "drops" / feed["code"])
+        elif adapter["kind"] == "http_pull":
+            feed["format"] = "jsonl"
+            feed["adapter"] = {"kind": "file_drop", "path": str(out_dir / "http")}
+        elif adapter["kind"] == "exchange_db":
+            adapter["sqlite_path"] = str(out_dir / "exchange" / "hrss.sqlite3")
+    return raw
+
+
+def ingest_generated(
+    session_factory: sessionmaker[Session],
+    out_dir: Path,
+    *,
+    on_feed: Callable[[str, Any], None] | None = None,
+) -> list[str]:
+    """Ingest every feed generated under ``out_dir`` (``demo.generator.generate_feeds``) in
+    catalogue order; returns the feed codes. ``on_feed(code, summary)`` after each feed.
+    Raises RuntimeError when a run fails."""
+    from ingest.catalogue import parse_catalogue, sync_catalogue
+    from ingest.runner import run_feed
+
+    catalogue = parse_catalogue(generated_catalogue(out_dir), base_dir=out_dir)
+    with session_factory() as session:
+        sync_catalogue(session=session, catalogue=catalogue)
+        session.commit()
+    codes = [feed["code"] for feed in catalogue.feeds]
+    for code in codes:
+        summary = run_feed(session_factory=session_factory, feed_code=code)
+        if summary.error:
+            raise RuntimeError(f"feed {code}: {summary.error}")
+        if on_feed is not None:
+            on_feed(code, summary)
+    return codes
+
+
+def record_entities(session: Session) -> dict[str, int]:
+    """``feed:source_key`` of every record in force → the id of the entity it belongs to
+    (the survivor of merges), read from the credit records."""
+    from core.models import CreditRecord, Feed, SourceRecord
+    from resolution.survivors import survivor_map
+
+    survivors = survivor_map(session)
+    rows = session.execute(
+        select(Feed.code, SourceRecord.source_key, CreditRecord.entity_id)
+        .join(SourceRecord, SourceRecord.id == CreditRecord.source_record_id)
+        .join(Feed, Feed.id == SourceRecord.feed_id)
+    )
+    return {
+        f"{code}:{key}": survivors.get(entity_id, entity_id)
+        for code, key, entity_id in rows
+        if entity_id is not None
+    }
+
+
+def stored_match_records(session: Session) -> tuple[list[Any], dict[str, int]]:
+    """The records exactly as ingest's matcher saw them (their stored views, in the order they
+    were linked) and the entity (survivor) each answers for now, by matcher record id."""
+    from core.models import RecordMatchView
+    from resolution.record_matching import match_record_of
+    from resolution.survivors import survivor_map
+
+    survivors = survivor_map(session)
+    records = []
+    entities = {}
+    for source_id, entity_id, view in session.execute(
+        select(
+            RecordMatchView.source_record_id, RecordMatchView.entity_id, RecordMatchView.view
+        ).order_by(RecordMatchView.source_record_id)
+    ):
+        record = match_record_of(source_id, view)
+        records.append(record)
+        entities[record.record_id] = survivors.get(entity_id, entity_id)
+    return records, entities
