@@ -25,6 +25,7 @@ ingest has already used it). ``tests/resolution/test_one_engine.py`` bounds the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -100,6 +101,35 @@ def match_record_of(source_id: int, view: dict[str, Any]) -> MatchRecord:
         phone=view.get("phone"),
         gender=view.get("gender"),
     )
+
+
+def _frozen(view: dict[str, Any]) -> tuple[Any, ...]:
+    """A stored view as a hashable key (every field, so equal keys mean equal records)."""
+    return tuple(
+        tuple(value) if isinstance(value, list) else value
+        for value in (view.get(name) for name in _VIEW_FIELDS)
+    )
+
+
+_VIEW_FIELDS = (
+    "name",
+    "kind",
+    "codes",
+    "legal_rep",
+    "address",
+    "birth_date",
+    "postcode",
+    "phone",
+    "gender",
+)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _prepared(source_id: int, frozen: tuple[Any, ...]) -> Prepared:
+    """A stored record prepared once per process, not once per batch that reads it (records
+    of one party are read again by each batch that holds another of its records). Keyed by
+    the whole view, so records of other databases in the same process never collide."""
+    return prepare(match_record_of(source_id, dict(zip(_VIEW_FIELDS, frozen, strict=True))))
 
 
 @dataclass(slots=True)
@@ -223,7 +253,7 @@ class RecordMatcher:
                 ).where(column.in_(values_[start : start + _IN_CHUNK]))
             ):
                 if source_id not in self._records:
-                    self._records[source_id] = prepare(match_record_of(source_id, view))
+                    self._records[source_id] = _prepared(source_id, _frozen(view))
                     self._entity[source_id] = entity_id
                     self._by_entity_id.setdefault(entity_id, []).append(source_id)
 
