@@ -36,7 +36,7 @@ from core.models import (
     new_public_id,
     utcnow,
 )
-from matching.exact import LinkKey, PartyKeys, party_keys, stored_identifiers
+from matching.exact import LinkKey, PartyKeys, normalise_name, party_keys, stored_identifiers
 from matching.model import MatchConfig, MatchExplanation
 from matching.records import Prepared, prepare
 from matching.resolve import ALGORITHM
@@ -233,9 +233,11 @@ def _explain(keys: PartyKeys, verdict: Verdict) -> tuple[float, dict[str, Any]]:
     """The match link's confidence and explanation: the engine's strongest positive pair
     (or why a new entity), the entities the record merged, the links a cluster-level rule
     refused, and every identifier of the record."""
+    used = _matched_on(keys, verdict.best_record)
     explanation: dict[str, Any] = {
         "algorithm": ALGORITHM,
-        "rule": "matched" if verdict.entities else "new_entity",
+        "rule": (used.rule if used else "matched") if verdict.entities else "new_entity",
+        "matched_on": _describe(used),
         "fields": [_describe(k) for k in keys.keys],
         "compared": verdict.compared,
     }
@@ -248,6 +250,8 @@ def _explain(keys: PartyKeys, verdict: Verdict) -> tuple[float, dict[str, Any]]:
         explanation["merged"] = [e.public_id for e in verdict.entities[1:]]
     if verdict.refused:
         explanation["refused"] = verdict.refused
+    if verdict.excluded:
+        explanation["excluded"] = verdict.excluded
     if not verdict.entities:
         unsure = verdict.unsure
         explanation["why"] = "no record of an existing entity matches" + (
@@ -257,6 +261,32 @@ def _explain(keys: PartyKeys, verdict: Verdict) -> tuple[float, dict[str, Any]]:
             explanation["matcher"] = unsure[1].to_dict()
             explanation["candidate"] = unsure[0].public_id
     return confidence, explanation
+
+
+def _matched_on(keys: PartyKeys, other: Prepared | None) -> LinkKey | None:
+    """The record's strongest identifier key (or, for a company without codes, its exact
+    name) that the record it was linked through holds too: the rule named in the link's
+    explanation (``exact_uscc``, ``exact_name``, ...); None when only the matcher's fuzzy
+    comparisons linked them."""
+    if other is None:
+        return None
+    held = {
+        "uscc": other.usccs,
+        "resident_id": other.resident_ids,
+        "registration_number": other.registration_numbers,
+        "org_code": other.org_codes,
+        "other": other.others,
+    }
+    for key in keys.keys:
+        if key.rule == "exact_flagged_code":
+            found = key.value in other.flagged
+        elif key.id_type == "name":
+            found = normalise_name(other.raw_name) == key.value
+        else:
+            found = key.value in held.get(key.id_type, ())
+        if found:
+            return key
+    return None
 
 
 def _describe(key: LinkKey | None) -> dict[str, Any] | None:

@@ -178,9 +178,17 @@ class Verdict:
 
     entities: list[EntityView] = field(default_factory=list)
     best: MatchExplanation | None = None
+    best_record: Prepared | None = None
     unsure: tuple[EntityView, MatchExplanation] | None = None
     refused: list[dict[str, Any]] = field(default_factory=list)
+    excluded: list[dict[str, Any]] = field(default_factory=list)
     compared: int = 0
+
+    def exclude(self, entity: EntityView, rule: str) -> None:
+        """A candidate entity a hard rule rules out (once per entity and rule)."""
+        found = {"entity": entity.public_id, "rule": rule}
+        if found not in self.excluded:
+            self.excluded.append(found)
 
 
 class RecordMatcher:
@@ -351,13 +359,19 @@ class RecordMatcher:
         for source_id in self.candidates(record):
             other = self._records.get(source_id)
             entity = self._entity_of(source_id)
-            if other is None or entity is None or quick_rule(record, other) is not None:
+            if other is None or entity is None:
+                continue
+            quick = quick_rule(record, other)
+            if quick is not None:
+                verdict.exclude(entity, quick)
                 continue
             verdict.compared += 1
             was_rejected = entity.id is not None and entity.id in rejected
-            decision, probability, _, _ = decide_pair(
+            decision, probability, _, rule = decide_pair(
                 record, other, self.config, rejected=was_rejected
             )
+            if rule is not None:
+                verdict.exclude(entity, rule)
             if decision is Decision.POSITIVE:
                 positives.append((probability, source_id, entity))
             elif decision is Decision.UNSURE and (
@@ -379,7 +393,8 @@ class RecordMatcher:
                 verdict.refused.append({"entity": entity.public_id, "rule": rule})
                 continue
             if not verdict.entities:
-                verdict.best = explain_pair(record, self._records[source_id], self.config)
+                verdict.best_record = self._records[source_id]
+                verdict.best = explain_pair(record, verdict.best_record, self.config)
             verdict.entities.append(entity)
             mine = mine.join(self._codes_of(entity))
         if not verdict.entities and best_unsure is not None:
