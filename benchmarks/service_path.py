@@ -49,11 +49,12 @@ def ingest_generated(
     session_factory: sessionmaker[Session],
     out_dir: Path,
     *,
+    reverse: bool = False,
     on_feed: Callable[[str, Any], None] | None = None,
 ) -> list[str]:
     """Ingest every feed generated under ``out_dir`` (``demo.generator.generate_feeds``) in
-    catalogue order; returns the feed codes. ``on_feed(code, summary)`` after each feed.
-    Raises RuntimeError when a run fails."""
+    catalogue order (``reverse``: the other way round); returns the feed codes in the order
+    run. ``on_feed(code, summary)`` after each feed. Raises RuntimeError when a run fails."""
     from ingest.catalogue import parse_catalogue, sync_catalogue
     from ingest.runner import run_feed
 
@@ -62,6 +63,8 @@ def ingest_generated(
         sync_catalogue(session=session, catalogue=catalogue)
         session.commit()
     codes = [feed["code"] for feed in catalogue.feeds]
+    if reverse:
+        codes.reverse()
     for code in codes:
         summary = run_feed(session_factory=session_factory, feed_code=code)
         if summary.error:
