@@ -432,10 +432,7 @@ class RecordMatcher:
             insert_rows(
                 self.session,
                 RecordMatchView.__table__,
-                [
-                    {"source_record_id": s, "entity_id": e.id, "view": v}
-                    for s, e, v, _ in self._new
-                ],
+                [{"source_record_id": s, "entity_id": e.id, "view": v} for s, e, v, _ in self._new],
             )
             insert_rows(
                 self.session,

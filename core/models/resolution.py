@@ -61,9 +61,7 @@ class RecordMatchView(Base):
 
     __tablename__ = "record_match_views"
 
-    source_record_id: Mapped[int] = mapped_column(
-        ForeignKey("source_records.id"), primary_key=True
-    )
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"), primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     view: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
@@ -78,6 +76,4 @@ class RecordBlockKey(Base):
     __tablename__ = "record_block_keys"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    source_record_id: Mapped[int] = mapped_column(
-        ForeignKey("source_records.id"), primary_key=True
-    )
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"), primary_key=True)

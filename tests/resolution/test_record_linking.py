@@ -199,9 +199,7 @@ def test_a_reviewers_not_the_same_is_never_overridden_by_a_new_version(
             select(MatchLink).where(MatchLink.source_record_id == versions[1].id)
         ).one()
         # the engine found A and said why it passed it over
-        assert {"entity": a.public_id, "rule": "reviewer_rejected"} in link.explanation[
-            "excluded"
-        ]
+        assert {"entity": a.public_id, "rule": "reviewer_rejected"} in link.explanation["excluded"]
 
 
 def test_candidates_with_another_valid_uscc_are_excluded_and_explained(
