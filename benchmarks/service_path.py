@@ -157,6 +157,8 @@ def write_table_feed(table: Any, folder: Path) -> int:
     """Write a benchmark table (:mod:`benchmarks.datasets` columns) as the feed's CSV file;
     returns the number of rows. A birth date the service would refuse (FEBRL's 19751332) is
     left out, as ``credithub resolve`` ignores it, so the record is not quarantined."""
+    from marshmallow import ValidationError
+
     from ingest.fields import BirthDate
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -170,7 +172,7 @@ def write_table_feed(table: Any, folder: Path) -> int:
             if birth:
                 try:
                     reader.deserialize(birth)
-                except Exception:  # noqa: BLE001 - marshmallow's ValidationError and kin
+                except ValidationError:
                     birth = ""
             values = {
                 "party_name": row.get("name") or "",
