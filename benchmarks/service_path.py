@@ -60,6 +60,7 @@ def ingest_generated(
     from ingest.catalogue import parse_catalogue, sync_catalogue
     from ingest.runner import run_feed
 
+    out_dir = out_dir.resolve()  # the catalogue's relative paths are read from its folder
     catalogue = parse_catalogue(generated_catalogue(out_dir), base_dir=out_dir)
     with session_factory() as session:
         sync_catalogue(session=session, catalogue=catalogue)
@@ -191,6 +192,7 @@ def ingest_table(session_factory: sessionmaker[Session], table: Any, folder: Pat
     from ingest.catalogue import parse_catalogue, sync_catalogue
     from ingest.runner import run_feed
 
+    folder = folder.resolve()
     write_table_feed(table, folder)
     catalogue = parse_catalogue(table_catalogue(folder), base_dir=folder)
     with session_factory() as session:

@@ -25,6 +25,7 @@ from core.models import (
     IdentifierType,
     MatchDecision,
     MatchLink,
+    RecordMatchView,
     ReviewStatus,
     new_public_id,
     utcnow,
@@ -205,6 +206,12 @@ def split_entity(
             .where(model.entity_id == entity.id, model.source_record_id.in_(sources))
             .values(entity_id=new.id)
         )
+    # Ingest compares later records with these as members of the new entity.
+    session.execute(
+        update(RecordMatchView)
+        .where(RecordMatchView.source_record_id.in_(sources))
+        .values(entity_id=new.id)
+    )
     _record_not_same(session, client, entity.id, new.id, reason)
     record_event(
         session=session,
