@@ -200,18 +200,7 @@ def split_entity(
                 reason=reason,
             )
         )
-    for model in (EntityIdentifier, EntityAttribute):
-        session.execute(
-            update(model)
-            .where(model.entity_id == entity.id, model.source_record_id.in_(sources))
-            .values(entity_id=new.id)
-        )
-    # Ingest compares later records with these as members of the new entity.
-    session.execute(
-        update(RecordMatchView)
-        .where(RecordMatchView.source_record_id.in_(sources))
-        .values(entity_id=new.id)
-    )
+    _move_what_they_brought(session, entity.id, new.id, sources)
     _record_not_same(session, client, entity.id, new.id, reason)
     record_event(
         session=session,
@@ -223,6 +212,24 @@ def split_entity(
     )
     session.flush()
     return new
+
+
+def _move_what_they_brought(
+    session: Session, old_id: int, new_id: int, sources: list[int]
+) -> None:
+    """The identifiers, golden values and matcher views the split records brought go with
+    them (ingest then compares later records with them as members of the new entity)."""
+    for model in (EntityIdentifier, EntityAttribute):
+        session.execute(
+            update(model)
+            .where(model.entity_id == old_id, model.source_record_id.in_(sources))
+            .values(entity_id=new_id)
+        )
+    session.execute(
+        update(RecordMatchView)
+        .where(RecordMatchView.source_record_id.in_(sources))
+        .values(entity_id=new_id)
+    )
 
 
 def _record_not_same(

@@ -381,7 +381,7 @@ class RecordMatcher:
         # Strongest first, ties by the older record, as Clusters.merge_arrays orders pairs.
         positives.sort(key=lambda t: (-t[0], t[1]))
         mine = _Codes.of(record)
-        for probability, source_id, entity in positives:
+        for _, source_id, entity in positives:
             if any(e is entity for e in verdict.entities):
                 continue
             rule = mine.why_not(self._codes_of(entity))
