@@ -214,9 +214,7 @@ def split_entity(
     return new
 
 
-def _move_what_they_brought(
-    session: Session, old_id: int, new_id: int, sources: list[int]
-) -> None:
+def _move_what_they_brought(session: Session, old_id: int, new_id: int, sources: list[int]) -> None:
     """The identifiers, golden values and matcher views the split records brought go with
     them (ingest then compares later records with them as members of the new entity)."""
     for model in (EntityIdentifier, EntityAttribute):

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from core.bulk_writes import insert_rows
 from core.models import Entity, RecordBlockKey, RecordMatchView
 from matching.blocking import blocking_keys
+from matching.cluster import branch_marker, cluster_rule
 from matching.model import Decision, MatchConfig, MatchExplanation, decide_pair, quick_rule
 from matching.model import score_pair as explain_pair
 from matching.records import MatchRecord, Prepared, prepare
@@ -134,8 +135,8 @@ def _prepared(source_id: int, frozen: tuple[Any, ...]) -> Prepared:
 
 @dataclass(slots=True)
 class _Codes:
-    """What the cluster-level rules look at of one side: valid USCCs, valid resident ids,
-    branch markers ("" for a head office), as :class:`matching.cluster.Clusters` keeps them."""
+    """What the cluster-level rules (``matching.cluster.cluster_rule``) look at of one side:
+    valid USCCs, valid resident ids, branch markers."""
 
     usccs: frozenset[str] = frozenset()
     residents: frozenset[str] = frozenset()
@@ -143,19 +144,15 @@ class _Codes:
 
     @classmethod
     def of(cls, record: Prepared) -> _Codes:
-        branch: frozenset[str] = frozenset()
-        if not record.is_person and record.company.core:
-            branch = frozenset((record.company.branch_place + record.company.branch,))
-        return cls(record.usccs, record.resident_ids, branch)
+        branch = branch_marker(record)
+        branches = frozenset() if branch is None else frozenset((branch,))
+        return cls(record.usccs, record.resident_ids, branches)
 
     def why_not(self, other: _Codes) -> str | None:
-        if _widens(self.usccs, other.usccs):
-            return "different_valid_uscc"
-        if _widens(self.residents, other.residents):
-            return "different_valid_resident_id"
-        if _widens(self.branches, other.branches):
-            return "branch_not_parent"
-        return None
+        return cluster_rule(
+            (self.usccs, self.residents, self.branches),
+            (other.usccs, other.residents, other.branches),
+        )
 
     def join(self, other: _Codes) -> _Codes:
         return _Codes(
@@ -163,10 +160,6 @@ class _Codes:
             self.residents | other.residents,
             self.branches | other.branches,
         )
-
-
-def _widens(x: frozenset[str], y: frozenset[str]) -> bool:
-    return bool(x) and bool(y) and len(x | y) > max(len(x), len(y))
 
 
 @dataclass
