@@ -25,7 +25,6 @@ ingest has already used it). ``tests/resolution/test_one_engine.py`` bounds the 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -125,12 +124,32 @@ _VIEW_FIELDS = (
 )
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _prepared(source_id: int, frozen: tuple[Any, ...]) -> Prepared:
-    """A stored record prepared once per process, not once per batch that reads it (records
-    of one party are read again by each batch that holds another of its records). Keyed by
-    the whole view, so records of other databases in the same process never collide."""
-    return prepare(match_record_of(source_id, dict(zip(_VIEW_FIELDS, frozen, strict=True))))
+class _PreparedCache:
+    """Stored records prepared once per process, not once per batch that reads them (the
+    records of one party are read again by every batch holding another of its records), and
+    records linked by a batch kept as prepared then. Keyed by the source id and the whole
+    view, so records of other databases in the same process never collide. At most
+    ``maxsize`` entries; a full cache starts again."""
+
+    def __init__(self, maxsize: int = 1 << 16) -> None:
+        self.maxsize = maxsize
+        self._entries: dict[tuple[int, tuple[Any, ...]], Prepared] = {}
+
+    def get(self, source_id: int, view: dict[str, Any]) -> Prepared:
+        key = (source_id, _frozen(view))
+        found = self._entries.get(key)
+        if found is None:
+            found = prepare(match_record_of(source_id, view))
+            self.put(key, found)
+        return found
+
+    def put(self, key: tuple[int, tuple[Any, ...]], record: Prepared) -> None:
+        if len(self._entries) >= self.maxsize:
+            self._entries.clear()
+        self._entries[key] = record
+
+
+_PREPARED = _PreparedCache()
 
 
 @dataclass(slots=True)
@@ -254,7 +273,7 @@ class RecordMatcher:
                 ).where(column.in_(values_[start : start + _IN_CHUNK]))
             ):
                 if source_id not in self._records:
-                    self._records[source_id] = _prepared(source_id, _frozen(view))
+                    self._records[source_id] = _PREPARED.get(source_id, view)
                     self._entity[source_id] = entity_id
                     self._by_entity_id.setdefault(entity_id, []).append(source_id)
 
@@ -412,6 +431,8 @@ class RecordMatcher:
         for key in keys:
             self._pending.setdefault(key, []).append(source_id)
         self._new.append((source_id, entity, view, keys))
+        # What the next batches read back from the database: JSON turns tuples into lists.
+        _PREPARED.put((source_id, _frozen(view)), record)
 
     def merged(self, absorbed: EntityView, *, into: EntityView) -> None:
         """``absorbed`` was merged into ``into`` (a record joined both)."""
