@@ -129,9 +129,9 @@ class _PreparedCache:
     records of one party are read again by every batch holding another of its records), and
     records linked by a batch kept as prepared then. Keyed by the source id and the whole
     view, so records of other databases in the same process never collide. At most
-    ``maxsize`` entries; a full cache starts again."""
+    ``maxsize`` entries (a few KB each, so some 40 MB); a full cache starts again."""
 
-    def __init__(self, maxsize: int = 1 << 16) -> None:
+    def __init__(self, maxsize: int = 1 << 14) -> None:
         self.maxsize = maxsize
         self._entries: dict[tuple[int, tuple[Any, ...]], Prepared] = {}
 
