@@ -214,7 +214,7 @@ class RecordMatcher:
         self.session = session
         self.views = views
         self.config = config or MatchConfig()
-        self._stored: dict[str, list[int]] = {}  # key -> source ids (None of capped keys)
+        self._stored: dict[str, list[int]] = {}  # key -> source ids (blocks within caps only)
         self._sizes: dict[str, int] = {}  # key -> stored records holding it
         self._pending: dict[str, list[int]] = {}  # key -> source ids linked in this batch
         self._records: dict[int, Prepared] = {}
