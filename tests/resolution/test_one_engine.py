@@ -12,6 +12,7 @@ is bounded here at 99% pairwise agreement.
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from benchmarks.scoring import pairwise_scores
 from benchmarks.service_path import ingest_generated, record_entities, stored_match_records
 from cli.resolve import resolve_command
 from demo.generator import generate_feeds
+from matching.records import prepare
 
 ENTITIES = 250
 MAX_CODES = 4
@@ -84,6 +86,16 @@ def test_ingest_and_resolve_give_the_same_clusters(
     scores = agreement(session_factory, tmp_path)
     assert scores["true_pairs"] > ENTITIES  # the data set has duplicates to find
     assert scores["precision"] == scores["recall"] == 1.0, scores
+    # and no entity ingest built holds two different valid USCCs or resident ids
+    with session_factory() as session:
+        records, ingested = stored_match_records(session)
+    codes: dict[int, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+    for record in records:
+        prepared = prepare(record)
+        usccs, residents = codes[ingested[record.record_id]]
+        usccs |= prepared.usccs
+        residents |= prepared.resident_ids
+    assert all(len(u) <= 1 and len(r) <= 1 for u, r in codes.values())
 
 
 def test_arrival_order_moves_at_most_one_percent_of_the_pairs(
