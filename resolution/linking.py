@@ -136,8 +136,8 @@ class EntityLinker:
         self.views.add_review(
             entity=new,
             candidate=candidate,
-            score=explanation.probability,
-            explanation=explanation.to_dict(),
+            score=round(explanation.probability, 6),
+            explanation=_six_places(explanation.to_dict()),
             algorithm=ALGORITHM,
         )
 
@@ -243,8 +243,9 @@ def _explain(keys: PartyKeys, verdict: Verdict) -> tuple[float, dict[str, Any]]:
     }
     confidence = 1.0
     if verdict.best is not None:
-        confidence = verdict.best.probability
-        explanation["matcher"] = verdict.best.to_dict()
+        # Six places, as the explanation shows it (see _six_places).
+        confidence = round(verdict.best.probability, 6)
+        explanation["matcher"] = _six_places(verdict.best.to_dict())
         explanation["candidate"] = verdict.entities[0].public_id
     if len(verdict.entities) > 1:
         explanation["merged"] = [e.public_id for e in verdict.entities[1:]]
@@ -258,9 +259,22 @@ def _explain(keys: PartyKeys, verdict: Verdict) -> tuple[float, dict[str, Any]]:
             "" if unsure is None else f"; best candidate {unsure[0].public_id} unsure (review)"
         )
         if unsure is not None:
-            explanation["matcher"] = unsure[1].to_dict()
+            explanation["matcher"] = _six_places(unsure[1].to_dict())
             explanation["candidate"] = unsure[0].public_id
     return confidence, explanation
+
+
+def _six_places(value: Any) -> Any:
+    """``value`` (a JSON-like explanation) with every float rounded to six places, as the
+    explanation shows its probability: comparator scores carry 16 digits that say nothing, and
+    a 16-digit run in a response reads as an id number to anyone scanning it for leaks."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: _six_places(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_six_places(v) for v in value]
+    return value
 
 
 def _matched_on(keys: PartyKeys, other: Prepared | None) -> LinkKey | None:
