@@ -29,6 +29,7 @@ from core.models import (
 )
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
+from matching.match_model import default_model
 from matching.records import MatchRecord, prepare
 from resolution.record_matching import match_record_of, record_for_matching, view_of
 from resolution.reviews import decide_review
@@ -151,6 +152,14 @@ def test_an_unsure_pair_goes_to_the_review_queue(session_factory: sessionmaker[S
         assert [(r.entity_id, r.candidate_entity_id) for r in reviews] == [(b.id, a.id)]
         assert reviews[0].status is ReviewStatus.PENDING
         assert 0.5 <= reviews[0].score < 0.9
+        # The model decided the pair (no model stored: the hand-set weights) and is named on
+        # the review and on B's link; A's link scored nothing and names none.
+        version = default_model().version
+        assert reviews[0].explanation["model_version"] == version
+        (link_b,) = session.scalars(select(MatchLink).where(MatchLink.entity_id == b.id)).all()
+        assert link_b.model_version == version
+        (link_a,) = session.scalars(select(MatchLink).where(MatchLink.entity_id == a.id)).all()
+        assert link_a.model_version is None
 
 
 def _reject_pending_review(session_factory: sessionmaker[Session]) -> None:
