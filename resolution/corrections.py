@@ -25,6 +25,7 @@ from core.models import (
     IdentifierType,
     MatchDecision,
     MatchLink,
+    RecordMatchView,
     ReviewStatus,
     SourceRecord,
     new_public_id,
@@ -204,7 +205,7 @@ def split_entity(
                 reason=reason,
             )
         )
-    _move_values(session, entity.id, new.id, sources)
+    _move_what_they_brought(session, entity.id, new.id, sources)
     _record_not_same(session, client, entity.id, new.id, reason)
     record_event(
         session=session,
@@ -218,10 +219,11 @@ def split_entity(
     return new
 
 
-def _move_values(session: Session, old_id: int, new_id: int, sources: list[int]) -> None:
-    """Move the identifiers and golden values records ``sources`` brought (with their earlier
-    versions: left behind, the entity could choose a moved record's old address again), then
-    let each side choose its golden values again."""
+def _move_what_they_brought(session: Session, old_id: int, new_id: int, sources: list[int]) -> None:
+    """Move the identifiers, golden values and matcher views records ``sources`` brought (with
+    their earlier versions: left behind, the entity could choose a moved record's old address
+    again, and ingest would compare later records with them as the old entity's), then let
+    each side choose its golden values again."""
     versions = _with_earlier_versions(session, sources)
     for model in (EntityIdentifier, EntityAttribute):
         session.execute(
@@ -229,6 +231,13 @@ def _move_values(session: Session, old_id: int, new_id: int, sources: list[int])
             .where(model.entity_id == old_id, model.source_record_id.in_(versions))
             .values(entity_id=new_id)
         )
+    # A view names the entity its record was linked to, which may since have been merged
+    # into this one: move it whichever that was.
+    session.execute(
+        update(RecordMatchView)
+        .where(RecordMatchView.source_record_id.in_(versions))
+        .values(entity_id=new_id)
+    )
     recompute_golden(session=session, entity_ids=[old_id, new_id])
 
 

@@ -4,8 +4,8 @@ Linking a batch touches thousands of entities. Loading each as an ORM object (wi
 identifier and attribute collections) and writing new ones through the unit of work cost more
 than everything else the pipeline does, so the linkers work on these views instead:
 :class:`EntityViews` loads existing entities with three set-based queries, remembers every
-change the batch makes (new entities, identifiers, golden-record values, names, fuzzy blocking
-keys, review-queue pairs) and writes them in one ``executemany`` per table in :meth:`flush`.
+change the batch makes (new entities, identifiers, golden-record values, names, merges,
+review-queue pairs) and writes them in one ``executemany`` per table in :meth:`flush`.
 
 The views live exactly as long as one batch's transaction, like the ORM session that owns it,
 so a rolled-back batch leaves no stale entity behind.
@@ -25,7 +25,6 @@ from core.bulk_writes import insert_rows
 from core.models import (
     Entity,
     EntityAttribute,
-    EntityBlockKey,
     EntityIdentifier,
     EntityKind,
     EntityReview,
@@ -80,8 +79,10 @@ class EntityView:
     merged_into_id: int | None = None
     identifiers: list[IdentView] = field(default_factory=list)
     attributes: list[AttrView] = field(default_factory=list)
-    # Existing entity whose name or region this batch changed.
+    # Existing entity whose name, region or merge this batch changed.
     dirty: bool = False
+    # The entity this one was merged into in this batch (a record joined both).
+    merged_into: EntityView | None = field(default=None, repr=False)
     # strong_codes() as last read, and the number of identifiers it was read from.
     _strong: dict[str, set[str]] | None = field(default=None, init=False, repr=False)
     _strong_read_at: int = field(default=0, init=False, repr=False)
@@ -134,7 +135,6 @@ class EntityViews:
         self._new_idents: list[tuple[EntityView, IdentView]] = []
         self._new_attrs: list[tuple[EntityView, AttrView]] = []
         self._retired_attr_ids: list[int] = []
-        self._block_keys: list[tuple[str, EntityView]] = []
         self._reviews: list[_Review] = []
         # Each feed's authority over golden values (resolution.golden reads it once a feed).
         self.feed_authority: dict[int, int] = {}
@@ -216,7 +216,14 @@ class EntityViews:
         return walk_to_survivor(view, self._merged_into)
 
     def _merged_into(self, view: EntityView) -> EntityView | None:
+        if view.merged_into is not None:
+            return view.merged_into
         return None if view.merged_into_id is None else self.get(view.merged_into_id)
+
+    def merge(self, absorbed: EntityView, *, into: EntityView) -> None:
+        """Merge ``absorbed`` into ``into`` (both survivors), written by :meth:`flush`."""
+        absorbed.merged_into = into
+        absorbed.dirty = True
 
     # ------------------------------------------------------------------ changing
 
@@ -251,9 +258,6 @@ class EntityViews:
         attribute.is_current = False
         self._new_attrs.append((view, attribute))
 
-    def add_block_key(self, view: EntityView, key: str) -> None:
-        self._block_keys.append((key, view))
-
     def add_review(
         self,
         *,
@@ -284,17 +288,11 @@ class EntityViews:
             self._retire_attributes()
         if self._new_attrs:
             self._insert_attributes(now)
-        if self._block_keys:
-            insert_rows(
-                self.session,
-                EntityBlockKey.__table__,
-                [{"key": key, "entity_id": v.id} for key, v in self._block_keys],
-            )
         if self._reviews:
             self._insert_reviews(now)
         self._by_id = {}
         self._new, self._new_idents, self._new_attrs = [], [], []
-        self._retired_attr_ids, self._block_keys, self._reviews = [], [], []
+        self._retired_attr_ids, self._reviews = [], []
 
     def _insert_entities(self, now: datetime) -> None:
         """Insert the new entities and give each view its id."""
@@ -322,7 +320,7 @@ class EntityViews:
             self._by_id[new_id] = view
 
     def _update_entities(self, dirty: list[EntityView], now: datetime) -> None:
-        """Write the names and regions the batch changed of existing entities."""
+        """Write the names, regions and merges the batch changed."""
         table = Entity.__table__
         self.session.execute(
             update(table)
@@ -332,6 +330,7 @@ class EntityViews:
                 search_name=bindparam("b_search_name"),
                 search_core=bindparam("b_search_core"),
                 region_code=bindparam("b_region"),
+                merged_into_id=bindparam("b_merged"),
                 updated_at=bindparam("b_now"),
             ),
             [
@@ -340,6 +339,7 @@ class EntityViews:
                     "b_name": v.display_name,
                     **{f"b_{k}": value for k, value in search_key_values(v.display_name).items()},
                     "b_region": v.region_code,
+                    "b_merged": v.merged_into.id if v.merged_into else v.merged_into_id,
                     "b_now": now,
                 }
                 for v in dirty
@@ -347,6 +347,8 @@ class EntityViews:
         )
         for view in dirty:
             view.dirty = False
+            if view.merged_into is not None:
+                view.merged_into_id = view.merged_into.id
 
     def _insert_identifiers(self, now: datetime) -> None:
         insert_rows(

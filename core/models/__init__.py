@@ -38,7 +38,13 @@ from core.models.enums import (
     SharingType,
     SourceStatus,
 )
-from core.models.resolution import EntityBlockKey, EntityReview, MatchingModel
+from core.models.resolution import (
+    EntityBlockKey,
+    EntityReview,
+    MatchingModel,
+    RecordBlockKey,
+    RecordMatchView,
+)
 from core.models.sources import FeedLease, IngestedFile, IngestRun, SourceRecord
 from core.models.subscriptions import Delivery, OutboxEvent, Subscription, SubscriptionGradeMark
 
@@ -75,7 +81,9 @@ __all__ = [
     "ObjectionStatus",
     "OutboxEvent",
     "RateLimitCounter",
+    "RecordBlockKey",
     "RecordCategory",
+    "RecordMatchView",
     "RepairApplication",
     "RepairStatus",
     "ReviewStatus",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.models.base import Base, JSONType, UTCDateTime, enum_column, utcnow
 from core.models.entities import Entity
 from core.models.enums import ReviewStatus
+from core.models.sources import SourceRecord
 
 
 class EntityReview(Base):
@@ -64,3 +65,30 @@ class MatchingModel(Base):
     records: Mapped[int] = mapped_column(Integer)
     document: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RecordMatchView(Base):
+    """A linked record as the matcher reads it (its ``matching.records.MatchRecord`` fields as
+    JSON), with the entity it was linked to: ingest compares a new record with the records of
+    each candidate entity, as ``credithub resolve`` compares records, not with golden values.
+    ``entity_id`` is the entity the record was linked to; merged entities answer through
+    ``merged_into_id``."""
+
+    __tablename__ = "record_match_views"
+
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    view: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+    source_record: Mapped[SourceRecord] = relationship()
+
+
+class RecordBlockKey(Base):
+    """The matcher's blocking keys of each linked record (``matching.blocking``): a new
+    record finds the records it is compared with by one indexed look-up per key, so the cost
+    of linking grows with the batch, not with the data."""
+
+    __tablename__ = "record_block_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"), primary_key=True)

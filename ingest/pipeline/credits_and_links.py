@@ -20,14 +20,12 @@ from ingest.pipeline.outcomes import Counts
 from ingest.pipeline.plan import IN_CHUNK, RecordPlan
 from matching.exact import PartyKeys, PartyKeysCache
 from matching.records import Prepared, prepare
-from resolution.fuzzy_linking import FuzzyLinker, record_for_matching
-from resolution.linking import ExactLinker, LinkOutcome
+from resolution.linking import EntityLinker, LinkOutcome
+from resolution.record_matching import record_for_matching
 
 # Shared by every batch of the process: a party's records arrive in many batches. About
 # 1.5 KB a party, so at most ~25 MB.
 _PARTY_KEYS = PartyKeysCache(maxsize=1 << 14)
-# Keys that do not name a party by themselves (a masked id needs the name too).
-_NOT_CODES = frozenset({"name", "masked_id"})
 
 # A credit row not written yet (new in this batch) or a stored one a new version updates.
 CreditRow = dict[str, Any] | CreditRecord
@@ -75,46 +73,27 @@ def _load_credits(session: Session, source_ids: list[int]) -> dict[int, CreditRe
 class _Linking:
     """The batch's linker with what it read up front."""
 
-    linker: ExactLinker
+    linker: EntityLinker
     keys: list[PartyKeys]  # per accepted record, in order
     matcher_views: dict[int, Prepared]  # by source id
 
 
 def _start_linking(session: Session, accepted: list[RecordPlan]) -> _Linking:
-    """A linker holding every entity the accepted records could link to, read in a few
-    queries before the records are linked one by one."""
-    all_keys = [_PARTY_KEYS(p.record) for p in accepted if p.record is not None]
-    linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
-    linker.prefetch(all_keys)
-    return _Linking(linker, all_keys, _prefetch_fuzzy(linker, accepted, all_keys))
-
-
-def _prefetch_fuzzy(
-    linker: ExactLinker, plans: list[RecordPlan], all_keys: list[PartyKeys]
-) -> dict[int, Prepared]:
-    """The matcher's view of every record no stored entity holds an identifier of (those
-    the matcher may see), by source id, with their blocking keys read in one go rather than
-    one query per record."""
-    if linker.fuzzy is None:
-        return {}
-    unmatched: dict[int, Prepared] = {}
-    # Codes of the records before, in this batch: a record sharing one is (almost always)
-    # linked by it to the entity the earlier record creates, so preparing it for the matcher
-    # is wasted. Should it need the matcher after all, link() prepares it then.
-    earlier: set[tuple[str, str]] = set()
-    for p, keys in zip(plans, all_keys, strict=True):
-        if p.record is None or p.source_id is None or linker.holds_any(keys):
+    """A linker holding every stored record (and entity) the accepted records could be
+    compared with, read in a few queries before the records are linked one by one."""
+    all_keys: list[PartyKeys] = []
+    matcher_views: dict[int, Prepared] = {}
+    for plan in accepted:
+        if plan.record is None or plan.source_id is None:
             continue
-        codes = [(k.id_type, k.value) for k in keys.keys if k.id_type not in _NOT_CODES]
-        if not earlier.isdisjoint(codes):
-            continue
-        earlier.update(codes)
-        unmatched[p.source_id] = prepare(
-            record_for_matching(p.record, kind=keys.kind, record_id=f"record:{p.source_id}")
+        keys = _PARTY_KEYS(plan.record)
+        all_keys.append(keys)
+        matcher_views[plan.source_id] = prepare(
+            record_for_matching(plan.record, kind=keys.kind, record_id=f"record:{plan.source_id}")
         )
-    if unmatched:
-        linker.fuzzy.prefetch(unmatched.values())
-    return unmatched
+    linker = EntityLinker(session=session)
+    linker.prefetch(matcher_views.values())
+    return _Linking(linker, all_keys, matcher_views)
 
 
 def _credit_and_link(
@@ -209,7 +188,7 @@ def _follow_version(
 
 def _write_links_and_credits(
     session: Session,
-    linker: ExactLinker,
+    linker: EntityLinker,
     new_credits: list[dict[str, Any]],
     updated_credits: list[tuple[CreditRecord, LinkOutcome]],
 ) -> None:

@@ -17,8 +17,7 @@ from ingest.pipeline.credit_values import credit_values
 from ingest.pipeline.outcomes import Counts
 from ingest.records import validate_record
 from ingest.value_checks import ValueChecks
-from resolution.fuzzy_linking import FuzzyLinker
-from resolution.linking import ExactLinker, LinkOutcome
+from resolution.linking import EntityLinker, LinkOutcome
 
 
 def replay_quarantine(
@@ -39,7 +38,7 @@ def replay_quarantine(
         )
     )
     counts = Counts(fetched=len(waiting))
-    linker = ExactLinker(session=session, fuzzy=FuzzyLinker(session=session))
+    linker = EntityLinker(session=session)
     linked_credits: list[tuple[CreditRecord, LinkOutcome]] = []
     for source in waiting:
         record = _validate_again(source, mapper, feed.record_category, checks)

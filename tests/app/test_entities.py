@@ -426,7 +426,7 @@ def test_profile_of_a_company(client: FlaskClient, world: World) -> None:
     rules = {link["rule"] for link in links}
     assert rules == {"new_entity", "exact_uscc"}
     by_uscc = next(link for link in links if link["rule"] == "exact_uscc")
-    assert by_uscc["score"] == 1.0 and by_uscc["decision"] == "positive"
+    assert by_uscc["score"] > 0.999 and by_uscc["decision"] == "positive"
     assert by_uscc["matched_on"]["type"] == "uscc"
     assert by_uscc["matched_on"]["value"] == USCC_XINGHE
 

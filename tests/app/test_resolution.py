@@ -18,6 +18,7 @@ from core.models import (
     Feed,
     MatchLink,
     RecordCategory,
+    RecordMatchView,
     Role,
 )
 from ingest.adapters.base import Batch, RawRecord
@@ -134,6 +135,9 @@ def test_split_moves_records_identifiers_and_links(
         current = [link for link in links if link.superseded_at is None]
         assert len(links) == 2 and len(current) == 1
         assert current[0].reviewer and current[0].explanation["rule"] == "reviewer_split"
+        # ingest will compare later records with this one as a member of the new entity
+        view = session.get_one(RecordMatchView, record.source_record_id)
+        assert view.entity_id == new.id
         # the other record keeps the entity and the USCC it brought first
         assert session.scalars(
             select(EntityIdentifier.value).where(EntityIdentifier.entity_id != new.id)

@@ -12,12 +12,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.entities.present import Viewer
 from app.resolution.services import side_by_side
-from core.models import AuditEvent, Entity, EntityReview, RecordCategory, Role
+from core.models import (
+    AuditEvent,
+    Entity,
+    EntityReview,
+    RecordBlockKey,
+    RecordCategory,
+    RecordMatchView,
+    Role,
+)
 from matching.model import MatchConfig, score_pair
 from matching.records import MatchRecord, prepare
 from resolution.reviews import propose_review
@@ -52,7 +60,17 @@ def pair(session_factory: sessionmaker[Session]) -> Pair:
         feed = make_credit_feed(
             session, code="court-list", department=court, record_category=RecordCategory.LIST_ENTRY
         )
-        outcomes = ingest(
+        # 王晓明 first; its record views dropped, as for an entity linked before migration
+        # 0013 stored them: the one engine would link the two records (same birth date and
+        # address), and this test needs them apart, with the pair queued for review.
+        (second,) = ingest(
+            session,
+            feed,
+            [list_entry("c2", party_name="王晓明", id_number=ID_OTHER, address=ADDRESS)],
+        )
+        session.execute(delete(RecordBlockKey))
+        session.execute(delete(RecordMatchView))
+        (first,) = ingest(
             session,
             feed,
             [
@@ -60,13 +78,13 @@ def pair(session_factory: sessionmaker[Session]) -> Pair:
                     "c1", party_name="王小明", id_number=None, party_type="自然人",
                     birth_date="1969年8月15日", gender="男", address=ADDRESS,
                 ),
-                list_entry("c2", party_name="王晓明", id_number=ID_OTHER, address=ADDRESS),
             ],
         )  # fmt: skip
         left, right = (
             session.scalars(select(Entity).where(Entity.public_id == o.entity_id)).one()
-            for o in outcomes
+            for o in (first, second)
         )
+        assert left.id != right.id
         explanation = score_pair(
             prepare(person("王小明", birth_date="1969-08-15", gender="M", address=ADDRESS)),
             prepare(person("王晓明", codes=(ID_OTHER,), address=ADDRESS)),

@@ -1,5 +1,6 @@
 """The service's own scoring model: trained on its records by ``credithub matching train``,
-stored, used by fuzzy linking at ingest, and named on every link the matcher decides."""
+stored, used by linking at ingest (``resolution.record_matching``), and named on every link
+the matcher decides."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from matching.match_model import default_model
 from matching.records import MatchRecord, prepare
 from matching.training import train
 from resolution.matching_models import current_model, store_model
-from tests.resolution.test_fuzzy_linking import penalty, push
+from tests.resolution.test_record_linking import penalty, push
 
 
 def _trade_names(count: int) -> list[str]:
@@ -85,7 +86,7 @@ def test_matching_train_then_ingest_links_record_the_models_version(
     push(session_factory, _companies(70))
     with session_factory() as session:
         before = _link_of(session, "B3")
-        assert before.explanation["rule"] == "fuzzy_match"
+        assert before.explanation["rule"] == "matched"
         assert before.model_version == default_model().version
         assert before.explanation["model_version"] == default_model().version
         # A record an identifier (here: the exact name) decided names no model.
@@ -105,7 +106,7 @@ def test_matching_train_then_ingest_links_record_the_models_version(
         link = _link_of(session, "C3")
         assert link.model_version == version
         assert link.explanation["model_version"] == version
-        assert link.explanation["rule"] == "fuzzy_match"
+        assert link.explanation["rule"] == "matched"
         assert link.entity_id == _link_of(session, "A3").entity_id
 
 

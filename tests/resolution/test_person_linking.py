@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.models import CreditRecord, Entity, EntityReview, MatchLink
 from tests.matching.test_persons import resident_id
-from tests.resolution.test_fuzzy_linking import entity_of, penalty, push
+from tests.resolution.test_record_linking import entity_of, penalty, push
 
 
 def person(doc: str, name: str, id_number: str = "", **extra: str) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def test_name_and_birth_date_find_the_person_whose_id_carries_it(
         assert entity_of(session, "B").id == entity_of(session, "A").id
         assert entity_of(session, "C").id != entity_of(session, "A").id
         link = link_of(session, "B")
-        assert link.explanation["rule"] == "fuzzy_match"
+        assert link.explanation["rule"] == "matched"
         whys = {c["field"]: c["why"] for c in link.explanation["matcher"]["comparisons"]}
         assert whys["birth_date"] == "same birth date 1985-03-02"
         assert whys["gender"] == "both male"
@@ -67,7 +67,7 @@ def test_a_common_name_with_a_birth_date_goes_to_review(
         assert reviews(session) == 1
 
 
-def test_two_persons_of_one_name_and_birth_date_are_for_a_regulator_to_tell_apart(
+def test_a_record_matching_two_persons_kept_apart_by_their_ids_joins_one_and_says_why(
     session_factory: sessionmaker[Session],
 ) -> None:
     push(
@@ -80,9 +80,12 @@ def test_two_persons_of_one_name_and_birth_date_are_for_a_regulator_to_tell_apar
     )
     push(session_factory, [person("C", "赵子涵", 出生日期="1985-03-02")])
     with session_factory() as session:
-        ids = {entity_of(session, doc).id for doc in "ABC"}
-        assert len(ids) == 3
-        assert session.scalar(select(func.count()).select_from(Entity)) == 3
-        assert reviews(session) == 1
-        review = session.scalars(select(EntityReview)).one()
-        assert review.explanation["rule"] == "ambiguous_candidates"
+        # As credithub resolve clusters: C's strongest link wins (equal here: the older
+        # record's), the other would put two valid ids in one entity and is refused.
+        a, b, c = (entity_of(session, doc) for doc in "ABC")
+        assert a.id != b.id and c.id == a.id
+        assert session.scalar(select(func.count()).select_from(Entity)) == 2
+        link = link_of(session, "C")
+        assert link.explanation["refused"] == [
+            {"entity": b.public_id, "rule": "different_valid_resident_id"}
+        ]

@@ -1,7 +1,9 @@
-"""Records without a deciding identifier are linked by the matcher, or queued for review."""
+"""Linking at ingest with resolve's engine: records are compared with the records of
+candidate entities, linked, kept apart by the hard rules, or queued for review."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -27,8 +29,9 @@ from core.models import (
 )
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
+from matching.match_model import default_model
 from matching.records import MatchRecord, prepare
-from resolution.fuzzy_linking import matcher_usccs, record_for_matching
+from resolution.record_matching import match_record_of, record_for_matching, view_of
 from resolution.reviews import decide_review
 from tests.support.builders import make_department, make_feed
 
@@ -81,7 +84,7 @@ def test_a_name_variant_without_codes_links_with_the_matchers_explanation(
         link = session.scalars(
             select(MatchLink).where(MatchLink.source_record_id == record.source_record_id)
         ).one()
-        assert link.explanation["rule"] == "fuzzy_match"
+        assert link.explanation["rule"] == "matched"
         assert link.algorithm == "credithub-fs-v1"
         assert link.explanation["matcher"]["decision"] == "positive"
         assert 0.9 <= link.score < 1.0
@@ -104,13 +107,12 @@ def test_hard_rules_hold_in_the_service(session_factory: sessionmaker[Session]) 
 
 
 @pytest.mark.parametrize("batches", [1, 2], ids=["one-batch", "two-batches"])
-def test_a_record_whose_shared_code_does_not_decide_still_gets_the_matcher(
+def test_a_record_sharing_a_code_with_an_entity_of_another_valid_uscc_is_kept_apart(
     session_factory: sessionmaker[Session], batches: int
 ) -> None:
     """B shares A's organization code but holds another valid USCC (same code, another
-    region): the code does not decide, so the matcher is asked, and excludes A by the hard
-    rule. In one batch B is not prepared for the matcher up front (an earlier record has
-    its code); the decision and its explanation are the same as in two batches."""
+    region): the hard rule excludes A, and the explanation says so, whether A arrived in the
+    same batch or an earlier one."""
     a = penalty("A", "北京星河科技有限公司", "91110000600037341L")
     b = penalty("B", "北京星河科技有限公司", "913100006000373412")
     if batches == 1:
@@ -130,14 +132,9 @@ def test_a_record_whose_shared_code_does_not_decide_still_gets_the_matcher(
             )
         ).one()
         assert explanation["rule"] == "new_entity"
-        assert [(s["key"]["type"], s["entity"], s["why"]) for s in explanation["skipped"]] == [
-            (
-                "org_code",
-                entity_a.public_id,
-                ["entity holds a different valid uscc (91110000600037341L)"],
-            )
+        assert explanation["excluded"] == [
+            {"entity": entity_a.public_id, "rule": "different_valid_uscc"}
         ]
-        assert explanation["fuzzy_excluded"]["candidates"] == 1
 
 
 def test_an_unsure_pair_goes_to_the_review_queue(session_factory: sessionmaker[Session]) -> None:
@@ -155,6 +152,14 @@ def test_an_unsure_pair_goes_to_the_review_queue(session_factory: sessionmaker[S
         assert [(r.entity_id, r.candidate_entity_id) for r in reviews] == [(b.id, a.id)]
         assert reviews[0].status is ReviewStatus.PENDING
         assert 0.5 <= reviews[0].score < 0.9
+        # The model decided the pair (no model stored: the hand-set weights) and is named on
+        # the review and on B's link; A's link scored nothing and names none.
+        version = default_model().version
+        assert reviews[0].explanation["model_version"] == version
+        (link_b,) = session.scalars(select(MatchLink).where(MatchLink.entity_id == b.id)).all()
+        assert link_b.model_version == version
+        (link_a,) = session.scalars(select(MatchLink).where(MatchLink.entity_id == a.id)).all()
+        assert link_a.model_version is None
 
 
 def _reject_pending_review(session_factory: sessionmaker[Session]) -> None:
@@ -202,15 +207,8 @@ def test_a_reviewers_not_the_same_is_never_overridden_by_a_new_version(
         link = session.scalars(
             select(MatchLink).where(MatchLink.source_record_id == versions[1].id)
         ).one()
-        if new_name == a.display_name:
-            # the exact-name rule found A and said why it passed it over
-            assert link.explanation["skipped"] == [
-                {
-                    "key": link.explanation["fields"][0],
-                    "entity": a.public_id,
-                    "why": "a reviewer decided these are not the same",
-                }
-            ]
+        # the engine found A and said why it passed it over
+        assert {"entity": a.public_id, "rule": "reviewer_rejected"} in link.explanation["excluded"]
 
 
 def test_candidates_with_another_valid_uscc_are_excluded_and_explained(
@@ -228,8 +226,9 @@ def test_candidates_with_another_valid_uscc_are_excluded_and_explained(
             select(MatchLink).where(MatchLink.source_record_id == record.source_record_id)
         ).one()
         assert link.explanation["rule"] == "new_entity"
-        assert link.explanation["fuzzy_excluded"]["candidates"] == 1
-        assert link.explanation["fuzzy_excluded"]["rule"] == "different_valid_uscc"
+        assert link.explanation["excluded"] == [
+            {"entity": entity_of(session, "A").public_id, "rule": "different_valid_uscc"}
+        ]
         assert session.scalars(select(EntityReview)).all() == []
 
 
@@ -252,12 +251,19 @@ _CODES = [
 @given(
     kind=st.sampled_from(list(EntityKind)),
     codes=st.lists(st.one_of(st.sampled_from(_CODES), st.text(max_size=20)), max_size=4),
+    name=st.text(max_size=12),
+    birth=st.one_of(st.none(), st.sampled_from(["1969-08-15", "19690815", "1969年8月15日"])),
 )
-def test_the_uscc_precheck_reads_codes_as_the_matcher_does(
-    kind: EntityKind, codes: list[str]
+def test_a_stored_view_gives_back_the_record_the_matcher_saw(
+    kind: EntityKind, codes: list[str], name: str, birth: str | None
 ) -> None:
-    expected = prepare(MatchRecord(record_id="", name="", kind=kind.value, codes=tuple(codes)))
-    assert matcher_usccs(kind, codes) == expected.usccs
+    """What ingest stores of a record (record_matching.view_of) prepares to exactly what
+    the matcher prepared when it linked the record: later records are compared with it."""
+    record = MatchRecord(
+        record_id="record:7", name=name, kind=kind.value, codes=tuple(codes), birth_date=birth
+    )
+    stored = json.loads(json.dumps(view_of(record)))
+    assert prepare(match_record_of(7, stored)) == prepare(record)
 
 
 def test_a_records_given_birth_date_reaches_the_matcher() -> None:

@@ -1,0 +1,470 @@
+"""Entity-centric linking at ingest with the engine of ``credithub resolve``.
+
+A new record is prepared (``matching.records.prepare``), blocked (``matching.blocking``), and
+scored (``matching.model.decide_pair``) against the *records* it shares a blocking key with,
+as :class:`matching.resolve.Resolver` does, not against an entity's golden values. Its positive
+pairs are then taken strongest first and each joins the record to the candidate record's
+entity unless the cluster-level rules of :class:`matching.cluster.Clusters` forbid it (two
+different valid USCCs or resident ids in one entity, a branch with its parent or another
+branch, a pair a reviewer rejected). A record that joins two entities merges them, as
+union-find merges two clusters in ``resolve``.
+
+The records each entity was built from are stored as :class:`~core.models.RecordMatchView`
+(their ``MatchRecord`` fields) with their blocking keys in :class:`~core.models.RecordBlockKey`,
+so a batch finds and reads its candidate records with a few indexed queries: its cost grows
+with the batch and the size of the blocks it touches, not with the data. Blocks larger than
+``resolve``'s caps (``MatchConfig.max_block_size`` / ``max_name_block_size``) are skipped, as
+``resolve`` skips them.
+
+Arrival order: ``resolve`` merges all positive pairs of a run strongest first, ingest merges a
+record's pairs strongest first when it arrives. The two differ only when a cluster-level rule
+refuses a merge (which of two conflicting links wins may depend on order) and when a block
+grows past its cap after some of its pairs were linked (``resolve`` skips the whole block,
+ingest has already used it). ``tests/resolution/test_one_engine.py`` bounds the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.bulk_writes import insert_rows
+from core.models import Entity, RecordBlockKey, RecordMatchView
+from matching.blocking import blocking_keys
+from matching.cluster import branch_marker, cluster_rule
+from matching.match_model import MatchModel
+from matching.model import Decision, MatchConfig, MatchExplanation, decide_pair, quick_rule
+from matching.model import score_pair as explain_pair
+from matching.records import MatchRecord, Prepared, prepare
+from resolution.entity_views import EntityView, EntityViews
+from resolution.matching_models import current_model
+
+__all__ = ["RecordMatcher", "Verdict", "match_record_of", "record_for_matching", "view_of"]
+
+_IN_CHUNK = 500
+# The key types resolve caps at max_name_block_size (matching.blocking._NAME_KEYS).
+_NAME_KEYS = frozenset("NDPBLSYKI")
+_MAX_KEY_LENGTH = 200
+
+
+def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) -> MatchRecord:
+    """A validated record as the matcher takes it: its name, codes, legal representative,
+    address, phone, postcode and the birth date and gender the feed gives (a resident id's
+    own are read by ``matching.records.prepare``, and win)."""
+    codes = tuple(
+        str(record[f])
+        for f in ("uscc", "org_code", "registration_number", "taxpayer_number", "code", "id_number")
+        if record.get(f)
+    )
+    return MatchRecord(
+        record_id=record_id,
+        name=str(record.get("party_name") or ""),
+        kind=kind,
+        codes=codes,
+        legal_rep=record.get("legal_rep"),
+        address=record.get("address"),
+        birth_date=record.get("birth_date"),
+        gender=record.get("gender"),
+    )
+
+
+def view_of(record: MatchRecord) -> dict[str, Any]:
+    """A record's matcher fields as stored JSON (the record id is the row's key)."""
+    birth = record.birth_date
+    return {
+        "name": record.name,
+        "kind": record.kind,
+        "codes": list(record.codes),
+        "legal_rep": record.legal_rep,
+        "address": record.address,
+        "birth_date": birth.isoformat() if isinstance(birth, date) else birth,
+        "postcode": record.postcode,
+        "phone": record.phone,
+        "gender": record.gender,
+    }
+
+
+def match_record_of(source_id: int, view: dict[str, Any]) -> MatchRecord:
+    """The stored view of record ``source_id`` as the matcher takes it."""
+    return MatchRecord(
+        record_id=f"record:{source_id}",
+        name=str(view.get("name") or ""),
+        kind=view.get("kind"),
+        codes=tuple(view.get("codes") or ()),
+        legal_rep=view.get("legal_rep"),
+        address=view.get("address"),
+        birth_date=view.get("birth_date"),
+        postcode=view.get("postcode"),
+        phone=view.get("phone"),
+        gender=view.get("gender"),
+    )
+
+
+def _frozen(view: dict[str, Any]) -> tuple[Any, ...]:
+    """A stored view as a hashable key (every field, so equal keys mean equal records)."""
+    return tuple(
+        tuple(value) if isinstance(value, list) else value
+        for value in (view.get(name) for name in _VIEW_FIELDS)
+    )
+
+
+_VIEW_FIELDS = (
+    "name",
+    "kind",
+    "codes",
+    "legal_rep",
+    "address",
+    "birth_date",
+    "postcode",
+    "phone",
+    "gender",
+)
+
+
+class _PreparedCache:
+    """Stored records prepared once per process, not once per batch that reads them (the
+    records of one party are read again by every batch holding another of its records), and
+    records linked by a batch kept as prepared then. Keyed by the source id and the whole
+    view, so records of other databases in the same process never collide. At most
+    ``maxsize`` entries (a few KB each, so some 40 MB); a full cache starts again."""
+
+    def __init__(self, maxsize: int = 1 << 14) -> None:
+        self.maxsize = maxsize
+        self._entries: dict[tuple[int, tuple[Any, ...]], Prepared] = {}
+
+    def get(self, source_id: int, view: dict[str, Any]) -> Prepared:
+        key = (source_id, _frozen(view))
+        found = self._entries.get(key)
+        if found is None:
+            found = prepare(match_record_of(source_id, view))
+            self.put(key, found)
+        return found
+
+    def put(self, key: tuple[int, tuple[Any, ...]], record: Prepared) -> None:
+        if len(self._entries) >= self.maxsize:
+            self._entries.clear()
+        self._entries[key] = record
+
+
+_PREPARED = _PreparedCache()
+
+
+@dataclass(slots=True)
+class _Codes:
+    """What the cluster-level rules (``matching.cluster.cluster_rule``) look at of one side:
+    valid USCCs, valid resident ids, branch markers."""
+
+    usccs: frozenset[str] = frozenset()
+    residents: frozenset[str] = frozenset()
+    branches: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, record: Prepared) -> _Codes:
+        branch = branch_marker(record)
+        branches = frozenset() if branch is None else frozenset((branch,))
+        return cls(record.usccs, record.resident_ids, branches)
+
+    def why_not(self, other: _Codes) -> str | None:
+        return cluster_rule(
+            (self.usccs, self.residents, self.branches),
+            (other.usccs, other.residents, other.branches),
+        )
+
+    def join(self, other: _Codes) -> _Codes:
+        return _Codes(
+            self.usccs | other.usccs,
+            self.residents | other.residents,
+            self.branches | other.branches,
+        )
+
+
+@dataclass
+class Verdict:
+    """What the engine decided for one record: the entities it joins (strongest link first;
+    more than one means they are merged into the first), the explanation of the strongest
+    positive pair, the best unsure pair when nothing linked, and the links refused by a
+    cluster-level rule."""
+
+    entities: list[EntityView] = field(default_factory=list)
+    best: MatchExplanation | None = None
+    best_record: Prepared | None = None
+    unsure: tuple[EntityView, MatchExplanation] | None = None
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    excluded: list[dict[str, Any]] = field(default_factory=list)
+    compared: int = 0
+
+    def exclude(self, entity: EntityView, rule: str) -> None:
+        """A candidate entity a hard rule rules out (once per entity and rule)."""
+        found = {"entity": entity.public_id, "rule": rule}
+        if found not in self.excluded:
+            self.excluded.append(found)
+
+
+class RecordMatcher:
+    """One batch's side of the engine: the candidate records of the batch's records (read in
+    a few queries by :meth:`prefetch`), the records linked in the batch, and the code sets of
+    the entities they belong to. :meth:`flush` writes the batch's record views and keys."""
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        views: EntityViews,
+        config: MatchConfig | None = None,
+        model: MatchModel | None = None,
+    ) -> None:
+        """``model``: the scoring model (default: the newest stored by ``credithub matching
+        train``, else the hand-set weights), applied over ``config``'s thresholds."""
+        self.session = session
+        self.views = views
+        # Its version is recorded on every link and review the model decides.
+        self.model = model or current_model(session=session)
+        self.config = self.model.config(config or MatchConfig())
+        self._stored: dict[str, list[int]] = {}  # key -> source ids (blocks within caps only)
+        self._sizes: dict[str, int] = {}  # key -> stored records holding it
+        self._pending: dict[str, list[int]] = {}  # key -> source ids linked in this batch
+        self._records: dict[int, Prepared] = {}
+        self._entity: dict[int, EntityView | int] = {}  # source id -> entity (view or id)
+        self._by_entity_id: dict[int, list[int]] = {}  # stored entity id -> source ids
+        self._batch_members: dict[int, list[int]] = {}  # id(view) -> source ids linked now
+        self._children: dict[int, list[int]] = {}  # entity id -> ids merged into it
+        self._batch_children: dict[int, list[EntityView]] = {}  # id(view) -> merged now
+        self._codes: dict[int, _Codes] = {}  # id(survivor view) -> its cluster-level codes
+        self._loaded_members: set[int] = set()  # entity ids whose records are all loaded
+        self._new: list[tuple[int, EntityView, dict[str, Any], frozenset[str]]] = []
+
+    # ------------------------------------------------------------------ reading
+
+    def _cap(self, key: str) -> int:
+        if key[0] in _NAME_KEYS:
+            return self.config.max_name_block_size
+        return self.config.max_block_size
+
+    def prefetch(self, records: Iterable[Prepared]) -> None:
+        """Read the stored records sharing a blocking key with ``records`` (blocks within
+        resolve's caps only), the entities they are linked to and those entities' other
+        records, in a few set-based queries."""
+        wanted = sorted({k for r in records for k in blocking_keys(r)} - self._sizes.keys())
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            sizes = dict.fromkeys(chunk, 0)
+            for key, count in self.session.execute(
+                select(RecordBlockKey.key, func.count())
+                .where(RecordBlockKey.key.in_(chunk))
+                .group_by(RecordBlockKey.key)
+            ):
+                sizes[key] = count
+            self._sizes.update(sizes)
+            usable = [k for k, n in sizes.items() if 0 < n <= self._cap(k)]
+            for key in usable:
+                self._stored[key] = []
+            for key, source_id in self.session.execute(
+                select(RecordBlockKey.key, RecordBlockKey.source_record_id).where(
+                    RecordBlockKey.key.in_(usable)
+                )
+            ):
+                self._stored[key].append(source_id)
+        ids = {s for k in wanted for s in self._stored.get(k, ())}
+        self._load_records(RecordMatchView.source_record_id, ids - self._records.keys())
+        self._load_entities({e for s in ids if isinstance(e := self._entity.get(s), int)})
+
+    def _load_records(self, column: Any, values: set[int]) -> None:
+        values_ = sorted(values)
+        for start in range(0, len(values_), _IN_CHUNK):
+            for source_id, entity_id, view in self.session.execute(
+                select(
+                    RecordMatchView.source_record_id,
+                    RecordMatchView.entity_id,
+                    RecordMatchView.view,
+                ).where(column.in_(values_[start : start + _IN_CHUNK]))
+            ):
+                if source_id not in self._records:
+                    self._records[source_id] = _PREPARED.get(source_id, view)
+                    self._entity[source_id] = entity_id
+                    self._by_entity_id.setdefault(entity_id, []).append(source_id)
+
+    def _load_entities(self, entity_ids: set[int]) -> None:
+        """The entities (and those merged into them) with all their records, so the
+        cluster-level rules see every code an entity holds."""
+        group = set(entity_ids)
+        frontier = set(entity_ids)
+        while frontier:  # entities merged into these, at any depth
+            merged = set()
+            ordered = sorted(frontier - self._loaded_members)
+            for start in range(0, len(ordered), _IN_CHUNK):
+                for child, parent in self.session.execute(
+                    select(Entity.id, Entity.merged_into_id).where(
+                        Entity.merged_into_id.in_(ordered[start : start + _IN_CHUNK])
+                    )
+                ):
+                    self._children.setdefault(parent, []).append(child)
+                    merged.add(child)
+            frontier = merged - group
+            group |= frontier
+        wanted = group - self._loaded_members
+        self.views.load(wanted)
+        self._load_records(RecordMatchView.entity_id, wanted)
+        self._loaded_members |= wanted
+
+    def _entity_of(self, source_id: int) -> EntityView | None:
+        """The entity record ``source_id`` answers for now (the survivor of merges)."""
+        entity = self._entity.get(source_id)
+        if isinstance(entity, int):
+            view = self.views.get(entity)
+            if view is None:
+                return None
+            self._entity[source_id] = entity = view
+        if entity is None:
+            return None
+        survivor = self.views.survivor(entity)
+        if survivor.id is not None and survivor.id not in self._loaded_members:
+            # Merged into an entity none of the batch's candidates led to: read its records.
+            self._load_entities({survivor.id})
+        return survivor
+
+    def _group(self, entity: EntityView) -> list[EntityView]:
+        """``entity`` and the entities merged into it (stored or in this batch)."""
+        group = [entity]
+        for member in group:
+            children: list[EntityView] = []
+            if member.id is not None:
+                children = [
+                    v
+                    for i in self._children.get(member.id, ())
+                    if (v := self.views.get(i)) is not None
+                ]
+            for child in (*children, *self._batch_children.get(id(member), ())):
+                if not any(child is g for g in group):
+                    group.append(child)
+        return group
+
+    def _codes_of(self, entity: EntityView) -> _Codes:
+        """The cluster-level codes of ``entity`` and every entity merged into it."""
+        codes = self._codes.get(id(entity))
+        if codes is None:
+            codes = _Codes()
+            for member in self._group(entity):
+                stored = self._by_entity_id.get(member.id, ()) if member.id is not None else ()
+                for source_id in (*stored, *self._batch_members.get(id(member), ())):
+                    codes = codes.join(_Codes.of(self._records[source_id]))
+            self._codes[id(entity)] = codes
+        return codes
+
+    # ------------------------------------------------------------------ deciding
+
+    def candidates(self, record: Prepared) -> list[int]:
+        """Source ids of the records ``record`` is compared with: those sharing a blocking key
+        whose block (stored and this batch's records) is within resolve's caps."""
+        keys = sorted(blocking_keys(record))
+        if any(k not in self._sizes for k in keys):
+            self.prefetch([record])
+        found: dict[int, None] = {}
+        for key in keys:
+            pending = self._pending.get(key, ())
+            if self._sizes.get(key, 0) + len(pending) > self._cap(key):
+                continue
+            for source_id in (*self._stored.get(key, ()), *pending):
+                found[source_id] = None
+        return list(found)
+
+    def decide(self, record: Prepared, *, rejected: frozenset[int] = frozenset()) -> Verdict:
+        """Score ``record`` against its candidate records and choose its entities.
+        ``rejected``: ids of entities a reviewer decided are not this record's (their pairs
+        score as the rule ``reviewer_rejected``)."""
+        verdict = Verdict()
+        positives: list[tuple[float, int, EntityView]] = []
+        best_unsure: tuple[float, int, EntityView] | None = None
+        for source_id in self.candidates(record):
+            other = self._records.get(source_id)
+            entity = self._entity_of(source_id)
+            if other is None or entity is None:
+                continue
+            quick = quick_rule(record, other)
+            if quick is not None:
+                verdict.exclude(entity, quick)
+                continue
+            verdict.compared += 1
+            was_rejected = entity.id is not None and entity.id in rejected
+            decision, probability, _, rule = decide_pair(
+                record, other, self.config, rejected=was_rejected
+            )
+            if rule is not None:
+                verdict.exclude(entity, rule)
+            if decision is Decision.POSITIVE:
+                positives.append((probability, source_id, entity))
+            elif decision is Decision.UNSURE and (
+                best_unsure is None or probability > best_unsure[0]
+            ):
+                best_unsure = (probability, source_id, entity)
+        # Strongest first, ties by the older record, as Clusters.merge_arrays orders pairs.
+        positives.sort(key=lambda t: (-t[0], t[1]))
+        mine = _Codes.of(record)
+        for _, source_id, entity in positives:
+            if any(e is entity for e in verdict.entities):
+                continue
+            rule = mine.why_not(self._codes_of(entity))
+            if rule is None and any(
+                e.id is not None and e.id in rejected for e in (entity, *verdict.entities)
+            ):
+                rule = "reviewer_rejected"
+            if rule is not None:
+                verdict.refused.append({"entity": entity.public_id, "rule": rule})
+                continue
+            if not verdict.entities:
+                verdict.best_record = self._records[source_id]
+                verdict.best = explain_pair(record, verdict.best_record, self.config)
+            verdict.entities.append(entity)
+            mine = mine.join(self._codes_of(entity))
+        if not verdict.entities and best_unsure is not None:
+            _, source_id, entity = best_unsure
+            verdict.unsure = (entity, explain_pair(record, self._records[source_id], self.config))
+        return verdict
+
+    # ------------------------------------------------------------------ remembering
+
+    def remember(
+        self, *, source_id: int, record: Prepared, view: dict[str, Any], entity: EntityView
+    ) -> None:
+        """``record`` (stored as source record ``source_id``) now belongs to ``entity``: later
+        records of the batch are compared with it; :meth:`flush` stores it."""
+        self._records[source_id] = record
+        self._entity[source_id] = entity
+        self._batch_members.setdefault(id(entity), []).append(source_id)
+        codes = self._codes.get(id(entity))
+        if codes is not None:
+            self._codes[id(entity)] = codes.join(_Codes.of(record))
+        keys = frozenset(k for k in blocking_keys(record) if len(k) <= _MAX_KEY_LENGTH)
+        for key in keys:
+            self._pending.setdefault(key, []).append(source_id)
+        self._new.append((source_id, entity, view, keys))
+        # What the next batches read back from the database: JSON turns tuples into lists.
+        _PREPARED.put((source_id, _frozen(view)), record)
+
+    def merged(self, absorbed: EntityView, *, into: EntityView) -> None:
+        """``absorbed`` was merged into ``into`` (a record joined both)."""
+        self._batch_children.setdefault(id(into), []).append(absorbed)
+        self._codes.pop(id(into), None)
+
+    def flush(self) -> None:
+        """Write the batch's record views and blocking keys (after the entities, whose ids
+        they need) and forget what was read."""
+        if self._new:
+            insert_rows(
+                self.session,
+                RecordMatchView.__table__,
+                [{"source_record_id": s, "entity_id": e.id, "view": v} for s, e, v, _ in self._new],
+            )
+            insert_rows(
+                self.session,
+                RecordBlockKey.__table__,
+                [{"key": k, "source_record_id": s} for s, _, _, keys in self._new for k in keys],
+            )
+        self._stored, self._sizes, self._pending = {}, {}, {}
+        self._records, self._entity, self._by_entity_id = {}, {}, {}
+        self._batch_members, self._children, self._batch_children = {}, {}, {}
+        self._codes, self._loaded_members, self._new = {}, set(), []
