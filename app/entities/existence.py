@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.entities.queries import visible_clause
 from core.models import CreditRecord, Entity, Feed
-from resolution.survivors import entity_group, survivor_map
+from resolution.survivors import entity_group_select, survivor_map
 
 # Values per IN list when reading the records of merged entities.
 _CHUNK = 500
@@ -47,12 +47,14 @@ def known_clause(session: Session, feed_ids: Collection[int]) -> ColumnElement[b
 
 
 def is_known(session: Session, entity: Entity, feed_ids: Collection[int]) -> bool:
-    """:func:`known_clause` for one entity (the survivor answering for a public id)."""
-    group = entity_group(session, entity)
-    feeds = set(
-        session.scalars(select(CreditRecord.feed_id).where(CreditRecord.entity_id.in_(group)))
+    """:func:`known_clause` for one entity (the survivor answering for a public id), in one
+    query: the merge group holds no record at all, or one from a feed in ``feed_ids``."""
+    group = entity_group_select(entity.id)
+    any_record = exists().where(CreditRecord.entity_id.in_(group))
+    visible = exists().where(
+        CreditRecord.entity_id.in_(group), CreditRecord.feed_id.in_(list(feed_ids))
     )
-    return not feeds or bool(feeds & set(feed_ids))
+    return bool(session.scalar(select(or_(~any_record, visible))))
 
 
 def _merged_record_survivors(

@@ -350,11 +350,18 @@ def entity_profile(
 
     Reading a natural person's profile writes an ``entity.read`` audit event (view
     ``profile``) into ``session`` (the caller commits it)."""
-    entity, merged_from = _known_entity(session, viewer, public_id)
+    resolved = resolve_entity(session, public_id)
+    if resolved is None:
+        raise EntityNotFound(f"No entity has the id {public_id!r}.")
+    entity, merged_from = resolved
     # Five queries whatever the entity holds (the entity; records; identifiers; golden values;
     # match links), each reading the merge group as a subquery: see app/entities/profile_rows.
     group = entity_group_select(entity.id)
     rows = profile_rows(session, group=group, feed_ids=viewer.feed_ids, today=viewer.today)
+    # A record the viewer may see makes the entity known; without one, ask (sharing applies to
+    # existence, app.entities.existence): one more query, only for entities with none.
+    if not rows and not is_known(session, entity, viewer.feed_ids):
+        raise EntityNotFound(f"No entity has the id {public_id!r}.")
     records = [row.record for row in rows]
     identifiers = list(
         session.scalars(select(EntityIdentifier).where(EntityIdentifier.entity_id.in_(group)))

@@ -159,6 +159,7 @@ def test_search_reads_through_indexes(
             filters=SearchFilters(),
             page=1,
             page_size=20,
+            query_key=b"plan-test-key",
         )
     assert items, q
     assert sent
