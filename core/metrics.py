@@ -62,7 +62,7 @@ def instruments() -> Instruments:
     with _lock:
         if _instruments is None:
             # A *_created sample per label set doubles the series for nothing a graph uses.
-            disable_created_metrics()
+            disable_created_metrics()  # type: ignore[no-untyped-call]
             _instruments = _make_instruments()
         return _instruments
 
@@ -127,7 +127,7 @@ def use_multiprocess_dir(directory: Path) -> None:
         if _instruments is not None:
             raise RuntimeError("metrics instruments exist already; set the directory first")
         os.environ[MULTIPROC_ENV] = str(directory)
-        values.ValueClass = values.MultiProcessValue()
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
 
 
 def multiprocess_dir() -> Path | None:
@@ -138,7 +138,7 @@ def multiprocess_dir() -> Path | None:
 def mark_process_dead(pid: int) -> None:
     """Drop a finished process's live gauges (run in the gunicorn master when a worker exits)."""
     if multiprocess_dir() is not None:
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def exposition(*collectors: Any) -> bytes:
@@ -149,7 +149,7 @@ def exposition(*collectors: Any) -> bytes:
 
     if multiprocess_dir() is not None:
         recorded = CollectorRegistry()
-        multiprocess.MultiProcessCollector(recorded)
+        multiprocess.MultiProcessCollector(recorded)  # type: ignore[no-untyped-call]
     else:
         recorded = REGISTRY
     extra = CollectorRegistry()

@@ -17,9 +17,9 @@ from core.models import EntityReview, ReviewStatus
 def review_backlog(*, session: Session) -> int:
     """Pairs waiting for a reviewer (an indexed count: ``entity_reviews.status``)."""
     count = session.scalar(
-        select(func.count()).select_from(EntityReview).where(
-            EntityReview.status == ReviewStatus.PENDING
-        )
+        select(func.count())
+        .select_from(EntityReview)
+        .where(EntityReview.status == ReviewStatus.PENDING)
     )
     return int(count or 0)
 
