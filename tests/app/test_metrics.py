@@ -144,9 +144,7 @@ def test_pool_use_is_shown_and_returns_after_requests(client: FlaskClient, backe
     assert value(second, "credithub_db_pool_size") >= 1
 
 
-@pytest.mark.parametrize(
-    ("role", "status"), [(Role.REGULATOR, 200), (Role.ANALYST, 403)]
-)
+@pytest.mark.parametrize(("role", "status"), [(Role.REGULATOR, 200), (Role.ANALYST, 403)])
 def test_a_token_is_judged_by_its_role_even_from_loopback(
     client: FlaskClient, session_factory: sessionmaker[Session], role: Role, status: int
 ) -> None:
