@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Config, ConfigError
@@ -24,8 +23,8 @@ from ingest.runner import run_feed
 from tests.ingest.conftest import penalty_row, write_penalties
 from tests.support.api import make_token
 from tests.support.builders import make_entity, make_feed
+from tests.support.metrics import Samples, parse_samples, value
 
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 OUTSIDER = {"REMOTE_ADDR": "203.0.113.9"}
 
 
@@ -33,15 +32,7 @@ def scrape(client: FlaskClient, **kwargs: object) -> Samples:
     response = client.get("/metrics", **kwargs)  # type: ignore[arg-type]
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.content_type.startswith("text/plain; version=0.0.4")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.get_data(as_text=True))
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
+    return parse_samples(response.get_data(as_text=True))
 
 
 def test_requests_are_counted_and_timed_by_endpoint_and_status(client: FlaskClient) -> None:

@@ -109,9 +109,8 @@ def test_metrics_add_up_across_gunicorn_workers_and_their_files_go_at_exit(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from prometheus_client.parser import text_string_to_metric_families
-
     from core.db import make_engine
+    from tests.support.metrics import parse_samples, value
 
     database = f"sqlite:///{tmp_path / 'credithub.sqlite3'}"
     upgrade(database)
@@ -161,19 +160,11 @@ def test_metrics_add_up_across_gunicorn_workers_and_their_files_go_at_exit(
             while len(counter_pids()) < 2 and sent < 2000:
                 sent += len(list(pool.map(lambda _: get("/healthz"), range(20))))
         assert len(counter_pids()) == 2, log.read_text()  # both workers answered some
-        text = get("/metrics")  # from loopback: allowed without a token
-        samples = {
-            (s.name, tuple(sorted(s.labels.items()))): s.value
-            for f in text_string_to_metric_families(text)
-            for s in f.samples
-        }
-        key = (
-            "credithub_http_requests_total",
-            (("endpoint", "health.healthz"), ("method", "GET"), ("status", "200")),
-        )
-        assert samples[key] == sent
+        samples = parse_samples(get("/metrics"))  # from loopback: allowed without a token
+        request = {"endpoint": "health.healthz", "method": "GET", "status": "200"}
+        assert value(samples, "credithub_http_requests_total", **request) == sent
         # A pool in each worker, none in the master (it serves nothing).
-        assert samples[("credithub_db_pool_size", ())] == 2 * pool_size
+        assert value(samples, "credithub_db_pool_size") == 2 * pool_size
     finally:
         master.send_signal(signal.SIGTERM)
         master.wait(timeout=30)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
+from tests.support.metrics import parse_samples, value
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,14 +44,6 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
 def test_two_processes_add_up_in_one_scrape(tmp_path: Path) -> None:
     directory = tmp_path / "metrics"
     directory.mkdir()
@@ -62,15 +54,14 @@ def test_two_processes_add_up_in_one_scrape(tmp_path: Path) -> None:
     _python(RECORD, str(directory), "4")
     assert first.wait(timeout=60) == 0
 
-    samples = _samples(_python(SCRAPE, str(directory)).stdout)
-    request = frozenset({"endpoint": "health.healthz", "method": "GET", "status": "200"}.items())
-    assert samples[("credithub_http_requests_total", request)] == 7
-    assert samples[("credithub_http_request_duration_seconds_count", request)] == 7
-    feed = frozenset({"feed": "env", "outcome": "quarantined"}.items())
-    assert samples[("credithub_ingest_records_total", feed)] == 4
-    run = frozenset({"feed": "env", "trigger": "schedule", "status": "succeeded"}.items())
-    assert samples[("credithub_ingest_runs_total", run)] == 2
-    assert samples[("credithub_db_pool_size", frozenset())] == 10
+    samples = parse_samples(_python(SCRAPE, str(directory)).stdout)
+    request = {"endpoint": "health.healthz", "method": "GET", "status": "200"}
+    assert value(samples, "credithub_http_requests_total", **request) == 7
+    assert value(samples, "credithub_http_request_duration_seconds_count", **request) == 7
+    assert value(samples, "credithub_ingest_records_total", feed="env", outcome="quarantined") == 4
+    run = {"feed": "env", "trigger": "schedule", "status": "succeeded"}
+    assert value(samples, "credithub_ingest_runs_total", **run) == 2
+    assert value(samples, "credithub_db_pool_size") == 10
 
 
 def test_a_dead_process_leaves_the_live_gauges_but_not_the_counters(tmp_path: Path) -> None:
@@ -79,7 +70,7 @@ def test_a_dead_process_leaves_the_live_gauges_but_not_the_counters(tmp_path: Pa
     _python(RECORD, str(directory), "2")
     pid = next(p.stem.rsplit("_", 1)[1] for p in directory.glob("gauge_livesum_*.db"))
 
-    samples = _samples(_python(SCRAPE, str(directory), pid).stdout)
-    request = frozenset({"endpoint": "health.healthz", "method": "GET", "status": "200"}.items())
-    assert samples[("credithub_http_requests_total", request)] == 2
-    assert samples.get(("credithub_db_pool_size", frozenset()), 0.0) == 0
+    samples = parse_samples(_python(SCRAPE, str(directory), pid).stdout)
+    request = {"endpoint": "health.healthz", "method": "GET", "status": "200"}
+    assert value(samples, "credithub_http_requests_total", **request) == 2
+    assert value(samples, "credithub_db_pool_size") == 0  # the scraping process's own 0
