@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -31,6 +32,23 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is written (not when the handler
+    was made): a test harness or a daemon may replace it after the app was built."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+        self._stream: Any = None
+
+    @property
+    def stream(self) -> Any:
+        return self._stream if self._stream is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        self._stream = value
+
+
 def formatter(log_format: str) -> logging.Formatter:
     """The formatter of ``log_format`` ("json" or "text"); raises ``ValueError`` otherwise."""
     if log_format == "json":
@@ -46,7 +64,7 @@ def configure_logging(*, level: int, log_format: str) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(formatter(log_format))
     handler.addFilter(RequestIdFilter())
     setattr(handler, _HANDLER_MARK, True)
