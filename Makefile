@@ -26,6 +26,10 @@ SIM_PORT ?= 5050
 # The catalogue's court feed reads its port from this variable (${CREDITHUB_SIM_PORT:-5050}).
 export CREDITHUB_SIM_PORT := $(SIM_PORT)
 
+# Log lines as plain text for a person at a terminal; the service's own default is JSON lines
+# (CREDITHUB_LOG_FORMAT, README), for a log pipeline in production.
+export CREDITHUB_LOG_FORMAT ?= text
+
 # The court feed is an HTTP API: a local simulator serves it while the service runs. A demo
 # regulator token is printed so a first user can sign in to the web pages.
 run: $(STAMP)

@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from core.config import Config
+from core.logs import configure_logging
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -25,7 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     # and readable in a log or a terminal; JSON is UTF-8 by definition (RFC 8259).
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     config.instance_path.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=config.log_level_number)
+    configure_logging(level=config.log_level_number, log_format=config.log_format)
     app.logger.setLevel(config.log_level_number)
     # Alembic announces its context on every revision check (each /healthz): keep that quiet.
     logging.getLogger("alembic").setLevel(max(config.log_level_number, logging.WARNING))
@@ -34,11 +35,12 @@ def create_app(config: Config | None = None) -> Flask:
     # database error. Registered before any route uses the converter.
     app.url_map.converters["int"] = _DatabaseId
 
-    from app import api, docs_page, errors, guards, pages, runtime, security_headers
+    from app import api, docs_page, errors, guards, metrics, pages, runtime, security_headers
     from app.auth import access, ratelimit
     from app.health.routes import blp as health_blp
 
     runtime.init_app(app, config)
+    metrics.init_app(app)  # first: its clock starts before every other hook's work
     errors.init_app(app)
     security_headers.init_app(app)
     guards.init_app(app, config)

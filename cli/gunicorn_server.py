@@ -24,6 +24,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from app.runtime import runtime
+from core.metrics import mark_process_dead
 
 
 def own_scheduler(lock_path: Path) -> IO[str] | None:
@@ -75,6 +76,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         self.cfg.set("post_fork", self._post_fork)
         self.cfg.set("post_worker_init", self._post_worker_init)
         self.cfg.set("worker_exit", self._worker_exit)
+        self.cfg.set("child_exit", self._child_exit)
 
     def load(self) -> Flask:
         return self.application
@@ -90,6 +92,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             return
         worker.credithub_scheduler = (lock, self.start_scheduler())
         worker.log.info("scheduler runs in worker %s", os.getpid())
+
+    def _child_exit(self, _server: Any, worker: Any) -> None:
+        # In the master, however the worker ended (even killed): its live gauges (pool use)
+        # leave the sum; its counters and histograms stay, as Prometheus expects of counters.
+        mark_process_dead(worker.pid)
 
     def _worker_exit(self, _server: Any, worker: Any) -> None:
         owned = getattr(worker, "credithub_scheduler", None)

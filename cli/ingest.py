@@ -134,9 +134,10 @@ def scheduler_command(run_for: float | None, first_now: bool) -> None:
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from ingest.scheduler import add_feed_jobs
+    from ingest.scheduler import add_feed_jobs, watch_lag
 
     scheduler = BackgroundScheduler()
+    watch_lag(scheduler)
     codes = add_feed_jobs(
         scheduler, session_factory=runtime().session_factory, value_rules=runtime().rules.values
     )

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,6 +19,7 @@ from flask.cli import with_appcontext
 
 from app.health.services import database_health
 from app.runtime import runtime
+from core.metrics import mark_process_dead, use_multiprocess_dir
 
 
 def make_server(app: Flask, *, host: str, port: int, threads: int) -> Any:
@@ -89,9 +94,10 @@ def _scheduler_starter(app: Flask) -> Callable[[], Callable[[], None]]:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         from cli.deliver import start_delivery_thread
-        from ingest.scheduler import add_feed_jobs
+        from ingest.scheduler import add_feed_jobs, watch_lag
 
         scheduler = BackgroundScheduler()
+        watch_lag(scheduler)
         with app.app_context():
             codes = add_feed_jobs(
                 scheduler,
@@ -147,33 +153,22 @@ def serve(
     waitress."""
     from flask import current_app
 
-    report = database_health(engine=runtime().engine)
-    if not report["up_to_date"]:
-        raise click.ClickException(
-            f"database schema is at {report['revision']}, code expects {report['head']}: "
-            "run 'credithub db upgrade' first"
-        )
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    start = _scheduler_starter(app) if with_scheduler else None
     chosen = server or default_server()
     if chosen == "gunicorn":
-        from cli.gunicorn_server import GunicornServer
-
-        count = workers or os.cpu_count() or 1
-        click.echo(
-            f"CreditHub serving on http://{host}:{port} ({report['dialect']}, gunicorn, "
-            f"{count} workers x {threads} threads)"
-        )
-        lock = runtime().config.instance_path / "scheduler.lock"
-        GunicornServer(
-            app,
-            bind=f"{host}:{port}",
-            workers=count,
-            threads=threads,
-            start_scheduler=start,
-            lock_path=lock,
-        ).run()
+        # Before anything records a metric (the schema check below checks out a connection).
+        with metrics_dir() as directory:
+            use_multiprocess_dir(directory)
+            _run_gunicorn(
+                host=host,
+                port=port,
+                workers=workers,
+                threads=threads,
+                with_scheduler=with_scheduler,
+            )
         return
+    report = _checked_schema()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    start = _scheduler_starter(app) if with_scheduler else None
     stop = start() if start is not None else None
     click.echo(f"CreditHub serving on http://{host}:{port} ({report['dialect']}, waitress)")
     try:
@@ -181,3 +176,52 @@ def serve(
     finally:
         if stop is not None:
             stop()
+
+
+def _checked_schema() -> dict[str, Any]:
+    report = database_health(engine=runtime().engine)
+    if not report["up_to_date"]:
+        raise click.ClickException(
+            f"database schema is at {report['revision']}, code expects {report['head']}: "
+            "run 'credithub db upgrade' first"
+        )
+    return report
+
+
+def _run_gunicorn(
+    *, host: str, port: int, workers: int | None, threads: int, with_scheduler: bool
+) -> None:
+    from flask import current_app
+
+    from cli.gunicorn_server import GunicornServer
+
+    report = _checked_schema()
+    # The check's connection made this (master) process a live contributor to the pool
+    # gauges; it serves nothing, so it leaves the sum before the workers fork.
+    mark_process_dead(os.getpid())
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    count = workers or os.cpu_count() or 1
+    click.echo(
+        f"CreditHub serving on http://{host}:{port} ({report['dialect']}, gunicorn, "
+        f"{count} workers x {threads} threads)"
+    )
+    GunicornServer(
+        app,
+        bind=f"{host}:{port}",
+        workers=count,
+        threads=threads,
+        start_scheduler=_scheduler_starter(app) if with_scheduler else None,
+        lock_path=runtime().config.instance_path / "scheduler.lock",
+    ).run()
+
+
+@contextmanager
+def metrics_dir() -> Iterator[Path]:
+    """A fresh directory for the workers' metric files (prometheus-client multiprocess mode),
+    removed when the server stops: files of an earlier server's processes would be summed
+    into this one's figures."""
+    directory = Path(tempfile.mkdtemp(prefix="credithub-metrics-"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

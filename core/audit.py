@@ -51,6 +51,11 @@ def bind_request_origin(origin: RequestOrigin | None) -> None:
     _ORIGIN.set(origin)
 
 
+def current_request_origin() -> RequestOrigin | None:
+    """The origin bound for the current request (None outside one): for log lines."""
+    return _ORIGIN.get()
+
+
 def record_event(
     *,
     session: Session,

@@ -11,11 +11,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 ENV_PREFIX = "CREDITHUB_"
 DEFAULT_INSTANCE_PATH = Path("instance")
 _LOG_LEVELS = {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}
+_LOG_FORMATS = ("json", "text")
 
 
 class ConfigError(ValueError):
@@ -71,6 +73,12 @@ class Config:
     webhook_allow_private: bool = False
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: int = 10
+    # Log lines as JSON objects (one a line, with the request id) for a log pipeline, or
+    # "text" for reading in a terminal during development (make run sets it).
+    log_format: str = "json"
+    # Who may read /metrics without a regulator's token: comma-separated addresses or CIDR
+    # ranges (the Prometheus server's); default this machine only.
+    metrics_allow: str = "127.0.0.1/32,::1/128"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -81,6 +89,13 @@ class Config:
             raise ConfigError(message)
         object.__setattr__(self, "log_level", level)
         object.__setattr__(self, "instance_path", Path(self.instance_path).absolute())
+        object.__setattr__(self, "log_format", self.log_format.strip().lower())
+        if self.log_format not in _LOG_FORMATS:
+            raise ConfigError(
+                f"{ENV_PREFIX}LOG_FORMAT must be one of {list(_LOG_FORMATS)}, "
+                f"not {self.log_format!r}"
+            )
+        self.metrics_networks  # noqa: B018 -- refuses a bad range at start-up, not at a scrape
         if not self.database_url:
             db_file = self.instance_path / "credithub.sqlite3"
             object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
@@ -120,6 +135,20 @@ class Config:
     @property
     def query_hash_secret(self) -> bytes:
         return (self.query_hash_key or f"credithub-query-hash:{self.secret_key}").encode()
+
+    @property
+    def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """``metrics_allow`` as networks; raises :class:`ConfigError` for an unreadable one."""
+        networks = []
+        for part in self.metrics_allow.split(","):
+            if not part.strip():
+                continue
+            try:
+                networks.append(ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                message = f"{ENV_PREFIX}METRICS_ALLOW: {part.strip()!r} is not an address range"
+                raise ConfigError(message) from exc
+        return tuple(networks)
 
     @property
     def log_level_number(self) -> int:

@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import UnitOfWork
+from core.metrics import observe_ingest_run
 from core.models import AdapterKind, Feed, IngestedFile, IngestRun, IngestRunStatus, utcnow
 from core.rules.settings import ValueRules
 from ingest import leases
@@ -179,6 +181,7 @@ def _run_locked(
         run_id = run.id
     secrets = referenced_values(stored_settings, environ=os.environ)
 
+    started = time.perf_counter()
     total = Counts()
     error: str | None = None
     set_aside: list[tuple[str, str]] = []
@@ -226,10 +229,12 @@ def _run_locked(
             )
         except Exception:
             log.exception("feed %s run %s: could not record its failure", feed_code, run_id)
+        _observe(feed_code, trigger, IngestRunStatus.FAILED, total, started)
         raise
 
     status = IngestRunStatus.FAILED if error else IngestRunStatus.SUCCEEDED
     _close_run(session_factory, run_id, status, error)
+    _observe(feed_code, trigger, status, total, started)
     return RunSummary(run_id, feed_code, status, total, error, set_aside)
 
 
@@ -239,6 +244,19 @@ def _close_run(
     with UnitOfWork(session_factory) as uow:
         _end_run(uow.session.get_one(IngestRun, run_id), status, error)
         uow.commit()
+
+
+def _observe(
+    feed_code: str, trigger: str, status: IngestRunStatus, counts: Counts, started: float
+) -> None:
+    """The finished run in the metrics (core.metrics): its status, records and duration."""
+    observe_ingest_run(
+        feed=feed_code,
+        trigger=trigger,
+        status=status.value,
+        counts=counts.as_dict(),
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _end_run(run: IngestRun, status: IngestRunStatus, error: str | None) -> None:
@@ -292,6 +310,7 @@ def replay_feed(
     value_rules: ValueRules | None = None,
 ) -> RunSummary:
     """Re-validate the feed's quarantine as one run (trigger ``replay``), in one transaction."""
+    started = time.perf_counter()
     with UnitOfWork(session_factory) as uow:
         feed = uow.session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
         if feed is None:
@@ -302,6 +321,7 @@ def replay_feed(
         counts = replay_quarantine(session=uow.session, feed=feed, run=run, value_rules=value_rules)
         _end_run(run, IngestRunStatus.SUCCEEDED, None)
         uow.commit()
+        _observe(feed_code, "replay", run.status, counts, started)
         return RunSummary(run.id, feed_code, run.status, counts, None)
 
 
@@ -331,6 +351,7 @@ def run_push(
     if department_id is None or feed.department_id != department_id:
         raise ForeignFeed(f"feed {feed_code!r} belongs to another department")
     pushed = push.batch_from_items(items=items, sender=sender)
+    started = time.perf_counter()
 
     run = IngestRun(feed_id=feed.id, trigger="push", status=IngestRunStatus.RUNNING)
     session.add(run)
@@ -345,4 +366,7 @@ def run_push(
         value_rules=value_rules,
     )
     _end_run(run, IngestRunStatus.SUCCEEDED, None)
+    # Counted when stored; should the caller's transaction then fail, the metric still shows
+    # the run (the metrics count work done, the database what was kept).
+    _observe(feed_code, "push", run.status, counts, started)
     return PushSummary(run.id, counts, pushed.in_request_order(outcomes))

@@ -10,8 +10,10 @@ the second one logs that the feed is busy and skips that slot.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -19,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.metrics import observe_scheduler_lag
 from core.models import AdapterKind, Feed
 from core.rules.settings import ValueRules
 from ingest.leases import FeedBusy
@@ -109,3 +112,18 @@ def add_feed_jobs(
         )
         scheduled.append(code)
     return scheduled
+
+
+def watch_lag(scheduler: BaseScheduler) -> None:
+    """Record how late each job starts (``credithub_scheduler_lag_seconds``): the time from
+    its scheduled run time to its submission to the executor. A coalesced misfire counts
+    from the latest slot it stands for."""
+
+    def submitted(event: JobSubmissionEvent) -> None:
+        if not event.scheduled_run_times:
+            return
+        latest = max(event.scheduled_run_times)
+        lag = (datetime.now(latest.tzinfo) - latest).total_seconds()
+        observe_scheduler_lag(job=str(event.job_id), seconds=lag)
+
+    scheduler.add_listener(submitted, EVENT_JOB_SUBMITTED)

@@ -29,6 +29,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.auth.access import current_client
 from app.entities.search import is_code_query
+from app.metrics.access import from_allowed_address
 from app.runtime import request_session, runtime
 from core.audit import record_event
 from core.config import Config
@@ -98,9 +99,20 @@ def init_app(app: Flask, config: Config) -> None:
 
     @app.before_request
     def _limit_requests() -> None:
-        if request.path.startswith(_FREE_PATHS):
+        if request.path.startswith(_FREE_PATHS) or _monitoring_scrape():
             return
         charge(limiter().requests)
+
+
+def _monitoring_scrape() -> bool:
+    """A scrape of /metrics from the monitoring network is not counted: Prometheus scrapes
+    from one address on a fixed interval, and a 429 under load would blank the graphs just
+    when they matter. Anyone else's request for /metrics (refused or a regulator's) is."""
+    return (
+        request.path == "/metrics"
+        and not request.headers.get("Authorization")
+        and from_allowed_address()
+    )
 
 
 def caller_key() -> str:

@@ -101,3 +101,71 @@ def test_workers_serve_and_exactly_one_runs_the_scheduler(tmp_path: Path) -> Non
     finally:
         master.send_signal(signal.SIGTERM)
         master.wait(timeout=30)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn runs on Linux")
+def test_metrics_add_up_across_gunicorn_workers_and_their_files_go_at_exit(
+    tmp_path: Path,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.db import make_engine
+    from tests.support.metrics import parse_samples, value
+
+    database = f"sqlite:///{tmp_path / 'credithub.sqlite3'}"
+    upgrade(database)
+    engine = make_engine(database)
+    pool_size = engine.pool.size()  # type: ignore[attr-defined]
+    engine.dispose()
+    port = _free_port()
+    temp = tmp_path / "tmp"  # where serve makes its metrics directory (tempfile honours TMPDIR)
+    temp.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TMPDIR": str(temp),
+        "CREDITHUB_DATABASE_URL": database,
+        "CREDITHUB_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CREDITHUB_SECRET_KEY": "test",
+        "CREDITHUB_RATE_LIMIT_PER_MINUTE": "0",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [
+        *(sys.executable, "-c", "from cli.main import main; main()", "serve"),
+        *("--server", "gunicorn", "--workers", "2", "--threads", "1", "--port", str(port)),
+    ]
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        master = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def get(path: str) -> str:
+        with urllib.request.urlopen(base + path, timeout=5) as response:
+            return str(response.read().decode())
+
+    def counter_pids() -> set[str]:
+        return {p.stem.rsplit("_", 1)[1] for d in temp.iterdir() for p in d.glob("counter_*.db")}
+
+    try:
+
+        def up() -> bool:
+            try:
+                return bool(get("/healthz"))
+            except OSError:
+                return False
+
+        _wait_for(up)
+        sent = 1
+        with ThreadPoolExecutor(4) as pool:
+            while len(counter_pids()) < 2 and sent < 2000:
+                sent += len(list(pool.map(lambda _: get("/healthz"), range(20))))
+        assert len(counter_pids()) == 2, log.read_text()  # both workers answered some
+        samples = parse_samples(get("/metrics"))  # from loopback: allowed without a token
+        request = {"endpoint": "health.healthz", "method": "GET", "status": "200"}
+        assert value(samples, "credithub_http_requests_total", **request) == sent
+        # A pool in each worker, none in the master (it serves nothing).
+        assert value(samples, "credithub_db_pool_size") == 2 * pool_size
+    finally:
+        master.send_signal(signal.SIGTERM)
+        master.wait(timeout=30)
+    assert list(temp.iterdir()) == [], "the metrics directory outlived the server"

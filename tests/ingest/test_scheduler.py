@@ -95,3 +95,40 @@ def test_two_scheduler_processes_never_run_the_same_feed_at_once(
         assert earlier.finished_at is not None
         assert later.started_at >= earlier.finished_at, "two runs of one feed overlapped"
     assert any("skipping" in out for out in outputs), outputs
+
+
+def test_a_late_job_start_is_recorded_as_scheduler_lag() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from core.metrics import instruments
+    from ingest.scheduler import watch_lag
+
+    lag = instruments().scheduler_lag_seconds.labels("feed:lagtest")
+    before_count, before_sum = _histogram(lag)
+    scheduler = BackgroundScheduler()
+    watch_lag(scheduler)
+    # A slot 42 s ago, as a scheduler that was busy or down finds it (within the grace time).
+    slot = datetime.now(UTC) - timedelta(seconds=42)
+    scheduler.add_job(
+        lambda: None, "date", run_date=slot, id="feed:lagtest", misfire_grace_time=3600
+    )
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while _histogram(lag)[0] == before_count and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    count, total = _histogram(lag)
+    assert count - before_count == 1
+    assert 42 <= total - before_sum < 60
+
+
+def _histogram(child: object) -> tuple[float, float]:
+    samples = {s.name: s.value for m in child.collect() for s in m.samples}  # type: ignore[attr-defined]
+    return (
+        samples["credithub_scheduler_lag_seconds_count"],
+        samples["credithub_scheduler_lag_seconds_sum"],
+    )
