@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.service_path import ingest_generated
-from core.models import CreditRecord, SourceRecord, SourceStatus
+from core.models import SourceRecord
 from demo.generator import generate_feeds
 from ingest.stored_records import StoredRecordValidator
 from resolution.view_backfill import (
@@ -22,6 +22,7 @@ from resolution.view_backfill import (
 )
 from tests.support.record_views import (
     drop_views,
+    in_force,
     old_parties,
     push_penalty,
     stored_views,
@@ -63,19 +64,6 @@ def backfill_all(session_factory: sessionmaker[Session], chunk_size: int = 7) ->
 def views_now(session_factory: sessionmaker[Session]) -> tuple[dict, set]:
     with session_factory() as session:
         return stored_views(session)
-
-
-def in_force(session: Session) -> set[int]:
-    """Source ids of the accepted records linked to an entity."""
-    return set(
-        session.scalars(
-            select(SourceRecord.id)
-            .join(CreditRecord, CreditRecord.source_record_id == SourceRecord.id)
-            .where(
-                SourceRecord.status == SourceStatus.ACCEPTED, CreditRecord.entity_id.is_not(None)
-            )
-        )
-    )
 
 
 def test_the_backfill_rebuilds_what_ingest_wrote_and_twice_adds_nothing(
@@ -136,7 +124,9 @@ def test_only_records_without_views_are_read_and_unreadable_ones_are_counted(
         dropped = accepted[::4]
         broken = dropped[1]
         # A payload the feed's current mapping cannot read any more (a required field gone).
-        session.execute(update(SourceRecord).where(SourceRecord.id == broken).values(raw_payload={}))
+        session.execute(
+            update(SourceRecord).where(SourceRecord.id == broken).values(raw_payload={})
+        )
         session.commit()
     drop_views(session_factory, dropped)
 

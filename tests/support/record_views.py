@@ -18,6 +18,8 @@ from core.models import (
     RecordBlockKey,
     RecordCategory,
     RecordMatchView,
+    SourceRecord,
+    SourceStatus,
 )
 from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
@@ -29,7 +31,9 @@ def stored_views(session: Session) -> tuple[dict[int, tuple[int, Any]], set[tupl
     views = {
         s: (e, v)
         for s, e, v in session.execute(
-            select(RecordMatchView.source_record_id, RecordMatchView.entity_id, RecordMatchView.view)
+            select(
+                RecordMatchView.source_record_id, RecordMatchView.entity_id, RecordMatchView.view
+            )
         )
     }
     keys = {
@@ -48,6 +52,19 @@ def drop_views(session_factory: sessionmaker[Session], source_ids: list[int] | N
                 statement = statement.where(model.source_record_id.in_(source_ids))
             session.execute(statement)
         session.commit()
+
+
+def in_force(session: Session) -> set[int]:
+    """Source ids of the accepted records linked to an entity."""
+    return set(
+        session.scalars(
+            select(SourceRecord.id)
+            .join(CreditRecord, CreditRecord.source_record_id == SourceRecord.id)
+            .where(
+                SourceRecord.status == SourceStatus.ACCEPTED, CreditRecord.entity_id.is_not(None)
+            )
+        )
+    )
 
 
 def view_count(session: Session) -> int:
@@ -74,9 +91,7 @@ def old_parties(session: Session, count: int) -> list[tuple[int, str, str]]:
     return list(seen.values())[:count]
 
 
-def push_penalty(
-    session_factory: sessionmaker[Session], *, doc: str, name: str, uscc: str
-) -> int:
+def push_penalty(session_factory: sessionmaker[Session], *, doc: str, name: str, uscc: str) -> int:
     """Ingest one new penalty about ``name`` / ``uscc`` through a push feed; returns the id of
     the entity it was linked to."""
     with session_factory() as session:
