@@ -83,7 +83,8 @@ def test_the_backfill_rebuilds_what_ingest_wrote_and_twice_adds_nothing(
     assert backfill_all(session_factory) == (len(accepted), 0)
 
     rebuilt_views, rebuilt_keys = views_now(session_factory)
-    # Exactly ingest's rows for the records in force (superseded versions are not rebuilt).
+    # Exactly ingest's rows for the records in force (the generated data has no superseded
+    # versions; their views are not rebuilt, see resolution.view_backfill).
     assert rebuilt_views == {s: v for s, v in views.items() if s in accepted}
     assert rebuilt_keys == {(k, s) for k, s in keys if s in accepted}
     with session_factory() as session:
