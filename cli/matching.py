@@ -1,4 +1,5 @@
-"""The ``matching`` command group: train the scoring model fuzzy linking uses."""
+"""The ``matching`` command group: train the scoring model fuzzy linking uses, and build the
+record views it finds candidates through for records linked before they existed."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import time
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.runtime import runtime
 from core.db import UnitOfWork
 
-__all__ = ["matching_group"]
+__all__ = ["matching_group", "reindex_record_views"]
 
 
 @click.group("matching")
@@ -60,4 +62,58 @@ def train_command(max_records: int | None) -> None:
     )
     click.echo(
         json.dumps({"priors": dict(model.priors), "blocked_pairs": stats.get("blocked_pairs")})
+    )
+
+
+def reindex_record_views(
+    session_factory: sessionmaker[Session], *, chunk_size: int, echo: bool = True
+) -> tuple[int, int]:
+    """Build the record views and blocking keys of every linked record without one, one
+    transaction per chunk (an interrupted run keeps what it committed and a second run goes
+    on from there). Returns (records indexed, records whose payload no longer validates)."""
+    from ingest.stored_records import StoredRecordValidator
+    from resolution.view_backfill import backfill_record_views
+
+    indexed = unreadable = 0
+    after = 0
+    while True:
+        with UnitOfWork(session_factory) as uow:
+            chunk = backfill_record_views(
+                session=uow.session,
+                validate=StoredRecordValidator(session=uow.session),
+                after=after,
+                chunk_size=chunk_size,
+            )
+            uow.commit()
+        if chunk.last_id is None:
+            return indexed, unreadable
+        indexed, unreadable, after = (
+            indexed + chunk.indexed,
+            unreadable + chunk.unreadable,
+            chunk.last_id,
+        )
+        if echo:
+            click.echo(f"  ... {indexed} records indexed (up to source record {after})")
+
+
+@matching_group.command("reindex")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Records per transaction.",
+)
+@with_appcontext
+def reindex_command(chunk_size: int) -> None:
+    """Build the matcher's record views and blocking keys for every linked record that has
+    none (records linked before migration 0013): until then ingest cannot match a new record
+    to their entities and makes duplicates. Records that have views are skipped, so running
+    it again is safe."""
+    started = time.perf_counter()
+    indexed, unreadable = reindex_record_views(runtime().session_factory, chunk_size=chunk_size)
+    click.echo(
+        f"{indexed} records indexed in {time.perf_counter() - started:.1f} s; "
+        f"{unreadable} left without a view (their payload no longer validates under the "
+        "feed's current mapping)"
     )

@@ -44,7 +44,15 @@ from matching.records import MatchRecord, Prepared, prepare
 from resolution.entity_views import EntityView, EntityViews
 from resolution.matching_models import current_model
 
-__all__ = ["RecordMatcher", "Verdict", "match_record_of", "record_for_matching", "view_of"]
+__all__ = [
+    "RecordMatcher",
+    "Verdict",
+    "match_record_of",
+    "record_for_matching",
+    "stored_block_keys",
+    "view_of",
+    "write_record_views",
+]
 
 _IN_CHUNK = 500
 # The key types resolve caps at max_name_block_size (matching.blocking._NAME_KEYS).
@@ -87,6 +95,32 @@ def view_of(record: MatchRecord) -> dict[str, Any]:
         "phone": record.phone,
         "gender": record.gender,
     }
+
+
+def stored_block_keys(record: Prepared) -> frozenset[str]:
+    """The blocking keys stored for a linked record: those the key column holds."""
+    return frozenset(k for k in blocking_keys(record) if len(k) <= _MAX_KEY_LENGTH)
+
+
+def write_record_views(
+    session: Session, rows: list[tuple[int, int, dict[str, Any], frozenset[str]]]
+) -> None:
+    """Store linked records as the matcher reads them: ``(source id, entity id, view_of(..),
+    stored_block_keys(..))`` each, one statement per table. Ingest (:meth:`RecordMatcher.flush`)
+    and the backfill of records linked before the views existed
+    (:mod:`resolution.view_backfill`) both write through here."""
+    if not rows:
+        return
+    insert_rows(
+        session,
+        RecordMatchView.__table__,
+        [{"source_record_id": s, "entity_id": e, "view": v} for s, e, v, _ in rows],
+    )
+    insert_rows(
+        session,
+        RecordBlockKey.__table__,
+        [{"key": k, "source_record_id": s} for s, _, _, keys in rows for k in keys],
+    )
 
 
 def match_record_of(source_id: int, view: dict[str, Any]) -> MatchRecord:
@@ -438,7 +472,7 @@ class RecordMatcher:
         codes = self._codes.get(id(entity))
         if codes is not None:
             self._codes[id(entity)] = codes.join(_Codes.of(record))
-        keys = frozenset(k for k in blocking_keys(record) if len(k) <= _MAX_KEY_LENGTH)
+        keys = stored_block_keys(record)
         for key in keys:
             self._pending.setdefault(key, []).append(source_id)
         self._new.append((source_id, entity, view, keys))
@@ -453,17 +487,11 @@ class RecordMatcher:
     def flush(self) -> None:
         """Write the batch's record views and blocking keys (after the entities, whose ids
         they need) and forget what was read."""
-        if self._new:
-            insert_rows(
-                self.session,
-                RecordMatchView.__table__,
-                [{"source_record_id": s, "entity_id": e.id, "view": v} for s, e, v, _ in self._new],
-            )
-            insert_rows(
-                self.session,
-                RecordBlockKey.__table__,
-                [{"key": k, "source_record_id": s} for s, _, _, keys in self._new for k in keys],
-            )
+        rows = []
+        for source_id, entity, view, keys in self._new:
+            assert entity.id is not None, "entities are flushed before their record views"
+            rows.append((source_id, entity.id, view, keys))
+        write_record_views(self.session, rows)
         self._stored, self._sizes, self._pending = {}, {}, {}
         self._records, self._entity, self._by_entity_id = {}, {}, {}
         self._batch_members, self._children, self._batch_children = {}, {}, {}
