@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.entities.names import search_form
+from matching.search_names import search_form
 from app.entities.present import Viewer, identifier_views
 from app.entities.search import Hit, identifier_hits, is_code_query, name_hits
 from core.models import Entity, EntityIdentifier
