@@ -364,6 +364,9 @@ class EntityViews:
                 }
                 for v, i in self._new_idents
             ],
+            # Two pushes about the same entity at once (PostgreSQL, read committed) may both
+            # add the identifier it lacked: the second finds the first's row and keeps it.
+            skip_existing=True,
         )
         for _, ident in self._new_idents:
             ident.new = False
