@@ -120,7 +120,8 @@ def _push_lua(companies: list[tuple[str, str]], token: str, size: int = 100) -> 
     """wrk Lua defining ``push_request()``: ``size`` new penalties (``source_id`` unique per
     thread and request) about ``companies``, POSTed by EPB's client to its feed ``epb-feed``."""
     rows = ", ".join(
-        f"{{{json.dumps(name, ensure_ascii=False)}, {json.dumps(uscc)}}}" for name, uscc in companies
+        f"{{{json.dumps(name, ensure_ascii=False)}, {json.dumps(uscc)}}}"
+        for name, uscc in companies
     )
     item = (
         '{"source_id": "%s", "CF_XDR_MC": "%s", "CF_XDR_SHXYM": "%s", '
@@ -340,10 +341,18 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--budget", type=int, default=10_000_000,
-                        help="rate-limit budgets a minute (requests, identifier look-ups)")
-    parser.add_argument("--push-every", type=int, default=20,
-                        help="in the mix, every n-th request is a 100-record push")
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=10_000_000,
+        help="rate-limit budgets a minute (requests, identifier look-ups)",
+    )
+    parser.add_argument(
+        "--push-every",
+        type=int,
+        default=20,
+        help="in the mix, every n-th request is a 100-record push",
+    )
     parser.add_argument("--out", help="keep the database, server logs and wrk output here")
     args = parser.parse_args()
     summary: dict[str, Any] = {"entities": args.entities, "connections": args.connections,

@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.search_names import search_form
 from app.entities.present import Viewer, identifier_views
 from app.entities.search import Hit, identifier_hits, is_code_query, name_hits
 from core.models import Entity, EntityIdentifier
 from matching.identifier_types import IdentifierKind, clean_code
 from matching.identifiers import parse_identifier
+from matching.search_names import search_form
 from resolution.survivors import survivor_of
 
 MAX_CANDIDATES = 10
