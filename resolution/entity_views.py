@@ -378,6 +378,8 @@ class EntityViews:
     def _retire_attributes(self) -> None:
         """Golden values replaced in this batch are no longer current (they stay)."""
         table = EntityAttribute.__table__
+        # In id order, like the other writes here: concurrent batches never wait in a cycle.
+        self._retired_attr_ids.sort()
         for start in range(0, len(self._retired_attr_ids), _IN_CHUNK):
             self.session.execute(
                 update(table)
