@@ -10,7 +10,11 @@ server started here (``tests.support.postgres``), SQLite on a file. For each req
 prints req/s, p50, p99 and the share of "hello" throughput; then peak memory per worker
 (``VmHWM``); the last line is one JSON object.
 
-Not measured yet: the 100-record push (it needs a push feed and a department client).
+The rate limiter is on, as in production (counters in the database, or Redis with
+``CREDITHUB_REDIS_URL``), with budgets (``--budget`` a minute, default 10,000,000, for every
+request and for identifier look-ups) high enough that the load is never refused: what is
+measured is the limiter's cost, not its refusals. The push is ``POST /api/v1/records`` of 100
+new penalty records (unique ``source_id``s, about existing companies) by EPB's client.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def make_hello() -> Any:
 def build(url: str, n_entities: int) -> dict[str, Any]:
     """A migrated database with ``n_entities`` entities and two records each; a regulator's
     token and sample queries."""
-    from sqlalchemy import insert, text
+    from sqlalchemy import insert, text, update
 
     from app.auth.services import create_client
     from benchmarks import export
@@ -75,10 +79,20 @@ def build(url: str, n_entities: int) -> dict[str, Any]:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
+        conn.execute(
+            update(Feed).where(Feed.code == "epb-feed").values(field_mapping=_PUSH_MAPPING)
+        )
         conn.execute(text("ANALYZE"))
     with make_session_factory(engine)() as session:
         _client, token = create_client(session=session, name="bench", role=Role.REGULATOR)
+        _pusher, push_token = create_client(
+            session=session, name="bench-epb", role=Role.DEPARTMENT, department_code="EPB"
+        )
         session.commit()
+        companies = session.execute(
+            text("SELECT e.display_name, i.value FROM entities e JOIN entity_identifiers i "
+                 "ON i.entity_id = e.id WHERE i.id_type = 'uscc' ORDER BY e.id LIMIT 100"),
+        ).all()  # fmt: skip
         probe = n_entities // 2 + 1
         company = probe if probe % export.PERSON_SHARE else probe + 1
         person = (probe // export.PERSON_SHARE + 1) * export.PERSON_SHARE
@@ -92,8 +106,57 @@ def build(url: str, n_entities: int) -> dict[str, Any]:
     return {
         "seconds": time.perf_counter() - started,
         "token": token,
+        "push_token": push_token,
+        "push_companies": [tuple(c) for c in companies],
         "company": found[company],
         "person": found[person],
+    }
+
+
+_PUSH_MAPPING = {"preset": "double_publicity_penalty", "fine_unit": "yuan"}
+
+
+def _push_lua(companies: list[tuple[str, str]], token: str, size: int = 100) -> str:
+    """wrk Lua defining ``push_request()``: ``size`` new penalties (``source_id`` unique per
+    thread and request) about ``companies``, POSTed by EPB's client to its feed ``epb-feed``."""
+    rows = ", ".join(
+        f"{{{json.dumps(name, ensure_ascii=False)}, {json.dumps(uscc)}}}"
+        for name, uscc in companies
+    )
+    item = (
+        '{"source_id": "%s", "CF_XDR_MC": "%s", "CF_XDR_SHXYM": "%s", '
+        '"CF_XZCFJDSWH": "京环罚〔2026〕%s号", "CF_CFLB": "罚款", "CF_NR_FK": "5000", '
+        '"CF_JDRQ": "2026-03-01", "CF_CFJG": "北京市生态环境局"}'
+    )
+    return f"""
+local companies = {{{rows}}}
+local pushes = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function push_request()
+  pushes = pushes + 1
+  local items = {{}}
+  for k = 1, {size} do
+    local c = companies[(pushes * 7 + k) % #companies + 1]
+    local sid = string.format("b%s-%d-%d", tostring(tid), pushes, k)
+    items[k] = string.format({json.dumps(item, ensure_ascii=False)}, sid, c[1], c[2], sid)
+  end
+  local body = '{{"feed": "epb-feed", "records": [' .. table.concat(items, ",") .. "]}}"
+  return wrk.format("POST", "/api/v1/records", {{
+    ["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}, body)
+end
+"""
+
+
+def _budgets(per_minute: int) -> dict[str, str]:
+    """The limiter stays on; its budgets are high enough that the load is never refused."""
+    return {
+        "CREDITHUB_RATE_LIMIT_PER_MINUTE": str(per_minute),
+        "CREDITHUB_IDENTIFIER_LOOKUPS_PER_MINUTE": str(per_minute),
+        "CREDITHUB_IDENTIFIER_LOOKUPS_PER_HOUR": str(60 * per_minute),
     }
 
 
@@ -103,7 +166,7 @@ def _serve(
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
                 return process
@@ -142,7 +205,8 @@ def wrk(
 ) -> dict[str, float]:
     """``wrk`` against ``url``: req/s, p50 and p99 (ms), non-2xx/3xx answers; its output is
     appended to ``log``."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    # wrk's default timeout (2 s) drops slower answers from its latencies: p99 would be capped.
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "60s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     if script is not None:
@@ -154,21 +218,32 @@ def wrk(
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latency = {p: float(v) * _UNIT_MS[u] for p, v, u in _LATENCY.findall(output)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", output)
     return {
         "rps": rate,
         "p50_ms": latency.get("50", float("nan")),
         "p99_ms": latency.get("99", float("nan")),
         "non_2xx": float(errors.group(1)) if errors else 0.0,
+        "timeouts": float(timeouts.group(1)) if timeouts else 0.0,
     }
 
 
-def _mix_script(paths: list[str], folder: Path) -> Path:
-    script = folder / "mix.lua"
+def _push_script(push_lua: str, folder: Path) -> Path:
+    script = folder / "push.lua"
+    script.write_text(push_lua + "request = push_request\n")
+    return script
+
+
+def _mix_script(paths: list[str], push_lua: str, folder: Path, push_every: int) -> Path:
+    """Round robin over ``paths`` (the regulator's GETs), every ``push_every``-th request a
+    100-record push (0: no pushes)."""
+    script = folder / f"mix-{push_every}.lua"
     listed = ", ".join(json.dumps(p) for p in paths)
     script.write_text(
-        f"local paths = {{{listed}}}\nlocal i = 0\n"
-        "request = function()\n  i = i % #paths + 1\n"
-        "  return wrk.format(nil, paths[i])\nend\n"
+        f"{push_lua}\nlocal paths = {{{listed}}}\nlocal i = 0\nlocal n = 0\n"
+        "request = function()\n  n = n + 1\n"
+        f"  if {push_every} > 0 and n % {push_every} == 0 then return push_request() end\n"
+        "  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend\n"
     )
     return script
 
@@ -180,7 +255,7 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, A
     workers, threads = args.workers, args.threads
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CREDITHUB_DATABASE_URL": url,
            "CREDITHUB_INSTANCE_PATH": str(folder / "instance"), "CREDITHUB_SECRET_KEY": "bench",
-           "CREDITHUB_RATE_LIMIT_PER_MINUTE": "0", "CREDITHUB_LOG_LEVEL": "WARNING"}  # fmt: skip
+           "CREDITHUB_LOG_LEVEL": "WARNING", **_budgets(args.budget)}  # fmt: skip
     _id, company_public, company_name, uscc = built["company"]
     _pid, _person_public, _person_name, resident_id = built["person"]
     auth = {"Authorization": f"Bearer {built['token']}"}
@@ -214,7 +289,8 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, A
         env, port, folder / "serve.log",
     )  # fmt: skip
     try:
-        script = _mix_script(list(paths.values()), folder)
+        push_lua = _push_lua(built["push_companies"], built["push_token"])
+        script = _mix_script(list(paths.values()), push_lua, folder, push_every=0)
         # Warm every worker up (OpenCC's and the division table's first loads) before measuring.
         wrk(f"http://127.0.0.1:{port}/", seconds=max(5, args.seconds), connections=args.connections,
             headers=auth, script=script, log=folder / "warmup.log")  # fmt: skip
@@ -226,31 +302,36 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, A
                 headers=auth,
                 log=folder / "wrk.log",
             )
-        results["mix"] = wrk(
-            f"http://127.0.0.1:{port}/",
-            seconds=args.seconds,
-            connections=args.connections,
-            headers=auth,
-            script=script,
-            log=folder / "wrk.log",
-        )
+        for kind, script in (
+            ("push_100", _push_script(push_lua, folder)),
+            ("mix", _mix_script(list(paths.values()), push_lua, folder, args.push_every)),
+        ):
+            results[kind] = wrk(
+                f"http://127.0.0.1:{port}/",
+                seconds=args.seconds,
+                connections=args.connections,
+                headers=auth,
+                script=script,
+                log=folder / "wrk.log",
+            )
     finally:
         results["memory"] = _stop(server)
     base = results["hello"]["rps"]
-    for kind in (*paths, "mix"):
+    for kind in (*paths, "push_100", "mix"):
         results[kind]["share_of_hello"] = results[kind]["rps"] / base if base else 0.0
     return results
 
 
 def _print(backend: str, results: dict[str, Any]) -> None:
     print(f"\n{backend}: built in {results['build_seconds']:.0f} s")
-    print(f"{'request':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'share':>8}{'non-2xx':>9}")
+    print(f"{'request':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'share':>8}{'non-2xx':>9}"
+          f"{'timeouts':>9}")  # fmt: skip
     for kind in ("hello", "profile", "search_uscc", "search_id_number", "search_name",
-                 "public_lookup", "mix"):  # fmt: skip
+                 "public_lookup", "push_100", "mix"):  # fmt: skip
         r = results[kind]
         share = r.get("share_of_hello", 1.0)
         print(f"{kind:<18}{r['rps']:>9.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
-              f"{share:>8.3f}{r['non_2xx']:>9.0f}")  # fmt: skip
+              f"{share:>8.3f}{r['non_2xx']:>9.0f}{r['timeouts']:>9.0f}")  # fmt: skip
     memory = results["memory"]
     print(f"peak memory per worker: {memory['peak_mib_max']:.0f} MiB ({memory['workers']} workers;"
           f" hello {results['hello_memory']['peak_mib_max']:.0f} MiB)")  # fmt: skip
@@ -264,10 +345,24 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=10_000_000,
+        help="rate-limit budgets a minute (requests, identifier look-ups)",
+    )
+    parser.add_argument(
+        "--push-every",
+        type=int,
+        default=20,
+        help="in the mix, every n-th request is a 100-record push",
+    )
     parser.add_argument("--out", help="keep the database, server logs and wrk output here")
     args = parser.parse_args()
     summary: dict[str, Any] = {"entities": args.entities, "connections": args.connections,
-                               "seconds": args.seconds, "workers": args.workers}  # fmt: skip
+                               "seconds": args.seconds, "workers": args.workers,
+                               "threads": args.threads, "rate_limit_budget": args.budget,
+                               "mix_push_every": args.push_every}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="credithub-bench-api-") as tmp:
         folder = Path(args.out or tmp)
         folder.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -42,12 +43,17 @@ def insert_rows(
     rows: Sequence[Mapping[str, Any]],
     *,
     returning: Sequence[str] = (),
+    skip_existing: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Insert ``rows`` (dicts with the same keys) into ``table``. With ``returning`` (column
     names, the first being the integer primary key), returns one tuple of those columns per
     inserted row, in no particular order; without it, returns ``[]``. Columns left out of the
     rows get their server default or NULL: a column with a Python-side default must be given
-    (refused otherwise, since this path does not run Python defaults)."""
+    (refused otherwise, since this path does not run Python defaults).
+
+    ``skip_existing`` (PostgreSQL, without ``returning``): a row that another transaction has
+    committed meanwhile (a unique conflict) is left as it is (``ON CONFLICT DO NOTHING``;
+    ``INSERT OR IGNORE`` on SQLite)."""
     if not rows:
         return []
     columns = [table.c[name] for name in rows[0]]
@@ -56,6 +62,8 @@ def insert_rows(
     dialect = connection.dialect
     if dialect.name != "sqlite":
         statement = insert(table)
+        if skip_existing and not returning:
+            statement = postgresql.insert(table).on_conflict_do_nothing()
         if returning:
             result = session.execute(
                 statement.returning(*(table.c[n] for n in returning)), list(rows)
@@ -65,6 +73,8 @@ def insert_rows(
         return []
 
     sql, names = _insert_sql(table, columns, dialect)
+    if skip_existing and not returning:
+        sql = sql.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
     # Built column by column, then zipped into the driver's tuples: the loops over rows run
     # in C (map, zip) except for the processors themselves. Processors also see None: a JSON
     # column stores None as JSON null, as SQLAlchemy does.

@@ -279,7 +279,7 @@ class EntityViews:
         now = utcnow()
         if self._new:
             self._insert_entities(now)
-        dirty = [v for v in self._by_id.values() if v.dirty]
+        dirty = sorted((v for v in self._by_id.values() if v.dirty), key=lambda v: v.id)
         if dirty:
             self._update_entities(dirty, now)
         if self._new_idents:
@@ -364,8 +364,15 @@ class EntityViews:
                     "source_record_id": i.source_record_id,
                     "created_at": now,
                 }
-                for v, i in self._new_idents
+                # In key order: two batches adding the same identifiers then wait on each other
+                # in one order, never in a cycle (a deadlock on PostgreSQL).
+                for v, i in sorted(
+                    self._new_idents, key=lambda p: (p[0].id, p[1].id_type.value, p[1].value)
+                )
             ],
+            # Two pushes about the same entity at once (PostgreSQL, read committed) may both
+            # add the identifier it lacked: the second finds the first's row and keeps it.
+            skip_existing=True,
         )
         for _, ident in self._new_idents:
             ident.new = False
@@ -373,6 +380,8 @@ class EntityViews:
     def _retire_attributes(self) -> None:
         """Golden values replaced in this batch are no longer current (they stay)."""
         table = EntityAttribute.__table__
+        # In id order, like the other writes here: concurrent batches never wait in a cycle.
+        self._retired_attr_ids.sort()
         for start in range(0, len(self._retired_attr_ids), _IN_CHUNK):
             self.session.execute(
                 update(table)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, request, session
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.storage import Storage
-from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from app.auth.access import current_client
@@ -34,7 +33,7 @@ from app.runtime import request_session, runtime
 from core.audit import record_event
 from core.config import Config
 from core.models import ApiClient
-from core.rate_limits import storage_for
+from core.rate_limits import BatchedFixedWindow, storage_for
 
 EXTENSION_KEY = "credithub_limiter"
 # Requests that cost nothing worth limiting: the pages' stylesheet, the load balancer's probe.
@@ -53,11 +52,12 @@ class Budget:
 
 
 class Limiter:
-    """The app's budgets over one ``limits`` storage (fixed windows)."""
+    """The app's budgets over one ``limits`` storage (fixed windows, written in batches:
+    ``core.rate_limits.BatchedFixedWindow``)."""
 
     def __init__(self, storage: Storage, config: Config) -> None:
         self.storage = storage
-        self.strategy = FixedWindowRateLimiter(storage)
+        self.strategy = BatchedFixedWindow(storage)
         self.requests = _budget("requests", RateLimitItemPerMinute(config.rate_limit_per_minute))
         self.identifier_lookups = _budget(
             "identifier_lookups",

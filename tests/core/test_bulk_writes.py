@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.bulk_writes import insert_rows
@@ -89,3 +90,17 @@ def test_a_column_with_a_python_default_must_be_given(session: Session) -> None:
     del row["received_at"]
     with pytest.raises(ValueError, match="received_at"):
         insert_rows(session, SourceRecord.__table__, [row])
+
+
+def test_skip_existing_keeps_rows_another_transaction_wrote(session: Session) -> None:
+    feed = make_feed(session)
+    rows = _rows(feed.id, 4, "dup")
+    insert_rows(session, SourceRecord.__table__, rows[:2])
+    # rows 0 and 1 exist (as if a concurrent push committed them first); 2 and 3 are new
+    changed = [{**r, "payload_hash": "f" * 64} for r in rows]
+    assert insert_rows(session, SourceRecord.__table__, changed, skip_existing=True) == []
+    stored = {r.source_key: r.payload_hash for r in session.scalars(select(SourceRecord))}
+    assert stored == {"dup-0": rows[0]["payload_hash"], "dup-1": rows[1]["payload_hash"],
+                      "dup-2": "f" * 64, "dup-3": "f" * 64}  # fmt: skip
+    with pytest.raises(IntegrityError):
+        insert_rows(session, SourceRecord.__table__, changed[:1])

@@ -16,7 +16,7 @@ from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import Engine
 
 from core.db import make_engine
-from core.rate_limits import DatabaseStorage, storage_for
+from core.rate_limits import BATCH_SHARE, BatchedFixedWindow, DatabaseStorage, storage_for
 from tests.support.redis import RedisServer
 
 
@@ -62,6 +62,40 @@ def test_an_expired_window_starts_again(engine: Engine) -> None:
     assert storage.check()
     storage.incr("a", 60)
     assert storage.reset() == 1
+
+
+def test_batched_windows_write_large_budgets_in_batches_and_overrun_them_by_little(
+    engine: Engine, second_engine: Engine
+) -> None:
+    storages = [DatabaseStorage(engine), DatabaseStorage(second_engine)]
+    one, two = (BatchedFixedWindow(s) for s in storages)
+    budget = RateLimitItemPerMinute(1000)  # a process holds back at most 10 hits
+    allowed = sum(limiter.hit(budget, "client:1") for limiter in (one, two) * 600)
+    # every process wrote its hits at least every eleventh one: the shared count lags by < 11
+    shared = storages[0].get(budget.key_for("client:1"))
+    assert 1200 - 2 * (1000 // BATCH_SHARE) <= shared <= 1200
+    # the budget held, overrun by at most what each process holds back
+    assert 1000 <= allowed <= 1000 + 2 * (1000 // BATCH_SHARE)
+    assert not one.hit(budget, "client:1") and not two.hit(budget, "client:1")
+
+
+def test_batched_windows_write_small_budgets_hit_by_hit(
+    engine: Engine, second_engine: Engine
+) -> None:
+    storage = DatabaseStorage(engine)
+    one, two = BatchedFixedWindow(storage), BatchedFixedWindow(DatabaseStorage(second_engine))
+    budget = RateLimitItemPerMinute(BATCH_SHARE - 1)
+    allowed = [limiter.hit(budget, "k") for limiter in (one, two) * BATCH_SHARE]
+    assert allowed == [True] * (BATCH_SHARE - 1) + [False] * (BATCH_SHARE + 1)
+    assert storage.get(budget.key_for("k")) == 2 * BATCH_SHARE
+
+
+def test_batched_windows_start_again_when_the_window_expires(engine: Engine) -> None:
+    limiter = BatchedFixedWindow(DatabaseStorage(engine))
+    budget = RateLimitItemPerSecond(2)
+    assert limiter.hit(budget, "k") and limiter.hit(budget, "k") and not limiter.hit(budget, "k")
+    time.sleep(1.1)
+    assert limiter.hit(budget, "k")
 
 
 def test_the_database_is_the_default_and_redis_is_used_when_configured(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
+import itertools
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.services import create_client
 from core.models import Role
+
+# A number per client: ``id(object())`` was reused as soon as the object was freed, so two
+# clients of one test could get the same name.
+_names = itertools.count(1)
 
 
 def make_token(
@@ -21,7 +25,7 @@ def make_token(
     with session_factory() as session:
         _client, token = create_client(
             session=session,
-            name=name or f"{role.value}-{department_code or 'x'}-{uuid.uuid4().hex[:12]}",
+            name=name or f"{role.value}-{department_code or 'x'}-{next(_names)}",
             role=role,
             department_code=department_code,
         )
