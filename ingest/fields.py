@@ -12,6 +12,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+from core.clock import today as china_today
 from matching.resident_ids import GENDER_WORDS, gender_key
 
 _DATE_PATTERNS = [
@@ -56,8 +57,8 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 
 class BirthDate(FlexibleDate):
     """A natural person's birth date in any spelling :class:`FlexibleDate` reads (``19690815``,
-    ``1969-08-15``, ``1969/8/15``, ``1969年8月15日``). A date in the future (by the machine's
-    clock) or before 1900 is an error: it cannot be the birth of a party of a credit record, and
+    ``1969-08-15``, ``1969/8/15``, ``1969年8月15日``). A date in the future (by the clock in
+    China) or before 1900 is an error: it cannot be the birth of a party of a credit record, and
     the matcher would take it as evidence."""
 
     default_error_messages = {  # noqa: RUF012
@@ -68,7 +69,7 @@ class BirthDate(FlexibleDate):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         born = super()._deserialize(value, attr, data, **kwargs)
-        if born > date.today():
+        if born > china_today():
             raise self.make_error("future", value=born.isoformat())
         if born < EARLIEST_BIRTH:
             raise self.make_error("too_early", value=born.isoformat())

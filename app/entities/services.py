@@ -277,7 +277,6 @@ def _known_entity(session: Session, viewer: Viewer, public_id: str) -> tuple[Ent
     return resolved
 
 
-
 def _records_statement(viewer: Viewer, group: Any) -> Any:
     return (
         select(CreditRecord, Feed.code, Department.code, Department.name, SourceRecord.source_key)

@@ -40,7 +40,11 @@ from ingest.runner import RunSummary, replay_feed
 from tests.ingest.conftest import penalty_row, write_penalties
 from tests.support.push import make_push_feed, penalty_item, push
 
-TOMORROW = (today() + timedelta(days=1)).isoformat()
+
+def tomorrow() -> str:
+    # Computed when a test runs, never at import: collection may happen before midnight in
+    # China and the push after it.
+    return (today() + timedelta(days=1)).isoformat()
 
 
 def test_a_year_9999_date_is_quarantined_and_the_rest_of_the_push_stored(
@@ -71,6 +75,7 @@ def test_implausible_values_are_quarantined_with_their_reason(
 ) -> None:
     # A feed in 万元, as the penalty standard states amounts: 900,000,000 万元 is 9*10^12 yuan.
     headers = make_push_feed(session_factory, fine_unit="wan_yuan")
+    next_day = tomorrow()
     response = push(
         client,
         headers,
@@ -79,7 +84,7 @@ def test_implausible_values_are_quarantined_with_their_reason(
             penalty_item("9998", CF_JDRQ="9998-01-01"),
             penalty_item("0001", CF_JDRQ="0001-01-01"),
             penalty_item("1948", CF_JDRQ="1948-12-31"),
-            penalty_item("tomorrow", CF_JDRQ=TOMORROW),
+            penalty_item("tomorrow", CF_JDRQ=next_day),
             penalty_item("valid_to", CF_YXQ="2026-02-28"),
             penalty_item("fen", CF_NR_FK="1.0000001"),  # a tenth of a fen, in 万元
             penalty_item("good", CF_NR_FK="0.000001", CF_YXQ="2026-03-01"),  # one fen
@@ -100,7 +105,7 @@ def test_implausible_values_are_quarantined_with_their_reason(
         "9998": ("rejected", {"decision_date": [f"9998-01-01 is after today ({today()})"]}),
         "0001": ("rejected", {"decision_date": ["0001-01-01 is before 1949"]}),
         "1948": ("rejected", {"decision_date": ["1948-12-31 is before 1949"]}),
-        "tomorrow": ("rejected", {"decision_date": [f"{TOMORROW} is after today ({today()})"]}),
+        "tomorrow": ("rejected", {"decision_date": [f"{next_day} is after today ({today()})"]}),
         "valid_to": (
             "rejected",
             {"valid_to": ["2026-02-28 is before the decision date 2026-03-01"]},
@@ -191,7 +196,7 @@ def test_file_drops_and_exchange_tables_get_the_same_checks(
         )
         exchange.executemany(
             "INSERT INTO t VALUES (?, ?, ?)",
-            [(1, "甲公司", "2026-05-01"), (2, "乙公司", "0001-01-01"), (3, "丙公司", TOMORROW)],
+            [(1, "甲公司", "2026-05-01"), (2, "乙公司", "0001-01-01"), (3, "丙公司", tomorrow())],
         )
     exchange.close()
     penalty_feed(
