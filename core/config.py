@@ -59,6 +59,8 @@ class Config:
     identifier_lookups_per_hour: int = 60
     # Objections raised without a token, per address; 0 turns the limit off.
     anonymous_objections_per_hour: int = 5
+    # Repair applications filed without a token, per address; 0 turns the limit off.
+    anonymous_repair_applications_per_hour: int = 5
     # redis://host:port/db for the rate-limit counters; empty: the database holds them.
     redis_url: str = ""
     # Key of the HMAC that the audit trail records of each search query (never the query
@@ -118,6 +120,7 @@ class Config:
             "identifier_lookups_per_minute",
             "identifier_lookups_per_hour",
             "anonymous_objections_per_hour",
+            "anonymous_repair_applications_per_hour",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")

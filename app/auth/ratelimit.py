@@ -6,7 +6,9 @@ the same client shares one budget on both), else the caller's address. Budgets:
 - every request (``CREDITHUB_RATE_LIMIT_PER_MINUTE``), API and pages alike;
 - searches by an identifier, much lower (``CREDITHUB_IDENTIFIER_LOOKUPS_PER_MINUTE`` and
   ``..._PER_HOUR``): guessing the hidden digits of a masked id takes hundreds of look-ups;
-- objections raised without a token, per address (``CREDITHUB_ANONYMOUS_OBJECTIONS_PER_HOUR``).
+- objections raised without a token, per address (``CREDITHUB_ANONYMOUS_OBJECTIONS_PER_HOUR``),
+  and repair applications likewise (``CREDITHUB_ANONYMOUS_REPAIR_APPLICATIONS_PER_HOUR``):
+  each one files work for a department and stores the caller's free text.
 
 The counters live in the database by default (``core.rate_limits``), in Redis when
 ``CREDITHUB_REDIS_URL`` is set, so every worker process and every server behind a load balancer
@@ -66,6 +68,10 @@ class Limiter:
         )
         self.anonymous_objections = _budget(
             "anonymous_objections", RateLimitItemPerHour(config.anonymous_objections_per_hour)
+        )
+        self.anonymous_repair_applications = _budget(
+            "anonymous_repair_applications",
+            RateLimitItemPerHour(config.anonymous_repair_applications_per_hour),
         )
         self._audit_once = RateLimitItemPerMinute(1)
 

@@ -71,6 +71,8 @@ class RepairApplications(MethodView):
         repaired, revoked, expired or disputed, a pending application, or too early: the detail
         names the first allowed day).
         """
+        if current_client() is None:
+            charge(limiter().anonymous_repair_applications)
         session = request_session()
         application = apply_for_repair(
             session=session,

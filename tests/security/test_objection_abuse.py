@@ -77,3 +77,36 @@ def test_anonymous_objections_are_limited_per_address(
     assert [(e.actor, e.target_id, e.client_address) for e in limited] == [
         ("public", "anonymous_objections", "127.0.0.1")
     ]
+
+
+def test_anonymous_repair_applications_are_limited_per_address(
+    config: Config, make_app: Callable[[Config], Flask], session_factory: sessionmaker[Session]
+) -> None:
+    # Each application files work for a department and stores the caller's free text; without
+    # a limit one address could bury the queue. Unknown records cost the budget too, so the
+    # limit also bounds probing record ids.
+    record_id = _record(session_factory)
+    app = make_app(dataclasses.replace(config, anonymous_repair_applications_per_hour=2))
+    client = app.test_client()
+    application = {
+        "applicant_name": "某某",
+        "applicant_contact": "user@example.com",
+        "reason": "已整改",
+    }
+    statuses = [
+        client.post(f"/api/v1/records/{rid}/repair-applications", json=application).status_code
+        for rid in (record_id, 999_999, record_id)
+    ]
+    assert statuses[2] == 429 and 429 not in statuses[:2], statuses
+    regulator = make_token(session_factory, Role.REGULATOR)
+    signed_in = client.post(
+        f"/api/v1/records/{record_id}/repair-applications", json=application, headers=regulator
+    )
+    assert signed_in.status_code != 429
+    with session_factory() as session:
+        limited = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "rate_limit.exceeded")
+        ).all()
+    assert [(e.actor, e.target_id) for e in limited] == [
+        ("public", "anonymous_repair_applications")
+    ]
