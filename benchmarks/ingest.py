@@ -148,7 +148,6 @@ _WRITTEN_TABLES = (
     "source_records",
     "entity_identifiers",
     "entity_attributes",
-    "entity_block_keys",
     "entity_reviews",
     "credit_records",
     "match_links",

@@ -39,7 +39,6 @@ from core.models.enums import (
     SourceStatus,
 )
 from core.models.resolution import (
-    EntityBlockKey,
     EntityReview,
     MatchingModel,
     RecordBlockKey,
@@ -63,7 +62,6 @@ __all__ = [
     "Department",
     "Entity",
     "EntityAttribute",
-    "EntityBlockKey",
     "EntityIdentifier",
     "EntityKind",
     "EntityReview",

@@ -39,19 +39,6 @@ class EntityReview(Base):
     candidate: Mapped[Entity] = relationship(foreign_keys=[candidate_entity_id])
 
 
-class EntityBlockKey(Base):
-    """The matcher's blocking keys of each entity, so a new record finds its fuzzy candidates
-    with one indexed look-up: the cost of linking a batch grows with the batch, not with the
-    number of entities."""
-
-    __tablename__ = "entity_block_keys"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True, index=True)
-
-    entity: Mapped[Entity] = relationship()
-
-
 class MatchingModel(Base):
     """A scoring model the service trained on its own records (``credithub matching train``):
     the JSON document of ``matching.match_model.MatchModel``. The newest row is the one fuzzy
