@@ -130,13 +130,12 @@ def credithub_matcher(
         del table  # the matcher works from its own records (at 1M the frame is ~0.5 GB)
         stats: dict[str, Any] = {}
         if trained and _has_training():
-            from matching.records import prepare
-            from matching.training import train
+            from matching.training import TrainingOptions
 
-            records = [prepare(r) for r in records]
-            model = train(records)
+            # As `credithub resolve` does: trained on the comparisons resolving makes.
+            result = resolve(records, training=TrainingOptions())
+            model = result.state.model
             stats = {"model": model.version, "training_seconds": model.training["seconds"]}
-            result = resolve(records, model.config())
         else:
             result = resolve(records)
         if not hasattr(result, "clusters") and not isinstance(result, Mapping):

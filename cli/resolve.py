@@ -186,6 +186,7 @@ def resolve_command(
     from ingest.adapters.file_drop import choose_encoding
     from matching.records import MatchRecord, prepare
     from matching.resolve import resolve
+    from matching.training import TrainingOptions
 
     if model_file is not None and default_weights:
         raise click.UsageError("--model and --default-weights exclude each other")
@@ -213,16 +214,22 @@ def resolve_command(
         )
 
     prepared = [prepare(r) for r in tqdm(records, desc="preparing", unit=" rec", disable=quiet)]
-    model, how = _model_for(prepared, model_file, default_weights)
-    if save_model is not None:
-        save_model.write_text(model.to_json(), encoding="utf-8")
+    model = _loaded_model(model_file, default_weights)
     stage_bar = tqdm(desc="resolving", unit="", disable=quiet)
+    # Without a model, the weights are learned from the comparisons resolve makes anyway.
     result = resolve(
         prepared,
-        model.config(),
+        None if model is None else model.config(),
         progress=lambda stage, count: stage_bar.set_postfix_str(f"{stage} {count}"),
+        training=TrainingOptions() if model is None else None,
     )
     stage_bar.close()
+    how = f"loaded from {model_file}" if model_file is not None else "hand-set default weights"
+    if model is None:
+        model = result.state.model
+        how = _how_trained(model, len(prepared))
+    if save_model is not None:
+        save_model.write_text(model.to_json(), encoding="utf-8")
 
     _write_clusters(out_csv, records, result)
     entities = len(set(result.clusters.values()))
@@ -233,27 +240,26 @@ def resolve_command(
     )
 
 
-def _model_for(prepared: list[Any], model_file: Path | None, default_weights: bool) -> Any:
-    """``(model, how it was obtained)``: loaded from ``model_file``, the hand-set defaults, or
-    trained on the prepared records. Raises ``click.ClickException`` for a bad model file."""
+def _loaded_model(model_file: Path | None, default_weights: bool) -> Any:
+    """The model to score with: loaded from ``model_file``, the hand-set defaults, or None
+    (train on the input). Raises ``click.ClickException`` for a bad model file."""
     from matching.match_model import MatchModel, default_model
-    from matching.training import train
 
     if model_file is not None:
         try:
-            model = MatchModel.from_json(model_file.read_text(encoding="utf-8"))
+            return MatchModel.from_json(model_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise click.ClickException(f"{model_file}: {exc}") from exc
-        return model, f"loaded from {model_file}"
-    if default_weights:
-        return default_model(), "hand-set default weights"
-    model = train(prepared)
+    return default_model() if default_weights else None
+
+
+def _how_trained(model: Any, records: int) -> str:
     stats = model.training
     if not model.trained:
-        return model, "too few candidate pairs to learn from: hand-set default weights"
+        return "too few candidate pairs to learn from: hand-set default weights"
     converged = "converged" if stats.get("converged") else "NOT converged"
-    return model, (
-        f"trained on {len(prepared)} records in {stats.get('seconds')} s, "
+    return (
+        f"trained on {records} records in {stats.get('seconds')} s, "
         f"{stats.get('iterations')} EM iterations, {converged}"
     )
 
