@@ -113,9 +113,7 @@ def _weight_cube(config: MatchConfig) -> np.ndarray:
     return cube
 
 
-def pair_totals(
-    pairs: PairLevels, records: Sequence[Prepared], config: MatchConfig
-) -> np.ndarray:
+def pair_totals(pairs: PairLevels, records: Sequence[Prepared], config: MatchConfig) -> np.ndarray:
     """Each pair's total weight (prior of its kind + the weights of its levels + the name's
     term-frequency adjustment), as :func:`matching.model.decide_pair` adds them up."""
     levels = pairs.matrix()

@@ -47,20 +47,20 @@ class PairDecisions(Sequence[MatchExplanation]):
     records that was gigabytes). Reading a pair scores it again with the same records and
     config, which gives exactly the explanation the run decided on."""
 
-    _DECISIONS = (Decision.POSITIVE, Decision.UNSURE, Decision.NEGATIVE)
+    DECISIONS = (Decision.POSITIVE, Decision.UNSURE, Decision.NEGATIVE)
 
     def __init__(self, records: Sequence[Prepared], config: MatchConfig) -> None:
         self._records = records
         self._config = config
         self._left = array("q")
         self._right = array("q")
-        # Decision index in _DECISIONS, plus 4 when a reviewer rejected the pair.
+        # Decision index in DECISIONS, plus 4 when a reviewer rejected the pair.
         self._flags = bytearray()
 
     def add(self, i: int, j: int, decision: Decision, *, rejected: bool = False) -> None:
         self._left.append(i)
         self._right.append(j)
-        self._flags.append(self._DECISIONS.index(decision) | (4 if rejected else 0))
+        self._flags.append(self.DECISIONS.index(decision) | (4 if rejected else 0))
 
     def __len__(self) -> int:
         return len(self._flags)
@@ -91,11 +91,11 @@ class PairDecisions(Sequence[MatchExplanation]):
 
     def decision(self, k: int) -> Decision:
         """The decision of pair ``k`` without re-scoring it."""
-        return self._DECISIONS[self._flags[k] & 3]
+        return self.DECISIONS[self._flags[k] & 3]
 
     def with_decision(self, decision: Decision) -> list[MatchExplanation]:
         """The explanations of the pairs decided ``decision``, in order."""
-        wanted = self._DECISIONS.index(decision)
+        wanted = self.DECISIONS.index(decision)
         return [self._explain(k) for k, f in enumerate(self._flags) if f & 3 == wanted]
 
 
@@ -245,7 +245,11 @@ class Resolver:
         rights = np.frombuffer(pairs.right, dtype=np.int64)
         for k in np.flatnonzero(keep).tolist():
             decision = (
-                Decision.POSITIVE if positive[k] else Decision.UNSURE if unsure[k] else Decision.NEGATIVE
+                Decision.POSITIVE
+                if positive[k]
+                else Decision.UNSURE
+                if unsure[k]
+                else Decision.NEGATIVE
             )
             explained.add(int(lefts[k]), int(rights[k]), decision, rejected=bool(refused[k]))
         # Positive pairs as three flat arrays (probability, i, j), not a list of tuples: at a

@@ -424,9 +424,7 @@ def _term_frequencies(
     options: TrainingOptions,
 ) -> TermFrequencies | None:
     """Name shares per trained kind, centred on the names the training pairs agreed on."""
-    counts = {
-        g: count_values((records[n] for n in pools[g]), g) for g in groups if g in agreed
-    }
+    counts = {g: count_values((records[n] for n in pools[g]), g) for g in groups if g in agreed}
     if not counts:
         return None
     return TermFrequencies.from_counts(
