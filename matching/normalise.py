@@ -228,7 +228,8 @@ def _readings(ch: str) -> tuple[str, ...]:
     """A character's readings, commonest first, as ``pypinyin.pinyin(ch, style=NORMAL,
     heteronym=True)`` gives them (a test compares the two on every character); () if none."""
     text = _table().get(str(ord(ch)))
-    return tuple(map(_toneless, text.split(","))) if text else ()
+    # Readings that differ only in tone become one (in order), as in pypinyin.
+    return tuple(dict.fromkeys(map(_toneless, text.split(",")))) if text else ()
 
 
 def _toneless(reading: str) -> str:
