@@ -105,7 +105,7 @@ def test_readings_from_the_character_table_are_pypinyins_on_every_character() ->
     table = json.loads(
         (Path(pypinyin.__file__).parent / "pinyin_dict.json").read_text(encoding="utf-8")
     )
-    characters = [chr(int(code)) for code in table][::3] + ["绿", "女", "欸", "誒", "长", "A"]
+    characters = [*[chr(int(code)) for code in table][::3], "绿", "女", "欸", "誒", "长", "A"]
     for ch in characters:
         theirs = pypinyin.pinyin(ch, style=pypinyin.Style.NORMAL, heteronym=True)[0]
         ours = _readings(ch) or (ch,)
