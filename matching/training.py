@@ -38,7 +38,7 @@ import math
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any
@@ -129,11 +129,17 @@ def _pools(records: Sequence[Prepared]) -> dict[str, list[int]]:
 
 
 def random_vectors(
-    pool: Sequence[Prepared], config: MatchConfig, *, pairs: int, rng: random.Random
+    pool: Sequence[Prepared],
+    config: MatchConfig,
+    *,
+    pairs: int,
+    rng: random.Random,
+    blocked: Callable[[int, int], bool] | None = None,
 ) -> tuple[Counter[Vector], int, int]:
-    """Comparison vectors of ``pairs`` random pairs of ``pool`` that share no blocking key
-    (the blocked ones are observed in full elsewhere) and no hard rule decides; with the
-    number of pairs drawn and of those no hard rule decides."""
+    """Comparison vectors of ``pairs`` random pairs of ``pool`` that are not blocked pairs
+    (those are observed in full elsewhere) and no hard rule decides; with the number of pairs
+    drawn and of those no hard rule decides. ``blocked(i, j)`` (positions in ``pool``) says
+    whether a pair is a candidate pair; without it, a pair sharing a blocking key is."""
     vectors: Counter[Vector] = Counter()
     keys: dict[int, set[str]] = {}
     drawn = min(pairs, len(pool) * (len(pool) - 1) // 2)
@@ -143,11 +149,15 @@ def random_vectors(
         if quick_rule(pool[i], pool[j]) is not None:
             continue
         open_ += 1
-        for n in (i, j):
-            if n not in keys:
-                keys[n] = blocking_keys(pool[n])
-        if keys[i] & keys[j]:
-            continue  # a blocked pair: observed in full with the others
+        if blocked is not None:
+            if blocked(i, j):
+                continue
+        else:
+            for n in (i, j):
+                if n not in keys:
+                    keys[n] = blocking_keys(pool[n])
+            if keys[i] & keys[j]:
+                continue  # a blocked pair: observed in full with the others
         vector = comparison_vector(pool[i], pool[j], config)
         if vector is not None:
             vectors[vector] += 1
@@ -209,6 +219,25 @@ def _agreed_names(
     return agreed
 
 
+def _candidate_test(
+    pairs: PairLevels, size: int, pool: Sequence[int]
+) -> Callable[[int, int], bool]:
+    """Whether two records of ``pool`` (by their positions in it) are among the compared
+    candidate ``pairs``: a binary search in their sorted codes (a set of millions of pairs
+    would take hundreds of megabytes)."""
+    lefts = np.frombuffer(pairs.left, dtype=np.int64)
+    rights = np.frombuffer(pairs.right, dtype=np.int64)
+    codes = np.sort(lefts * size + rights)
+
+    def blocked(i: int, j: int) -> bool:
+        a, b = sorted((pool[i], pool[j]))
+        code = a * size + b
+        at = int(np.searchsorted(codes, code))
+        return at < len(codes) and int(codes[at]) == code
+
+    return blocked
+
+
 def _sample_blocked(
     records: Sequence[Prepared], config: MatchConfig, options: TrainingOptions, rng: random.Random
 ) -> tuple[PairLevels, float]:
@@ -250,7 +279,9 @@ def train(
     options = options or TrainingOptions()
     started = time.perf_counter()
     pairs, scale = _sample_blocked(records, start, options, random.Random(options.seed))
-    return train_on_levels(records, pairs, start, options, scale=scale, started=started)
+    return train_on_levels(
+        records, pairs, start, options, scale=scale, started=started, partial=True
+    )
 
 
 def train_on_levels(
@@ -261,9 +292,11 @@ def train_on_levels(
     *,
     scale: float = 1.0,
     started: float | None = None,
+    partial: bool = False,
 ) -> MatchModel:
     """A model trained on the compared blocked ``pairs`` of ``records`` (each standing for
-    ``scale`` pairs) plus random pairs; see :func:`train`."""
+    ``scale`` pairs; ``partial``: a sample of them, not all the candidate pairs) plus random
+    pairs; see :func:`train`."""
     started = time.perf_counter() if started is None else started
     start = start or MatchConfig()
     options = options or TrainingOptions()
@@ -278,7 +311,11 @@ def train_on_levels(
         if blocked[group] < options.min_pairs or len(pool) < 2:
             continue
         sample, drawn[group], open_ = random_vectors(
-            pool, start, pairs=options.random_pairs, rng=rng
+            pool,
+            start,
+            pairs=options.random_pairs,
+            rng=rng,
+            blocked=None if partial else _candidate_test(pairs, len(records), pools[group]),
         )
         # All pairs of the kind that no hard rule decides, as the random pairs show it.
         open_pairs = len(pool) * (len(pool) - 1) / 2 * open_ / max(1, drawn[group])
