@@ -30,6 +30,7 @@ from .term_frequencies import TF_FIELD, TermFrequencies, tf_value
 __all__ = [
     "AMBIGUOUS_CANDIDATES",
     "DEFAULT_WEIGHTS",
+    "FIELDS",
     "RULE_TEXTS",
     "Decision",
     "MatchConfig",
@@ -237,7 +238,7 @@ class MatchConfig:
         tables = cache.get((person, latin))
         if tables is None:
             tables = {}
-            for field_name in _FIELDS:
+            for field_name in FIELDS:
                 name = self.table_name(field_name, person, latin)
                 tables[field_name] = self.weights.get(name, _EMPTY_LEVELS)
             cache[(person, latin)] = tables
@@ -316,7 +317,8 @@ def _probability(total: float) -> float:
     return 1.0 / (1.0 + math.pow(2.0, -total))
 
 
-_FIELDS = (
+# The comparisons, in COMPARATORS order.
+FIELDS = (
     "identifiers",
     "name",
     "legal_rep",

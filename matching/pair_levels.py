@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .compare import Comparison
-from .model import MatchConfig, hard_rule, pair_group
+from .model import FIELDS, MatchConfig, hard_rule, pair_group
 from .records import Prepared
 from .term_frequencies import TF_FIELD, tf_value
 
@@ -28,18 +28,6 @@ __all__ = [
     "pair_totals",
 ]
 
-# The comparisons in matching.compare.COMPARATORS order.
-FIELDS = (
-    "identifiers",
-    "name",
-    "legal_rep",
-    "address",
-    "birth_date",
-    "phone",
-    "postcode",
-    "gender",
-    "region",
-)
 GROUPS = ("company", "person", "latin_person")
 _GROUP_CODE = {g: n for n, g in enumerate(GROUPS)}
 # Level names get codes in the order first seen (a process-wide vocabulary: a few dozen).

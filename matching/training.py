@@ -300,35 +300,11 @@ def train_on_levels(
     started = time.perf_counter() if started is None else started
     start = start or MatchConfig()
     options = options or TrainingOptions()
-    rng = random.Random(options.seed)
     vectors, blocked = _level_vectors(pairs, start, scale)
     pools = _pools(records)
-    weighted: defaultdict[Vector, float] = defaultdict(float)
-    drawn: dict[str, int] = {}
-    groups = []
-    for group in GROUPS:
-        pool = [records[n] for n in pools[group]]
-        if blocked[group] < options.min_pairs or len(pool) < 2:
-            continue
-        sample, drawn[group], open_ = random_vectors(
-            pool,
-            start,
-            pairs=options.random_pairs,
-            rng=rng,
-            blocked=None if partial else _candidate_test(pairs, len(records), pools[group]),
-        )
-        # All pairs of the kind that no hard rule decides, as the random pairs show it.
-        open_pairs = len(pool) * (len(pool) - 1) / 2 * open_ / max(1, drawn[group])
-        unblocked = sum(sample.values())
-        if not unblocked:
-            continue
-        groups.append(group)
-        unit = max(0.0, open_pairs - blocked[group]) / unblocked
-        for vector, n in sample.items():
-            weighted[vector] += n * unit
-        for vector, n in vectors.items():
-            if vector[0] == group:
-                weighted[vector] += n
+    weighted, drawn, groups = _with_random_pairs(
+        records, pools, pairs, vectors, blocked, start, options, partial
+    )
     m0, u0 = _start(weighted, start, options)
     share0 = {g: _clamp(1.0 / (1.0 + 2.0 ** -start.prior_for(g)), 1e-12) for g in groups}
     m, u, share, report = run_em(
@@ -369,6 +345,48 @@ def train_on_levels(
         term_frequencies=tf,
         training=MappingProxyType(training),
     )
+
+
+def _with_random_pairs(
+    records: Sequence[Prepared],
+    pools: Mapping[str, Sequence[int]],
+    pairs: PairLevels,
+    vectors: Mapping[Vector, float],
+    blocked: Counter[str],
+    start: MatchConfig,
+    options: TrainingOptions,
+    partial: bool,
+) -> tuple[dict[Vector, float], dict[str, int], list[str]]:
+    """The blocked vectors plus each kind's random pairs, weighted for the pairs outside the
+    blocks; the random pairs drawn per kind; the kinds trained (enough blocked pairs)."""
+    rng = random.Random(options.seed)
+    weighted: defaultdict[Vector, float] = defaultdict(float)
+    drawn: dict[str, int] = {}
+    groups = []
+    for group in GROUPS:
+        pool = [records[n] for n in pools[group]]
+        if blocked[group] < options.min_pairs or len(pool) < 2:
+            continue
+        sample, drawn[group], open_ = random_vectors(
+            pool,
+            start,
+            pairs=options.random_pairs,
+            rng=rng,
+            blocked=None if partial else _candidate_test(pairs, len(records), pools[group]),
+        )
+        # All pairs of the kind that no hard rule decides, as the random pairs show it.
+        open_pairs = len(pool) * (len(pool) - 1) / 2 * open_ / max(1, drawn[group])
+        unblocked = sum(sample.values())
+        if not unblocked:
+            continue
+        groups.append(group)
+        unit = max(0.0, open_pairs - blocked[group]) / unblocked
+        for vector, drawn_pairs in sample.items():
+            weighted[vector] += drawn_pairs * unit
+        for vector, stands_for in vectors.items():
+            if vector[0] == group:
+                weighted[vector] += stands_for
+    return dict(weighted), drawn, groups
 
 
 def _clamp(p: float, floor: float) -> float:
