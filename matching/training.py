@@ -171,14 +171,14 @@ def _level_vectors(
     for (``scale`` per pair compared), and each kind's number of such pairs. Counted with
     NumPy over packed rows, so a million pairs cost a fraction of a second."""
     open_rows = pairs.rules() == 0
-    levels = pairs.matrix()[open_rows].astype(np.int64)
-    groups = pairs.groups()[open_rows].astype(np.int64)
+    levels = pairs.matrix()[open_rows]
     # Six bits a level (a few dozen level names), two for the kind: 56 bits in an int64.
     if levels.size and int(levels.max()) >= _BASE:
         raise ValueError("more level names than the packing holds")
-    packed = groups
+    packed = pairs.groups()[open_rows].astype(np.int64)
     for f in range(len(FIELDS)):
-        packed = packed * _BASE + levels[:, f]
+        packed *= _BASE
+        packed += levels[:, f]
     distinct, counts = np.unique(packed, return_counts=True)
     vectors: dict[Vector, float] = {}
     blocked: Counter[str] = Counter()
