@@ -130,9 +130,12 @@ def credithub_matcher(
         del table  # the matcher works from its own records (at 1M the frame is ~0.5 GB)
         stats: dict[str, Any] = {}
         if trained and _has_training():
+            from matching.records import prepare
             from matching.training import TrainingOptions
 
-            # As `credithub resolve` does: trained on the comparisons resolving makes.
+            # As `credithub resolve` does: prepared first (the raw records freed: at a million
+            # records they are hundreds of MB), trained on the comparisons resolving makes.
+            records = [prepare(r) for r in records]
             result = resolve(records, training=TrainingOptions())
             model = result.state.model
             stats = {"model": model.version, "training_seconds": model.training["seconds"]}

@@ -214,6 +214,10 @@ def resolve_command(
         )
 
     prepared = [prepare(r) for r in tqdm(records, desc="preparing", unit=" rec", disable=quiet)]
+    # Only the ids are written back: the raw records go (hundreds of MB at a million).
+    ids = [r.record_id for r in records]
+    count = len(records)
+    del records
     model = _loaded_model(model_file, default_weights)
     stage_bar = tqdm(desc="resolving", unit="", disable=quiet)
     # Without a model, the weights are learned from the comparisons resolve makes anyway.
@@ -227,15 +231,15 @@ def resolve_command(
     how = f"loaded from {model_file}" if model_file is not None else "hand-set default weights"
     if model is None:
         model = result.state.model
-        how = _how_trained(model, len(prepared))
+        how = _how_trained(model, count)
     if save_model is not None:
         save_model.write_text(model.to_json(), encoding="utf-8")
 
-    _write_clusters(out_csv, records, result)
+    _write_clusters(out_csv, ids, result)
     entities = len(set(result.clusters.values()))
     click.echo(f"model {model.version} ({how})")
     click.echo(
-        f"{len(records)} records -> {entities} entities; {len(result.review_queue())} pairs "
+        f"{count} records -> {entities} entities; {len(result.review_queue())} pairs "
         f"would go to review; written to {out_csv}"
     )
 
@@ -264,20 +268,20 @@ def _how_trained(model: Any, records: int) -> str:
     )
 
 
-def _write_clusters(out_csv: Path, records: list[Any], result: Any) -> None:
+def _write_clusters(out_csv: Path, ids: list[str], result: Any) -> None:
     """``record_id,entity_id,confidence``, one row per record, in input order."""
     from core.csv_cells import neutralise_formula
 
     with out_csv.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["record_id", "entity_id", "confidence"])
-        for record in records:
+        for record_id in ids:
             # Ids come from the input file: one reading "=HYPERLINK(...)" must not run when
             # the output is opened in a spreadsheet.
             writer.writerow(
                 [
-                    neutralise_formula(record.record_id),
-                    neutralise_formula(result.clusters[record.record_id]),
-                    f"{result.confidence[record.record_id]:.4f}",
+                    neutralise_formula(record_id),
+                    neutralise_formula(result.clusters[record_id]),
+                    f"{result.confidence[record_id]:.4f}",
                 ]
             )
