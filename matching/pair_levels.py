@@ -9,6 +9,7 @@ both to train a model (:mod:`matching.training`) and to score every pair with it
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections.abc import Sequence
 
@@ -37,11 +38,20 @@ _CODES: dict[str, int] = {"missing": 0}
 RULES = ("", "different_valid_uscc", "different_valid_resident_id", "branch_not_parent")
 
 
+_NEW_LEVEL = threading.Lock()
+
+
 def level_code(level: str) -> int:
+    """The level's code, given on first sight (under a lock: two threads must not give one
+    level two codes)."""
     code = _CODES.get(level)
     if code is None:
-        code = _CODES[level] = len(_LEVELS)
-        _LEVELS.append(level)
+        with _NEW_LEVEL:
+            code = _CODES.get(level)
+            if code is None:
+                code = len(_LEVELS)
+                _LEVELS.append(level)
+                _CODES[level] = code
     return code
 
 
