@@ -131,12 +131,14 @@ def credithub_matcher(
         stats: dict[str, Any] = {}
         if trained and _has_training():
             from matching.records import prepare
-            from matching.training import train
+            from matching.training import TrainingOptions
 
+            # As `credithub resolve` does: prepared first (the raw records freed: at a million
+            # records they are hundreds of MB), trained on the comparisons resolving makes.
             records = [prepare(r) for r in records]
-            model = train(records)
+            result = resolve(records, training=TrainingOptions())
+            model = result.state.model
             stats = {"model": model.version, "training_seconds": model.training["seconds"]}
-            result = resolve(records, model.config())
         else:
             result = resolve(records)
         if not hasattr(result, "clusters") and not isinstance(result, Mapping):

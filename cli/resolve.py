@@ -186,6 +186,7 @@ def resolve_command(
     from ingest.adapters.file_drop import choose_encoding
     from matching.records import MatchRecord, prepare
     from matching.resolve import resolve
+    from matching.training import TrainingOptions
 
     if model_file is not None and default_weights:
         raise click.UsageError("--model and --default-weights exclude each other")
@@ -213,65 +214,74 @@ def resolve_command(
         )
 
     prepared = [prepare(r) for r in tqdm(records, desc="preparing", unit=" rec", disable=quiet)]
-    model, how = _model_for(prepared, model_file, default_weights)
-    if save_model is not None:
-        save_model.write_text(model.to_json(), encoding="utf-8")
+    # Only the ids are written back: the raw records go (hundreds of MB at a million).
+    ids = [r.record_id for r in records]
+    count = len(records)
+    del records
+    model = _loaded_model(model_file, default_weights)
     stage_bar = tqdm(desc="resolving", unit="", disable=quiet)
+    # Without a model, the weights are learned from the comparisons resolve makes anyway.
     result = resolve(
         prepared,
-        model.config(),
+        None if model is None else model.config(),
         progress=lambda stage, count: stage_bar.set_postfix_str(f"{stage} {count}"),
+        training=TrainingOptions() if model is None else None,
     )
     stage_bar.close()
+    how = f"loaded from {model_file}" if model_file is not None else "hand-set default weights"
+    if model is None:
+        model = result.state.model
+        how = _how_trained(model, count)
+    if save_model is not None:
+        save_model.write_text(model.to_json(), encoding="utf-8")
 
-    _write_clusters(out_csv, records, result)
+    _write_clusters(out_csv, ids, result)
     entities = len(set(result.clusters.values()))
     click.echo(f"model {model.version} ({how})")
     click.echo(
-        f"{len(records)} records -> {entities} entities; {len(result.review_queue())} pairs "
+        f"{count} records -> {entities} entities; {len(result.review_queue())} pairs "
         f"would go to review; written to {out_csv}"
     )
 
 
-def _model_for(prepared: list[Any], model_file: Path | None, default_weights: bool) -> Any:
-    """``(model, how it was obtained)``: loaded from ``model_file``, the hand-set defaults, or
-    trained on the prepared records. Raises ``click.ClickException`` for a bad model file."""
+def _loaded_model(model_file: Path | None, default_weights: bool) -> Any:
+    """The model to score with: loaded from ``model_file``, the hand-set defaults, or None
+    (train on the input). Raises ``click.ClickException`` for a bad model file."""
     from matching.match_model import MatchModel, default_model
-    from matching.training import train
 
     if model_file is not None:
         try:
-            model = MatchModel.from_json(model_file.read_text(encoding="utf-8"))
+            return MatchModel.from_json(model_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise click.ClickException(f"{model_file}: {exc}") from exc
-        return model, f"loaded from {model_file}"
-    if default_weights:
-        return default_model(), "hand-set default weights"
-    model = train(prepared)
+    return default_model() if default_weights else None
+
+
+def _how_trained(model: Any, records: int) -> str:
     stats = model.training
     if not model.trained:
-        return model, "too few candidate pairs to learn from: hand-set default weights"
+        return "too few candidate pairs to learn from: hand-set default weights"
     converged = "converged" if stats.get("converged") else "NOT converged"
-    return model, (
-        f"trained on {len(prepared)} records in {stats.get('seconds')} s, "
+    return (
+        f"trained on {records} records in {stats.get('seconds')} s, "
         f"{stats.get('iterations')} EM iterations, {converged}"
     )
 
 
-def _write_clusters(out_csv: Path, records: list[Any], result: Any) -> None:
+def _write_clusters(out_csv: Path, ids: list[str], result: Any) -> None:
     """``record_id,entity_id,confidence``, one row per record, in input order."""
     from core.csv_cells import neutralise_formula
 
     with out_csv.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["record_id", "entity_id", "confidence"])
-        for record in records:
+        for record_id in ids:
             # Ids come from the input file: one reading "=HYPERLINK(...)" must not run when
             # the output is opened in a spreadsheet.
             writer.writerow(
                 [
-                    neutralise_formula(record.record_id),
-                    neutralise_formula(result.clusters[record.record_id]),
-                    f"{result.confidence[record.record_id]:.4f}",
+                    neutralise_formula(record_id),
+                    neutralise_formula(result.clusters[record_id]),
+                    f"{result.confidence[record_id]:.4f}",
                 ]
             )

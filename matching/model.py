@@ -23,16 +23,19 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from .compare import COMPARATORS, CONFLICT, Comparison
+from .dependence import without_double_counting
 from .records import Prepared
 from .term_frequencies import TF_FIELD, TermFrequencies, tf_value
 
 __all__ = [
     "AMBIGUOUS_CANDIDATES",
     "DEFAULT_WEIGHTS",
+    "FIELDS",
     "RULE_TEXTS",
     "Decision",
     "MatchConfig",
     "MatchExplanation",
+    "compare_all",
     "decide_pair",
     "hard_rule",
     "pair_group",
@@ -139,10 +142,18 @@ _W: dict[str, dict[str, float]] = {
     # because feeds mistype dates, but high enough that a name that is not among the
     # commonest plus the birth date links (6 + 6 - 8 = 4: p 0.94), on its own or with a
     # resident id carrying that date.
-    "birth_date": {"exact": 6.0, "near": -4.0, "different": -10.0, "missing": 0.0},
+    # "implied": the dates were both read from one shared id (see matching.dependence): the
+    # hand-set weights keep counting them as "exact" did; a trained model counts them once.
+    "birth_date": {
+        "exact": 6.0,
+        "implied": 6.0,
+        "near": -4.0,
+        "different": -10.0,
+        "missing": 0.0,
+    },
     # About half of all pairs agree by chance (log2 m/u near 1); a different gender is a
     # mistake or two people (log2 of about 0.02 / 0.5).
-    "gender": {"exact": 1.0, "different": -6.0, "missing": 0.0},
+    "gender": {"exact": 1.0, "implied": 1.0, "different": -6.0, "missing": 0.0},
     # Pairs of persons with Latin-letter names (no Chinese ID numbers; codes of unknown kind,
     # typos everywhere) use these tables where they exist, set from FEBRL 4's m/u ratios.
     "latin_identifiers": {
@@ -161,7 +172,13 @@ _W: dict[str, dict[str, float]] = {
         "missing": 0.0,
     },
     "latin_address": {"exact": 10.0, "high": 10.0, "partial": 8.0, "different": -3.0},
-    "latin_birth_date": {"exact": 4.5, "near": 0.0, "different": -4.5, "missing": 0.0},
+    "latin_birth_date": {
+        "exact": 4.5,
+        "implied": 4.5,
+        "near": 0.0,
+        "different": -4.5,
+        "missing": 0.0,
+    },
     "latin_postcode": {"exact": 5.5, "different": -2.5, "missing": 0.0},
     "phone": {"exact": 8.0, "different": -1.0, "missing": 0.0},
     "postcode": {"exact": 1.0, "different": -0.5, "missing": 0.0},
@@ -221,7 +238,7 @@ class MatchConfig:
         tables = cache.get((person, latin))
         if tables is None:
             tables = {}
-            for field_name in _FIELDS:
+            for field_name in FIELDS:
                 name = self.table_name(field_name, person, latin)
                 tables[field_name] = self.weights.get(name, _EMPTY_LEVELS)
             cache[(person, latin)] = tables
@@ -286,6 +303,12 @@ def quick_rule(a: Prepared, b: Prepared) -> str | None:
     return None
 
 
+def compare_all(a: Prepared, b: Prepared) -> tuple[Comparison, ...]:
+    """Every comparison of a pair, in :data:`matching.compare.COMPARATORS` order, a birth date
+    or gender both read from one shared id marked as implied by it."""
+    return without_double_counting(tuple(compare(a, b) for compare in COMPARATORS), a, b)
+
+
 def _probability(total: float) -> float:
     if total < -60:
         return 0.0
@@ -294,7 +317,8 @@ def _probability(total: float) -> float:
     return 1.0 / (1.0 + math.pow(2.0, -total))
 
 
-_FIELDS = (
+# The comparisons, in COMPARATORS order.
+FIELDS = (
     "identifiers",
     "name",
     "legal_rep",
@@ -327,7 +351,7 @@ def _tf_adjusted(
 def _decide(
     a: Prepared, b: Prepared, config: MatchConfig, rejected: bool
 ) -> tuple[tuple[Comparison, ...], tuple[float, ...], float, float, str | None, Decision]:
-    comparisons = tuple(compare(a, b) for compare in COMPARATORS)
+    comparisons = compare_all(a, b)
     tables = config.weight_tables(
         a.is_person or b.is_person, bool(a.latin_tokens and b.latin_tokens)
     )

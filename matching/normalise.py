@@ -13,10 +13,12 @@ compared. None of them raises: empty or odd input gives empty fields.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 from opencc import OpenCC  # type: ignore[import-untyped]  # ships no type hints
 from stdnum import numdb
@@ -210,12 +212,31 @@ def _fuzzy(syllable: str) -> str:
 
 
 @functools.cache
-def _pypinyin() -> Any:
-    # Imported on first use: its phrase dictionary takes about a second to load, and most
-    # callers of this module (ingest, the API) never ask for a sound.
-    import pypinyin
+def _table() -> dict[str, str]:
+    """pypinyin's own single-character table (code point -> readings, commonest first),
+    read directly: importing pypinyin loads its phrase dictionary too, about a second that a
+    character-by-character reading never uses."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("pypinyin is not installed", name="pypinyin")
+    path = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
+    table: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return table
 
-    return pypinyin
+
+def _readings(ch: str) -> tuple[str, ...]:
+    """A character's readings, commonest first, as ``pypinyin.pinyin(ch, style=NORMAL,
+    heteronym=True)`` gives them (a test compares the two on every character); () if none."""
+    text = _table().get(str(ord(ch)))
+    # Readings that differ only in tone become one (in order), as in pypinyin.
+    return tuple(dict.fromkeys(map(_toneless, text.split(",")))) if text else ()
+
+
+def _toneless(reading: str) -> str:
+    # pypinyin's NORMAL style: tone marks dropped, ü written v, ê kept.
+    parts = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+    parts = parts.replace("e\u0302", "\u00ea")
+    return "".join(ch for ch in parts if not unicodedata.combining(ch))
 
 
 @functools.lru_cache(maxsize=1 << 15)
@@ -224,7 +245,8 @@ def _sound(ch: str) -> str:
     it has none (Latin letters, digits)."""
     if ch.isascii():
         return ch
-    return _fuzzy(_pypinyin().lazy_pinyin(ch)[0])
+    readings = _readings(ch)
+    return _fuzzy(readings[0]) if readings else ch
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -232,7 +254,7 @@ def pinyin(text: str) -> str:
     """The toneless pinyin of (normalised) text in fuzzy form (see ``_FUZZY``), one syllable
     per character joined by ``-`` (``"鑫明"`` and ``"鑫名"`` both give ``"xin-min"``).
     Homophones (an input method's wrong pick of a character of one sound) agree here. Each
-    character takes its commonest reading (pypinyin), character by character (cached)."""
+    character takes its commonest reading (pypinyin's table), character by character."""
     return "-".join(map(_sound, text))
 
 
@@ -240,9 +262,8 @@ def pinyin(text: str) -> str:
 def _sounds(ch: str) -> frozenset[str]:
     if ch.isascii():
         return frozenset((ch,))
-    py = _pypinyin()
-    readings = py.pinyin(ch, style=py.Style.NORMAL, heteronym=True)[0]
-    return frozenset(_fuzzy(r) for r in readings)
+    readings = _readings(ch)
+    return frozenset(_fuzzy(r) for r in readings) if readings else frozenset((_fuzzy(ch),))
 
 
 def sound_alike(x: str, y: str) -> bool:

@@ -15,12 +15,17 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from .blocking import BlockIndex, BlockingStats
 from .cluster import Clusters
-from .model import Decision, MatchConfig, MatchExplanation, decide_pair, quick_rule, score_pair
+from .model import Decision, MatchConfig, MatchExplanation, compare_all, quick_rule, score_pair
+from .pair_levels import PairLevels, pair_totals
 from .records import MatchRecord, Prepared, prepare
+
+if TYPE_CHECKING:
+    from .match_model import MatchModel
+    from .training import TrainingOptions
 
 __all__ = [
     "ALGORITHM",
@@ -42,20 +47,20 @@ class PairDecisions(Sequence[MatchExplanation]):
     records that was gigabytes). Reading a pair scores it again with the same records and
     config, which gives exactly the explanation the run decided on."""
 
-    _DECISIONS = (Decision.POSITIVE, Decision.UNSURE, Decision.NEGATIVE)
+    DECISIONS = (Decision.POSITIVE, Decision.UNSURE, Decision.NEGATIVE)
 
     def __init__(self, records: Sequence[Prepared], config: MatchConfig) -> None:
         self._records = records
         self._config = config
         self._left = array("q")
         self._right = array("q")
-        # Decision index in _DECISIONS, plus 4 when a reviewer rejected the pair.
+        # Decision index in DECISIONS, plus 4 when a reviewer rejected the pair.
         self._flags = bytearray()
 
     def add(self, i: int, j: int, decision: Decision, *, rejected: bool = False) -> None:
         self._left.append(i)
         self._right.append(j)
-        self._flags.append(self._DECISIONS.index(decision) | (4 if rejected else 0))
+        self._flags.append(self.DECISIONS.index(decision) | (4 if rejected else 0))
 
     def __len__(self) -> int:
         return len(self._flags)
@@ -86,11 +91,11 @@ class PairDecisions(Sequence[MatchExplanation]):
 
     def decision(self, k: int) -> Decision:
         """The decision of pair ``k`` without re-scoring it."""
-        return self._DECISIONS[self._flags[k] & 3]
+        return self.DECISIONS[self._flags[k] & 3]
 
     def with_decision(self, decision: Decision) -> list[MatchExplanation]:
         """The explanations of the pairs decided ``decision``, in order."""
-        wanted = self._DECISIONS.index(decision)
+        wanted = self.DECISIONS.index(decision)
         return [self._explain(k) for k, f in enumerate(self._flags) if f & 3 == wanted]
 
 
@@ -117,8 +122,15 @@ class Resolver:
     """Holds the prepared records, the blocking index and the clusters between batches, so a
     batch of k new records costs in proportion to k (plus the output mapping)."""
 
-    def __init__(self, config: MatchConfig | None = None) -> None:
+    def __init__(
+        self, config: MatchConfig | None = None, *, training: TrainingOptions | None = None
+    ) -> None:
+        """``training``: learn the weights from the first batch's own comparisons
+        (:func:`matching.training.train_on_levels`, starting from ``config``'s) and score
+        every batch with them; the model is then :attr:`model`."""
         self.config = config or MatchConfig()
+        self.training = training
+        self.model: MatchModel | None = None
         self.records: list[Prepared] = []
         self.positions: dict[str, int] = {}
         self.index = BlockIndex(self.config.max_block_size, self.config.max_name_block_size)
@@ -146,7 +158,6 @@ class Resolver:
         forbidden: Iterable[tuple[str, str]],
         progress: Progress | None,
     ) -> ResolutionResult:
-        config = self.config
         start = len(self.records)
         for count, record in enumerate(records, start=1):
             if record.record_id in self.positions:
@@ -163,43 +174,92 @@ class Resolver:
         self.clusters.forbid(rejected)
 
         stats = BlockingStats()
-        floor_weight = _logit2(config.explain_floor)
-        # Positive pairs as three flat arrays (probability, i, j), not a list of tuples: at a
-        # million records they are a million pairs.
-        probabilities = array("d")
-        lefts = array("q")
-        rights = array("q")
-        explained = PairDecisions(self.records, config)
         counts = {"pairs": 0, "positive": 0, "unsure": 0, "negative": 0, "hard_rule": 0}
+        pairs = self._compare(range(start, len(self.records)), stats, counts, progress)
+        counts["pairs"] = stats.pairs
+        if self.training is not None:
+            # The comparisons just made train the model that scores them: nothing twice.
+            from .training import train_on_levels
+
+            self.model = train_on_levels(self.records, pairs, self.config, self.training)
+            self.config = self.model.config(self.config)
+            self.training = None  # later batches are scored with the same model
+        explained = self._decide(pairs, rejected, counts)
+        counts["blocked_merges"] = self.clusters.blocked
+        return self._result(explained, stats, counts)
+
+    def _compare(
+        self,
+        new_range: range,
+        stats: BlockingStats,
+        counts: dict[str, int],
+        progress: Progress | None,
+    ) -> PairLevels:
+        """The levels of every candidate pair with a new record that the identifier rule
+        does not decide at once (those count as negative, with no explanation)."""
         records_ = self.records
-        new_range = range(start, len(self.records))
+        pairs = PairLevels()
         for n, code in enumerate(self.index.pairs_for(new_range, stats), start=1):
             i, j = divmod(code, len(records_))
             left, right = records_[i], records_[j]
             if quick_rule(left, right) is not None:
-                # Never a match and never worth an explanation: skip the comparisons.
                 counts["negative"] += 1
                 counts["hard_rule"] += 1
                 continue
-            was_rejected = (i, j) in rejected
-            decision, probability, total, rule = decide_pair(
-                left, right, config, rejected=was_rejected
-            )
-            counts[decision.value] += 1
-            if rule is not None:
-                counts["hard_rule"] += 1
-            if decision is Decision.POSITIVE:
-                probabilities.append(probability)
-                lefts.append(i)
-                rights.append(j)
-            if decision is not Decision.NEGATIVE or total >= floor_weight:
-                explained.add(i, j, decision, rejected=was_rejected)
+            pairs.add(i, j, left, right, compare_all(left, right))
             if progress is not None and n % 100_000 == 0:
                 progress("compare", n)
-        counts["pairs"] = stats.pairs
-        self.clusters.merge_arrays(probabilities, lefts, rights)
-        counts["blocked_merges"] = self.clusters.blocked
-        return self._result(explained, stats, counts)
+        return pairs
+
+    def _decide(
+        self, pairs: PairLevels, rejected: set[tuple[int, int]], counts: dict[str, int]
+    ) -> PairDecisions:
+        """Score every compared pair at once, decide, keep the explainable ones and merge
+        the positive ones into clusters."""
+        import numpy as np
+
+        config = self.config
+        totals = pair_totals(pairs, self.records, config)
+        probabilities = 1.0 / (1.0 + np.exp2(-np.clip(totals, -60.0, 60.0)))
+        probabilities[totals < -60] = 0.0
+        probabilities[totals > 60] = 1.0
+        ruled = pairs.rules() != 0
+        refused = np.zeros(len(pairs), dtype=bool)
+        if rejected:
+            refused = np.fromiter(
+                ((i, j) in rejected for i, j in zip(pairs.left, pairs.right, strict=True)),
+                dtype=bool,
+                count=len(pairs),
+            )
+        negative = ruled | refused
+        probabilities[negative] = 0.0
+        positive = probabilities >= config.positive_threshold
+        unsure = ~positive & (probabilities >= config.review_threshold)
+        counts["hard_rule"] += int(np.count_nonzero(negative))
+        counts["positive"] += int(np.count_nonzero(positive))
+        counts["unsure"] += int(np.count_nonzero(unsure))
+        counts["negative"] += len(pairs) - int(np.count_nonzero(positive | unsure))
+        explained = PairDecisions(self.records, config)
+        keep = positive | unsure | (totals >= _logit2(config.explain_floor))
+        lefts = np.frombuffer(pairs.left, dtype=np.int64)
+        rights = np.frombuffer(pairs.right, dtype=np.int64)
+        for k in np.flatnonzero(keep).tolist():
+            decision = (
+                Decision.POSITIVE
+                if positive[k]
+                else Decision.UNSURE
+                if unsure[k]
+                else Decision.NEGATIVE
+            )
+            explained.add(int(lefts[k]), int(rights[k]), decision, rejected=bool(refused[k]))
+        # Positive pairs as three flat arrays (probability, i, j), not a list of tuples: at a
+        # million records they are a million pairs.
+        self.clusters.merge_arrays(
+            array("d", probabilities[positive].tolist()),
+            array("q", lefts[positive].tolist()),
+            array("q", rights[positive].tolist()),
+        )
+        return explained
 
     def _forbidden_indices(self, forbidden: Iterable[tuple[str, str]]) -> set[tuple[int, int]]:
         self._pending_forbidden.update(forbidden)
@@ -255,10 +315,14 @@ def resolve(
     *,
     forbidden: Iterable[tuple[str, str]] = (),
     progress: Progress | None = None,
+    training: TrainingOptions | None = None,
 ) -> ResolutionResult:
     """Resolve records into entities. ``forbidden``: record-id pairs a reviewer rejected;
-    ``progress(stage, count)`` is called now and then. Raises ValueError on duplicate ids."""
-    return Resolver(config).add(records, forbidden=forbidden, progress=progress)
+    ``progress(stage, count)`` is called now and then; ``training``: learn the weights from
+    these records first (the model is ``result.state.model``). Raises ValueError on
+    duplicate ids."""
+    resolver = Resolver(config, training=training)
+    return resolver.add(records, forbidden=forbidden, progress=progress)
 
 
 def resolve_incremental(

@@ -161,21 +161,22 @@ def test_resolve_trains_on_its_input_and_saves_the_model_it_used(tmp_path: Path)
     assert f"model {default_model().version} (hand-set default weights)" in output
 
 
-def test_resolve_trains_on_its_input_by_default_and_the_weights_change_decisions(
+def test_resolve_trains_on_its_input_by_default_within_the_caps(
     tmp_path: Path,
 ) -> None:
     text = _companies_csv()
     _, trained_output, trained = run(tmp_path, text, "--id-column", "id")
     _, default_output, default = run(tmp_path, text, "--id-column", "id", "--default-weights")
     assert _version(trained_output) != _version(default_output)
-    # Every company's two rows end up together with the learned weights; the hand-set ones
-    # miss one (金华信: 金华 read as a region) on this file.
+    # The learned weights stay within a few bits of the hand-set ones (matching.training):
+    # they join at least the rows the hand-set ones join (all but 金华信, 金华 read as a
+    # region), and never two companies.
     joined = {
         name: sum(clusters[f"a{i}"] == clusters[f"b{i}"] for i in range(150))
         for name, clusters in (("trained", trained), ("default", default))
     }
-    assert joined == {"trained": 150, "default": 149}
-    assert len(set(trained.values())) == 150
+    assert joined["trained"] >= joined["default"] == 149
+    assert len(set(trained.values())) == 300 - joined["trained"]
 
 
 def test_a_file_too_small_to_learn_from_keeps_the_hand_set_weights(tmp_path: Path) -> None:

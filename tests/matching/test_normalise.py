@@ -90,3 +90,24 @@ def test_address_is_split_with_the_gazetteer() -> None:
 def test_empty_names_give_empty_parts() -> None:
     assert normalise_company_name("").core == ""
     assert normalise_company_name(None).region == ""
+
+
+def test_readings_from_the_character_table_are_pypinyins_on_every_character() -> None:
+    # The matcher reads pypinyin's table itself (importing pypinyin costs a second): it must
+    # give exactly what pypinyin gives, tones dropped, ü as v, ê kept.
+    import json
+    from pathlib import Path
+
+    import pypinyin
+
+    from matching.normalise import _readings
+
+    table = json.loads(
+        (Path(pypinyin.__file__).parent / "pinyin_dict.json").read_text(encoding="utf-8")
+    )
+    characters = [*[chr(int(code)) for code in table][::3], "绿", "女", "欸", "誒", "长", "A"]
+    for ch in characters:
+        theirs = pypinyin.pinyin(ch, style=pypinyin.Style.NORMAL, heteronym=True)[0]
+        ours = _readings(ch) or (ch,)
+        assert list(ours) == theirs, ch
+        assert ours[0] == pypinyin.lazy_pinyin(ch)[0], ch
