@@ -33,7 +33,7 @@ from app.entities.present import (
     record_view,
     text_for,
 )
-from app.entities.profile_rows import ProfileRow, profile_rows
+from app.entities.profile_rows import ProfileRow, profile_params, profile_rows
 from app.entities.queries import (
     active_penalties_clause,
     effective_status_clause,
@@ -356,7 +356,8 @@ def entity_profile(
     # Five queries whatever the entity holds (the entity; records; identifiers; golden values;
     # match links), each reading the merge group as a subquery: see app/entities/profile_rows.
     group = entity_group_select(entity.id)
-    rows = profile_rows(session, group=group, feed_ids=viewer.feed_ids, today=viewer.today)
+    params = profile_params(entity_id=entity.id, feed_ids=viewer.feed_ids, today=viewer.today)
+    rows = profile_rows(session, params=params)
     # A record the viewer may see makes the entity known; without one, ask (sharing applies to
     # existence, app.entities.existence): one more query, only for entities with none.
     if not rows and not is_known(session, entity, viewer.feed_ids):
