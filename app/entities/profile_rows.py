@@ -30,6 +30,7 @@ from resolution.survivors import entity_group_select
 
 PROFILE_ITEMS_PER_CATEGORY = 20
 PROFILE_TIMELINE_ITEMS = 100
+PROFILE_MATCH_LINKS = 100
 # The bound parameters of the profile's cached statements (profile_params gives their values).
 ENTITY_PARAM = "profile_entity_id"
 FEEDS_PARAM = "profile_feed_ids"

@@ -20,7 +20,7 @@ from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.entities.existence import is_known, known_clause
@@ -33,7 +33,16 @@ from app.entities.present import (
     record_view,
     text_for,
 )
-from app.entities.profile_rows import ProfileRow, profile_params, profile_rows
+from app.entities.profile_rows import (
+    ProfileRow,
+    profile_params,
+    profile_rows,
+)
+from app.entities.profile_statements import (
+    golden_candidates_statement,
+    identifiers_statement,
+    match_links_statement,
+)
 from app.entities.queries import (
     active_penalties_clause,
     effective_status_clause,
@@ -51,11 +60,8 @@ from core.models import (
     CreditStatus,
     Department,
     Entity,
-    EntityAttribute,
-    EntityIdentifier,
     EntityKind,
     Feed,
-    MatchLink,
     RecordCategory,
     Role,
     Severity,
@@ -69,7 +75,6 @@ from core.rules.sharing import visible_feed_ids
 from resolution.golden import GOLDEN_FIELDS, Candidate, choose
 from resolution.survivors import entity_group_select, resolve_entity
 
-PROFILE_MATCH_LINKS = 100
 # Golden fields that are personal data beyond the name: only for full-identifier roles.
 _PERSONAL_GOLDEN_FIELDS = PERSONAL_FIELDS
 EnumT = TypeVar("EnumT", bound=Enum)
@@ -354,8 +359,8 @@ def entity_profile(
         raise EntityNotFound(f"No entity has the id {public_id!r}.")
     entity, merged_from = resolved
     # Five queries whatever the entity holds (the entity; records; identifiers; golden values;
-    # match links), each reading the merge group as a subquery: see app/entities/profile_rows.
-    group = entity_group_select(entity.id)
+    # match links), each reading the merge group as a subquery, each statement built once per
+    # process with bound parameters: see app/entities/profile_rows and profile_statements.
     params = profile_params(entity_id=entity.id, feed_ids=viewer.feed_ids, today=viewer.today)
     rows = profile_rows(session, params=params)
     # A record the viewer may see makes the entity known; without one, ask (sharing applies to
@@ -363,16 +368,14 @@ def entity_profile(
     if not rows and not is_known(session, entity, viewer.feed_ids):
         raise EntityNotFound(f"No entity has the id {public_id!r}.")
     records = [row.record for row in rows]
-    identifiers = list(
-        session.scalars(select(EntityIdentifier).where(EntityIdentifier.entity_id.in_(group)))
-    )
+    identifiers = list(session.scalars(identifiers_statement(), params))
     grade = grade_entity(records=records, today=viewer.today, rules=grade_rules)
-    links, links_total = _match_links(session, viewer, group, entity.kind)
+    links, links_total = _match_links(session, viewer, params, entity.kind)
     profile = {
         **_entity_head(entity),
         "merged_from": merged_from,
         "as_of": viewer.today,
-        "golden_record": _golden_record(session, viewer, group),
+        "golden_record": _golden_record(session, viewer, params),
         "identifiers": identifier_views(viewer, identifiers, entity.kind),
         "records": _by_category(viewer, rows),
         "lists": _memberships(viewer, records),
@@ -386,33 +389,13 @@ def entity_profile(
     return profile
 
 
-def _golden_record(session: Session, viewer: Viewer, group: Any) -> list[dict[str, Any]]:
+def _golden_record(
+    session: Session, viewer: Viewer, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Each golden value the viewer may see, chosen across the group's records by
     ``resolution.golden.choose`` among the feeds the viewer may see, with its source and why
     it won (``rule``, ``why``)."""
-    attr = EntityAttribute.__table__.c
-    rows = session.execute(
-        select(
-            attr.id,
-            attr.field,
-            attr.value,
-            attr.is_current,
-            attr.feed_id,
-            attr.basis,
-            attr.observed_at,
-            attr.source_record_id,
-            Feed.code,
-            Feed.record_category,
-            Feed.golden_authority,
-            Department.code,
-            Department.name,
-            SourceRecord.source_key,
-        )
-        .outerjoin(Feed, attr.feed_id == Feed.id)
-        .outerjoin(Department, Feed.department_id == Department.id)
-        .outerjoin(SourceRecord, attr.source_record_id == SourceRecord.id)
-        .where(attr.entity_id.in_(group))
-    )
+    rows = session.execute(golden_candidates_statement(), params)
     candidates = []
     for row in rows:
         (attr_id, field_name, value, _current, feed_id, basis, observed_at) = row[:7]
@@ -528,21 +511,10 @@ def _departments(rows: list[ProfileRow]) -> list[dict[str, Any]]:
 
 
 def _match_links(
-    session: Session, viewer: Viewer, group: Any, kind: EntityKind
+    session: Session, viewer: Viewer, params: dict[str, Any], kind: EntityKind
 ) -> tuple[list[dict[str, Any]], int]:
     """The newest ``PROFILE_MATCH_LINKS`` links and how many there are, in one query."""
-    statement = (
-        select(MatchLink, Feed.code, SourceRecord.source_key, func.count().over())
-        .join(SourceRecord, MatchLink.source_record_id == SourceRecord.id)
-        .join(Feed, SourceRecord.feed_id == Feed.id)
-        .where(MatchLink.entity_id.in_(group))
-        .where(Feed.id.in_(sorted(viewer.feed_ids)) if viewer.feed_ids else Feed.id.is_(None))
-    )
-    rows = session.execute(
-        statement.order_by(MatchLink.decided_at.desc(), MatchLink.id.desc()).limit(
-            PROFILE_MATCH_LINKS
-        )
-    ).all()
+    rows = session.execute(match_links_statement(), params).all()
     total = rows[0][3] if rows else 0  # every row carries the count before the limit
     links = []
     for link, feed_code, source_key, _total in rows:
