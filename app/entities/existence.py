@@ -16,7 +16,9 @@ Never commits.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
@@ -34,7 +36,7 @@ def known_clause(session: Session, feed_ids: Collection[int]) -> ColumnElement[b
 
     A survivor's own records are tested in SQL; those of entities merged into it (rare) are
     read once here and turned into the survivors they make known or keep hidden."""
-    if set(session.scalars(select(Feed.id))) <= set(feed_ids):
+    if set(session.scalars(_feed_ids())) <= set(feed_ids):
         return true()  # every feed visible: nothing hidden, no condition to pay for
     own_any = exists().where(CreditRecord.entity_id == Entity.id)
     own_visible = exists().where(CreditRecord.entity_id == Entity.id, visible_clause(feed_ids))
@@ -44,6 +46,11 @@ def known_clause(session: Session, feed_ids: Collection[int]) -> ColumnElement[b
         Entity.id.in_(sorted(via_visible)),
         and_(~own_any, Entity.id.not_in(sorted(via_any))),
     )
+
+
+@functools.cache
+def _feed_ids() -> Any:
+    return select(Feed.id)  # on every search: built once
 
 
 def is_known(session: Session, entity: Entity, feed_ids: Collection[int]) -> bool:
