@@ -42,6 +42,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -212,19 +213,42 @@ def _full_id_hits(session: Session, full: str) -> list[Hit]:
 def _resolve(
     session: Session, found: list[Hit], clauses: Sequence[ColumnElement[bool]]
 ) -> list[Hit]:
-    """Hits moved to the surviving entity of any merge, best per entity, filtered."""
+    """Hits moved to the surviving entity of any merge, best per entity, filtered.
+
+    One query reads the hit entities with their merge pointers and whether each passes
+    ``clauses``; only hits on merged entities (rare) cost more: the walk to their survivors and
+    the clauses asked again of those."""
+    if not found:
+        return []
+    passes = and_(true(), *clauses).label("passes")
+    rows = session.execute(
+        select(Entity.id, Entity.merged_into_id, passes).where(
+            Entity.id.in_(sorted({h.entity_id for h in found}))
+        )
+    )
+    survivor: dict[int, int] = {}
+    kept: set[int] = set()
+    for entity_id, merged_into_id, passed in rows:
+        if merged_into_id is None:
+            survivor[entity_id] = entity_id
+            if passed:
+                kept.add(entity_id)
+        else:
+            entity = session.get(Entity, entity_id)
+            assert entity is not None  # just read
+            survivor[entity_id] = survivor_of(session, entity).id
+    moved = {survivor[i] for i in survivor if survivor[i] != i}
+    if moved:
+        kept |= set(
+            session.scalars(select(Entity.id).where(Entity.id.in_(sorted(moved)), *clauses))
+        )
     best: dict[int, Hit] = {}
     for hit in found:
-        entity = session.get(Entity, hit.entity_id)
-        if entity is None:
+        if hit.entity_id not in survivor:
             continue
-        survivor = survivor_of(session, entity)
-        hit = Hit(survivor.id, hit.score, hit.matched_on, hit.rule)
-        if survivor.id not in best or hit.score > best[survivor.id].score:
-            best[survivor.id] = hit
-    if not best:
-        return []
-    kept = set(session.scalars(select(Entity.id).where(Entity.id.in_(sorted(best)), *clauses)))
+        hit = Hit(survivor[hit.entity_id], hit.score, hit.matched_on, hit.rule)
+        if hit.entity_id not in best or hit.score > best[hit.entity_id].score:
+            best[hit.entity_id] = hit
     return sorted((h for h in best.values() if h.entity_id in kept), key=lambda h: -h.score)
 
 
