@@ -14,14 +14,15 @@ once it knows the entity exists: an entity known only through feeds the caller m
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy.orm import Session
 
 from app.entities.existence import is_known, known_clause
 from app.entities.present import (
@@ -60,6 +61,7 @@ from core.models import (
     CreditStatus,
     Department,
     Entity,
+    EntityIdentifier,
     EntityKind,
     Feed,
     RecordCategory,
@@ -237,21 +239,22 @@ def _hit_views(
 ) -> list[dict[str, Any]]:
     if not hits:
         return []
-    entities = {
-        e.id: e
-        for e in session.scalars(
-            select(Entity)
-            .where(Entity.id.in_([h.entity_id for h in hits]))
-            .options(selectinload(Entity.identifiers))
-        )
-    }
+    # Plain rows, not ORM objects: a page holds up to 100 entities and their identifiers, only
+    # read here; statements built once per process.
+    ids = {"ids": [h.entity_id for h in hits]}
+    entities = {row.id: row for row in session.execute(_hit_entities(), ids)}
+    identifiers: dict[int, list[Any]] = {}
+    for row in session.execute(_hit_identifiers(), ids):
+        identifiers.setdefault(row.entity_id, []).append(row)
     views = []
     for hit in hits:
         entity = entities[hit.entity_id]
         views.append(
             {
                 **_entity_head(entity),
-                "identifiers": identifier_views(viewer, entity.identifiers, entity.kind),
+                "identifiers": identifier_views(
+                    viewer, identifiers.get(entity.id, []), entity.kind
+                ),
                 "score": hit.score if scored else None,
                 "matched_on": hit.matched_on if scored else None,
                 "rule": hit.rule if scored else None,
@@ -260,7 +263,24 @@ def _hit_views(
     return views
 
 
-def _entity_head(entity: Entity) -> dict[str, Any]:
+@functools.cache
+def _hit_entities() -> Any:
+    e = Entity
+    return select(e.id, e.public_id, e.kind, e.display_name, e.region_code).where(
+        e.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+@functools.cache
+def _hit_identifiers() -> Any:
+    i = EntityIdentifier
+    return select(i.entity_id, i.id_type, i.value, i.valid, i.problem).where(
+        i.entity_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+def _entity_head(entity: Any) -> dict[str, Any]:
+    """An ``Entity`` or a row of its columns, as the head of a hit or a profile."""
     return {
         "public_id": entity.public_id,
         "kind": entity.kind.value,
