@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
+    bindparam,
     case,
     column,
     func,
@@ -110,12 +111,7 @@ def identifier_hits(
     values = {clean_code(query), ident.value}
     values |= {parse_identifier(query, alt).value for alt in ident.alternatives}
     found: list[Hit] = []
-    rows = session.execute(
-        select(EntityIdentifier.entity_id, EntityIdentifier.id_type, EntityIdentifier.valid).where(
-            EntityIdentifier.id_type.in_(list(IdentifierType)),
-            EntityIdentifier.value.in_(sorted(v for v in values if v)),
-        )
-    )
+    rows = session.execute(_holders_of_values(), {"values": sorted(v for v in values if v)})
     for entity_id, id_type, valid in rows:
         score = 1.0 if valid else _FLAGGED_SCORE
         found.append(Hit(entity_id, score, id_type.value, "exact_identifier"))
@@ -135,33 +131,47 @@ def _org_code_hits(
     org = org_code_of(query)
     if org is None:
         return []
-    rows = session.execute(
-        select(EntityIdentifier.entity_id).where(
-            or_(
-                and_(
-                    EntityIdentifier.id_type == IdentifierType.ORG_CODE,
-                    EntityIdentifier.value == org,
-                ),
-                and_(
-                    EntityIdentifier.id_type == IdentifierType.USCC,
-                    org_code_part(EntityIdentifier.value) == org,
-                ),
-            )
-        )
-    )
-    ids = {r[0] for r in rows}
+    ids = {r[0] for r in session.execute(_holders_of_org_code(), {"org": org})}
     if kind is IdentifierKind.USCC and valid and ids:
         # Two different valid USCCs are never one entity, whatever their org code parts say.
-        holders = session.execute(
-            select(EntityIdentifier.entity_id).where(
-                EntityIdentifier.entity_id.in_(sorted(ids)),
-                EntityIdentifier.id_type == IdentifierType.USCC,
-                EntityIdentifier.valid.is_(True),
-                EntityIdentifier.value != value,
-            )
-        )
+        holders = session.execute(_other_uscc_holders(), {"ids": sorted(ids), "uscc": value})
         ids -= {r[0] for r in holders}
     return [Hit(i, _ORG_SCORE, "org_code", "org_code_of_old_code") for i in ids]
+
+
+# Identifier searches run these on every request: built once per process, with bound
+# parameters (building them cost more than the indexed look-ups themselves).
+
+
+@functools.cache
+def _holders_of_values() -> Any:
+    i = EntityIdentifier
+    return select(i.entity_id, i.id_type, i.valid).where(
+        i.id_type.in_(list(IdentifierType)), i.value.in_(bindparam("values", expanding=True))
+    )
+
+
+@functools.cache
+def _holders_of_org_code() -> Any:
+    i = EntityIdentifier
+    org = bindparam("org")
+    return select(i.entity_id).where(
+        or_(
+            and_(i.id_type == IdentifierType.ORG_CODE, i.value == org),
+            and_(i.id_type == IdentifierType.USCC, org_code_part(i.value) == org),
+        )
+    )
+
+
+@functools.cache
+def _other_uscc_holders() -> Any:
+    i = EntityIdentifier
+    return select(i.entity_id).where(
+        i.entity_id.in_(bindparam("ids", expanding=True)),
+        i.id_type == IdentifierType.USCC,
+        i.valid.is_(True),
+        i.value != bindparam("uscc"),
+    )
 
 
 def org_code_part(value: Any) -> Any:
