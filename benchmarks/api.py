@@ -116,9 +116,11 @@ def build(url: str, n_entities: int) -> dict[str, Any]:
 _PUSH_MAPPING = {"preset": "double_publicity_penalty", "fine_unit": "yuan"}
 
 
-def _push_lua(companies: list[tuple[str, str]], token: str, size: int = 100) -> str:
+def _push_lua(companies: list[tuple[str, str]], token: str, size: int = 100, run: str = "b") -> str:
     """wrk Lua defining ``push_request()``: ``size`` new penalties (``source_id`` unique per
-    thread and request) about ``companies``, POSTed by EPB's client to its feed ``epb-feed``."""
+    ``run``, thread and request) about ``companies``, POSTed by EPB's client to its feed
+    ``epb-feed``. Each wrk run needs its own ``run``: wrk counts threads and requests from 1
+    again, and a second run would otherwise re-send the first one's records."""
     rows = ", ".join(
         f"{{{json.dumps(name, ensure_ascii=False)}, {json.dumps(uscc)}}}"
         for name, uscc in companies
@@ -141,7 +143,7 @@ function push_request()
   local items = {{}}
   for k = 1, {size} do
     local c = companies[(pushes * 7 + k) % #companies + 1]
-    local sid = string.format("b%s-%d-%d", tostring(tid), pushes, k)
+    local sid = string.format("{run}%s-%d-%d", tostring(tid), pushes, k)
     items[k] = string.format({json.dumps(item, ensure_ascii=False)}, sid, c[1], c[2], sid)
   end
   local body = '{{"feed": "epb-feed", "records": [' .. table.concat(items, ",") .. "]}}"
@@ -289,7 +291,8 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, A
         env, port, folder / "serve.log",
     )  # fmt: skip
     try:
-        push_lua = _push_lua(built["push_companies"], built["push_token"])
+        push_lua = _push_lua(built["push_companies"], built["push_token"], run="p")
+        mix_lua = _push_lua(built["push_companies"], built["push_token"], run="m")
         script = _mix_script(list(paths.values()), push_lua, folder, push_every=0)
         # Warm every worker up (OpenCC's and the division table's first loads) before measuring.
         wrk(f"http://127.0.0.1:{port}/", seconds=max(5, args.seconds), connections=args.connections,
@@ -304,7 +307,7 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, A
             )
         for kind, script in (
             ("push_100", _push_script(push_lua, folder)),
-            ("mix", _mix_script(list(paths.values()), push_lua, folder, args.push_every)),
+            ("mix", _mix_script(list(paths.values()), mix_lua, folder, args.push_every)),
         ):
             results[kind] = wrk(
                 f"http://127.0.0.1:{port}/",

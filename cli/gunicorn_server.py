@@ -10,6 +10,11 @@ one of them run a given feed.
 
 Each worker opens its own database connections: connections the master opened (the schema
 check) are left to it (``Engine.dispose(close=False)`` after the fork).
+
+gunicorn's own log lines (workers booting, timing out, exiting) are written like the app's: as
+JSON lines when ``CREDITHUB_LOG_FORMAT=json`` (the default), through gunicorn's
+``logconfig_dict`` (:func:`json_log_config`); a log collector reading JSON would otherwise
+meet a plain-text line at every start and every failure, the lines that matter most.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from app.runtime import runtime
+from core.logs import stderr_handler
 from core.metrics import mark_process_dead
 
 
@@ -40,6 +46,24 @@ def own_scheduler(lock_path: Path) -> IO[str] | None:
     handle.write(f"{os.getpid()}\n")
     handle.flush()
     return handle
+
+
+def json_log_config(level: str) -> dict[str, Any]:
+    """gunicorn's ``logconfig_dict`` for JSON lines: its error and access loggers, and the root
+    logger (which gunicorn's defaults would give a plain handler), all on the app's handler
+    (``core.logs.stderr_handler``) at ``level``."""
+    handler = {"credithub": {"()": stderr_handler, "log_format": "json"}}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": level, "handlers": ["credithub"]},
+        "loggers": {
+            name: {"level": level, "handlers": ["credithub"], "propagate": False}
+            for name in ("gunicorn.error", "gunicorn.access")
+        },
+        "handlers": handler,
+        "formatters": {},
+    }
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -66,6 +90,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "limit_request_line": 0,
             "accesslog": None,
         }
+        config = runtime(app).config
+        if config.log_format == "json":
+            self.options["logconfig_dict"] = json_log_config(config.log_level)
         self.start_scheduler = start_scheduler
         self.lock_path = lock_path
         super().__init__()

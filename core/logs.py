@@ -58,15 +58,22 @@ def formatter(log_format: str) -> logging.Formatter:
     raise ValueError(f"log format must be one of {LOG_FORMATS}, not {log_format!r}")
 
 
+def stderr_handler(log_format: str) -> logging.Handler:
+    """The service's handler: stderr, ``log_format``, each record with its request id. Also
+    what ``credithub serve`` gives gunicorn's own loggers (``cli.gunicorn_server``), so its
+    lines ("Booting worker", a worker's timeout) are in the same format as the app's."""
+    handler = StderrHandler()
+    handler.setFormatter(formatter(log_format))
+    handler.addFilter(RequestIdFilter())
+    setattr(handler, _HANDLER_MARK, True)
+    return handler
+
+
 def configure_logging(*, level: int, log_format: str) -> None:
     """Send the root logger's records to stderr in ``log_format`` at ``level``; calling it
     again (another app in the same process) replaces the handler it installed before."""
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(handler)
-    handler = StderrHandler()
-    handler.setFormatter(formatter(log_format))
-    handler.addFilter(RequestIdFilter())
-    setattr(handler, _HANDLER_MARK, True)
-    root.addHandler(handler)
+    root.addHandler(stderr_handler(log_format))
     root.setLevel(level)

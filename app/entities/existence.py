@@ -16,9 +16,11 @@ Never commits.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.entities.queries import visible_clause
@@ -34,7 +36,7 @@ def known_clause(session: Session, feed_ids: Collection[int]) -> ColumnElement[b
 
     A survivor's own records are tested in SQL; those of entities merged into it (rare) are
     read once here and turned into the survivors they make known or keep hidden."""
-    if set(session.scalars(select(Feed.id))) <= set(feed_ids):
+    if set(session.scalars(_feed_ids())) <= set(feed_ids):
         return true()  # every feed visible: nothing hidden, no condition to pay for
     own_any = exists().where(CreditRecord.entity_id == Entity.id)
     own_visible = exists().where(CreditRecord.entity_id == Entity.id, visible_clause(feed_ids))
@@ -46,15 +48,28 @@ def known_clause(session: Session, feed_ids: Collection[int]) -> ColumnElement[b
     )
 
 
+@functools.cache
+def _feed_ids() -> Any:
+    return select(Feed.id)  # on every search: built once
+
+
 def is_known(session: Session, entity: Entity, feed_ids: Collection[int]) -> bool:
     """:func:`known_clause` for one entity (the survivor answering for a public id), in one
     query: the merge group holds no record at all, or one from a feed in ``feed_ids``."""
-    group = entity_group_select(entity.id)
+    params = {"entity_id": entity.id, "feed_ids": sorted(feed_ids)}
+    return bool(session.scalar(_known_statement(), params))
+
+
+@functools.cache
+def _known_statement() -> Any:
+    # Every public look-up asks: built once per process (bound: the entity, the feeds).
+    group = entity_group_select(bindparam("entity_id"))
     any_record = exists().where(CreditRecord.entity_id.in_(group))
     visible = exists().where(
-        CreditRecord.entity_id.in_(group), CreditRecord.feed_id.in_(list(feed_ids))
+        CreditRecord.entity_id.in_(group),
+        CreditRecord.feed_id.in_(bindparam("feed_ids", expanding=True)),
     )
-    return bool(session.scalar(select(or_(~any_record, visible))))
+    return select(or_(~any_record, visible))
 
 
 def _merged_record_survivors(

@@ -10,6 +10,7 @@ organization codes are not personal data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -63,8 +64,9 @@ def code_value_for(viewer: Viewer, id_type: str, value: str, kind: EntityKind) -
 
 
 def identifier_views(
-    viewer: Viewer, identifiers: list[EntityIdentifier], kind: EntityKind
+    viewer: Viewer, identifiers: Sequence[Any], kind: EntityKind
 ) -> list[dict[str, Any]]:
+    """``EntityIdentifier`` objects, or rows of their columns, as this viewer may see them."""
     seen: set[tuple[str, str]] = set()
     views = []
     for ident in sorted(identifiers, key=lambda i: (i.id_type.value, i.value)):

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
+    bindparam,
     case,
     column,
     func,
@@ -42,6 +43,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -109,12 +111,7 @@ def identifier_hits(
     values = {clean_code(query), ident.value}
     values |= {parse_identifier(query, alt).value for alt in ident.alternatives}
     found: list[Hit] = []
-    rows = session.execute(
-        select(EntityIdentifier.entity_id, EntityIdentifier.id_type, EntityIdentifier.valid).where(
-            EntityIdentifier.id_type.in_(list(IdentifierType)),
-            EntityIdentifier.value.in_(sorted(v for v in values if v)),
-        )
-    )
+    rows = session.execute(_holders_of_values(), {"values": sorted(v for v in values if v)})
     for entity_id, id_type, valid in rows:
         score = 1.0 if valid else _FLAGGED_SCORE
         found.append(Hit(entity_id, score, id_type.value, "exact_identifier"))
@@ -134,33 +131,47 @@ def _org_code_hits(
     org = org_code_of(query)
     if org is None:
         return []
-    rows = session.execute(
-        select(EntityIdentifier.entity_id).where(
-            or_(
-                and_(
-                    EntityIdentifier.id_type == IdentifierType.ORG_CODE,
-                    EntityIdentifier.value == org,
-                ),
-                and_(
-                    EntityIdentifier.id_type == IdentifierType.USCC,
-                    org_code_part(EntityIdentifier.value) == org,
-                ),
-            )
-        )
-    )
-    ids = {r[0] for r in rows}
+    ids = {r[0] for r in session.execute(_holders_of_org_code(), {"org": org})}
     if kind is IdentifierKind.USCC and valid and ids:
         # Two different valid USCCs are never one entity, whatever their org code parts say.
-        holders = session.execute(
-            select(EntityIdentifier.entity_id).where(
-                EntityIdentifier.entity_id.in_(sorted(ids)),
-                EntityIdentifier.id_type == IdentifierType.USCC,
-                EntityIdentifier.valid.is_(True),
-                EntityIdentifier.value != value,
-            )
-        )
+        holders = session.execute(_other_uscc_holders(), {"ids": sorted(ids), "uscc": value})
         ids -= {r[0] for r in holders}
     return [Hit(i, _ORG_SCORE, "org_code", "org_code_of_old_code") for i in ids]
+
+
+# Identifier searches run these on every request: built once per process, with bound
+# parameters (building them cost more than the indexed look-ups themselves).
+
+
+@functools.cache
+def _holders_of_values() -> Any:
+    i = EntityIdentifier
+    return select(i.entity_id, i.id_type, i.valid).where(
+        i.id_type.in_(list(IdentifierType)), i.value.in_(bindparam("values", expanding=True))
+    )
+
+
+@functools.cache
+def _holders_of_org_code() -> Any:
+    i = EntityIdentifier
+    org = bindparam("org")
+    return select(i.entity_id).where(
+        or_(
+            and_(i.id_type == IdentifierType.ORG_CODE, i.value == org),
+            and_(i.id_type == IdentifierType.USCC, org_code_part(i.value) == org),
+        )
+    )
+
+
+@functools.cache
+def _other_uscc_holders() -> Any:
+    i = EntityIdentifier
+    return select(i.entity_id).where(
+        i.entity_id.in_(bindparam("ids", expanding=True)),
+        i.id_type == IdentifierType.USCC,
+        i.valid.is_(True),
+        i.value != bindparam("uscc"),
+    )
 
 
 def org_code_part(value: Any) -> Any:
@@ -212,19 +223,42 @@ def _full_id_hits(session: Session, full: str) -> list[Hit]:
 def _resolve(
     session: Session, found: list[Hit], clauses: Sequence[ColumnElement[bool]]
 ) -> list[Hit]:
-    """Hits moved to the surviving entity of any merge, best per entity, filtered."""
+    """Hits moved to the surviving entity of any merge, best per entity, filtered.
+
+    One query reads the hit entities with their merge pointers and whether each passes
+    ``clauses``; only hits on merged entities (rare) cost more: the walk to their survivors and
+    the clauses asked again of those."""
+    if not found:
+        return []
+    passes = and_(true(), *clauses).label("passes")
+    rows = session.execute(
+        select(Entity.id, Entity.merged_into_id, passes).where(
+            Entity.id.in_(sorted({h.entity_id for h in found}))
+        )
+    )
+    survivor: dict[int, int] = {}
+    kept: set[int] = set()
+    for entity_id, merged_into_id, passed in rows:
+        if merged_into_id is None:
+            survivor[entity_id] = entity_id
+            if passed:
+                kept.add(entity_id)
+        else:
+            entity = session.get(Entity, entity_id)
+            assert entity is not None  # just read
+            survivor[entity_id] = survivor_of(session, entity).id
+    moved = {survivor[i] for i in survivor if survivor[i] != i}
+    if moved:
+        kept |= set(
+            session.scalars(select(Entity.id).where(Entity.id.in_(sorted(moved)), *clauses))
+        )
     best: dict[int, Hit] = {}
     for hit in found:
-        entity = session.get(Entity, hit.entity_id)
-        if entity is None:
+        if hit.entity_id not in survivor:
             continue
-        survivor = survivor_of(session, entity)
-        hit = Hit(survivor.id, hit.score, hit.matched_on, hit.rule)
-        if survivor.id not in best or hit.score > best[survivor.id].score:
-            best[survivor.id] = hit
-    if not best:
-        return []
-    kept = set(session.scalars(select(Entity.id).where(Entity.id.in_(sorted(best)), *clauses)))
+        hit = Hit(survivor[hit.entity_id], hit.score, hit.matched_on, hit.rule)
+        if hit.entity_id not in best or hit.score > best[hit.entity_id].score:
+            best[hit.entity_id] = hit
     return sorted((h for h in best.values() if h.entity_id in kept), key=lambda h: -h.score)
 
 

@@ -14,14 +14,15 @@ once it knows the entity exists: an entity known only through feeds the caller m
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy.orm import Session
 
 from app.entities.existence import is_known, known_clause
 from app.entities.present import (
@@ -33,7 +34,16 @@ from app.entities.present import (
     record_view,
     text_for,
 )
-from app.entities.profile_rows import ProfileRow, profile_rows
+from app.entities.profile_rows import (
+    ProfileRow,
+    profile_params,
+    profile_rows,
+)
+from app.entities.profile_statements import (
+    golden_candidates_statement,
+    identifiers_statement,
+    match_links_statement,
+)
 from app.entities.queries import (
     active_penalties_clause,
     effective_status_clause,
@@ -51,11 +61,9 @@ from core.models import (
     CreditStatus,
     Department,
     Entity,
-    EntityAttribute,
     EntityIdentifier,
     EntityKind,
     Feed,
-    MatchLink,
     RecordCategory,
     Role,
     Severity,
@@ -69,7 +77,6 @@ from core.rules.sharing import visible_feed_ids
 from resolution.golden import GOLDEN_FIELDS, Candidate, choose
 from resolution.survivors import entity_group_select, resolve_entity
 
-PROFILE_MATCH_LINKS = 100
 # Golden fields that are personal data beyond the name: only for full-identifier roles.
 _PERSONAL_GOLDEN_FIELDS = PERSONAL_FIELDS
 EnumT = TypeVar("EnumT", bound=Enum)
@@ -232,21 +239,22 @@ def _hit_views(
 ) -> list[dict[str, Any]]:
     if not hits:
         return []
-    entities = {
-        e.id: e
-        for e in session.scalars(
-            select(Entity)
-            .where(Entity.id.in_([h.entity_id for h in hits]))
-            .options(selectinload(Entity.identifiers))
-        )
-    }
+    # Plain rows, not ORM objects: a page holds up to 100 entities and their identifiers, only
+    # read here; statements built once per process.
+    ids = {"ids": [h.entity_id for h in hits]}
+    entities = {row.id: row for row in session.execute(_hit_entities(), ids)}
+    identifiers: dict[int, list[Any]] = {}
+    for row in session.execute(_hit_identifiers(), ids):
+        identifiers.setdefault(row.entity_id, []).append(row)
     views = []
     for hit in hits:
         entity = entities[hit.entity_id]
         views.append(
             {
                 **_entity_head(entity),
-                "identifiers": identifier_views(viewer, entity.identifiers, entity.kind),
+                "identifiers": identifier_views(
+                    viewer, identifiers.get(entity.id, []), entity.kind
+                ),
                 "score": hit.score if scored else None,
                 "matched_on": hit.matched_on if scored else None,
                 "rule": hit.rule if scored else None,
@@ -255,7 +263,24 @@ def _hit_views(
     return views
 
 
-def _entity_head(entity: Entity) -> dict[str, Any]:
+@functools.cache
+def _hit_entities() -> Any:
+    e = Entity
+    return select(e.id, e.public_id, e.kind, e.display_name, e.region_code).where(
+        e.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+@functools.cache
+def _hit_identifiers() -> Any:
+    i = EntityIdentifier
+    return select(i.entity_id, i.id_type, i.value, i.valid, i.problem).where(
+        i.entity_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+def _entity_head(entity: Any) -> dict[str, Any]:
+    """An ``Entity`` or a row of its columns, as the head of a hit or a profile."""
     return {
         "public_id": entity.public_id,
         "kind": entity.kind.value,
@@ -354,24 +379,23 @@ def entity_profile(
         raise EntityNotFound(f"No entity has the id {public_id!r}.")
     entity, merged_from = resolved
     # Five queries whatever the entity holds (the entity; records; identifiers; golden values;
-    # match links), each reading the merge group as a subquery: see app/entities/profile_rows.
-    group = entity_group_select(entity.id)
-    rows = profile_rows(session, group=group, feed_ids=viewer.feed_ids, today=viewer.today)
+    # match links), each reading the merge group as a subquery, each statement built once per
+    # process with bound parameters: see app/entities/profile_rows and profile_statements.
+    params = profile_params(entity_id=entity.id, feed_ids=viewer.feed_ids, today=viewer.today)
+    rows = profile_rows(session, params=params)
     # A record the viewer may see makes the entity known; without one, ask (sharing applies to
     # existence, app.entities.existence): one more query, only for entities with none.
     if not rows and not is_known(session, entity, viewer.feed_ids):
         raise EntityNotFound(f"No entity has the id {public_id!r}.")
     records = [row.record for row in rows]
-    identifiers = list(
-        session.scalars(select(EntityIdentifier).where(EntityIdentifier.entity_id.in_(group)))
-    )
+    identifiers = list(session.scalars(identifiers_statement(), params))
     grade = grade_entity(records=records, today=viewer.today, rules=grade_rules)
-    links, links_total = _match_links(session, viewer, group, entity.kind)
+    links, links_total = _match_links(session, viewer, params, entity.kind)
     profile = {
         **_entity_head(entity),
         "merged_from": merged_from,
         "as_of": viewer.today,
-        "golden_record": _golden_record(session, viewer, group),
+        "golden_record": _golden_record(session, viewer, params),
         "identifiers": identifier_views(viewer, identifiers, entity.kind),
         "records": _by_category(viewer, rows),
         "lists": _memberships(viewer, records),
@@ -385,33 +409,13 @@ def entity_profile(
     return profile
 
 
-def _golden_record(session: Session, viewer: Viewer, group: Any) -> list[dict[str, Any]]:
+def _golden_record(
+    session: Session, viewer: Viewer, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Each golden value the viewer may see, chosen across the group's records by
     ``resolution.golden.choose`` among the feeds the viewer may see, with its source and why
     it won (``rule``, ``why``)."""
-    attr = EntityAttribute.__table__.c
-    rows = session.execute(
-        select(
-            attr.id,
-            attr.field,
-            attr.value,
-            attr.is_current,
-            attr.feed_id,
-            attr.basis,
-            attr.observed_at,
-            attr.source_record_id,
-            Feed.code,
-            Feed.record_category,
-            Feed.golden_authority,
-            Department.code,
-            Department.name,
-            SourceRecord.source_key,
-        )
-        .outerjoin(Feed, attr.feed_id == Feed.id)
-        .outerjoin(Department, Feed.department_id == Department.id)
-        .outerjoin(SourceRecord, attr.source_record_id == SourceRecord.id)
-        .where(attr.entity_id.in_(group))
-    )
+    rows = session.execute(golden_candidates_statement(), params)
     candidates = []
     for row in rows:
         (attr_id, field_name, value, _current, feed_id, basis, observed_at) = row[:7]
@@ -527,21 +531,10 @@ def _departments(rows: list[ProfileRow]) -> list[dict[str, Any]]:
 
 
 def _match_links(
-    session: Session, viewer: Viewer, group: Any, kind: EntityKind
+    session: Session, viewer: Viewer, params: dict[str, Any], kind: EntityKind
 ) -> tuple[list[dict[str, Any]], int]:
     """The newest ``PROFILE_MATCH_LINKS`` links and how many there are, in one query."""
-    statement = (
-        select(MatchLink, Feed.code, SourceRecord.source_key, func.count().over())
-        .join(SourceRecord, MatchLink.source_record_id == SourceRecord.id)
-        .join(Feed, SourceRecord.feed_id == Feed.id)
-        .where(MatchLink.entity_id.in_(group))
-        .where(Feed.id.in_(sorted(viewer.feed_ids)) if viewer.feed_ids else Feed.id.is_(None))
-    )
-    rows = session.execute(
-        statement.order_by(MatchLink.decided_at.desc(), MatchLink.id.desc()).limit(
-            PROFILE_MATCH_LINKS
-        )
-    ).all()
+    rows = session.execute(match_links_statement(), params).all()
     total = rows[0][3] if rows else 0  # every row carries the count before the limit
     links = []
     for link, feed_code, source_key, _total in rows:

@@ -16,10 +16,11 @@ would let anyone test whether a person is known).
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Date, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from app.entities.existence import is_known, known_clause
@@ -44,7 +45,7 @@ from core.rules.publicity import is_published
 from core.rules.sharing import visible_feed_ids
 from matching.identifier_types import IdentifierKind
 from matching.identifiers import parse_identifier
-from resolution.survivors import entity_group, resolve_entity, survivor_of
+from resolution.survivors import entity_group_select, resolve_entity, survivor_of
 
 PUBLIC_ITEMS_PER_CATEGORY = 50
 
@@ -190,13 +191,7 @@ def public_profile(
     if resolved is None or not is_known(session, resolved[0], public_feeds):
         raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
     entity, _merged_from = resolved
-    group = entity_group(session, entity)
-    rows = session.execute(
-        select(CreditRecord, Department.name)
-        .join(Department, CreditRecord.department_id == Department.id)
-        .where(CreditRecord.entity_id.in_(group), published_clause(today))
-        .order_by(CreditRecord.decision_date.desc().nulls_last(), CreditRecord.id.desc())
-    )
+    rows = session.execute(_published_records(), {"entity_id": entity.id, "today": today})
     published = [(record, name) for record, name in rows if is_published(record, today)]
     person = entity.kind is EntityKind.NATURAL_PERSON
     if person and not published:
@@ -231,6 +226,21 @@ def public_profile(
         "records": grouped,
         "lists": _public_lists([r for r, _n in published], kind=entity.kind, names=names),
     }
+
+
+@functools.cache
+def _published_records() -> Any:
+    """The published records of an entity's merge group (bound: ``entity_id``, ``today``),
+    newest first, with their department's name: built once per process, not per look-up."""
+    group = entity_group_select(bindparam("entity_id"))
+    return (
+        select(CreditRecord, Department.name)
+        .join(Department, CreditRecord.department_id == Department.id)
+        .where(
+            CreditRecord.entity_id.in_(group), published_clause(bindparam("today", type_=Date()))
+        )
+        .order_by(CreditRecord.decision_date.desc().nulls_last(), CreditRecord.id.desc())
+    )
 
 
 def _public_lists(

@@ -29,6 +29,7 @@ from core.models import (
     CreditStatus,
     Entity,
     Feed,
+    IdentifierType,
     RecordCategory,
     Role,
     SharingType,
@@ -43,6 +44,7 @@ from tests.support.credit import (
     USCC_HUAXIN,
     USCC_XIAMEN,
     USCC_XINGHE,
+    add_identifier,
     ingest,
     list_entry,
     make_company,
@@ -501,6 +503,36 @@ def test_a_merged_id_answers_with_the_surviving_entity(
     assert merged_id not in hit_ids(
         world.get(client, "regulator", "/api/v1/entities", q="星河科技")
     )
+
+
+def test_an_identifier_of_a_merged_entity_finds_the_survivor_filters_and_all(
+    client: FlaskClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        survivor = session.scalars(
+            select(Entity).where(Entity.public_id == world.ids["xinghe"])
+        ).one()
+        first = make_entity(session, display_name="北京星河科技公司", merged_into_id=survivor.id)
+        second = make_entity(session, display_name="星河科技", merged_into_id=first.id)
+        add_identifier(session, second, IdentifierType.REGISTRATION_NUMBER, "110108000099991")
+        add_identifier(session, survivor, IdentifierType.OTHER, "110108000099991")
+        session.commit()
+        merged_ids = {first.public_id, second.public_id}
+    body = world.get(client, "regulator", "/api/v1/entities", q="110108000099991")
+    # both codes lead to the survivor: one hit, the best of the two
+    assert hit_ids(body) == [world.ids["xinghe"]] and body["total"] == 1
+    assert not merged_ids & set(hit_ids(body))
+    assert body["items"][0]["score"] == 1.0
+
+    # filters apply to the survivor the hit moved to
+    def found(**params: Any) -> list[str]:
+        return hit_ids(
+            world.get(client, "regulator", "/api/v1/entities", q="110108000099991", **params)
+        )
+
+    assert found(has_active_penalties="true") == [world.ids["xinghe"]]
+    assert found(has_active_penalties="false") == []
+    assert found(kind="natural_person") == []
 
 
 # --------------------------------------------------------------------------- records

@@ -12,8 +12,12 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.entities.present import Viewer
-from app.entities.profile_rows import PROFILE_ITEMS_PER_CATEGORY, PROFILE_TIMELINE_ITEMS
-from app.entities.services import PROFILE_MATCH_LINKS, entity_profile
+from app.entities.profile_rows import (
+    PROFILE_ITEMS_PER_CATEGORY,
+    PROFILE_MATCH_LINKS,
+    PROFILE_TIMELINE_ITEMS,
+)
+from app.entities.services import entity_profile
 from core.models import (
     CreditRecord,
     CreditStatus,
