@@ -11,6 +11,7 @@ subscriptions of its department (its own, without a department).
 from __future__ import annotations
 
 import secrets
+import string
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -71,7 +72,7 @@ def create_subscription(
         problems["watch"] = ["Name entities to watch, or set mine."]
     if problems:
         raise ServiceRefused("The subscription cannot be made.", status=422, errors=problems)
-    secret = secrets.token_hex(32)
+    secret = new_webhook_secret()
     subscription = Subscription(
         client_id=client.id,
         department_id=client.department_id,
@@ -241,3 +242,10 @@ def present_delivery(delivery: Delivery) -> dict[str, Any]:
         "created_at": delivery.created_at,
         "delivered_at": delivery.delivered_at,
     }
+
+
+def new_webhook_secret() -> str:
+    """64 random letters (about 365 bits). Letters only: the answer that shows the secret passes
+    the masking safety net (``app.auth.access``), which stars out any run of digits that reads
+    like a mobile or resident-id number, and a hex secret holds such runs now and then."""
+    return "".join(secrets.choice(string.ascii_letters) for _ in range(64))

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.subscriptions.fanout import fan_out
+from app.subscriptions.services import new_webhook_secret
 from app.subscriptions.webhooks import (
     KEY_HEADER,
     SIGNATURE_HEADER,
@@ -34,6 +35,7 @@ from app.subscriptions.worker import DeliveryPolicy, Poster, deliver_due, run_lo
 from core.config import Config
 from core.models import AuditEvent, CreditRecord, CreditStatus, Feed, OutboxEvent
 from core.rules.settings import GradeRules
+from core.rules.sharing import MaskLevel, scrub
 from tests.support.credit import USCC_HUAXIN, ingest, list_entry, penalty
 from tests.support.credit_checks import SAMPLE_MEASURES, World, build_world
 from tests.support.receiver import Receiver, run_receiver
@@ -450,3 +452,13 @@ def test_the_worker_loop_delivers_promptly_and_outlives_a_failing_pass(
     assert not loop.is_alive(), "the loop stops when asked"
     assert passes[0] == "failed" and "ran" in passes
     assert kinds_received(receiver) == ["list.entered"]
+
+
+def test_a_webhook_secret_survives_the_masking_safety_net() -> None:
+    # A hex secret (the first design) sometimes held a digit run that reads like a mobile
+    # number, and the safety net starred it out of the one answer that shows it.
+    assert scrub({"secret": "ab13812345678cd"}, MaskLevel.PARTIAL) != {"secret": "ab13812345678cd"}
+    for _ in range(2000):
+        secret = new_webhook_secret()
+        assert len(secret) == 64 and secret.isalpha()
+        assert scrub({"secret": secret}, MaskLevel.PARTIAL) == {"secret": secret}
