@@ -6,13 +6,15 @@ service calls succeeded; anything not committed is rolled back when the request 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from flask import Flask, current_app, g, stream_with_context
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import clock
@@ -23,6 +25,10 @@ from core.rules.measures import MeasureBook, load_measures, measures_path
 from core.rules.settings import Rules, load_rules
 
 EXTENSION_KEY = "credithub"
+# Runs of a write that lost a race on a unique key before the request gives up (409).
+CONFLICT_ATTEMPTS = 3
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,31 @@ def request_session() -> Session:
 
 def commit_request() -> None:
     request_session().commit()
+
+
+def commit_with_retry(work: Callable[[], T]) -> T:
+    """Run ``work`` in the request's session and commit; run it again from the start when
+    another transaction committed the same unique key first.
+
+    For idempotent writes such as a push: two requests storing the same source ids at once (a
+    sender's retry racing its first try) both plan new rows; PostgreSQL makes the second wait
+    for the first and then refuses its rows. By then the first's rows are committed, so the
+    second run finds them and answers as for any re-delivery. SQLite serialises writers, so
+    there the race never starts. After ``CONFLICT_ATTEMPTS`` runs the answer is 409.
+    """
+    session = request_session()
+    for _attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            result = work()
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            continue
+        return result
+    raise ServiceRefused(
+        "Another request was storing the same records at the same time; send them again.",
+        status=409,
+    )
 
 
 @contextmanager

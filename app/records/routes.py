@@ -10,9 +10,10 @@ from app.api import Blueprint
 from app.auth.access import allow, current_client
 from app.records.schemas import PushRequestSchema, PushResponseSchema
 from app.records.services import push_records
-from app.runtime import commit_request, request_session, runtime
+from app.runtime import commit_with_retry, request_session, runtime
 from core.audit import record_event
 from core.models import Role
+from ingest.runner import PushSummary
 
 blp = Blueprint("records", __name__, url_prefix="/records", description="Push credit records")
 
@@ -25,27 +26,33 @@ class RecordsPush(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Push up to 1,000 records of one of your department's push feeds.
 
-        Each item needs a ``source_id`` (your record id); each gets its own result.
+        Each item needs a ``source_id`` (your record id); each gets its own result. The same
+        push sent twice at once is stored once (the later one answers as a re-delivery); 409
+        when it kept losing that race, so send it again.
         """
         client = current_client()
         assert client is not None
         session = request_session()
-        result = push_records(
-            session=session,
-            client=client,
-            feed_code=body["feed"],
-            items=body["records"],
-            value_rules=runtime().rules.values,
-        )
-        record_event(
-            session=session,
-            client=client,
-            action="records.push",
-            target_type="feed",
-            target_id=body["feed"],
-            details={"run_id": result.run_id, **result.counts.as_dict()},
-        )
-        commit_request()
+
+        def store() -> PushSummary:
+            result = push_records(
+                session=session,
+                client=client,
+                feed_code=body["feed"],
+                items=body["records"],
+                value_rules=runtime().rules.values,
+            )
+            record_event(
+                session=session,
+                client=client,
+                action="records.push",
+                target_type="feed",
+                target_id=body["feed"],
+                details={"run_id": result.run_id, **result.counts.as_dict()},
+            )
+            return result
+
+        result = commit_with_retry(store)
         items = [
             {
                 "index": index,
