@@ -118,8 +118,8 @@ def stored_match_records(session: Session) -> tuple[list[Any], dict[str, int]]:
 
 
 TABLE_FEED = "bench-records"
-# A benchmark table's columns as the canonical fields of one registry feed (the service keeps
-# no postcode or phone: those columns do not reach it).
+# A benchmark table's columns as the canonical fields of one registry feed: every field the
+# `credithub` system (benchmarks.credithub_runner.match_records) gives the matcher.
 _TABLE_FIELDS = (
     "party_name",
     "party_type",
@@ -130,6 +130,8 @@ _TABLE_FIELDS = (
     "code",
     "legal_rep",
     "address",
+    "postcode",
+    "phone",
     "birth_date",
 )
 _PARTY_TYPES = {
@@ -179,7 +181,7 @@ def write_table_feed(table: Any, folder: Path) -> int:
                 "party_name": row.get("name") or "",
                 "party_type": _PARTY_TYPES.get(row.get("kind") or "", ""),
                 "birth_date": birth,
-                **{f: row.get(f) or "" for f in _TABLE_FIELDS[2:9]},
+                **{f: row.get(f) or "" for f in _TABLE_FIELDS[2:11]},
             }
             writer.writerow([row["source_key"], *(values[f] for f in _TABLE_FIELDS)])
             count += 1

@@ -77,6 +77,8 @@ def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) ->
         legal_rep=record.get("legal_rep"),
         address=record.get("address"),
         birth_date=record.get("birth_date"),
+        postcode=record.get("postcode"),
+        phone=record.get("phone"),
         gender=record.get("gender"),
     )
 
