@@ -269,11 +269,20 @@ def _explain(keys: PartyKeys, verdict: Verdict, model_version: str) -> tuple[flo
         explanation["excluded"] = verdict.excluded
     if verdict.best is not None or verdict.unsure is not None:
         explanation["model_version"] = model_version
+    if verdict.ambiguous:
+        explanation["ambiguous"] = verdict.ambiguous
     if not verdict.entities:
         unsure = verdict.unsure
-        explanation["why"] = "no record of an existing entity matches" + (
-            "" if unsure is None else f"; best candidate {unsure[0].public_id} unsure (review)"
-        )
+        if verdict.ambiguous:
+            explanation["why"] = (
+                "matches entities that different valid codes keep apart ("
+                + ", ".join(verdict.ambiguous)
+                + "): a regulator decides (review)"
+            )
+        else:
+            explanation["why"] = "no record of an existing entity matches" + (
+                "" if unsure is None else f"; best candidate {unsure[0].public_id} unsure (review)"
+            )
         if unsure is not None:
             explanation["matcher"] = _six_places(unsure[1].to_dict())
             explanation["candidate"] = unsure[0].public_id

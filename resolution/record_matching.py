@@ -36,9 +36,16 @@ from sqlalchemy.orm import Session
 from core.bulk_writes import insert_rows
 from core.models import Entity, RecordBlockKey, RecordMatchView
 from matching.blocking import blocking_keys
-from matching.cluster import branch_marker, cluster_rule
+from matching.cluster import CodeSets, ambiguous_between, branch_marker, cluster_rule
 from matching.match_model import MatchModel
-from matching.model import Decision, MatchConfig, MatchExplanation, decide_pair, quick_rule
+from matching.model import (
+    Decision,
+    MatchConfig,
+    MatchExplanation,
+    ambiguous,
+    decide_pair,
+    quick_rule,
+)
 from matching.model import score_pair as explain_pair
 from matching.records import MatchRecord, Prepared, prepare
 from resolution.entity_views import EntityView, EntityViews
@@ -205,11 +212,11 @@ class _Codes:
         branches = frozenset() if branch is None else frozenset((branch,))
         return cls(record.usccs, record.resident_ids, branches)
 
+    def sets(self) -> CodeSets:
+        return self.usccs, self.residents, self.branches
+
     def why_not(self, other: _Codes) -> str | None:
-        return cluster_rule(
-            (self.usccs, self.residents, self.branches),
-            (other.usccs, other.residents, other.branches),
-        )
+        return cluster_rule(self.sets(), other.sets())
 
     def join(self, other: _Codes) -> _Codes:
         return _Codes(
@@ -223,8 +230,9 @@ class _Codes:
 class Verdict:
     """What the engine decided for one record: the entities it joins (strongest link first;
     more than one means they are merged into the first), the explanation of the strongest
-    positive pair, the best unsure pair when nothing linked, and the links refused by a
-    cluster-level rule."""
+    positive pair, the best unsure pair when nothing linked, the links refused by a
+    cluster-level rule, and (``ambiguous``) the two entities kept apart by their codes that
+    the record matched, when it joins neither for that reason."""
 
     entities: list[EntityView] = field(default_factory=list)
     best: MatchExplanation | None = None
@@ -233,6 +241,7 @@ class Verdict:
     refused: list[dict[str, Any]] = field(default_factory=list)
     excluded: list[dict[str, Any]] = field(default_factory=list)
     compared: int = 0
+    ambiguous: list[str] = field(default_factory=list)
 
     def exclude(self, entity: EntityView, rule: str) -> None:
         """A candidate entity a hard rule rules out (once per entity and rule)."""
@@ -440,6 +449,8 @@ class RecordMatcher:
         # Strongest first, ties by the older record, as Clusters.merge_arrays orders pairs.
         positives.sort(key=lambda t: (-t[0], t[1]))
         mine = _Codes.of(record)
+        if self._ambiguous(record, mine, positives, rejected, verdict):
+            return verdict
         for _, source_id, entity in positives:
             if any(e is entity for e in verdict.entities):
                 continue
@@ -460,6 +471,34 @@ class RecordMatcher:
             _, source_id, entity = best_unsure
             verdict.unsure = (entity, explain_pair(record, self._records[source_id], self.config))
         return verdict
+
+    def _ambiguous(
+        self,
+        record: Prepared,
+        mine: _Codes,
+        positives: list[tuple[float, int, EntityView]],
+        rejected: frozenset[int],
+        verdict: Verdict,
+    ) -> bool:
+        """Whether the record matches two entities that different valid USCCs or resident
+        ids keep apart (``matching.cluster.ambiguous_between``, as ``resolve`` clusters): then
+        it joins neither and its strongest pair goes to review as ``ambiguous_candidates``."""
+        entities: list[tuple[int, EntityView]] = []
+        for _, source_id, entity in positives:
+            if entity.id is not None and entity.id in rejected:
+                continue
+            if not any(e is entity for _, e in entities):
+                entities.append((source_id, entity))
+        if len(entities) < 2:
+            return False
+        found = ambiguous_between(mine.sets(), [self._codes_of(e).sets() for _, e in entities])
+        if found is None:
+            return False
+        verdict.ambiguous = [entities[k][1].public_id for k in found]
+        source_id, entity = entities[0]
+        explanation = explain_pair(record, self._records[source_id], self.config)
+        verdict.unsure = (entity, ambiguous(explanation))
+        return True
 
     # ------------------------------------------------------------------ remembering
 
