@@ -138,8 +138,12 @@ def test_merging_from_flat_arrays_gives_the_same_clusters_as_from_tuples() -> No
     by_tuples = _clusters(records)
     left_out = by_tuples.merge_all(scored)
     by_arrays = _clusters(records)
-    assert left_out == {1} == by_arrays.merge_arrays(
-        [p for p, _, _ in scored], [i for _, i, _ in scored], [j for *_, j in scored]
+    assert (
+        left_out
+        == {1}
+        == by_arrays.merge_arrays(
+            [p for p, _, _ in scored], [i for _, i, _ in scored], [j for *_, j in scored]
+        )
     )
     assert [by_arrays.find(i) for i in range(5)] == [by_tuples.find(i) for i in range(5)]
     assert by_arrays.find(2) == by_arrays.find(3) == by_arrays.find(4)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.models import CreditRecord, Entity, EntityReview, MatchLink
+from core.models import CreditRecord, EntityReview, MatchLink
 from tests.matching.test_persons import resident_id
 from tests.resolution.test_record_linking import entity_of, penalty, push
 
