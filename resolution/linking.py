@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.bulk_writes import insert_rows
@@ -71,6 +71,8 @@ class EntityLinker:
         self.views = EntityViews(session)
         self.matcher = RecordMatcher(session=session, views=self.views, config=config, model=model)
         self._links: list[tuple[int, EntityView, float, dict[str, Any], str]] = []
+        # Source records whose current link a new one replaces (relink).
+        self._superseded: list[int] = []
 
     def prefetch(self, records: Iterable[Prepared]) -> None:
         """Read every stored record (and its entity) the given records could be compared
@@ -121,6 +123,32 @@ class EntityLinker:
         confidence, explanation = _explain(keys, verdict, self.matcher.model.version)
         self._links.append((source_id, entity, confidence, explanation, ALGORITHM))
         return LinkOutcome(entity, confidence, created, explanation)
+
+    def relink(self, *, source_id: int, prepared: Prepared) -> LinkOutcome | None:
+        """Decide a stored, linked record again with this linker's model (a newer one than
+        linked it, :mod:`resolution.relinking`): the entities it now matches are merged into
+        its own one, under the same cluster-level rules as at ingest. Never moves the record
+        out of its entity (a split is a regulator's decision). Returns the new link (its
+        explanation's ``rule`` is ``relinked``) when entities were merged, else None."""
+        stored = self.matcher.entity_of(source_id)
+        if stored is None:
+            return None
+        own = self.views.survivor(stored)
+        verdict = self.matcher.decide(
+            prepared, rejected=self._rejected_for(own.id), stored_as=source_id
+        )
+        merged = [e for e in verdict.entities if e is not own]
+        if not merged:
+            return None
+        for other in merged:
+            self.views.merge(other, into=own)
+            self.matcher.merged(other, into=own)
+        keys = party_keys({"party_name": prepared.raw_name})
+        confidence, explanation = _explain(keys, verdict, self.matcher.model.version)
+        explanation.update(rule="relinked", merged=[e.public_id for e in merged])
+        self._superseded.append(source_id)
+        self._links.append((source_id, own, confidence, explanation, ALGORITHM))
+        return LinkOutcome(own, confidence, False, explanation)
 
     def _create(self, record: dict[str, Any], keys: PartyKeys, verdict: Verdict) -> EntityView:
         """A new entity for the record; queued for a regulator with the best candidate when
@@ -177,6 +205,16 @@ class EntityLinker:
         self.matcher.flush()
         if self._links:
             now = utcnow()
+            for start in range(0, len(self._superseded), _IN_CHUNK):
+                self.session.execute(
+                    update(MatchLink)
+                    .where(
+                        MatchLink.source_record_id.in_(self._superseded[start : start + _IN_CHUNK]),
+                        MatchLink.superseded_at.is_(None),
+                    )
+                    .values(superseded_at=now)
+                )
+            self._superseded = []
             insert_rows(
                 self.session,
                 MatchLink.__table__,

@@ -318,6 +318,14 @@ class RecordMatcher:
         self._load_records(RecordMatchView.source_record_id, ids - self._records.keys())
         self._load_entities({e for s in ids if isinstance(e := self._entity.get(s), int)})
 
+    def load_stored(self, source_ids: Iterable[int]) -> dict[int, Prepared]:
+        """The stored records ``source_ids`` as prepared (those that have a view), with the
+        entities they belong to and those entities' other records."""
+        wanted = set(source_ids)
+        self._load_records(RecordMatchView.source_record_id, wanted - self._records.keys())
+        self._load_entities({e for s in wanted if isinstance(e := self._entity.get(s), int)})
+        return {s: self._records[s] for s in sorted(wanted) if s in self._records}
+
     def _load_records(self, column: Any, values: set[int]) -> None:
         values_ = sorted(values)
         for start in range(0, len(values_), _IN_CHUNK):
@@ -355,6 +363,10 @@ class RecordMatcher:
         self.views.load(wanted)
         self._load_records(RecordMatchView.entity_id, wanted)
         self._loaded_members |= wanted
+
+    def entity_of(self, source_id: int) -> EntityView | None:
+        """The entity a loaded record answers for now (the survivor of merges)."""
+        return self._entity_of(source_id)
 
     def _entity_of(self, source_id: int) -> EntityView | None:
         """The entity record ``source_id`` answers for now (the survivor of merges)."""
@@ -417,14 +429,26 @@ class RecordMatcher:
                 found[source_id] = None
         return list(found)
 
-    def decide(self, record: Prepared, *, rejected: frozenset[int] = frozenset()) -> Verdict:
+    def decide(
+        self,
+        record: Prepared,
+        *,
+        rejected: frozenset[int] = frozenset(),
+        stored_as: int | None = None,
+    ) -> Verdict:
         """Score ``record`` against its candidate records and choose its entities.
         ``rejected``: ids of entities a reviewer decided are not this record's (their pairs
-        score as the rule ``reviewer_rejected``)."""
+        score as the rule ``reviewer_rejected``). ``stored_as``: the record is stored already
+        as this source record (deciding it again with a newer model,
+        :mod:`resolution.relinking`): its own entity comes first in ``Verdict.entities`` and
+        the cluster-level rules see all of that entity's codes."""
         verdict = Verdict()
         positives: list[tuple[float, int, EntityView]] = []
         best_unsure: tuple[float, int, EntityView] | None = None
+        own = None if stored_as is None else self._entity_of(stored_as)
         for source_id in self.candidates(record):
+            if source_id == stored_as:
+                continue
             other = self._records.get(source_id)
             entity = self._entity_of(source_id)
             if other is None or entity is None:
@@ -449,6 +473,10 @@ class RecordMatcher:
         # Strongest first, ties by the older record, as Clusters.merge_arrays orders pairs.
         positives.sort(key=lambda t: (-t[0], t[1]))
         mine = _Codes.of(record)
+        if own is not None:
+            mine = self._codes_of(own)
+            verdict.entities.append(own)
+            positives = [p for p in positives if p[2] is not own]
         if self._ambiguous(record, mine, positives, rejected, verdict):
             return verdict
         for _, source_id, entity in positives:
@@ -462,7 +490,7 @@ class RecordMatcher:
             if rule is not None:
                 verdict.refused.append({"entity": entity.public_id, "rule": rule})
                 continue
-            if not verdict.entities:
+            if verdict.best is None:
                 verdict.best_record = self._records[source_id]
                 verdict.best = explain_pair(record, verdict.best_record, self.config)
             verdict.entities.append(entity)
