@@ -139,6 +139,8 @@ class EntityLinker:
         )
         merged = [e for e in verdict.entities if e is not own]
         if not merged:
+            if verdict.alone and verdict.unsure is not None:
+                self._review_again(own, *verdict.unsure)
             return None
         for other in merged:
             self.views.merge(other, into=own)
@@ -149,6 +151,31 @@ class EntityLinker:
         self._superseded.append(source_id)
         self._links.append((source_id, own, confidence, explanation, ALGORITHM))
         return LinkOutcome(own, confidence, False, explanation)
+
+    def _review_again(
+        self, entity: EntityView, candidate: EntityView, explanation: MatchExplanation
+    ) -> None:
+        """Queue a pair the newer model is unsure about, unless the entity has a review
+        pending or a reviewer decided about the pair already."""
+        if entity.id is None or candidate.id is None:
+            return
+        known = self.session.scalar(
+            select(EntityReview.id)
+            .where(
+                or_(
+                    EntityReview.entity_id == entity.id,
+                    EntityReview.candidate_entity_id == entity.id,
+                ),
+                or_(
+                    EntityReview.status == ReviewStatus.PENDING,
+                    EntityReview.entity_id == candidate.id,
+                    EntityReview.candidate_entity_id == candidate.id,
+                ),
+            )
+            .limit(1)
+        )
+        if known is None:
+            self._review(entity, candidate, explanation)
 
     def _create(self, record: dict[str, Any], keys: PartyKeys, verdict: Verdict) -> EntityView:
         """A new entity for the record; queued for a regulator with the best candidate when

@@ -242,6 +242,8 @@ class Verdict:
     excluded: list[dict[str, Any]] = field(default_factory=list)
     compared: int = 0
     ambiguous: list[str] = field(default_factory=list)
+    # Deciding a stored record again: no positive pair with its own entity's other records.
+    alone: bool = False
 
     def exclude(self, entity: EntityView, rule: str) -> None:
         """A candidate entity a hard rule rules out (once per entity and rule)."""
@@ -476,7 +478,10 @@ class RecordMatcher:
         if own is not None:
             mine = self._codes_of(own)
             verdict.entities.append(own)
+            verdict.alone = not any(p[2] is own for p in positives)
             positives = [p for p in positives if p[2] is not own]
+            if best_unsure is not None and best_unsure[2] is own:
+                best_unsure = None
         if self._ambiguous(record, mine, positives, rejected, verdict):
             return verdict
         for _, source_id, entity in positives:
@@ -495,7 +500,7 @@ class RecordMatcher:
                 verdict.best = explain_pair(record, verdict.best_record, self.config)
             verdict.entities.append(entity)
             mine = mine.join(self._codes_of(entity))
-        if not verdict.entities and best_unsure is not None:
+        if (not verdict.entities or verdict.entities == [own]) and best_unsure is not None:
             _, source_id, entity = best_unsure
             verdict.unsure = (entity, explain_pair(record, self._records[source_id], self.config))
         return verdict
