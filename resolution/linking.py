@@ -137,7 +137,11 @@ class EntityLinker:
         verdict = self.matcher.decide(
             prepared, rejected=self._rejected_for(own.id), stored_as=source_id
         )
-        merged = [e for e in verdict.entities if e is not own]
+        merged = [
+            entity
+            for entity, via in zip(verdict.entities, verdict.via, strict=True)
+            if entity is not own and not self._ambiguous_stored(via)
+        ]
         if not merged:
             if verdict.alone and verdict.unsure is not None:
                 self._review_again(own, *verdict.unsure)
@@ -151,6 +155,15 @@ class EntityLinker:
         self._superseded.append(source_id)
         self._links.append((source_id, own, confidence, explanation, ALGORITHM))
         return LinkOutcome(own, confidence, False, explanation)
+
+    def _ambiguous_stored(self, source_id: int) -> bool:
+        """Whether stored record ``source_id`` (through which another entity would be merged)
+        matches entities kept apart by their codes: deciding an older record first must not
+        pull in a record that would have joined neither had it been decided itself."""
+        record = self.matcher.load_stored([source_id]).get(source_id)
+        if record is None:
+            return True
+        return bool(self.matcher.decide(record, stored_as=source_id).ambiguous)
 
     def _review_again(
         self, entity: EntityView, candidate: EntityView, explanation: MatchExplanation

@@ -244,6 +244,8 @@ class Verdict:
     ambiguous: list[str] = field(default_factory=list)
     # Deciding a stored record again: no positive pair with its own entity's other records.
     alone: bool = False
+    # Per entity joined: the candidate record that led there.
+    via: list[int] = field(default_factory=list)
 
     def exclude(self, entity: EntityView, rule: str) -> None:
         """A candidate entity a hard rule rules out (once per entity and rule)."""
@@ -478,6 +480,7 @@ class RecordMatcher:
         if own is not None:
             mine = self._codes_of(own)
             verdict.entities.append(own)
+            verdict.via.append(stored_as)
             verdict.alone = not any(p[2] is own for p in positives)
             positives = [p for p in positives if p[2] is not own]
             if best_unsure is not None and best_unsure[2] is own:
@@ -499,6 +502,7 @@ class RecordMatcher:
                 verdict.best_record = self._records[source_id]
                 verdict.best = explain_pair(record, verdict.best_record, self.config)
             verdict.entities.append(entity)
+            verdict.via.append(source_id)
             mine = mine.join(self._codes_of(entity))
         if (not verdict.entities or verdict.entities == [own]) and best_unsure is not None:
             _, source_id, entity = best_unsure
