@@ -121,6 +121,7 @@ def train_and_store(*, session: Session, max_records: int | None = None) -> tupl
     if model.trained:
         row = store_model(session=session, model=model)
         mark_for_relink(session=session, row=row)
+        model = MatchModel.from_dict(row.document)  # as stored (resolution.matching_models)
     return len(records), model
 
 
