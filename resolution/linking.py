@@ -73,6 +73,7 @@ class EntityLinker:
         self._links: list[tuple[int, EntityView, float, dict[str, Any], str]] = []
         # Source records whose current link a new one replaces (relink).
         self._superseded: list[int] = []
+        self._no_rejections: bool | None = None  # no reviewer's "not the same" anywhere
 
     def prefetch(self, records: Iterable[Prepared]) -> None:
         """Read every stored record (and its entity) the given records could be compared
@@ -279,6 +280,19 @@ class EntityLinker:
         """Ids of the entities (survivors of merges) a reviewer decided are not the entity
         ``entity_id`` nor any entity merged into it."""
         if entity_id is None:
+            return frozenset()
+        if self._no_rejections is None:
+            # Read once per batch: most databases have no "not the same" at all, and a relink
+            # asks for every record.
+            self._no_rejections = (
+                self.session.scalar(
+                    select(EntityReview.id)
+                    .where(EntityReview.status == ReviewStatus.REJECTED)
+                    .limit(1)
+                )
+                is None
+            )
+        if self._no_rejections:
             return frozenset()
         view = self.views.get(entity_id)
         if view is None or view.id is None:
