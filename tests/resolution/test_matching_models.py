@@ -118,6 +118,11 @@ def test_matching_train_then_ingest_links_record_the_models_version(
     with session_factory() as session:
         version = session.scalars(select(MatchingModel.version)).one()
     assert f"model {version} " in result.output and version != default_model().version
+    # The records linked before it were decided again with it, once.
+    assert "relinked in" in result.output and "140 records decided again" in result.output
+    again = runner.invoke(args=["matching", "relink"])
+    assert again.exit_code == 0, again.output
+    assert "0 records decided again" in again.output
 
     # A later variant of company 3 (half-width brackets, no legal representative, no code).
     trade = _trade_names(70)[3]
