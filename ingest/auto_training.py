@@ -142,6 +142,7 @@ def relink_pending(
         total.relinked += chunk.relinked
         total.merged += chunk.merged
         total.reviews_closed += chunk.reviews_closed
+        total.reviews_withdrawn += chunk.reviews_withdrawn
         if chunk.done:
             return total
 
@@ -167,7 +168,7 @@ def train_if_due(
     relinked = relink_pending(session_factory, chunk_size=policy.relink_chunk)
     log.info(
         "matching model %s trained on %d records (%s) in %.1f s; relinked %d records, "
-        "merged %d entities, closed %d reviews",
+        "merged %d entities, closed %d reviews, withdrew %d",
         model.version if model.trained else "(none: too few pairs)",
         records,
         reason,
@@ -175,5 +176,6 @@ def train_if_due(
         relinked.decided,
         relinked.merged,
         relinked.reviews_closed,
+        relinked.reviews_withdrawn,
     )
     return TrainingOutcome(reason, records, model if model.trained else None, seconds, relinked)

@@ -23,13 +23,17 @@ relink goes on where it stopped and a finished one is never repeated.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import EntityReview, MatchingModel, RecordMatchView, ReviewStatus, utcnow
 from matching.match_model import MatchModel
+from matching.model import Decision, decide_pair
+from matching.records import Prepared, prepare
 from resolution.linking import EntityLinker
+from resolution.record_matching import match_record_of
 from resolution.survivors import survivor_of
 
 __all__ = ["RelinkChunk", "mark_for_relink", "relink_chunk"]
@@ -40,13 +44,15 @@ class RelinkChunk:
     """What one chunk did. ``last_id``: the last source record decided (None: nothing was
     left to do); ``decided``: records decided again; ``relinked``: records whose entity took
     in others; ``merged``: entities merged into another; ``reviews_closed``: pending reviews
-    closed because their two entities are now one (only in the chunk that finishes)."""
+    closed because their two entities are now one, ``reviews_withdrawn``: those the model
+    decides are not the same (both only in the chunk that finishes)."""
 
     last_id: int | None = None
     decided: int = 0
     relinked: int = 0
     merged: int = 0
     reviews_closed: int = 0
+    reviews_withdrawn: int = 0
     done: bool = True
 
 
@@ -93,22 +99,63 @@ def relink_chunk(*, session: Session, chunk_size: int = 1000) -> RelinkChunk:
     row.relinked_through = chunk.last_id
     if chunk.last_id is not None and chunk.last_id >= row.relink_until:
         chunk.done = True
-        chunk.reviews_closed = _close_settled_reviews(session, model.version)
+        chunk.reviews_closed, chunk.reviews_withdrawn = _settle_reviews(session, model)
     session.flush()
     return chunk
 
 
-def _close_settled_reviews(session: Session, version: str) -> int:
-    """Pending reviews whose two entities are one now (merged by relinking): confirmed, the
-    model named as the reason; a regulator has nothing left to decide about them."""
-    closed = 0
+def _settle_reviews(session: Session, model: MatchModel) -> tuple[int, int]:
+    """Pending reviews the matcher queued with an older model: confirmed when their two
+    entities are one now (merged by relinking), withdrawn when the model decides the queued
+    pair is not the same (neither positive nor unsure). Reviews a person queued (no model
+    version) and those the model still doubts stay pending. Returns (closed, withdrawn)."""
+    config = model.config()
+    closed = withdrawn = 0
     now = utcnow()
     for review in session.scalars(
         select(EntityReview).where(EntityReview.status == ReviewStatus.PENDING)
     ):
+        explanation = review.explanation or {}
         if survivor_of(session, review.entity).id == survivor_of(session, review.candidate).id:
-            review.status = ReviewStatus.CONFIRMED
-            review.decided_at = now
-            review.reason = f"linked by scoring model {version} when it decided the records again"
+            review.status, review.decided_at = ReviewStatus.CONFIRMED, now
+            review.reason = (
+                f"linked by scoring model {model.version} when it decided the records again"
+            )
             closed += 1
-    return closed
+            continue
+        queued_by = explanation.get("model_version")
+        if queued_by is None or queued_by == model.version:
+            continue
+        pair = _stored_pair(session, explanation)
+        if pair is None:
+            continue
+        decision, probability, _, _ = decide_pair(*pair, config)
+        if decision is Decision.NEGATIVE:
+            review.status, review.decided_at = ReviewStatus.WITHDRAWN, now
+            review.reason = (
+                f"scoring model {model.version} decides the pair is not the same "
+                f"(p {probability:.4f}; queued by {queued_by})"
+            )
+            withdrawn += 1
+    return closed, withdrawn
+
+
+def _stored_pair(session: Session, explanation: dict[str, Any]) -> tuple[Prepared, Prepared] | None:
+    """The two records of a queued pair (``record:<source id>``), as stored for the matcher."""
+    ids = []
+    for side in ("left", "right"):
+        value = str(explanation.get(side) or "")
+        if not value.startswith("record:") or not value[7:].isdigit():
+            return None
+        ids.append(int(value[7:]))
+    views = dict(
+        session.execute(
+            select(RecordMatchView.source_record_id, RecordMatchView.view).where(
+                RecordMatchView.source_record_id.in_(ids)
+            )
+        ).all()
+    )
+    if len(views) < len(set(ids)):
+        return None
+    left, right = (prepare(match_record_of(i, views[i])) for i in ids)
+    return left, right

@@ -83,6 +83,23 @@ def test_records_linked_before_a_model_are_decided_again_with_it(
     assert relink_pending(session_factory).decided == 0
 
 
+def test_a_pair_the_newer_model_decides_apart_is_withdrawn_from_review(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Reviews the matcher queued with an older model leave the queue when the new model
+    decides the pair is not the same (a person prior of -12: 2 + 6 - 12 bits)."""
+    two_records_in_review(session_factory)
+    stricter = MatchModel(
+        weights=DEFAULT_WEIGHTS, priors=MappingProxyType({"default": -8.0, "person": -12.0})
+    )
+    store_and_relink(session_factory, stricter)
+    with session_factory() as session:
+        assert survivor(session, "A") != survivor(session, "B")
+        (review,) = session.scalars(select(EntityReview)).all()
+        assert review.status is ReviewStatus.WITHDRAWN
+        assert stricter.version in (review.reason or "")
+
+
 def test_relinking_never_merges_what_a_reviewer_kept_apart(
     session_factory: sessionmaker[Session],
 ) -> None:
