@@ -53,10 +53,13 @@ def ingest_generated(
     *,
     reverse: bool = False,
     on_feed: Callable[[str, Any], None] | None = None,
+    training: Any = None,
 ) -> list[str]:
     """Ingest every feed generated under ``out_dir`` (``demo.generator.generate_feeds``) in
     catalogue order (``reverse``: the other way round); returns the feed codes in the order
-    run. ``on_feed(code, summary)`` after each feed. Raises RuntimeError when a run fails."""
+    run. ``on_feed(code, summary)`` after each feed. ``training``: the
+    ``ingest.auto_training.TrainingPolicy`` each run checks at its end, as the CLI and the
+    scheduler pass the config's (None: none). Raises RuntimeError when a run fails."""
     from ingest.catalogue import parse_catalogue, sync_catalogue
     from ingest.runner import run_feed
 
@@ -69,7 +72,7 @@ def ingest_generated(
     if reverse:
         codes.reverse()
     for code in codes:
-        summary = run_feed(session_factory=session_factory, feed_code=code)
+        summary = run_feed(session_factory=session_factory, feed_code=code, training=training)
         if summary.error:
             raise RuntimeError(f"feed {code}: {summary.error}")
         if on_feed is not None:
@@ -118,8 +121,8 @@ def stored_match_records(session: Session) -> tuple[list[Any], dict[str, int]]:
 
 
 TABLE_FEED = "bench-records"
-# A benchmark table's columns as the canonical fields of one registry feed (the service keeps
-# no postcode or phone: those columns do not reach it).
+# A benchmark table's columns as the canonical fields of one registry feed: every field the
+# `credithub` system (benchmarks.credithub_runner.match_records) gives the matcher.
 _TABLE_FIELDS = (
     "party_name",
     "party_type",
@@ -130,6 +133,8 @@ _TABLE_FIELDS = (
     "code",
     "legal_rep",
     "address",
+    "postcode",
+    "phone",
     "birth_date",
 )
 _PARTY_TYPES = {
@@ -179,16 +184,19 @@ def write_table_feed(table: Any, folder: Path) -> int:
                 "party_name": row.get("name") or "",
                 "party_type": _PARTY_TYPES.get(row.get("kind") or "", ""),
                 "birth_date": birth,
-                **{f: row.get(f) or "" for f in _TABLE_FIELDS[2:9]},
+                **{f: row.get(f) or "" for f in _TABLE_FIELDS[2:11]},
             }
             writer.writerow([row["source_key"], *(values[f] for f in _TABLE_FIELDS)])
             count += 1
     return count
 
 
-def ingest_table(session_factory: sessionmaker[Session], table: Any, folder: Path) -> None:
+def ingest_table(
+    session_factory: sessionmaker[Session], table: Any, folder: Path, *, training: Any = None
+) -> None:
     """Ingest a benchmark table through one file-drop feed (the whole file as the feed's
-    batches). Raises RuntimeError when the run fails."""
+    batches); ``training`` as for :func:`ingest_generated`. Raises RuntimeError when the run
+    fails."""
     from ingest.catalogue import parse_catalogue, sync_catalogue
     from ingest.runner import run_feed
 
@@ -198,6 +206,6 @@ def ingest_table(session_factory: sessionmaker[Session], table: Any, folder: Pat
     with session_factory() as session:
         sync_catalogue(session=session, catalogue=catalogue)
         session.commit()
-    summary = run_feed(session_factory=session_factory, feed_code=TABLE_FEED)
+    summary = run_feed(session_factory=session_factory, feed_code=TABLE_FEED, training=training)
     if summary.error:
         raise RuntimeError(f"feed {TABLE_FEED}: {summary.error}")

@@ -31,6 +31,7 @@ def ingest_run(feed_codes: tuple[str, ...], run_all: bool, quiet: bool) -> None:
     """
     from tqdm import tqdm
 
+    from ingest.auto_training import policy_of
     from ingest.leases import FeedBusy
     from ingest.runner import NotPullable, UnknownFeed, run_feed
 
@@ -50,6 +51,7 @@ def ingest_run(feed_codes: tuple[str, ...], run_all: bool, quiet: bool) -> None:
                 feed_code=code,
                 on_batch=lambda counts, bar=bar: bar.update(counts.fetched),
                 value_rules=runtime().rules.values,
+                training=policy_of(runtime().config),
             )
         except (UnknownFeed, NotPullable, FeedBusy) as exc:
             bar.close()
@@ -134,12 +136,16 @@ def scheduler_command(run_for: float | None, first_now: bool) -> None:
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from ingest.auto_training import policy_of
     from ingest.scheduler import add_feed_jobs, watch_lag
 
     scheduler = BackgroundScheduler()
     watch_lag(scheduler)
     codes = add_feed_jobs(
-        scheduler, session_factory=runtime().session_factory, value_rules=runtime().rules.values
+        scheduler,
+        session_factory=runtime().session_factory,
+        value_rules=runtime().rules.values,
+        training=policy_of(runtime().config),
     )
     click.echo(f"scheduling {len(codes)} feeds: {', '.join(codes) or '-'}")
     scheduler.start()

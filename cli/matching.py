@@ -28,40 +28,66 @@ def matching_group() -> None:
     default=None,
     help="Train on at most this many accepted records (newest first; default: all).",
 )
+@click.option(
+    "--no-relink",
+    is_flag=True,
+    help="Only store the model; records linked before it are decided again later "
+    "(credithub matching relink, or the service's next training check).",
+)
 @with_appcontext
-def train_command(max_records: int | None) -> None:
+def train_command(max_records: int | None, no_relink: bool) -> None:
     """Learn m / u weights and name frequencies from the accepted records in the database
-    and store the model: from now on fuzzy linking at ingest scores with it, and every link
-    it decides records the model's version."""
-    from ingest.training_records import accepted_match_records
-    from matching.records import prepare
-    from matching.training import train
-    from resolution.matching_models import store_model
+    and store the model: from now on linking at ingest scores with it, and every link it
+    decides records the model's version. Then decide every record linked before it again
+    with it (see relink). The service also does this by itself (CREDITHUB_MATCHING_*)."""
+    from ingest.auto_training import train_and_store
 
     started = time.perf_counter()
     with UnitOfWork(runtime().session_factory) as uow:
-        records = accepted_match_records(session=uow.session, limit=max_records)
-        if len(records) < 2:
+        count, model = train_and_store(session=uow.session, max_records=max_records)
+        if count < 2:
             raise click.ClickException(
-                f"{len(records)} accepted records in the database: nothing to train on"
+                f"{count} accepted records in the database: nothing to train on"
             )
-        model = train([prepare(r) for r in records])
         if not model.trained:
             raise click.ClickException(
-                f"{len(records)} records give too few candidate pairs to learn from; "
+                f"{count} records give too few candidate pairs to learn from; "
                 "the hand-set weights stay in use"
             )
-        store_model(session=uow.session, model=model)
         uow.commit()
     stats = model.training
     click.echo(
-        f"model {model.version} trained on {len(records)} records in "
+        f"model {model.version} trained on {count} records in "
         f"{time.perf_counter() - started:.1f} s (EM {stats.get('seconds')} s, "
         f"{stats.get('iterations')} iterations, "
         f"{'converged' if stats.get('converged') else 'NOT converged'}); stored, now in use"
     )
     click.echo(
         json.dumps({"priors": dict(model.priors), "blocked_pairs": stats.get("blocked_pairs")})
+    )
+    if not no_relink:
+        _relink()
+
+
+@matching_group.command("relink")
+@with_appcontext
+def relink_command() -> None:
+    """Decide every record linked before the newest model again with it, merging the
+    entities it now links (never splitting one; a reviewer's "not the same" holds). One
+    transaction per 1,000 records; an interrupted run goes on where it stopped."""
+    _relink()
+
+
+def _relink() -> None:
+    from ingest.auto_training import relink_pending
+
+    started = time.perf_counter()
+    done = relink_pending(runtime().session_factory)
+    click.echo(
+        f"relinked in {time.perf_counter() - started:.1f} s: {done.decided} records decided "
+        f"again, {done.merged} entities merged into {done.relinked} records' entities, "
+        f"{done.reviews_closed} pending reviews closed (their entities are one now), "
+        f"{done.reviews_withdrawn} withdrawn (the model decides the pair is not the same)"
     )
 
 

@@ -94,6 +94,7 @@ def _scheduler_starter(app: Flask) -> Callable[[], Callable[[], None]]:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         from cli.deliver import start_delivery_thread
+        from ingest.auto_training import policy_of
         from ingest.scheduler import add_feed_jobs, watch_lag
 
         scheduler = BackgroundScheduler()
@@ -103,6 +104,7 @@ def _scheduler_starter(app: Flask) -> Callable[[], Callable[[], None]]:
                 scheduler,
                 session_factory=runtime().session_factory,
                 value_rules=runtime().rules.values,
+                training=policy_of(runtime().config),
             )
         click.echo(
             f"scheduling {len(codes)} feeds in process {os.getpid()}: {', '.join(codes) or '-'}"

@@ -81,6 +81,12 @@ class Config:
     # Who may read /metrics without a regulator's token: comma-separated addresses or CIDR
     # ranges (the Prometheus server's); default this machine only.
     metrics_allow: str = "127.0.0.1/32,::1/128"
+    # The service trains its matcher's scoring model by itself (ingest/auto_training.py) at
+    # the end of a pulled feed run and on the scheduler: a first model once this many
+    # accepted records exist, a new one when they have grown by this factor since the last.
+    matching_auto_train: bool = True
+    matching_train_min_records: int = 1_000
+    matching_train_growth: float = 2.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -124,6 +130,10 @@ class Config:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
+        if self.matching_train_min_records < 2:
+            raise ConfigError(f"{ENV_PREFIX}MATCHING_TRAIN_MIN_RECORDS must be at least 2")
+        if not self.matching_train_growth > 1.0:
+            raise ConfigError(f"{ENV_PREFIX}MATCHING_TRAIN_GROWTH must be more than 1")
         if self.today:
             try:
                 date.fromisoformat(self.today)
@@ -191,6 +201,15 @@ def _convert(name: str, raw: str, annotation: object) -> object:
         except ValueError as exc:
             message = f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}"
             raise ConfigError(message) from exc
+    if kind == "float":
+        try:
+            value = float(raw)
+        except ValueError as exc:
+            message = f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}"
+            raise ConfigError(message) from exc
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be a finite number, got {raw!r}")
+        return value
     if kind in {"Path", "Path | None"}:
         return Path(raw)
     return raw

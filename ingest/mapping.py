@@ -13,6 +13,8 @@ A natural person's birth date and gender have no column in either standard (thei
 stop at the id type and number), so every mapping, preset or not, reads them from the plain
 names departments use (:data:`PERSON_FIELDS`: ``出生日期`` / ``CSRQ`` / ``birth_date``,
 ``性别`` / ``XB`` / ``gender``); a feed's own ``fields`` override them like any preset field.
+The same holds for a party's phone and postcode (:data:`CONTACT_FIELDS`: ``联系电话`` / ``LXDH`` /
+``phone``, ``邮政编码`` / ``YZBM`` / ``postcode``), which the matcher compares.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ _PARTY_SUFFIXES: dict[str, list[str]] = {
 PERSON_FIELDS: dict[str, list[str]] = {
     "birth_date": ["birth_date", "出生日期", "CSRQ", "csrq"],
     "gender": ["gender", "性别", "XB", "xb"],
+}
+
+
+# A party's phone and postcode (the matcher compares them): the column names departments use,
+# in every mapping, as for PERSON_FIELDS.
+CONTACT_FIELDS: dict[str, list[str]] = {
+    "phone": ["phone", "联系电话", "电话", "LXDH", "lxdh"],
+    "postcode": ["postcode", "邮政编码", "邮编", "YZBM", "yzbm"],
 }
 
 
@@ -122,7 +132,7 @@ def resolve_mapping(field_mapping: Mapping[str, Any]) -> dict[str, Any]:
     """
     preset_name = field_mapping.get("preset")
     base: dict[str, Any] = {
-        "fields": {k: list(v) for k, v in PERSON_FIELDS.items()},
+        "fields": {k: list(v) for k, v in {**PERSON_FIELDS, **CONTACT_FIELDS}.items()},
         "source_key": [],
         "constants": {},
         "fine_unit": "yuan",

@@ -97,6 +97,11 @@ class _PartySchema(Schema):
     # A natural person's, when the feed gives them (ingest/mapping.py PERSON_FIELDS).
     birth_date = BirthDate(load_default=None)
     gender = Gender(load_default=None, allow_none=True)
+    # The party's phone and postcode, when the feed gives them (ingest/mapping.py
+    # CONTACT_FIELDS): the matcher compares them and blocks on the phone, as `credithub
+    # resolve` does. Kept as written (the matcher reads their digits); never shown.
+    phone = CleanString(load_default=None, validate=validate.Length(max=64))
+    postcode = CleanString(load_default=None, validate=validate.Length(max=16))
     remarks = CleanString(load_default=None)
     source_unit = CleanString(load_default=None)
     source_unit_uscc = CleanString(load_default=None)

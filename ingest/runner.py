@@ -34,6 +34,7 @@ from ingest import leases
 from ingest.adapters import exchange_db, file_drop, http_pull, push
 from ingest.adapters.base import Batch, FetchError
 from ingest.adapters.environment import expand_environment, redact, referenced_values
+from ingest.auto_training import TrainingPolicy, train_if_due
 from ingest.pipeline.outcomes import Counts, ItemOutcome
 from ingest.pipeline.replay import replay_quarantine
 from ingest.pipeline.store import store_batch
@@ -132,12 +133,16 @@ def run_feed(
     trigger: str = "manual",
     on_batch: Callable[[Counts], None] | None = None,
     value_rules: ValueRules | None = None,
+    training: TrainingPolicy | None = None,
 ) -> RunSummary:
     """Run ``feed_code`` now, its values checked against ``value_rules`` (the rules file's).
     Raises :class:`UnknownFeed`, :class:`NotPullable`, or ``leases.FeedBusy`` when another
     process runs it; a source failure does not raise: the run ends ``failed`` with the error,
     after keeping every batch stored before it. A dropped file that cannot be read is set
-    aside (``RunSummary.set_aside``) and the run goes on."""
+    aside (``RunSummary.set_aside``) and the run goes on. ``training``: after the run (the
+    feed's lease released), train the matcher's model when this policy says it is due
+    (:func:`ingest.auto_training.train_if_due`; the CLI and the scheduler pass the config's;
+    None: no check)."""
     with session_factory() as session:
         feed = session.scalars(select(Feed).where(Feed.code == feed_code)).one_or_none()
         if feed is None:
@@ -149,11 +154,23 @@ def run_feed(
     leases.acquire(session_factory=session_factory, feed_id=feed_id, holder=holder, ttl=LEASE_TTL)
     try:
         with relaxed_gc():
-            return _run_locked(
+            summary = _run_locked(
                 session_factory, feed_id, feed_code, trigger, holder, on_batch, value_rules
             )
     finally:
         leases.release(session_factory=session_factory, feed_id=feed_id, holder=holder)
+    if training is not None and training.enabled and summary.counts.accepted:
+        _train_after_run(session_factory, training)
+    return summary
+
+
+def _train_after_run(session_factory: sessionmaker[Session], policy: TrainingPolicy) -> None:
+    """Train the matcher's model if due; a failure is logged, never the run's failure (its
+    records are stored and linked already)."""
+    try:
+        train_if_due(session_factory, policy)
+    except Exception:
+        log.exception("training the matching model after the run failed")
 
 
 def _run_locked(

@@ -24,11 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.metrics import observe_scheduler_lag
 from core.models import AdapterKind, Feed
 from core.rules.settings import ValueRules
+from ingest.auto_training import TrainingPolicy, train_if_due
 from ingest.leases import FeedBusy
 from ingest.runner import run_feed
 
 log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+# How often the scheduler checks whether the matcher's model is due for training (seconds).
+TRAINING_INTERVAL = 3600
 
 
 class ScheduleError(ValueError):
@@ -59,6 +62,7 @@ def scheduled_run(
     session_factory: sessionmaker[Session],
     feed_code: str,
     value_rules: ValueRules | None = None,
+    training: TrainingPolicy | None = None,
 ) -> None:
     """One scheduled slot of a feed; a feed busy elsewhere is skipped, not queued."""
     try:
@@ -67,6 +71,7 @@ def scheduled_run(
             feed_code=feed_code,
             trigger="schedule",
             value_rules=value_rules,
+            training=training,
         )
     except FeedBusy as exc:
         log.info("skipping %s this slot: %s", feed_code, exc)
@@ -80,16 +85,38 @@ def scheduled_run(
     )
 
 
+def scheduled_training(session_factory: sessionmaker[Session], policy: TrainingPolicy) -> None:
+    """The ``matching:train`` job: train the matcher's model when due (a service fed by
+    pushes alone has no feed run to do it after), or finish an interrupted relink."""
+    try:
+        train_if_due(session_factory, policy)
+    except Exception:
+        log.exception("training the matching model failed")
+
+
 def add_feed_jobs(
     scheduler: BaseScheduler,
     *,
     session_factory: sessionmaker[Session],
     value_rules: ValueRules | None = None,
+    training: TrainingPolicy | None = None,
 ) -> list[str]:
     """Add a job per enabled, scheduled, pulled feed; returns the feed codes scheduled.
+    ``training``: each feed run trains the matcher's model when this policy says so, and the
+    job ``matching:train`` checks every :data:`TRAINING_INTERVAL` seconds.
 
     A feed with an unreadable schedule is logged and left out rather than stopping the others.
     """
+    if training is not None and training.enabled:
+        scheduler.add_job(
+            scheduled_training,
+            IntervalTrigger(seconds=TRAINING_INTERVAL),
+            args=(session_factory, training),
+            id="matching:train",
+            name="train the matching model when due",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
     with session_factory() as session:
         feeds = session.scalars(
             select(Feed).where(Feed.enabled.is_(True), Feed.schedule.is_not(None))
@@ -106,7 +133,7 @@ def add_feed_jobs(
         scheduler.add_job(
             scheduled_run,
             trigger,
-            args=(session_factory, code, value_rules),
+            args=(session_factory, code, value_rules, training),
             replace_existing=True,
             **options,
         )

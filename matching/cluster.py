@@ -4,6 +4,14 @@ Pairs are merged strongest first. Two clusters are not merged if the result woul
 different valid USCCs, two different valid resident ids, a branch and a non-branch company
 name (or two different branches), or a pair a reviewer rejected. Transitive links therefore
 cannot break a rule that every single pair respects.
+
+A record that could join each of two clusters on its own, but whose two clusters different
+valid USCCs or resident ids keep apart (a name + birth date matching two persons with
+different ids), joins neither: which party it is about is a regulator's decision
+(:func:`ambiguous_between`, rule ``ambiguous_candidates``), not a matter of which pair scored a
+little higher. :meth:`Clusters.merge_arrays` finds such records and merges without them;
+linking at ingest (``resolution/record_matching.py``) applies the same function to the
+entities a new record matches.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from dataclasses import dataclass, field
 from .normalise import pinyin
 from .records import Prepared
 
-__all__ = ["Clusters", "branch_marker", "cluster_rule"]
+__all__ = ["STRONG_CODE_RULES", "Clusters", "ambiguous_between", "branch_marker", "cluster_rule"]
 
 
 @dataclass(slots=True)
@@ -48,6 +56,23 @@ def cluster_rule(a: CodeSets, b: CodeSets) -> str | None:
         return "different_valid_resident_id"
     if _widens(a[2], b[2]):
         return "branch_not_parent"
+    return None
+
+
+# The cluster-level rules that keep two parties apart by their codes (not by a branch marker).
+STRONG_CODE_RULES = frozenset({"different_valid_uscc", "different_valid_resident_id"})
+
+
+def ambiguous_between(record: CodeSets, candidates: Sequence[CodeSets]) -> tuple[int, int] | None:
+    """Two of ``candidates`` (clusters or entities a record has positive pairs with) that the
+    record could join each on its own, but that different valid USCCs or resident ids keep
+    apart: their positions, or None. A record with a valid code of its own can join at most
+    one of two such candidates, so only a record without one is ever ambiguous."""
+    joinable = [k for k, c in enumerate(candidates) if cluster_rule(record, c) is None]
+    for x, i in enumerate(joinable):
+        for j in joinable[x + 1 :]:
+            if cluster_rule(candidates[i], candidates[j]) in STRONG_CODE_RULES:
+                return i, j
     return None
 
 
@@ -162,23 +187,85 @@ class Clusters:
             return 1.0
         return self.confidence[index]
 
-    def merge_all(self, scored: Iterable[tuple[float, int, int]]) -> None:
-        """Merge pairs ``(probability, i, j)`` strongest first (ties by index)."""
-        for probability, i, j in sorted(scored, key=lambda t: (-t[0], t[1], t[2])):
-            self.merge(i, j, probability)
+    def merge_all(self, scored: Iterable[tuple[float, int, int]]) -> set[int]:
+        """Merge pairs ``(probability, i, j)`` strongest first (ties by index); returns the
+        ambiguous records left out (see :meth:`merge_arrays`)."""
+        pairs = list(scored)
+        return self.merge_arrays(
+            [p for p, _, _ in pairs], [i for _, i, _ in pairs], [j for _, _, j in pairs]
+        )
 
     def merge_arrays(
         self, probabilities: Sequence[float], lefts: Sequence[int], rights: Sequence[int]
-    ) -> None:
+    ) -> set[int]:
         """:meth:`merge_all` over pairs given as three parallel sequences (flat arrays take
-        a fraction of the memory of a list of tuples). Raises ValueError on unequal lengths."""
+        a fraction of the memory of a list of tuples). Returns the records left out as
+        ambiguous (:func:`ambiguous_between`): when a merge is refused by a USCC / resident-id
+        rule, the records of the refused pair are checked against the clusters of their
+        partners; if one is ambiguous, the pairs are merged again from the state before the
+        call without any pair of an ambiguous record. Raises ValueError on unequal lengths."""
         if not len(probabilities) == len(lefts) == len(rights):
             raise ValueError("probabilities, lefts and rights differ in length")
         order = sorted(
             range(len(probabilities)), key=lambda k: (-probabilities[k], lefts[k], rights[k])
         )
+        before = self._snapshot()
+        refused: list[int] = []
         for k in order:
-            self.merge(lefts[k], rights[k], probabilities[k])
+            if not self.merge(lefts[k], rights[k], probabilities[k]):
+                refused.append(k)
+        suspects = {
+            r
+            for k in refused
+            if self.why_not(lefts[k], rights[k]) in STRONG_CODE_RULES
+            for r in (lefts[k], rights[k])
+        }
+        ambiguous = self._ambiguous(suspects, lefts, rights) if suspects else set()
+        if ambiguous:
+            self._restore(before)
+            for k in order:
+                if lefts[k] not in ambiguous and rights[k] not in ambiguous:
+                    self.merge(lefts[k], rights[k], probabilities[k])
+        return ambiguous
+
+    def _codes(self, root: int) -> CodeSets:
+        cluster = self._cluster(root)
+        return cluster.usccs, cluster.residents, cluster.branches
+
+    def _ambiguous(
+        self, suspects: set[int], lefts: Sequence[int], rights: Sequence[int]
+    ) -> set[int]:
+        """Of ``suspects``, the records whose own cluster and the clusters of their positive
+        partners hold two that the record could join but that valid codes keep apart."""
+        partners: dict[int, set[int]] = {r: {self.find(r)} for r in suspects}
+        for i, j in zip(lefts, rights, strict=True):
+            if i in partners:
+                partners[i].add(self.find(j))
+            if j in partners:
+                partners[j].add(self.find(i))
+        found = set()
+        for record, roots in partners.items():
+            branch = self._branch[record]
+            own = (
+                self._usccs[record],
+                self._residents[record],
+                _NONE if branch is None else frozenset((branch,)),
+            )
+            if ambiguous_between(own, [self._codes(root) for root in sorted(roots)]) is not None:
+                found.add(record)
+        return found
+
+    def _snapshot(self) -> tuple[list[int], dict[int, _Cluster], list[float], int]:
+        """What :meth:`merge` changes, copied (the clusters' member lists too: merging extends
+        them in place). Cheap for a first batch: no cluster is kept before its first merge."""
+        info = {
+            root: _Cluster(list(c.members), c.usccs, c.residents, c.branches)
+            for root, c in self.info.items()
+        }
+        return list(self.parent), info, list(self.confidence), self.blocked
+
+    def _restore(self, state: tuple[list[int], dict[int, _Cluster], list[float], int]) -> None:
+        self.parent, self.info, self.confidence, self.blocked = state
 
     def labels(self, record_ids: list[str]) -> Mapping[int, str]:
         """Root index → cluster id (the record id of the cluster's first record), for the

@@ -15,6 +15,7 @@ ids, a branch against a non-branch, or a pair a reviewer rejected, are never a m
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ __all__ = [
     "Decision",
     "MatchConfig",
     "MatchExplanation",
+    "ambiguous",
     "compare_all",
     "decide_pair",
     "hard_rule",
@@ -193,11 +195,14 @@ HARD_RULES = {
     "branch_not_parent": "a branch is not its parent company",
     "reviewer_rejected": "a reviewer decided these are not the same",
 }
-# Not a hard rule: a person's record matching more than one entity goes to review.
+# Not a hard rule: a record matching parties that different valid USCCs or resident ids keep
+# apart joins neither and goes to review (matching.cluster.ambiguous_between).
 AMBIGUOUS_CANDIDATES = "ambiguous_candidates"
 RULE_TEXTS = {
     **HARD_RULES,
-    AMBIGUOUS_CANDIDATES: "more than one person matches as well: a regulator decides",
+    AMBIGUOUS_CANDIDATES: (
+        "it matches parties that different valid codes keep apart: a regulator decides"
+    ),
 }
 
 
@@ -372,6 +377,12 @@ def _decide(
     else:
         decision = Decision.NEGATIVE
     return comparisons, weights, total, probability, rule, decision
+
+
+def ambiguous(explanation: MatchExplanation) -> MatchExplanation:
+    """A positive pair's explanation when its record matches parties kept apart by their
+    codes (:data:`AMBIGUOUS_CANDIDATES`): unsure, for a regulator to decide."""
+    return dataclasses.replace(explanation, decision=Decision.UNSURE, rule=AMBIGUOUS_CANDIDATES)
 
 
 def decide_pair(

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, overload
 
 from .blocking import BlockIndex, BlockingStats
 from .cluster import Clusters
-from .model import Decision, MatchConfig, MatchExplanation, compare_all, quick_rule, score_pair
+from .model import (
+    Decision,
+    MatchConfig,
+    MatchExplanation,
+    ambiguous,
+    compare_all,
+    quick_rule,
+    score_pair,
+)
 from .pair_levels import PairLevels, pair_totals
 from .records import MatchRecord, Prepared, prepare
 
@@ -48,19 +56,32 @@ class PairDecisions(Sequence[MatchExplanation]):
     config, which gives exactly the explanation the run decided on."""
 
     DECISIONS = (Decision.POSITIVE, Decision.UNSURE, Decision.NEGATIVE)
+    _REJECTED = 4  # flag bit: a reviewer rejected the pair
+    _AMBIGUOUS = 8  # flag bit: positive, but one record is ambiguous (sent to review)
 
     def __init__(self, records: Sequence[Prepared], config: MatchConfig) -> None:
         self._records = records
         self._config = config
         self._left = array("q")
         self._right = array("q")
-        # Decision index in DECISIONS, plus 4 when a reviewer rejected the pair.
+        # Decision index in DECISIONS, plus the _REJECTED and _AMBIGUOUS bits.
         self._flags = bytearray()
 
     def add(self, i: int, j: int, decision: Decision, *, rejected: bool = False) -> None:
         self._left.append(i)
         self._right.append(j)
-        self._flags.append(self.DECISIONS.index(decision) | (4 if rejected else 0))
+        self._flags.append(self.DECISIONS.index(decision) | (self._REJECTED if rejected else 0))
+
+    def to_review(self, records: set[int]) -> int:
+        """Positive pairs of ``records`` (ambiguous ones, which clustering left out) become
+        unsure, with the rule ``ambiguous_candidates``; returns how many."""
+        positive, unsure = 0, self.DECISIONS.index(Decision.UNSURE)
+        moved = 0
+        for k, flag in enumerate(self._flags):
+            if flag & 3 == positive and (self._left[k] in records or self._right[k] in records):
+                self._flags[k] = (flag & self._REJECTED) | unsure | self._AMBIGUOUS
+                moved += 1
+        return moved
 
     def __len__(self) -> int:
         return len(self._flags)
@@ -82,12 +103,15 @@ class PairDecisions(Sequence[MatchExplanation]):
 
     def _explain(self, k: int) -> MatchExplanation:
         records = self._records
-        return score_pair(
+        explanation = score_pair(
             records[self._left[k]],
             records[self._right[k]],
             self._config,
-            rejected=bool(self._flags[k] & 4),
+            rejected=bool(self._flags[k] & self._REJECTED),
         )
+        if self._flags[k] & self._AMBIGUOUS:
+            return ambiguous(explanation)
+        return explanation
 
     def decision(self, k: int) -> Decision:
         """The decision of pair ``k`` without re-scoring it."""
@@ -254,11 +278,17 @@ class Resolver:
             explained.add(int(lefts[k]), int(rights[k]), decision, rejected=bool(refused[k]))
         # Positive pairs as three flat arrays (probability, i, j), not a list of tuples: at a
         # million records they are a million pairs.
-        self.clusters.merge_arrays(
+        ambiguous = self.clusters.merge_arrays(
             array("d", probabilities[positive].tolist()),
             array("q", lefts[positive].tolist()),
             array("q", rights[positive].tolist()),
         )
+        # Records matching parties kept apart by their codes join neither: their positive
+        # pairs go to review (matching.cluster.ambiguous_between).
+        moved = explained.to_review(ambiguous) if ambiguous else 0
+        counts["positive"] -= moved
+        counts["unsure"] += moved
+        counts["ambiguous_records"] = len(ambiguous)
         return explained
 
     def _forbidden_indices(self, forbidden: Iterable[tuple[str, str]]) -> set[tuple[int, int]]:

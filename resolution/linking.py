@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.bulk_writes import insert_rows
@@ -71,6 +71,9 @@ class EntityLinker:
         self.views = EntityViews(session)
         self.matcher = RecordMatcher(session=session, views=self.views, config=config, model=model)
         self._links: list[tuple[int, EntityView, float, dict[str, Any], str]] = []
+        # Source records whose current link a new one replaces (relink).
+        self._superseded: list[int] = []
+        self._no_rejections: bool | None = None  # no reviewer's "not the same" anywhere
 
     def prefetch(self, records: Iterable[Prepared]) -> None:
         """Read every stored record (and its entity) the given records could be compared
@@ -121,6 +124,72 @@ class EntityLinker:
         confidence, explanation = _explain(keys, verdict, self.matcher.model.version)
         self._links.append((source_id, entity, confidence, explanation, ALGORITHM))
         return LinkOutcome(entity, confidence, created, explanation)
+
+    def relink(self, *, source_id: int, prepared: Prepared) -> LinkOutcome | None:
+        """Decide a stored, linked record again with this linker's model (a newer one than
+        linked it, :mod:`resolution.relinking`): the entities it now matches are merged into
+        its own one, under the same cluster-level rules as at ingest. Never moves the record
+        out of its entity (a split is a regulator's decision). Returns the new link (its
+        explanation's ``rule`` is ``relinked``) when entities were merged, else None."""
+        stored = self.matcher.entity_of(source_id)
+        if stored is None:
+            return None
+        own = self.views.survivor(stored)
+        verdict = self.matcher.decide(
+            prepared, rejected=self._rejected_for(own.id), stored_as=source_id
+        )
+        merged = [
+            entity
+            for entity, via in zip(verdict.entities, verdict.via, strict=True)
+            if entity is not own and not self._ambiguous_stored(via)
+        ]
+        if not merged:
+            if verdict.alone and verdict.unsure is not None:
+                self._review_again(own, *verdict.unsure)
+            return None
+        for other in merged:
+            self.views.merge(other, into=own)
+            self.matcher.merged(other, into=own)
+        keys = party_keys({"party_name": prepared.raw_name})
+        confidence, explanation = _explain(keys, verdict, self.matcher.model.version)
+        explanation.update(rule="relinked", merged=[e.public_id for e in merged])
+        self._superseded.append(source_id)
+        self._links.append((source_id, own, confidence, explanation, ALGORITHM))
+        return LinkOutcome(own, confidence, False, explanation)
+
+    def _ambiguous_stored(self, source_id: int) -> bool:
+        """Whether stored record ``source_id`` (through which another entity would be merged)
+        matches entities kept apart by their codes: deciding an older record first must not
+        pull in a record that would have joined neither had it been decided itself."""
+        record = self.matcher.load_stored([source_id]).get(source_id)
+        if record is None:
+            return True
+        return bool(self.matcher.decide(record, stored_as=source_id).ambiguous)
+
+    def _review_again(
+        self, entity: EntityView, candidate: EntityView, explanation: MatchExplanation
+    ) -> None:
+        """Queue a pair the newer model is unsure about, unless the entity has a review
+        pending or a reviewer decided about the pair already."""
+        if entity.id is None or candidate.id is None:
+            return
+        known = self.session.scalar(
+            select(EntityReview.id)
+            .where(
+                or_(
+                    EntityReview.entity_id == entity.id,
+                    EntityReview.candidate_entity_id == entity.id,
+                ),
+                or_(
+                    EntityReview.status == ReviewStatus.PENDING,
+                    EntityReview.entity_id == candidate.id,
+                    EntityReview.candidate_entity_id == candidate.id,
+                ),
+            )
+            .limit(1)
+        )
+        if known is None:
+            self._review(entity, candidate, explanation)
 
     def _create(self, record: dict[str, Any], keys: PartyKeys, verdict: Verdict) -> EntityView:
         """A new entity for the record; queued for a regulator with the best candidate when
@@ -177,6 +246,16 @@ class EntityLinker:
         self.matcher.flush()
         if self._links:
             now = utcnow()
+            for start in range(0, len(self._superseded), _IN_CHUNK):
+                self.session.execute(
+                    update(MatchLink)
+                    .where(
+                        MatchLink.source_record_id.in_(self._superseded[start : start + _IN_CHUNK]),
+                        MatchLink.superseded_at.is_(None),
+                    )
+                    .values(superseded_at=now)
+                )
+            self._superseded = []
             insert_rows(
                 self.session,
                 MatchLink.__table__,
@@ -201,6 +280,19 @@ class EntityLinker:
         """Ids of the entities (survivors of merges) a reviewer decided are not the entity
         ``entity_id`` nor any entity merged into it."""
         if entity_id is None:
+            return frozenset()
+        if self._no_rejections is None:
+            # Read once per batch: most databases have no "not the same" at all, and a relink
+            # asks for every record.
+            self._no_rejections = (
+                self.session.scalar(
+                    select(EntityReview.id)
+                    .where(EntityReview.status == ReviewStatus.REJECTED)
+                    .limit(1)
+                )
+                is None
+            )
+        if self._no_rejections:
             return frozenset()
         view = self.views.get(entity_id)
         if view is None or view.id is None:
@@ -269,11 +361,20 @@ def _explain(keys: PartyKeys, verdict: Verdict, model_version: str) -> tuple[flo
         explanation["excluded"] = verdict.excluded
     if verdict.best is not None or verdict.unsure is not None:
         explanation["model_version"] = model_version
+    if verdict.ambiguous:
+        explanation["ambiguous"] = verdict.ambiguous
     if not verdict.entities:
         unsure = verdict.unsure
-        explanation["why"] = "no record of an existing entity matches" + (
-            "" if unsure is None else f"; best candidate {unsure[0].public_id} unsure (review)"
-        )
+        if verdict.ambiguous:
+            explanation["why"] = (
+                "matches entities that different valid codes keep apart ("
+                + ", ".join(verdict.ambiguous)
+                + "): a regulator decides (review)"
+            )
+        else:
+            explanation["why"] = "no record of an existing entity matches" + (
+                "" if unsure is None else f"; best candidate {unsure[0].public_id} unsure (review)"
+            )
         if unsure is not None:
             explanation["matcher"] = _six_places(unsure[1].to_dict())
             explanation["candidate"] = unsure[0].public_id

@@ -36,9 +36,16 @@ from sqlalchemy.orm import Session
 from core.bulk_writes import insert_rows
 from core.models import Entity, RecordBlockKey, RecordMatchView
 from matching.blocking import blocking_keys
-from matching.cluster import branch_marker, cluster_rule
+from matching.cluster import CodeSets, ambiguous_between, branch_marker, cluster_rule
 from matching.match_model import MatchModel
-from matching.model import Decision, MatchConfig, MatchExplanation, decide_pair, quick_rule
+from matching.model import (
+    Decision,
+    MatchConfig,
+    MatchExplanation,
+    ambiguous,
+    decide_pair,
+    quick_rule,
+)
 from matching.model import score_pair as explain_pair
 from matching.records import MatchRecord, Prepared, prepare
 from resolution.entity_views import EntityView, EntityViews
@@ -77,6 +84,8 @@ def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) ->
         legal_rep=record.get("legal_rep"),
         address=record.get("address"),
         birth_date=record.get("birth_date"),
+        postcode=record.get("postcode"),
+        phone=record.get("phone"),
         gender=record.get("gender"),
     )
 
@@ -203,11 +212,11 @@ class _Codes:
         branches = frozenset() if branch is None else frozenset((branch,))
         return cls(record.usccs, record.resident_ids, branches)
 
+    def sets(self) -> CodeSets:
+        return self.usccs, self.residents, self.branches
+
     def why_not(self, other: _Codes) -> str | None:
-        return cluster_rule(
-            (self.usccs, self.residents, self.branches),
-            (other.usccs, other.residents, other.branches),
-        )
+        return cluster_rule(self.sets(), other.sets())
 
     def join(self, other: _Codes) -> _Codes:
         return _Codes(
@@ -221,8 +230,9 @@ class _Codes:
 class Verdict:
     """What the engine decided for one record: the entities it joins (strongest link first;
     more than one means they are merged into the first), the explanation of the strongest
-    positive pair, the best unsure pair when nothing linked, and the links refused by a
-    cluster-level rule."""
+    positive pair, the best unsure pair when nothing linked, the links refused by a
+    cluster-level rule, and (``ambiguous``) the two entities kept apart by their codes that
+    the record matched, when it joins neither for that reason."""
 
     entities: list[EntityView] = field(default_factory=list)
     best: MatchExplanation | None = None
@@ -231,6 +241,11 @@ class Verdict:
     refused: list[dict[str, Any]] = field(default_factory=list)
     excluded: list[dict[str, Any]] = field(default_factory=list)
     compared: int = 0
+    ambiguous: list[str] = field(default_factory=list)
+    # Deciding a stored record again: no positive pair with its own entity's other records.
+    alone: bool = False
+    # Per entity joined: the candidate record that led there.
+    via: list[int] = field(default_factory=list)
 
     def exclude(self, entity: EntityView, rule: str) -> None:
         """A candidate entity a hard rule rules out (once per entity and rule)."""
@@ -307,6 +322,14 @@ class RecordMatcher:
         self._load_records(RecordMatchView.source_record_id, ids - self._records.keys())
         self._load_entities({e for s in ids if isinstance(e := self._entity.get(s), int)})
 
+    def load_stored(self, source_ids: Iterable[int]) -> dict[int, Prepared]:
+        """The stored records ``source_ids`` as prepared (those that have a view), with the
+        entities they belong to and those entities' other records."""
+        wanted = set(source_ids)
+        self._load_records(RecordMatchView.source_record_id, wanted - self._records.keys())
+        self._load_entities({e for s in wanted if isinstance(e := self._entity.get(s), int)})
+        return {s: self._records[s] for s in sorted(wanted) if s in self._records}
+
     def _load_records(self, column: Any, values: set[int]) -> None:
         values_ = sorted(values)
         for start in range(0, len(values_), _IN_CHUNK):
@@ -344,6 +367,10 @@ class RecordMatcher:
         self.views.load(wanted)
         self._load_records(RecordMatchView.entity_id, wanted)
         self._loaded_members |= wanted
+
+    def entity_of(self, source_id: int) -> EntityView | None:
+        """The entity a loaded record answers for now (the survivor of merges)."""
+        return self._entity_of(source_id)
 
     def _entity_of(self, source_id: int) -> EntityView | None:
         """The entity record ``source_id`` answers for now (the survivor of merges)."""
@@ -406,14 +433,26 @@ class RecordMatcher:
                 found[source_id] = None
         return list(found)
 
-    def decide(self, record: Prepared, *, rejected: frozenset[int] = frozenset()) -> Verdict:
+    def decide(
+        self,
+        record: Prepared,
+        *,
+        rejected: frozenset[int] = frozenset(),
+        stored_as: int | None = None,
+    ) -> Verdict:
         """Score ``record`` against its candidate records and choose its entities.
         ``rejected``: ids of entities a reviewer decided are not this record's (their pairs
-        score as the rule ``reviewer_rejected``)."""
+        score as the rule ``reviewer_rejected``). ``stored_as``: the record is stored already
+        as this source record (deciding it again with a newer model,
+        :mod:`resolution.relinking`): its own entity comes first in ``Verdict.entities`` and
+        the cluster-level rules see all of that entity's codes."""
         verdict = Verdict()
         positives: list[tuple[float, int, EntityView]] = []
         best_unsure: tuple[float, int, EntityView] | None = None
+        own = None if stored_as is None else self._entity_of(stored_as)
         for source_id in self.candidates(record):
+            if source_id == stored_as:
+                continue
             other = self._records.get(source_id)
             entity = self._entity_of(source_id)
             if other is None or entity is None:
@@ -438,6 +477,16 @@ class RecordMatcher:
         # Strongest first, ties by the older record, as Clusters.merge_arrays orders pairs.
         positives.sort(key=lambda t: (-t[0], t[1]))
         mine = _Codes.of(record)
+        if own is not None:
+            mine = self._codes_of(own)
+            verdict.entities.append(own)
+            verdict.via.append(stored_as)
+            verdict.alone = not any(p[2] is own for p in positives)
+            positives = [p for p in positives if p[2] is not own]
+            if best_unsure is not None and best_unsure[2] is own:
+                best_unsure = None
+        if self._ambiguous(record, mine, positives, rejected, verdict):
+            return verdict
         for _, source_id, entity in positives:
             if any(e is entity for e in verdict.entities):
                 continue
@@ -449,15 +498,44 @@ class RecordMatcher:
             if rule is not None:
                 verdict.refused.append({"entity": entity.public_id, "rule": rule})
                 continue
-            if not verdict.entities:
+            if verdict.best is None:
                 verdict.best_record = self._records[source_id]
                 verdict.best = explain_pair(record, verdict.best_record, self.config)
             verdict.entities.append(entity)
+            verdict.via.append(source_id)
             mine = mine.join(self._codes_of(entity))
-        if not verdict.entities and best_unsure is not None:
+        if (not verdict.entities or verdict.entities == [own]) and best_unsure is not None:
             _, source_id, entity = best_unsure
             verdict.unsure = (entity, explain_pair(record, self._records[source_id], self.config))
         return verdict
+
+    def _ambiguous(
+        self,
+        record: Prepared,
+        mine: _Codes,
+        positives: list[tuple[float, int, EntityView]],
+        rejected: frozenset[int],
+        verdict: Verdict,
+    ) -> bool:
+        """Whether the record matches two entities that different valid USCCs or resident
+        ids keep apart (``matching.cluster.ambiguous_between``, as ``resolve`` clusters): then
+        it joins neither and its strongest pair goes to review as ``ambiguous_candidates``."""
+        entities: list[tuple[int, EntityView]] = []
+        for _, source_id, entity in positives:
+            if entity.id is not None and entity.id in rejected:
+                continue
+            if not any(e is entity for _, e in entities):
+                entities.append((source_id, entity))
+        if len(entities) < 2:
+            return False
+        found = ambiguous_between(mine.sets(), [self._codes_of(e).sets() for _, e in entities])
+        if found is None:
+            return False
+        verdict.ambiguous = [entities[k][1].public_id for k in found]
+        source_id, entity = entities[0]
+        explanation = explain_pair(record, self._records[source_id], self.config)
+        verdict.unsure = (entity, ambiguous(explanation))
+        return True
 
     # ------------------------------------------------------------------ remembering
 

@@ -90,7 +90,8 @@ class ObjectionAnswerForm(_Form):
 
 class ReviewQueueArgs(_PageArgs):
     status = fields.String(
-        load_default="pending", validate=validate.OneOf(["pending", "confirmed", "rejected"])
+        load_default="pending",
+        validate=validate.OneOf(["pending", "confirmed", "rejected", "withdrawn"]),
     )
 
 

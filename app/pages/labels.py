@@ -83,6 +83,7 @@ LABELS: dict[str, dict[str, str]] = {
         "pending": "待复核 Pending",
         "confirmed": "已确认同一主体 Confirmed",
         "rejected": "已否定 Rejected",
+        "withdrawn": "已撤回（新模型判定非同一主体）Withdrawn by a newer model",
     },
     "repair_status": {
         "pending": "待审核 Pending",

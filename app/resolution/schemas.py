@@ -9,7 +9,8 @@ _REASON = fields.String(required=True, validate=validate.Length(min=1, max=2000)
 
 class ReviewArgsSchema(PageArgsSchema):
     status = fields.String(
-        load_default="pending", validate=validate.OneOf(["pending", "confirmed", "rejected"])
+        load_default="pending",
+        validate=validate.OneOf(["pending", "confirmed", "rejected", "withdrawn"]),
     )
 
 

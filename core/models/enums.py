@@ -120,3 +120,5 @@ class ReviewStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"  # the same party: merged
     REJECTED = "rejected"  # not the same: never to be merged automatically
+    # closed by the matcher: a newer scoring model no longer doubts the pair (not the same)
+    WITHDRAWN = "withdrawn"

@@ -52,6 +52,11 @@ class MatchingModel(Base):
     records: Mapped[int] = mapped_column(Integer)
     document: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Records linked before the model was stored are re-decided with it
+    # (resolution.relinking): source records up to ``relink_until`` (None: nothing to do),
+    # done up to ``relinked_through``.
+    relink_until: Mapped[int | None] = mapped_column(Integer)
+    relinked_through: Mapped[int | None] = mapped_column(Integer)
 
 
 class RecordMatchView(Base):

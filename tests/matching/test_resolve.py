@@ -12,6 +12,7 @@ from itertools import combinations
 from typing import Any
 
 import pytest
+from stdnum.cn import ric
 
 from demo.noise import to_traditional
 from demo.population import EntityKind, SyntheticEntity, iter_entities
@@ -181,6 +182,52 @@ def test_reviewer_rejection_is_never_overridden() -> None:
     result = resolve(records, forbidden=[("b", "a")])
     assert result.clusters["b"] == "b"
     assert any(p.rule == "reviewer_rejected" for p in result.pairs)
+
+
+def _resident_id(born: str, sequence: str) -> str:
+    body = f"110105{born}{sequence}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def test_a_record_matching_two_persons_kept_apart_by_their_ids_goes_to_review() -> None:
+    """Two persons of one rare name and birth date with different valid ids, and a record
+    with the name and birth date only: it is not joined to whichever scored a little higher,
+    but left alone with both pairs queued for review (rule ambiguous_candidates)."""
+    first = _resident_id("19850302", "031")
+    second = _resident_id("19850302", "051")
+    records = [
+        make_record(record_id="a", name="欧阳明远", kind="natural_person", codes=(first,)),
+        make_record(
+            record_id="a2",
+            name="欧阳明远",
+            kind="natural_person",
+            codes=(first,),
+            address="北京市东城区东四十条1号",
+        ),
+        make_record(record_id="b", name="欧阳明远", kind="natural_person", codes=(second,)),
+        make_record(
+            record_id="x",
+            name="欧阳明远",
+            kind="natural_person",
+            birth_date="1985-03-02",
+            address="北京市东城区东四十条1号",
+        ),
+    ]
+    result = resolve(records)
+    assert result.clusters["a"] == result.clusters["a2"]
+    assert result.clusters["x"] == "x"
+    assert result.clusters["b"] == "b"
+    queued = result.review_queue()
+    assert {frozenset((e.left, e.right)) for e in queued} >= {
+        frozenset(("a", "x")),
+        frozenset(("b", "x")),
+    }
+    assert {e.rule for e in queued if "x" in (e.left, e.right)} == {"ambiguous_candidates"}
+    assert result.counts["ambiguous_records"] == 1
+    # Without the second person, the record joins the first as before.
+    alone = resolve([r for r in records if r.record_id != "b"])
+    assert alone.clusters["x"] == alone.clusters["a"]
+    assert alone.counts["ambiguous_records"] == 0
 
 
 def test_duplicate_record_ids_are_refused() -> None:

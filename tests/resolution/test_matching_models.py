@@ -5,6 +5,7 @@ the matcher decides."""
 from __future__ import annotations
 
 import random
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.models import CreditRecord, MatchingModel, MatchLink
-from matching.match_model import default_model
+from matching.match_model import MatchModel, default_model
+from matching.model import DEFAULT_WEIGHTS
 from matching.records import MatchRecord, prepare
 from matching.training import train
 from resolution.matching_models import current_model, store_model
@@ -72,6 +74,24 @@ def test_the_newest_stored_model_is_current_and_reads_back_unchanged(session: Se
     ) == len(records)
 
 
+def test_a_model_with_a_negative_zero_weight_reads_back_on_either_backend(
+    session: Session,
+) -> None:
+    """PostgreSQL's JSONB has no -0.0: stored as it is, the model's version (a hash of its
+    content) would no longer match and linking would refuse the model. It is stored as the
+    same weights with 0.0, under that content's version."""
+    weights = {t: dict(levels) for t, levels in DEFAULT_WEIGHTS.items()}
+    weights["identifiers"]["different"] = -0.0
+    model = MatchModel(weights=weights, priors=MappingProxyType({"default": -8.0}))
+    row = store_model(session=session, model=model)
+    session.flush()
+    session.expire_all()
+    loaded = current_model(session=session)
+    assert loaded.version == row.version
+    assert loaded.weights["identifiers"]["different"] == 0.0
+    assert loaded.config().weights == model.config().weights  # scores the same
+
+
 def test_a_damaged_stored_model_is_refused(session: Session) -> None:
     row = store_model(session=session, model=default_model())
     row.document = {**row.document, "priors": {"default": 4.0}}
@@ -98,6 +118,11 @@ def test_matching_train_then_ingest_links_record_the_models_version(
     with session_factory() as session:
         version = session.scalars(select(MatchingModel.version)).one()
     assert f"model {version} " in result.output and version != default_model().version
+    # The records linked before it were decided again with it, once.
+    assert "relinked in" in result.output and "140 records decided again" in result.output
+    again = runner.invoke(args=["matching", "relink"])
+    assert again.exit_code == 0, again.output
+    assert "0 records decided again" in again.output
 
     # A later variant of company 3 (half-width brackets, no legal representative, no code).
     trade = _trade_names(70)[3]

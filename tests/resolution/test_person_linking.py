@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.models import CreditRecord, Entity, EntityReview, MatchLink
+from core.models import CreditRecord, EntityReview, MatchLink
 from tests.matching.test_persons import resident_id
 from tests.resolution.test_record_linking import entity_of, penalty, push
 
@@ -67,9 +67,12 @@ def test_a_common_name_with_a_birth_date_goes_to_review(
         assert reviews(session) == 1
 
 
-def test_a_record_matching_two_persons_kept_apart_by_their_ids_joins_one_and_says_why(
+def test_a_record_matching_two_persons_kept_apart_by_their_ids_goes_to_review(
     session_factory: sessionmaker[Session],
 ) -> None:
+    """As ``credithub resolve`` clusters (matching.cluster.ambiguous_between): a record that
+    matches two persons kept apart by different valid ids joins neither; a regulator gets
+    the pair with the rule ambiguous_candidates."""
     push(
         session_factory,
         [
@@ -80,12 +83,33 @@ def test_a_record_matching_two_persons_kept_apart_by_their_ids_joins_one_and_say
     )
     push(session_factory, [person("C", "赵子涵", 出生日期="1985-03-02")])
     with session_factory() as session:
-        # As credithub resolve clusters: C's strongest link wins (equal here: the older
-        # record's), the other would put two valid ids in one entity and is refused.
         a, b, c = (entity_of(session, doc) for doc in "ABC")
-        assert a.id != b.id and c.id == a.id
-        assert session.scalar(select(func.count()).select_from(Entity)) == 2
+        assert len({a.id, b.id, c.id}) == 3
         link = link_of(session, "C")
-        assert link.explanation["refused"] == [
-            {"entity": b.public_id, "rule": "different_valid_resident_id"}
-        ]
+        assert link.explanation["rule"] == "new_entity"
+        assert set(link.explanation["ambiguous"]) == {a.public_id, b.public_id}
+        assert "different valid codes" in link.explanation["why"]
+        (review,) = session.scalars(select(EntityReview)).all()
+        assert review.entity_id == c.id and review.candidate_entity_id in {a.id, b.id}
+        assert review.explanation["rule"] == "ambiguous_candidates"
+        assert review.explanation["decision"] == "unsure"
+        assert review.explanation["model_version"]
+
+
+def test_a_record_with_the_id_of_one_of_them_is_not_ambiguous(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The safeguard is for records without a code of their own: one carrying A's id joins A
+    even though its name and birth date fit B as well."""
+    push(
+        session_factory,
+        [
+            person("A", "赵子涵", resident_id("19850302", "031")),
+            person("B", "赵子涵", resident_id("19850302", "033")),
+        ],
+    )
+    push(session_factory, [person("C", "赵子涵", resident_id("19850302", "031"))])
+    with session_factory() as session:
+        a, b, c = (entity_of(session, doc) for doc in "ABC")
+        assert c.id == a.id != b.id
+        assert reviews(session) == 0

@@ -1,0 +1,161 @@
+"""Records linked before the current scoring model, decided again with it.
+
+When a model is stored (``credithub matching train``, or the service training itself:
+``ingest.auto_training``), the records linked until then were decided by an older model or
+the hand-set weights: with those, a pair the new model links may have gone to review or been
+left apart. Relinking decides each of them again with the engine of ingest
+(:meth:`resolution.linking.EntityLinker.relink`: the stored record against the records of its
+candidate entities, the cluster-level rules, the safeguard against records matching parties
+kept apart by their codes), so the service reaches what ``credithub resolve`` would give on
+the same records with the same model.
+
+What relinking may do: merge into a record's entity the entities it now matches (a new link
+naming the model's version replaces the record's current one; the older links stay,
+superseded). What it never does: move a record out of its entity (a split is a regulator's
+decision), merge across a reviewer's "not the same". A pending review whose two entities are
+now one is closed as confirmed, with the model named as the reason.
+
+Work is done in chunks of records (one transaction each, in source record order); the model
+row keeps how far it got (``relinked_through`` up to ``relink_until``), so an interrupted
+relink goes on where it stopped and a finished one is never repeated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.models import EntityReview, MatchingModel, RecordMatchView, ReviewStatus, utcnow
+from matching.match_model import MatchModel
+from matching.model import Decision, decide_pair
+from matching.records import Prepared, prepare
+from resolution.linking import EntityLinker
+from resolution.record_matching import match_record_of
+from resolution.survivors import survivor_of
+
+__all__ = ["RelinkChunk", "mark_for_relink", "relink_chunk"]
+
+
+@dataclass
+class RelinkChunk:
+    """What one chunk did. ``last_id``: the last source record decided (None: nothing was
+    left to do); ``decided``: records decided again; ``relinked``: records whose entity took
+    in others; ``merged``: entities merged into another; ``reviews_closed``: pending reviews
+    closed because their two entities are now one, ``reviews_withdrawn``: those the model
+    decides are not the same (both only in the chunk that finishes)."""
+
+    last_id: int | None = None
+    decided: int = 0
+    relinked: int = 0
+    merged: int = 0
+    reviews_closed: int = 0
+    reviews_withdrawn: int = 0
+    done: bool = True
+
+
+def mark_for_relink(*, session: Session, row: MatchingModel) -> None:
+    """Mark every record linked so far to be decided again with the model of ``row`` (just
+    stored): records linked later were decided by it already. Does not commit."""
+    row.relink_until = session.scalar(select(func.max(RecordMatchView.source_record_id)))
+    row.relinked_through = None
+
+
+def relink_chunk(*, session: Session, chunk_size: int = 1000) -> RelinkChunk:
+    """Decide the next ``chunk_size`` records the newest model has not decided yet, with it.
+    Does not commit (the caller's unit of work owns the chunk). Raises ValueError when the
+    stored model document is damaged."""
+    row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
+    if row is None or row.relink_until is None:
+        return RelinkChunk()
+    after = row.relinked_through or 0
+    if after >= row.relink_until:
+        return RelinkChunk()
+    ids = list(
+        session.scalars(
+            select(RecordMatchView.source_record_id)
+            .where(
+                RecordMatchView.source_record_id > after,
+                RecordMatchView.source_record_id <= row.relink_until,
+            )
+            .order_by(RecordMatchView.source_record_id)
+            .limit(chunk_size)
+        )
+    )
+    chunk = RelinkChunk(last_id=ids[-1] if ids else row.relink_until, done=False)
+    model = MatchModel.from_dict(row.document)
+    linker = EntityLinker(session=session, model=model)
+    records = linker.matcher.load_stored(ids)
+    linker.prefetch(records.values())
+    for source_id, record in records.items():
+        chunk.decided += 1
+        outcome = linker.relink(source_id=source_id, prepared=record)
+        if outcome is not None:
+            chunk.relinked += 1
+            chunk.merged += len(outcome.explanation.get("merged", ()))
+    linker.flush()
+    row.relinked_through = chunk.last_id
+    if chunk.last_id is not None and chunk.last_id >= row.relink_until:
+        chunk.done = True
+        chunk.reviews_closed, chunk.reviews_withdrawn = _settle_reviews(session, model)
+    session.flush()
+    return chunk
+
+
+def _settle_reviews(session: Session, model: MatchModel) -> tuple[int, int]:
+    """Pending reviews the matcher queued with an older model: confirmed when their two
+    entities are one now (merged by relinking), withdrawn when the model decides the queued
+    pair is not the same (neither positive nor unsure). Reviews a person queued (no model
+    version) and those the model still doubts stay pending. Returns (closed, withdrawn)."""
+    config = model.config()
+    closed = withdrawn = 0
+    now = utcnow()
+    for review in session.scalars(
+        select(EntityReview).where(EntityReview.status == ReviewStatus.PENDING)
+    ):
+        explanation = review.explanation or {}
+        if survivor_of(session, review.entity).id == survivor_of(session, review.candidate).id:
+            review.status, review.decided_at = ReviewStatus.CONFIRMED, now
+            review.reason = (
+                f"linked by scoring model {model.version} when it decided the records again"
+            )
+            closed += 1
+            continue
+        queued_by = explanation.get("model_version")
+        if queued_by is None or queued_by == model.version:
+            continue
+        pair = _stored_pair(session, explanation)
+        if pair is None:
+            continue
+        decision, probability, _, _ = decide_pair(*pair, config)
+        if decision is Decision.NEGATIVE:
+            review.status, review.decided_at = ReviewStatus.WITHDRAWN, now
+            review.reason = (
+                f"scoring model {model.version} decides the pair is not the same "
+                f"(p {probability:.4f}; queued by {queued_by})"
+            )
+            withdrawn += 1
+    return closed, withdrawn
+
+
+def _stored_pair(session: Session, explanation: dict[str, Any]) -> tuple[Prepared, Prepared] | None:
+    """The two records of a queued pair (``record:<source id>``), as stored for the matcher."""
+    ids = []
+    for side in ("left", "right"):
+        value = str(explanation.get(side) or "")
+        if not value.startswith("record:") or not value[7:].isdigit():
+            return None
+        ids.append(int(value[7:]))
+    views = dict(
+        session.execute(
+            select(RecordMatchView.source_record_id, RecordMatchView.view).where(
+                RecordMatchView.source_record_id.in_(ids)
+            )
+        ).all()
+    )
+    if len(views) < len(set(ids)):
+        return None
+    left, right = (prepare(match_record_of(i, views[i])) for i in ids)
+    return left, right
