@@ -57,27 +57,20 @@ def write_feed(path: Path, rows: int, *, prefix: str = "京环罚") -> None:
     from benchmarks.export import _uscc
 
     # Decided in 2025: ingest quarantines a decision dated after today (ingest/value_checks.py),
-    # and 2026 dates ran past it from December 2026 on.
+    # and 2026 dates ran past it from December 2026 on; every BAD_EVERY-th row on purpose.
     entities = max(1, rows // 5)
     codes = [_uscc(n + 1) for n in range(entities)]
     with path.open("w", encoding="utf-8") as out:
         out.write(HEADER + "\n")
         for i in range(rows):
             e = i % entities
-            day = (
-                "2099-01-01"
-                if i % BAD_EVERY == BAD_EVERY - 1
-                else (f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}")
-            )
+            day = f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
+            if i % BAD_EVERY == BAD_EVERY - 1:
+                day = "2099-01-01"
             out.write(
                 f"测试{e}科技有限公司,法人及非法人组织,{codes[e]},{prefix}〔2026〕{i}号,罚款,"
                 f"{(i % 50) / 10:.1f},{day},北京市生态环境局\n"
             )
-
-
-def quarantined_rows(rows: int) -> int:
-    """How many of ``write_feed``'s rows ingest must quarantine."""
-    return rows // BAD_EVERY
 
 
 def phase_baseline(csv_path: Path, url: str) -> dict[str, float]:
@@ -330,6 +323,14 @@ def main() -> None:
         with databases(backend, workdir) as url_for:
             summary[backend] = run_backend(backend, url_for, feeds, workdir, args)
     print(json.dumps(summary))
+    failed = [
+        f"{backend}: {name}"
+        for backend in backends
+        for name, ok in summary[backend].get("parallel", {}).get("checks", {}).items()
+        if ok is False
+    ]
+    if failed:
+        raise SystemExit(f"parallel ingest lost or doubled something: {', '.join(failed)}")
 
 
 @contextmanager
