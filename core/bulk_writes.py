@@ -20,7 +20,7 @@ are wanted they are taken from the table's sequence first (one ``nextval`` query
 batch) and written with the rows. Measured with ``make bench-ingest --profile``
 (docs/ingestion.md, "On PostgreSQL"): the INSERTs (psycopg's ``executemany``, one statement a
 row, and SQLAlchemy's multi-row ``INSERT ... RETURNING``) were 30% of an ingest batch's time;
-with ``COPY`` the client spends 15-18% less CPU a record. ``skip_existing`` needs
+with ``COPY`` the client spends 15-20% less CPU a record. ``skip_existing`` needs
 ``ON CONFLICT``, which ``COPY`` cannot do, so those rows keep the ``INSERT``.
 """
 
