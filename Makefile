@@ -96,10 +96,14 @@ clean:
 	rm -rf $(VENV) $(BENCH_VENV) instance .pytest_cache .mypy_cache .ruff_cache
 
 ROWS ?= 1000000
-# INGEST_FLAGS=--outbox-cost also measures the run without the outbox hooks (issue 16).
+# On SQLite and on a PostgreSQL server the benchmark starts itself (INGEST_BACKEND=sqlite,
+# postgresql or both), each with two feeds at once in two processes against one.
+# INGEST_FLAGS=--outbox-cost also measures the run without the outbox hooks (issue 16);
+# --profile prints the time by stage; --no-parallel skips the two-feed run.
+INGEST_BACKEND ?= both
 INGEST_FLAGS ?=
-bench-ingest: $(STAMP)
-	$(BIN)/python -m benchmarks.ingest --rows $(ROWS) $(INGEST_FLAGS)
+bench-ingest: $(STAMP) postgres-binaries
+	$(BIN)/python -m benchmarks.ingest --rows $(ROWS) --backend $(INGEST_BACKEND) $(INGEST_FLAGS)
 
 bench-export: $(STAMP)
 	$(BIN)/python -m benchmarks.export --rows $(ROWS)

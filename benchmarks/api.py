@@ -374,17 +374,11 @@ def main() -> None:
                 url = f"sqlite:///{folder / 'api.sqlite3'}"
                 summary[backend] = run_backend(url, args, folder)
             else:
-                from sqlalchemy import create_engine, text
-
                 from tests.support.postgres import PostgresServer
 
                 pg = PostgresServer.start()
                 try:
-                    admin = create_engine(pg.admin_url, isolation_level="AUTOCOMMIT")
-                    with admin.connect() as conn:
-                        conn.execute(text("CREATE DATABASE bench_api"))
-                    admin.dispose()
-                    summary[backend] = run_backend(pg.url_for("bench_api"), args, folder)
+                    summary[backend] = run_backend(pg.create_database("bench_api"), args, folder)
                 finally:
                     pg.stop()
             _print(backend, summary[backend])

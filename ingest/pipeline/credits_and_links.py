@@ -16,6 +16,7 @@ from core.bulk_writes import insert_rows
 from core.models import CreditRecord, Feed, RecordCategory
 from core.outbox import emit_inserted
 from ingest.pipeline.credit_values import credit_values
+from ingest.pipeline.link_locks import lock_new_codes
 from ingest.pipeline.outcomes import Counts
 from ingest.pipeline.plan import IN_CHUNK, RecordPlan
 from matching.exact import PartyKeys, PartyKeysCache
@@ -91,6 +92,8 @@ def _start_linking(session: Session, accepted: list[RecordPlan]) -> _Linking:
         matcher_views[plan.source_id] = prepare(
             record_for_matching(plan.record, kind=keys.kind, record_id=f"record:{plan.source_id}")
         )
+    # Before anything is read: a concurrent batch bringing the same new code commits first.
+    lock_new_codes(session, all_keys)
     linker = EntityLinker(session=session)
     linker.prefetch(matcher_views.values())
     return _Linking(linker, all_keys, matcher_views)

@@ -104,3 +104,36 @@ def test_skip_existing_keeps_rows_another_transaction_wrote(session: Session) ->
                       "dup-2": "f" * 64, "dup-3": "f" * 64}  # fmt: skip
     with pytest.raises(IntegrityError):
         insert_rows(session, SourceRecord.__table__, changed[:1])
+
+
+def test_text_that_means_something_to_copy_is_stored_as_sent(session: Session) -> None:
+    """PostgreSQL's COPY text format gives tabs, newlines, backslashes and ``\\N`` meanings of
+    their own: the bulk path stores such values exactly as the plain statement does."""
+    feed = make_feed(session)
+    awkward = ["a\tb", "line\nbreak\r\n", "back\\slash", "\\N", "", "引号\"'", "\\.", "长" * 490]
+
+    def rows(prefix: str) -> list[dict[str, Any]]:
+        made = _rows(feed.id, len(awkward), prefix)
+        for row, value in zip(made, awkward, strict=True):
+            row["raw_payload"] = {"v": value, value: [value]}
+            row["origin"] = value
+            row["source_key"] = f"{prefix}-{value[:50]}"
+        return made
+
+    session.execute(insert(SourceRecord.__table__), rows("plain"))
+    returned = insert_rows(
+        session, SourceRecord.__table__, rows("bulk"), returning=("id", "source_key")
+    )
+    table = SourceRecord.__table__.c
+    stored = {
+        key: (payload, origin)
+        for key, payload, origin in session.execute(
+            select(table.source_key, table.raw_payload, table.origin)
+        )
+    }
+    for value in awkward:
+        expected = ({"v": value, value: [value]}, value)
+        assert stored[f"plain-{value[:50]}"] == expected
+        assert stored[f"bulk-{value[:50]}"] == expected
+    for row_id, key in returned:
+        assert session.get_one(SourceRecord, row_id).source_key == key

@@ -62,6 +62,16 @@ class PostgresServer:
     def url_for(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def create_database(self, name: str) -> str:
+        """A new empty database ``name`` on this server; returns its URL."""
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return self.url_for(name)
+
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = [str(self.bin_dir / args[0]), *args[1:]]
         if self.run_as:
