@@ -126,14 +126,16 @@ def train_and_store(*, session: Session, max_records: int | None = None) -> tupl
 
 
 def relink_pending(
-    session_factory: sessionmaker[Session], *, chunk_size: int = 1_000
+    session_factory: sessionmaker[Session], *, chunk_size: int = 1_000, selective: bool = True
 ) -> RelinkChunk:
     """Decide again, chunk by chunk (one transaction each), every record the newest model has
     not decided yet; returns the totals."""
     total = RelinkChunk()
     while True:
         with UnitOfWork(session_factory) as uow:
-            chunk = relink_chunk(session=uow.session, chunk_size=chunk_size)
+            chunk = relink_chunk(
+                session=uow.session, chunk_size=chunk_size, selective=selective
+            )
             uow.commit()
         if chunk.last_id is None:
             return total

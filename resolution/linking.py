@@ -74,6 +74,9 @@ class EntityLinker:
         # Source records whose current link a new one replaces (relink).
         self._superseded: list[int] = []
         self._no_rejections: bool | None = None  # no reviewer's "not the same" anywhere
+        # Relink: skip records no pair with another entity could change (an exact shortcut;
+        # False decides every record in full, as the equivalence test compares).
+        self.selective = True
 
     def prefetch(self, records: Iterable[Prepared]) -> None:
         """Read every stored record (and its entity) the given records could be compared
@@ -135,9 +138,12 @@ class EntityLinker:
         if stored is None:
             return None
         own = self.views.survivor(stored)
-        verdict = self.matcher.decide(
-            prepared, rejected=self._rejected_for(own.id), stored_as=source_id
-        )
+        rejected = self._rejected_for(own.id)
+        if self.selective and not self.matcher.could_merge(
+            prepared, stored_as=source_id, rejected=rejected
+        ):
+            return None
+        verdict = self.matcher.decide(prepared, rejected=rejected, stored_as=source_id)
         merged = [
             entity
             for entity, via in zip(verdict.entities, verdict.via, strict=True)

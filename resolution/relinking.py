@@ -63,9 +63,13 @@ def mark_for_relink(*, session: Session, row: MatchingModel) -> None:
     row.relinked_through = None
 
 
-def relink_chunk(*, session: Session, chunk_size: int = 1000) -> RelinkChunk:
+def relink_chunk(
+    *, session: Session, chunk_size: int = 1000, selective: bool = True
+) -> RelinkChunk:
     """Decide the next ``chunk_size`` records the newest model has not decided yet, with it.
-    Does not commit (the caller's unit of work owns the chunk). Raises ValueError when the
+    ``selective``: score a record's pairs in full only when a pair with another entity is
+    positive or unsure under the new model (nothing else can change; False: every record in
+    full, the reference the tests compare with). Does not commit (the caller's unit of work owns the chunk). Raises ValueError when the
     stored model document is damaged."""
     row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
     if row is None or row.relink_until is None:
@@ -87,6 +91,7 @@ def relink_chunk(*, session: Session, chunk_size: int = 1000) -> RelinkChunk:
     chunk = RelinkChunk(last_id=ids[-1] if ids else row.relink_until, done=False)
     model = MatchModel.from_dict(row.document)
     linker = EntityLinker(session=session, model=model)
+    linker.selective = selective
     records = linker.matcher.load_stored(ids)
     linker.prefetch(records.values())
     for source_id, record in records.items():
