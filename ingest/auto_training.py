@@ -12,12 +12,19 @@ is picked up by the next check. ``credithub matching train`` does the same by ha
 The settings are ``CREDITHUB_MATCHING_AUTO_TRAIN`` (on unless ``0``),
 ``CREDITHUB_MATCHING_TRAIN_MIN_RECORDS`` (default 1,000) and
 ``CREDITHUB_MATCHING_TRAIN_GROWTH`` (default 2.0), read by ``core.config.Config``.
+
+One process at a time trains or relinks (:func:`training_lock`, a PostgreSQL advisory lock or
+a file lock beside the SQLite file, ``core.locks``): a second feed run, scheduler job or
+``credithub matching train`` that finds the lock taken skips its check (the holder does the
+work; the next check finds what it left).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -25,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Config
 from core.db import UnitOfWork
+from core.locks import exclusive
 from core.models import MatchingModel, SourceRecord, SourceStatus
 from ingest.training_records import accepted_match_records
 from matching.match_model import MatchModel
@@ -41,6 +49,7 @@ __all__ = [
     "train_and_store",
     "train_if_due",
     "training_due",
+    "training_lock",
 ]
 
 log = logging.getLogger(__name__)
@@ -149,14 +158,32 @@ def relink_pending(
             return total
 
 
+@contextmanager
+def training_lock(session_factory: sessionmaker[Session]) -> Iterator[bool]:
+    """Try to become the one process training or relinking; yields whether this one is."""
+    with exclusive(session_factory.kw["bind"], "matching-training") as held:
+        yield held
+
+
 def train_if_due(
     session_factory: sessionmaker[Session], policy: TrainingPolicy | None = None
 ) -> TrainingOutcome | None:
     """Train, store and relink when :func:`training_due` says so; otherwise finish a relink
-    left unfinished. Returns what was trained, or None."""
+    left unfinished. Skipped (None) while another process trains or relinks. Returns what
+    was trained, or None."""
     policy = policy or TrainingPolicy()
     if not policy.enabled:
         return None
+    with training_lock(session_factory) as held:
+        if not held:
+            log.info("matching training check skipped: another process trains or relinks")
+            return None
+        return _train_if_due(session_factory, policy)
+
+
+def _train_if_due(
+    session_factory: sessionmaker[Session], policy: TrainingPolicy
+) -> TrainingOutcome | None:
     with session_factory() as session:
         reason = training_due(session=session, policy=policy)
     if reason is None:
