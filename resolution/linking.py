@@ -77,6 +77,9 @@ class EntityLinker:
         # Relink: skip records no pair with another entity could change (an exact shortcut;
         # False decides every record in full, as the equivalence test compares).
         self.selective = True
+        # Entities given a pending review by relink and not written yet: pending from now on,
+        # whatever the chunk (the query above sees only what was flushed).
+        self._queued_again: set[int] = set()
 
     def prefetch(self, records: Iterable[Prepared]) -> None:
         """Read every stored record (and its entity) the given records could be compared
@@ -177,7 +180,7 @@ class EntityLinker:
     ) -> None:
         """Queue a pair the newer model is unsure about, unless the entity has a review
         pending or a reviewer decided about the pair already."""
-        if entity.id is None or candidate.id is None:
+        if entity.id is None or candidate.id is None or entity.id in self._queued_again:
             return
         known = self.session.scalar(
             select(EntityReview.id)
@@ -196,6 +199,7 @@ class EntityLinker:
         )
         if known is None:
             self._review(entity, candidate, explanation)
+            self._queued_again |= {entity.id, candidate.id}
 
     def _create(self, record: dict[str, Any], keys: PartyKeys, verdict: Verdict) -> EntityView:
         """A new entity for the record; queued for a regulator with the best candidate when

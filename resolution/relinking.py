@@ -28,7 +28,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import EntityReview, MatchingModel, RecordMatchView, ReviewStatus, utcnow
+from core.models import (
+    EntityReview,
+    MatchingModel,
+    RecordBlockKey,
+    RecordMatchView,
+    ReviewStatus,
+    utcnow,
+)
 from matching.match_model import MatchModel
 from matching.model import Decision, decide_pair
 from matching.records import Prepared, prepare
@@ -77,18 +84,10 @@ def relink_chunk(
     after = row.relinked_through or 0
     if after >= row.relink_until:
         return RelinkChunk()
-    ids = list(
-        session.scalars(
-            select(RecordMatchView.source_record_id)
-            .where(
-                RecordMatchView.source_record_id > after,
-                RecordMatchView.source_record_id <= row.relink_until,
-            )
-            .order_by(RecordMatchView.source_record_id)
-            .limit(chunk_size)
-        )
-    )
-    chunk = RelinkChunk(last_id=ids[-1] if ids else row.relink_until, done=False)
+    ids = _next_ids(session, after, row.relink_until, chunk_size, selective=selective)
+    # Fewer than a chunk: nothing else in the range is to be decided (selective) or exists.
+    last = ids[-1] if len(ids) == chunk_size else row.relink_until
+    chunk = RelinkChunk(last_id=last, done=False)
     model = MatchModel.from_dict(row.document)
     linker = EntityLinker(session=session, model=model)
     linker.selective = selective
@@ -107,6 +106,31 @@ def relink_chunk(
         chunk.reviews_closed, chunk.reviews_withdrawn = _settle_reviews(session, model)
     session.flush()
     return chunk
+
+
+def _next_ids(
+    session: Session, after: int, until: int, limit: int, *, selective: bool
+) -> list[int]:
+    """The next records to decide again, in source record order. Selective: only records
+    sharing a blocking key with a record linked to another entity (as linked: records of
+    entities merged since count as others, which only widens the choice). A record whose
+    every candidate is in its own entity can merge nothing and queue nothing, whatever the
+    model, so it is neither read nor scored."""
+    column = RecordMatchView.source_record_id
+    query = select(column).where(column > after, column <= until)
+    if selective:
+        mixed = (
+            select(RecordBlockKey.key)
+            .join(
+                RecordMatchView, RecordMatchView.source_record_id == RecordBlockKey.source_record_id
+            )
+            .group_by(RecordBlockKey.key)
+            .having(func.count(func.distinct(RecordMatchView.entity_id)) > 1)
+        )
+        query = query.where(
+            column.in_(select(RecordBlockKey.source_record_id).where(RecordBlockKey.key.in_(mixed)))
+        )
+    return list(session.scalars(query.order_by(column).limit(limit)))
 
 
 def _settle_reviews(session: Session, model: MatchModel) -> tuple[int, int]:

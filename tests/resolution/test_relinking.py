@@ -16,7 +16,7 @@ from ingest.auto_training import TrainingPolicy, relink_pending
 from matching.match_model import MatchModel
 from matching.model import DEFAULT_WEIGHTS
 from resolution.matching_models import store_model
-from resolution.relinking import mark_for_relink, relink_chunk
+from resolution.relinking import RelinkChunk, mark_for_relink, relink_chunk
 from resolution.survivors import survivor_map
 from tests.matching.test_persons import resident_id
 from tests.resolution.test_person_linking import person
@@ -153,18 +153,30 @@ def test_the_selective_relink_gives_the_partition_of_the_full_one(
     outcomes = {}
     for selective in (True, False):
         with session_factory() as session:
-            chunk = relink_chunk(session=session, chunk_size=10**6, selective=selective)
-            assert chunk.done
-            partition = record_entities(session)
-            outcomes[selective] = (
-                chunk,
-                {
-                    frozenset(k for k, v in partition.items() if v == e)
-                    for e in set(partition.values())
-                },
+            # Small chunks in one transaction: the selective chunks span other ranges.
+            chunks = [relink_chunk(session=session, chunk_size=40, selective=selective)]
+            while not chunks[-1].done:
+                chunks.append(relink_chunk(session=session, chunk_size=40, selective=selective))
+            chunk = RelinkChunk(
+                decided=sum(c.decided for c in chunks),
+                relinked=sum(c.relinked for c in chunks),
+                merged=sum(c.merged for c in chunks),
             )
+            partition = record_entities(session)
+            reviews = sorted(
+                (r.entity_id, r.candidate_entity_id, r.status, r.score)
+                for r in session.scalars(select(EntityReview))
+            )
+            clusters = {
+                frozenset(k for k, v in partition.items() if v == e)
+                for e in set(partition.values())
+            }
+            outcomes[selective] = (chunk, clusters, reviews)
             session.rollback()
-    (selective, chosen), (full, everything) = outcomes[True], outcomes[False]
-    assert full.merged > 0, "the trained model merged nothing: the test shows nothing"
+    (selective, chosen, queued), (full, everything, all_queued) = outcomes[True], outcomes[False]
+    assert full.merged > 0, "the bolder model merged nothing: the test shows nothing"
     assert chosen == everything
+    # The same reviews queued, confirmed and withdrawn, whatever the chunks hold.
+    assert queued == all_queued
     assert (selective.merged, selective.relinked) == (full.merged, full.relinked)
+    assert selective.decided < full.decided
