@@ -142,9 +142,7 @@ def relink_pending(
     total = RelinkChunk()
     while True:
         with UnitOfWork(session_factory) as uow:
-            chunk = relink_chunk(
-                session=uow.session, chunk_size=chunk_size, selective=selective
-            )
+            chunk = relink_chunk(session=uow.session, chunk_size=chunk_size, selective=selective)
             uow.commit()
         if chunk.last_id is None:
             return total

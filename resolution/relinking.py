@@ -74,10 +74,11 @@ def relink_chunk(
     *, session: Session, chunk_size: int = 1000, selective: bool = True
 ) -> RelinkChunk:
     """Decide the next ``chunk_size`` records the newest model has not decided yet, with it.
-    ``selective``: score a record's pairs in full only when a pair with another entity is
-    positive or unsure under the new model (nothing else can change; False: every record in
-    full, the reference the tests compare with). Does not commit (the caller's unit of work owns the chunk). Raises ValueError when the
-    stored model document is damaged."""
+    ``selective``: only the records that could change (:func:`_next_ids`), each scored in
+    full only when a pair with another entity's record is positive or unsure under the new
+    model (False: every record in full, the reference the tests compare with). Does not
+    commit (the caller's unit of work owns the chunk). Raises ValueError when the stored
+    model document is damaged."""
     row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
     if row is None or row.relink_until is None:
         return RelinkChunk()

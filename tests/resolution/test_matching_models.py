@@ -4,9 +4,8 @@ the matcher decides."""
 
 from __future__ import annotations
 
-import re
-
 import random
+import re
 from types import MappingProxyType
 from typing import Any
 
