@@ -39,7 +39,7 @@ from matching.match_model import MatchModel
 from matching.records import prepare
 from matching.training import train
 from resolution.matching_models import store_model
-from resolution.relinking import RelinkChunk, mark_for_relink, relink_chunk
+from resolution.relinking import RelinkChunk, chosen_records, mark_for_relink, relink_chunk
 
 __all__ = [
     "TrainingOutcome",
@@ -140,9 +140,15 @@ def relink_pending(
     """Decide again, chunk by chunk (one transaction each), every record the newest model has
     not decided yet; returns the totals."""
     total = RelinkChunk()
+    chosen = None
+    if selective:
+        with session_factory() as session:
+            chosen = chosen_records(session=session)
     while True:
         with UnitOfWork(session_factory) as uow:
-            chunk = relink_chunk(session=uow.session, chunk_size=chunk_size, selective=selective)
+            chunk = relink_chunk(
+                session=uow.session, chunk_size=chunk_size, selective=selective, chosen=chosen
+            )
             uow.commit()
         if chunk.last_id is None:
             return total

@@ -22,6 +22,8 @@ relink goes on where it stopped and a finished one is never repeated.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +45,7 @@ from resolution.linking import EntityLinker
 from resolution.record_matching import match_record_of
 from resolution.survivors import survivor_of
 
-__all__ = ["RelinkChunk", "mark_for_relink", "relink_chunk"]
+__all__ = ["RelinkChunk", "chosen_records", "mark_for_relink", "relink_chunk"]
 
 
 @dataclass
@@ -70,13 +72,28 @@ def mark_for_relink(*, session: Session, row: MatchingModel) -> None:
     row.relinked_through = None
 
 
+def chosen_records(*, session: Session) -> list[int]:
+    """Every record the newest model has still to decide again and could change
+    (:func:`_next_ids` without a limit), read once for a whole relink: choosing per chunk
+    would read every blocking key once a chunk."""
+    row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
+    if row is None or row.relink_until is None:
+        return []
+    return _next_ids(session, row.relinked_through or 0, row.relink_until, None, selective=True)
+
+
 def relink_chunk(
-    *, session: Session, chunk_size: int = 1000, selective: bool = True
+    *,
+    session: Session,
+    chunk_size: int = 1000,
+    selective: bool = True,
+    chosen: Sequence[int] | None = None,
 ) -> RelinkChunk:
     """Decide the next ``chunk_size`` records the newest model has not decided yet, with it.
     ``selective``: only the records that could change (:func:`_next_ids`), each scored in
     full only when a pair with another entity's record is positive or unsure under the new
-    model (False: every record in full, the reference the tests compare with). Does not
+    model (False: every record in full, the reference the tests compare with). ``chosen``:
+    :func:`chosen_records` read before the first chunk (sorted; default: chosen here). Does not
     commit (the caller's unit of work owns the chunk). Raises ValueError when the stored
     model document is damaged."""
     row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
@@ -85,7 +102,11 @@ def relink_chunk(
     after = row.relinked_through or 0
     if after >= row.relink_until:
         return RelinkChunk()
-    ids = _next_ids(session, after, row.relink_until, chunk_size, selective=selective)
+    if selective and chosen is not None:
+        start = bisect_right(chosen, after)
+        ids = [i for i in chosen[start : start + chunk_size] if i <= row.relink_until]
+    else:
+        ids = _next_ids(session, after, row.relink_until, chunk_size, selective=selective)
     # Fewer than a chunk: nothing else in the range is to be decided (selective) or exists.
     last = ids[-1] if len(ids) == chunk_size else row.relink_until
     chunk = RelinkChunk(last_id=last, done=False)
@@ -110,7 +131,7 @@ def relink_chunk(
 
 
 def _next_ids(
-    session: Session, after: int, until: int, limit: int, *, selective: bool
+    session: Session, after: int, until: int, limit: int | None, *, selective: bool
 ) -> list[int]:
     """The next records to decide again, in source record order. Selective: only records
     sharing a blocking key with a record linked to another entity (as linked: records of
