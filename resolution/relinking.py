@@ -15,6 +15,11 @@ superseded). What it never does: move a record out of its entity (a split is a r
 decision), merge across a reviewer's "not the same". A pending review whose two entities are
 now one is closed as confirmed, with the model named as the reason.
 
+Only the records the new model could link differently are decided again: those sharing a
+blocking key with a record of another entity (chosen once per run, :func:`chosen_records`),
+and of those, scored in full only when a pair with another entity's record is positive or
+unsure (``RecordMatcher.could_merge``); the others could merge and queue nothing.
+
 Work is done in chunks of records (one transaction each, in source record order); the model
 row keeps how far it got (``relinked_through`` up to ``relink_until``), so an interrupted
 relink goes on where it stopped and a finished one is never repeated.
