@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask.cli import with_appcontext
@@ -40,6 +42,11 @@ def train_command(max_records: int | None, no_relink: bool) -> None:
     and store the model: from now on linking at ingest scores with it, and every link it
     decides records the model's version. Then decide every record linked before it again
     with it (see relink). The service also does this by itself (CREDITHUB_MATCHING_*)."""
+    with _one_process_at_a_time():
+        _train(max_records, no_relink)
+
+
+def _train(max_records: int | None, no_relink: bool) -> None:
     from ingest.auto_training import train_and_store
 
     started = time.perf_counter()
@@ -75,7 +82,22 @@ def relink_command() -> None:
     """Decide every record linked before the newest model again with it, merging the
     entities it now links (never splitting one; a reviewer's "not the same" holds). One
     transaction per 1,000 records; an interrupted run goes on where it stopped."""
-    _relink()
+    with _one_process_at_a_time():
+        _relink()
+
+
+@contextmanager
+def _one_process_at_a_time() -> Iterator[None]:
+    """Hold the training lock (``ingest.auto_training.training_lock``) or refuse."""
+    from ingest.auto_training import training_lock
+
+    with training_lock(runtime().session_factory) as held:
+        if not held:
+            raise click.ClickException(
+                "another process is training the matching model or relinking; "
+                "try again when it has finished"
+            )
+        yield
 
 
 def _relink() -> None:

@@ -12,12 +12,19 @@ is picked up by the next check. ``credithub matching train`` does the same by ha
 The settings are ``CREDITHUB_MATCHING_AUTO_TRAIN`` (on unless ``0``),
 ``CREDITHUB_MATCHING_TRAIN_MIN_RECORDS`` (default 1,000) and
 ``CREDITHUB_MATCHING_TRAIN_GROWTH`` (default 2.0), read by ``core.config.Config``.
+
+One process at a time trains or relinks (:func:`training_lock`, a PostgreSQL advisory lock or
+a file lock beside the SQLite file, ``core.locks``): a second feed run, scheduler job or
+``credithub matching train`` that finds the lock taken skips its check (the holder does the
+work; the next check finds what it left).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -25,13 +32,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Config
 from core.db import UnitOfWork
+from core.locks import exclusive
 from core.models import MatchingModel, SourceRecord, SourceStatus
 from ingest.training_records import accepted_match_records
 from matching.match_model import MatchModel
 from matching.records import prepare
 from matching.training import train
 from resolution.matching_models import store_model
-from resolution.relinking import RelinkChunk, mark_for_relink, relink_chunk
+from resolution.relinking import RelinkChunk, chosen_records, mark_for_relink, relink_chunk
 
 __all__ = [
     "TrainingOutcome",
@@ -41,6 +49,7 @@ __all__ = [
     "train_and_store",
     "train_if_due",
     "training_due",
+    "training_lock",
 ]
 
 log = logging.getLogger(__name__)
@@ -126,14 +135,20 @@ def train_and_store(*, session: Session, max_records: int | None = None) -> tupl
 
 
 def relink_pending(
-    session_factory: sessionmaker[Session], *, chunk_size: int = 1_000
+    session_factory: sessionmaker[Session], *, chunk_size: int = 1_000, selective: bool = True
 ) -> RelinkChunk:
     """Decide again, chunk by chunk (one transaction each), every record the newest model has
     not decided yet; returns the totals."""
     total = RelinkChunk()
+    chosen = None
+    if selective:
+        with session_factory() as session:
+            chosen = chosen_records(session=session)
     while True:
         with UnitOfWork(session_factory) as uow:
-            chunk = relink_chunk(session=uow.session, chunk_size=chunk_size)
+            chunk = relink_chunk(
+                session=uow.session, chunk_size=chunk_size, selective=selective, chosen=chosen
+            )
             uow.commit()
         if chunk.last_id is None:
             return total
@@ -147,14 +162,32 @@ def relink_pending(
             return total
 
 
+@contextmanager
+def training_lock(session_factory: sessionmaker[Session]) -> Iterator[bool]:
+    """Try to become the one process training or relinking; yields whether this one is."""
+    with exclusive(session_factory.kw["bind"], "matching-training") as held:
+        yield held
+
+
 def train_if_due(
     session_factory: sessionmaker[Session], policy: TrainingPolicy | None = None
 ) -> TrainingOutcome | None:
     """Train, store and relink when :func:`training_due` says so; otherwise finish a relink
-    left unfinished. Returns what was trained, or None."""
+    left unfinished. Skipped (None) while another process trains or relinks. Returns what
+    was trained, or None."""
     policy = policy or TrainingPolicy()
     if not policy.enabled:
         return None
+    with training_lock(session_factory) as held:
+        if not held:
+            log.info("matching training check skipped: another process trains or relinks")
+            return None
+        return _train_if_due(session_factory, policy)
+
+
+def _train_if_due(
+    session_factory: sessionmaker[Session], policy: TrainingPolicy
+) -> TrainingOutcome | None:
     with session_factory() as session:
         reason = training_due(session=session, policy=policy)
     if reason is None:

@@ -74,6 +74,12 @@ class EntityLinker:
         # Source records whose current link a new one replaces (relink).
         self._superseded: list[int] = []
         self._no_rejections: bool | None = None  # no reviewer's "not the same" anywhere
+        # Relink: skip records no pair with another entity could change (an exact shortcut;
+        # False decides every record in full, as the equivalence test compares).
+        self.selective = True
+        # Entities given a pending review by relink and not written yet: pending from now on,
+        # whatever the chunk (the query above sees only what was flushed).
+        self._queued_again: set[int] = set()
 
     def prefetch(self, records: Iterable[Prepared]) -> None:
         """Read every stored record (and its entity) the given records could be compared
@@ -135,9 +141,12 @@ class EntityLinker:
         if stored is None:
             return None
         own = self.views.survivor(stored)
-        verdict = self.matcher.decide(
-            prepared, rejected=self._rejected_for(own.id), stored_as=source_id
-        )
+        rejected = self._rejected_for(own.id)
+        if self.selective and not self.matcher.could_merge(
+            prepared, stored_as=source_id, rejected=rejected
+        ):
+            return None
+        verdict = self.matcher.decide(prepared, rejected=rejected, stored_as=source_id)
         merged = [
             entity
             for entity, via in zip(verdict.entities, verdict.via, strict=True)
@@ -171,7 +180,7 @@ class EntityLinker:
     ) -> None:
         """Queue a pair the newer model is unsure about, unless the entity has a review
         pending or a reviewer decided about the pair already."""
-        if entity.id is None or candidate.id is None:
+        if entity.id is None or candidate.id is None or entity.id in self._queued_again:
             return
         known = self.session.scalar(
             select(EntityReview.id)
@@ -190,6 +199,7 @@ class EntityLinker:
         )
         if known is None:
             self._review(entity, candidate, explanation)
+            self._queued_again |= {entity.id, candidate.id}
 
     def _create(self, record: dict[str, Any], keys: PartyKeys, verdict: Verdict) -> EntityView:
         """A new entity for the record; queued for a regulator with the best candidate when

@@ -433,6 +433,25 @@ class RecordMatcher:
                 found[source_id] = None
         return list(found)
 
+    def could_merge(self, record: Prepared, *, stored_as: int, rejected: frozenset[int]) -> bool:
+        """Whether deciding stored record ``stored_as`` again could merge or queue anything:
+        some pair with a record of another entity scores positive or unsure. Otherwise
+        :meth:`decide` would only find the record's own entity, so relinking skips it without
+        scoring the (many) pairs within that entity (``resolution.relinking``)."""
+        own = self._entity_of(stored_as)
+        for source_id in self.candidates(record):
+            other = self._records.get(source_id)
+            entity = self._entity_of(source_id)
+            if source_id == stored_as or other is None or entity is None or entity is own:
+                continue
+            if quick_rule(record, other) is not None:
+                continue
+            was_rejected = entity.id is not None and entity.id in rejected
+            decision = decide_pair(record, other, self.config, rejected=was_rejected)[0]
+            if decision is not Decision.NEGATIVE:
+                return True
+        return False
+
     def decide(
         self,
         record: Prepared,

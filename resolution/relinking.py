@@ -15,6 +15,11 @@ superseded). What it never does: move a record out of its entity (a split is a r
 decision), merge across a reviewer's "not the same". A pending review whose two entities are
 now one is closed as confirmed, with the model named as the reason.
 
+Only the records the new model could link differently are decided again: those sharing a
+blocking key with a record of another entity (chosen once per run, :func:`chosen_records`),
+and of those, scored in full only when a pair with another entity's record is positive or
+unsure (``RecordMatcher.could_merge``); the others could merge and queue nothing.
+
 Work is done in chunks of records (one transaction each, in source record order); the model
 row keeps how far it got (``relinked_through`` up to ``relink_until``), so an interrupted
 relink goes on where it stopped and a finished one is never repeated.
@@ -22,13 +27,22 @@ relink goes on where it stopped and a finished one is never repeated.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import EntityReview, MatchingModel, RecordMatchView, ReviewStatus, utcnow
+from core.models import (
+    EntityReview,
+    MatchingModel,
+    RecordBlockKey,
+    RecordMatchView,
+    ReviewStatus,
+    utcnow,
+)
 from matching.match_model import MatchModel
 from matching.model import Decision, decide_pair
 from matching.records import Prepared, prepare
@@ -36,7 +50,7 @@ from resolution.linking import EntityLinker
 from resolution.record_matching import match_record_of
 from resolution.survivors import survivor_of
 
-__all__ = ["RelinkChunk", "mark_for_relink", "relink_chunk"]
+__all__ = ["RelinkChunk", "chosen_records", "mark_for_relink", "relink_chunk"]
 
 
 @dataclass
@@ -63,30 +77,47 @@ def mark_for_relink(*, session: Session, row: MatchingModel) -> None:
     row.relinked_through = None
 
 
-def relink_chunk(*, session: Session, chunk_size: int = 1000) -> RelinkChunk:
+def chosen_records(*, session: Session) -> list[int]:
+    """Every record the newest model has still to decide again and could change
+    (:func:`_next_ids` without a limit), read once for a whole relink: choosing per chunk
+    would read every blocking key once a chunk."""
+    row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
+    if row is None or row.relink_until is None:
+        return []
+    return _next_ids(session, row.relinked_through or 0, row.relink_until, None, selective=True)
+
+
+def relink_chunk(
+    *,
+    session: Session,
+    chunk_size: int = 1000,
+    selective: bool = True,
+    chosen: Sequence[int] | None = None,
+) -> RelinkChunk:
     """Decide the next ``chunk_size`` records the newest model has not decided yet, with it.
-    Does not commit (the caller's unit of work owns the chunk). Raises ValueError when the
-    stored model document is damaged."""
+    ``selective``: only the records that could change (:func:`_next_ids`), each scored in
+    full only when a pair with another entity's record is positive or unsure under the new
+    model (False: every record in full, the reference the tests compare with). ``chosen``:
+    :func:`chosen_records` read before the first chunk (sorted; default: chosen here). Does not
+    commit (the caller's unit of work owns the chunk). Raises ValueError when the stored
+    model document is damaged."""
     row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
     if row is None or row.relink_until is None:
         return RelinkChunk()
     after = row.relinked_through or 0
     if after >= row.relink_until:
         return RelinkChunk()
-    ids = list(
-        session.scalars(
-            select(RecordMatchView.source_record_id)
-            .where(
-                RecordMatchView.source_record_id > after,
-                RecordMatchView.source_record_id <= row.relink_until,
-            )
-            .order_by(RecordMatchView.source_record_id)
-            .limit(chunk_size)
-        )
-    )
-    chunk = RelinkChunk(last_id=ids[-1] if ids else row.relink_until, done=False)
+    if selective and chosen is not None:
+        start = bisect_right(chosen, after)
+        ids = [i for i in chosen[start : start + chunk_size] if i <= row.relink_until]
+    else:
+        ids = _next_ids(session, after, row.relink_until, chunk_size, selective=selective)
+    # Fewer than a chunk: nothing else in the range is to be decided (selective) or exists.
+    last = ids[-1] if len(ids) == chunk_size else row.relink_until
+    chunk = RelinkChunk(last_id=last, done=False)
     model = MatchModel.from_dict(row.document)
     linker = EntityLinker(session=session, model=model)
+    linker.selective = selective
     records = linker.matcher.load_stored(ids)
     linker.prefetch(records.values())
     for source_id, record in records.items():
@@ -102,6 +133,31 @@ def relink_chunk(*, session: Session, chunk_size: int = 1000) -> RelinkChunk:
         chunk.reviews_closed, chunk.reviews_withdrawn = _settle_reviews(session, model)
     session.flush()
     return chunk
+
+
+def _next_ids(
+    session: Session, after: int, until: int, limit: int | None, *, selective: bool
+) -> list[int]:
+    """The next records to decide again, in source record order. Selective: only records
+    sharing a blocking key with a record linked to another entity (as linked: records of
+    entities merged since count as others, which only widens the choice). A record whose
+    every candidate is in its own entity can merge nothing and queue nothing, whatever the
+    model, so it is neither read nor scored."""
+    column = RecordMatchView.source_record_id
+    query = select(column).where(column > after, column <= until)
+    if selective:
+        mixed = (
+            select(RecordBlockKey.key)
+            .join(
+                RecordMatchView, RecordMatchView.source_record_id == RecordBlockKey.source_record_id
+            )
+            .group_by(RecordBlockKey.key)
+            .having(func.count(func.distinct(RecordMatchView.entity_id)) > 1)
+        )
+        query = query.where(
+            column.in_(select(RecordBlockKey.source_record_id).where(RecordBlockKey.key.in_(mixed)))
+        )
+    return list(session.scalars(query.order_by(column).limit(limit)))
 
 
 def _settle_reviews(session: Session, model: MatchModel) -> tuple[int, int]:

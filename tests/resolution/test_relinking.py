@@ -3,17 +3,20 @@ the new link names the model, nothing a reviewer decided is undone."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import MappingProxyType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.service_path import ingest_generated, record_entities
 from core.models import CreditRecord, EntityReview, MatchingModel, MatchLink, ReviewStatus
-from ingest.auto_training import relink_pending
+from demo.generator import generate_feeds
+from ingest.auto_training import TrainingPolicy, relink_pending
 from matching.match_model import MatchModel
 from matching.model import DEFAULT_WEIGHTS
 from resolution.matching_models import store_model
-from resolution.relinking import mark_for_relink
+from resolution.relinking import RelinkChunk, mark_for_relink, relink_chunk
 from resolution.survivors import survivor_map
 from tests.matching.test_persons import resident_id
 from tests.resolution.test_person_linking import person
@@ -130,3 +133,50 @@ def test_relinking_keeps_records_matching_two_persons_apart(
     store_and_relink(session_factory, BOLDER)
     with session_factory() as session:
         assert len({survivor(session, doc) for doc in "ABC"}) == 3
+
+
+def test_the_selective_relink_gives_the_partition_of_the_full_one(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Relinking skips records no pair with another entity could change: on a generated data
+    set linked with the hand-set weights, then decided again with bolder priors, the
+    entities are those of deciding every record in full, and fewer records are scored."""
+    generate_feeds(entities=250, out_dir=tmp_path, seed=11)
+    ingest_generated(session_factory, tmp_path, training=TrainingPolicy(enabled=False))
+    # Bolder than the hand-set weights for both kinds, so that relinking merges entities.
+    bolder = MatchModel(
+        weights=DEFAULT_WEIGHTS, priors=MappingProxyType({"default": -4.0, "person": -4.0})
+    )
+    with session_factory() as session:
+        mark_for_relink(session=session, row=store_model(session=session, model=bolder))
+        session.commit()
+    outcomes = {}
+    for selective in (True, False):
+        with session_factory() as session:
+            # Small chunks in one transaction: the selective chunks span other ranges.
+            chunks = [relink_chunk(session=session, chunk_size=40, selective=selective)]
+            while not chunks[-1].done:
+                chunks.append(relink_chunk(session=session, chunk_size=40, selective=selective))
+            chunk = RelinkChunk(
+                decided=sum(c.decided for c in chunks),
+                relinked=sum(c.relinked for c in chunks),
+                merged=sum(c.merged for c in chunks),
+            )
+            partition = record_entities(session)
+            reviews = sorted(
+                (r.entity_id, r.candidate_entity_id, r.status, r.score)
+                for r in session.scalars(select(EntityReview))
+            )
+            clusters = {
+                frozenset(k for k, v in partition.items() if v == e)
+                for e in set(partition.values())
+            }
+            outcomes[selective] = (chunk, clusters, reviews)
+            session.rollback()
+    (selective, chosen, queued), (full, everything, all_queued) = outcomes[True], outcomes[False]
+    assert full.merged > 0, "the bolder model merged nothing: the test shows nothing"
+    assert chosen == everything
+    # The same reviews queued, confirmed and withdrawn, whatever the chunks hold.
+    assert queued == all_queued
+    assert (selective.merged, selective.relinked) == (full.merged, full.relinked)
+    assert selective.decided < full.decided
