@@ -171,9 +171,10 @@ def _service_phase(dataset: str, table_path: Path) -> dict[str, Any]:
     from core.models import EntityReview, MatchingModel, ReviewStatus
     from ingest.auto_training import policy_of
 
-    # What `credithub ingest run` and the scheduler do with the default settings: each run
-    # trains the model when due and decides the records linked before it again.
-    training = policy_of(Config())
+    # What `credithub ingest run` and the scheduler do with the service's settings
+    # (CREDITHUB_MATCHING_* from the environment, else the defaults): each run trains the
+    # model when due and decides the records linked before it again.
+    training = policy_of(Config.from_env())
 
     table = pd.read_parquet(table_path).fillna("")
     record_ids = table["record_id"].tolist()
