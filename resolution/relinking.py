@@ -81,8 +81,8 @@ def chosen_records(*, session: Session) -> list[int]:
     """Every record the newest model has still to decide again and could change
     (:func:`_next_ids` without a limit), read once for a whole relink: choosing per chunk
     would read every blocking key once a chunk."""
-    row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
-    if row is None or row.relink_until is None:
+    row = _unfinished(session)
+    if row is None:
         return []
     return _next_ids(session, row.relinked_through or 0, row.relink_until, None, selective=True)
 
@@ -101,12 +101,10 @@ def relink_chunk(
     :func:`chosen_records` read before the first chunk (sorted; default: chosen here). Does not
     commit (the caller's unit of work owns the chunk). Raises ValueError when the stored
     model document is damaged."""
-    row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
-    if row is None or row.relink_until is None:
+    row = _unfinished(session)
+    if row is None:
         return RelinkChunk()
     after = row.relinked_through or 0
-    if after >= row.relink_until:
-        return RelinkChunk()
     if selective and chosen is not None:
         start = bisect_right(chosen, after)
         ids = [i for i in chosen[start : start + chunk_size] if i <= row.relink_until]
@@ -133,6 +131,18 @@ def relink_chunk(
         chunk.reviews_closed, chunk.reviews_withdrawn = _settle_reviews(session, model)
     session.flush()
     return chunk
+
+
+def _unfinished(session: Session) -> MatchingModel | None:
+    """The newest model when it still has records to decide again, else None. Checked before
+    choosing records: the choice groups every blocking key, and the training check runs it
+    after every feed run, when a finished relink has nothing to choose."""
+    row = session.scalar(select(MatchingModel).order_by(MatchingModel.id.desc()).limit(1))
+    if row is None or row.relink_until is None:
+        return None
+    if (row.relinked_through or 0) >= row.relink_until:
+        return None
+    return row
 
 
 def _next_ids(
