@@ -152,12 +152,7 @@ def relink_pending(
             uow.commit()
         if chunk.last_id is None:
             return total
-        total.last_id = chunk.last_id
-        total.decided += chunk.decided
-        total.relinked += chunk.relinked
-        total.merged += chunk.merged
-        total.reviews_closed += chunk.reviews_closed
-        total.reviews_withdrawn += chunk.reviews_withdrawn
+        total.add(chunk)
         if chunk.done:
             return total
 

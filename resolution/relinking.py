@@ -69,6 +69,12 @@ class RelinkChunk:
     reviews_withdrawn: int = 0
     done: bool = True
 
+    def add(self, chunk: RelinkChunk) -> None:
+        """Count ``chunk`` into these totals; ``last_id`` becomes the chunk's."""
+        self.last_id = chunk.last_id
+        for name in ("decided", "relinked", "merged", "reviews_closed", "reviews_withdrawn"):
+            setattr(self, name, getattr(self, name) + getattr(chunk, name))
+
 
 def mark_for_relink(*, session: Session, row: MatchingModel) -> None:
     """Mark every record linked so far to be decided again with the model of ``row`` (just
