@@ -20,6 +20,20 @@ from flask.views import MethodView
 from app.api import Blueprint
 from app.auth.access import allow, current_client, current_role
 from app.auth.ratelimit import charge, limiter
+from app.disputes.objections import (
+    accept_objection,
+    answer_objection,
+    close_objection,
+    list_objections,
+    present_objection,
+    raise_objection,
+)
+from app.disputes.repairs import (
+    apply_for_repair,
+    decide_repair,
+    list_repair_applications,
+    present_application,
+)
 from app.disputes.schemas import (
     ObjectionAnswerSchema,
     ObjectionCloseSchema,
@@ -32,18 +46,6 @@ from app.disputes.schemas import (
     RepairDecisionSchema,
     RepairListArgsSchema,
     RepairPageSchema,
-)
-from app.disputes.services import (
-    accept_objection,
-    answer_objection,
-    apply_for_repair,
-    close_objection,
-    decide_repair,
-    list_objections,
-    list_repair_applications,
-    present_application,
-    present_objection,
-    raise_objection,
 )
 from app.pagination import page_body
 from app.runtime import commit_request, request_session, runtime, today

@@ -14,15 +14,14 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from app.disputes.services import (
-    DisputeRefused,
+from app.disputes.disputed_records import DisputeRefused
+from app.disputes.objections import (
     accept_objection,
     answer_objection,
     close_objection,
-    decide_repair,
     list_objections,
-    list_repair_applications,
 )
+from app.disputes.repairs import decide_repair, list_repair_applications
 from app.entities.services import viewer_for
 from app.pages import blp, render
 from app.pages.auth import page_allow, page_client

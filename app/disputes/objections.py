@@ -1,7 +1,7 @@
-"""Credit repair applications and objections. Never commits: the request owns the transaction.
+"""Objections to credit records. Never commits: the request owns the transaction.
 
-Every submission and every decision (repair approve / reject, objection answer / close) writes an
-audit event in the same transaction, so an action without its trail cannot be committed.
+Every submission and decision (accept, answer, close) writes an audit event in the same
+transaction, so an action without its trail cannot be committed.
 
 State rules worth knowing:
 - A new objection is ``received`` and changes nothing about the record: anyone may file one
@@ -9,34 +9,32 @@ State rules worth knowing:
   out of publication. A regulator, or the department owning the record, accepts it for
   handling (``open``); only then does the record show ``disputed``. Several received objections
   may wait on one record; at most one is open or answered at a time.
-- A record under an open or answered objection shows ``disputed``; repair can be neither applied
-  for nor decided on it until the objection is closed, because closing restores the status the
-  record had when the objection was raised and would otherwise undo (or resurrect) a repair.
 - Closing an objection as ``corrected`` does not edit the record here: the source department
   pushes the corrected record through its feed. Both outcomes restore the earlier status.
-- Records the caller may not see (``core.rules.sharing.feed_visible``) answer 404, like unknown
-  ones, so a public caller cannot probe not-shared records by id.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from app.disputes.disputed_records import (
+    DisputeRefused,
+    mask_contact,
+    record_summary,
+    visible_record,
+)
 from app.disputes.workdays import CHINA, WorkingCalendar
 from core.audit import record_event
 from core.db import paginate
-from core.errors import ServiceRefused
 from core.models import (
     ApiClient,
     CreditRecord,
     CreditStatus,
     Department,
-    Feed,
     Objection,
     ObjectionKind,
     ObjectionStatus,
@@ -45,250 +43,11 @@ from core.models import (
     Role,
     utcnow,
 )
-from core.rules.publicity import effective_status, repair_allowed_from
 from core.rules.settings import Rules
-from core.rules.sharing import feed_visible, mask_personal_text
 
 OPEN_OBJECTION = (ObjectionStatus.OPEN, ObjectionStatus.ANSWERED)
 # Waiting for the department (to accept, then answer): these can be overdue.
 _AWAITING_ANSWER = (ObjectionStatus.RECEIVED, ObjectionStatus.OPEN)
-_NOT_REPAIRABLE = {
-    CreditStatus.REPAIRED: "it is already repaired",
-    CreditStatus.REVOKED: "it was revoked",
-    CreditStatus.EXPIRED: "its publicity period has ended",
-}
-_EMAIL = re.compile(r"([^\s@])[^\s@]*(@[^\s@]+)")
-# Landlines and other long digit runs left after mobile and id masking: keep the last 4 digits.
-_DIGITS = re.compile(r"\d[\d\- ]{5,}(\d{4})")
-
-
-class DisputeRefused(ServiceRefused):
-    """The request cannot be carried out; ``status`` is the HTTP status that says why."""
-
-
-# ---------------------------------------------------------------------------- shared
-
-
-def _visible_record(
-    session: Session, client: ApiClient | None, record_id: int, *, lock: bool = False
-) -> CreditRecord:
-    query = select(CreditRecord).where(CreditRecord.id == record_id)
-    if lock:
-        # Serialises concurrent submissions on one record (PostgreSQL; SQLite locks the file).
-        query = query.with_for_update()
-    record = session.scalar(query)
-    if record is None:
-        raise DisputeRefused(f"no record {record_id}", status=404)
-    feed = session.get(Feed, record.feed_id)
-    department_code = client.department.code if client and client.department else None
-    visible = feed is not None and feed_visible(
-        feed,
-        role=client.role if client else Role.PUBLIC,
-        department_id=client.department_id if client else None,
-        department_code=department_code,
-    )
-    if not visible:
-        raise DisputeRefused(f"no record {record_id}", status=404)
-    return record
-
-
-def mask_contact(value: str | None) -> str | None:
-    """Contact data as roles other than regulator see it: ids, mobile and landline numbers and
-    e-mail local parts masked."""
-    if value is None:
-        return None
-    masked = mask_personal_text(value)
-    masked = _EMAIL.sub(lambda m: f"{m.group(1)}***{m.group(2)}", masked)
-    return _DIGITS.sub(lambda m: "****" + m.group(1), masked)
-
-
-def _record_summary(record: CreditRecord, department_code: str | None) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "party_name": record.party_name,
-        "decision_number": record.decision_number,
-        "category": record.category.value,
-        "severity": record.severity.value if record.severity else None,
-        "decision_date": record.decision_date,
-        "department": department_code,
-    }
-
-
-# ---------------------------------------------------------------------------- credit repair
-
-
-def apply_for_repair(
-    *,
-    session: Session,
-    client: ApiClient | None,
-    record_id: int,
-    today: date,
-    rules: Rules,
-    applicant_name: str,
-    applicant_contact: str | None,
-    reason: str,
-    evidence: str | None,
-) -> RepairApplication:
-    """File a repair application for a record whose minimum publicity has passed.
-
-    Raises :class:`DisputeRefused`: 404 unknown (or invisible) record; 409 when the record has
-    no severity or decision date, is repaired / revoked / expired / disputed, already has a
-    pending application, or ``today`` is before the first allowed day (named in the message).
-    """
-    record = _visible_record(session, client, record_id, lock=True)
-    if record.severity is None:
-        raise DisputeRefused(
-            f"record {record_id} is not a dishonesty record: nothing to repair", status=409
-        )
-    status = effective_status(record, today)
-    if status in _NOT_REPAIRABLE:
-        raise DisputeRefused(
-            f"record {record_id} cannot be repaired: {_NOT_REPAIRABLE[status]}", status=409
-        )
-    if status is CreditStatus.DISPUTED:
-        raise DisputeRefused(
-            f"record {record_id} is under objection; apply for repair once it is closed", status=409
-        )
-    pending = session.scalar(
-        select(RepairApplication.id).where(
-            RepairApplication.credit_record_id == record.id,
-            RepairApplication.status == RepairStatus.PENDING,
-        )
-    )
-    if pending is not None:
-        raise DisputeRefused(
-            f"record {record_id} already has a pending repair application ({pending})", status=409
-        )
-    allowed_from = repair_allowed_from(record, rules)
-    if allowed_from is None:
-        raise DisputeRefused(f"record {record_id} has no decision date to count from", status=409)
-    if today < allowed_from:
-        months = rules.min_publicity_months[record.severity]
-        raise DisputeRefused(
-            f"credit repair of record {record_id} is allowed from {allowed_from.isoformat()} "
-            f"({months} months after its {record.severity.value} decision of "
-            f"{record.decision_date})",
-            status=409,
-        )
-    application = RepairApplication(
-        credit_record=record,
-        applicant_name=applicant_name.strip(),
-        applicant_contact=applicant_contact,
-        reason=reason,
-        evidence=evidence,
-        status=RepairStatus.PENDING,
-        submitted_at=utcnow(),
-        submitted_by_client_id=client.id if client else None,
-    )
-    session.add(application)
-    session.flush()
-    record_event(
-        session=session,
-        client=client,
-        action="repair.submit",
-        target_type="repair_application",
-        target_id=str(application.id),
-        details={"record_id": record.id, "allowed_from": allowed_from.isoformat()},
-    )
-    return application
-
-
-def decide_repair(
-    *, session: Session, client: ApiClient, application_id: int, approve: bool, reason: str
-) -> RepairApplication:
-    """Approve (the record becomes ``repaired``, kept for audit) or reject an application.
-
-    Raises :class:`DisputeRefused`: 404 unknown application; 409 already decided, or (approval
-    only) the record is disputed, revoked or expired.
-    """
-    application = session.scalar(
-        select(RepairApplication).where(RepairApplication.id == application_id).with_for_update()
-    )
-    if application is None:
-        raise DisputeRefused(f"no repair application {application_id}", status=404)
-    if application.status is not RepairStatus.PENDING:
-        raise DisputeRefused(
-            f"repair application {application_id} was already {application.status.value}",
-            status=409,
-        )
-    record = application.credit_record
-    if approve and record.status is not CreditStatus.ACTIVE:
-        raise DisputeRefused(
-            f"record {record.id} is {record.status.value}: it cannot be repaired now "
-            "(close its objection first, or reject the application)",
-            status=409,
-        )
-    application.status = RepairStatus.APPROVED if approve else RepairStatus.REJECTED
-    application.decided_at = utcnow()
-    application.decided_by_client_id = client.id
-    application.decision_reason = reason
-    if approve:
-        record.status = CreditStatus.REPAIRED
-    record_event(
-        session=session,
-        client=client,
-        action="repair.approve" if approve else "repair.reject",
-        target_type="repair_application",
-        target_id=str(application.id),
-        details={"record_id": record.id, "reason": reason, "record_status": record.status.value},
-    )
-    session.flush()
-    return application
-
-
-def present_application(
-    application: RepairApplication,
-    *,
-    full_contact: bool,
-    department_code: str | None = None,
-    with_record: bool = False,
-) -> dict[str, Any]:
-    record = application.credit_record
-    body: dict[str, Any] = {
-        "id": application.id,
-        "record_id": application.credit_record_id,
-        "record_status": record.status.value,
-        "applicant_name": application.applicant_name,
-        "applicant_contact": (
-            application.applicant_contact
-            if full_contact
-            else mask_contact(application.applicant_contact)
-        ),
-        "reason": application.reason,
-        "evidence": application.evidence,
-        "status": application.status.value,
-        "submitted_at": application.submitted_at,
-        "decided_at": application.decided_at,
-        "decision_reason": application.decision_reason,
-    }
-    if with_record:
-        body["record"] = _record_summary(record, department_code)
-    return body
-
-
-def list_repair_applications(
-    *, session: Session, status: str | None, page: int, page_size: int, full_contact: bool
-) -> tuple[list[dict[str, Any]], int]:
-    """Applications, oldest first (the queue a regulator works through)."""
-    query = (
-        select(RepairApplication, Department.code)
-        .join(CreditRecord, CreditRecord.id == RepairApplication.credit_record_id)
-        .join(Department, Department.id == CreditRecord.department_id)
-        .order_by(RepairApplication.id)
-    )
-    if status:
-        query = query.where(RepairApplication.status == RepairStatus(status))
-    rows, total = paginate(session, query, page=page, page_size=page_size)
-    items = [
-        present_application(
-            application, full_contact=full_contact, department_code=code, with_record=True
-        )
-        for application, code in rows
-    ]
-    return items, total
-
-
-# ---------------------------------------------------------------------------- objections
 
 
 def raise_objection(
@@ -311,7 +70,7 @@ def raise_objection(
     Raises :class:`DisputeRefused`: 404 unknown (or invisible) record; 409 when an open or
     answered objection exists, or ``repair_result`` is raised without a decided repair.
     """
-    record = _visible_record(session, client, record_id, lock=True)
+    record = visible_record(session, client, record_id, lock=True)
     existing = session.scalar(
         select(Objection.id).where(
             Objection.credit_record_id == record.id, Objection.status.in_(OPEN_OBJECTION)
@@ -540,7 +299,7 @@ def present_objection(
         "closed_at": objection.closed_at,
     }
     if with_record:
-        body["record"] = _record_summary(record, department_code)
+        body["record"] = record_summary(record, department_code)
     return body
 
 
