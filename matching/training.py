@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -239,30 +240,39 @@ def _candidate_test(
 
 
 def _sample_blocked(
-    records: Sequence[Prepared], config: MatchConfig, options: TrainingOptions, rng: random.Random
+    records: Sequence[Prepared], config: MatchConfig, options: TrainingOptions
 ) -> tuple[PairLevels, float]:
     """A random sample of ``max_pairs`` of the blocked pairs the identifier rule does not
     decide, compared, and how many pairs each stands for."""
     index = BlockIndex(config.max_block_size, config.max_name_block_size)
     index.add(records)
     size = index.size
-    sample: list[tuple[int, int]] = []
-    seen = 0
+    codes = array("q")
     for code in index.pairs_for(range(size)):
         i, j = divmod(code, size)
-        if quick_rule(records[i], records[j]) is not None:
-            continue
-        seen += 1
-        if len(sample) < options.max_pairs:
-            sample.append((i, j))
-        else:  # reservoir sampling: every pair equally likely to be kept
-            k = rng.randrange(seen)
-            if k < options.max_pairs:
-                sample[k] = (i, j)
+        if quick_rule(records[i], records[j]) is None:
+            codes.append(code)
+    chosen = np.frombuffer(codes, dtype=np.int64) if codes else np.zeros(0, dtype=np.int64)
+    if len(chosen) > options.max_pairs:
+        # The pairs with the smallest seeded hashes, not a reservoir: pairs_for yields in the
+        # order of a set of strings, which changes with the process's hash seed, and a
+        # reservoir sample would follow it (the service trained a different model each run).
+        keys = _mixed(chosen.astype(np.uint64), options.seed)
+        chosen = chosen[np.argpartition(keys, options.max_pairs)[: options.max_pairs]]
     pairs = PairLevels()
-    for i, j in sorted(sample):
+    for code in np.sort(chosen).tolist():
+        i, j = divmod(code, size)
         pairs.add(i, j, records[i], records[j], compare_all(records[i], records[j]))
-    return pairs, (seen / len(sample) if sample else 1.0)
+    return pairs, (len(codes) / len(chosen) if len(chosen) else 1.0)
+
+
+def _mixed(values: np.ndarray, seed: int) -> np.ndarray:
+    """splitmix64 of ``values`` + ``seed``: a seeded hash spreading neighbouring codes apart."""
+    with np.errstate(over="ignore"):
+        x = values + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
 def train(
@@ -278,7 +288,7 @@ def train(
     start = start or MatchConfig()
     options = options or TrainingOptions()
     started = time.perf_counter()
-    pairs, scale = _sample_blocked(records, start, options, random.Random(options.seed))
+    pairs, scale = _sample_blocked(records, start, options)
     return train_on_levels(
         records, pairs, start, options, scale=scale, started=started, partial=True
     )

@@ -5,9 +5,13 @@ learned does."""
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,7 +101,9 @@ def test_a_bounded_sample_learns_the_weights_all_pairs_give(records: list[Prepar
     everything = train(records, options=TrainingOptions(max_pairs=10**9))
     sampled = train(records, options=TrainingOptions(max_pairs=1_000))
     assert everything.training["pairs_used"] > 2 * sampled.training["pairs_used"] == 2_000
-    # Levels seen in at least 100 of the sampled pairs: their weights agree within a bit.
+    # Levels seen in at least 100 of the sampled pairs: their weights agree within 1.5 bits
+    # (over eight seeds a 1,000-pair sample put name-exact at 13.1-15.0 against 14.2 from all
+    # pairs: its u rests on a handful of random pairs).
     compared = 0
     for table, levels in sampled.parameters.items():
         for level in levels:
@@ -105,7 +111,7 @@ def test_a_bounded_sample_learns_the_weights_all_pairs_give(records: list[Prepar
                 continue
             compared += 1
             learned = sampled.weights[table][level]
-            assert learned == pytest.approx(everything.weights[table][level], abs=1.0), (
+            assert learned == pytest.approx(everything.weights[table][level], abs=1.5), (
                 table,
                 level,
             )
@@ -241,3 +247,26 @@ def test_training_on_resolves_comparisons_matches_a_separate_run(
     model = train_on_levels(records, index_pairs)
     assert result.state.model is not None
     assert model.version == result.state.model.version
+
+
+def test_a_sampled_training_learns_the_same_model_whatever_the_hash_seed() -> None:
+    # Blocking keys are sets of strings, so the order in which blocked pairs come out changes
+    # with PYTHONHASHSEED; the service trains on a sample of them in a new process each time.
+    script = (
+        "from tests.matching.test_training_bounds import generated\n"
+        "from matching.training import TrainingOptions, train\n"
+        "print(train(generated(300, 150), options=TrainingOptions(max_pairs=300)).version)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    versions = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2", "3")
+    }
+    assert len(versions) == 1 and versions != {""}, versions
