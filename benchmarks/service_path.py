@@ -103,7 +103,7 @@ def stored_match_records(session: Session) -> tuple[list[Any], dict[str, int]]:
     """The records exactly as ingest's matcher saw them (their stored views, in the order they
     were linked) and the entity (survivor) each answers for now, by matcher record id."""
     from core.models import RecordMatchView
-    from resolution.record_matching import match_record_of
+    from resolution.record_views import match_record_of
     from resolution.survivors import survivor_map
 
     survivors = survivor_map(session)

@@ -43,7 +43,8 @@ from matching.records import Prepared, prepare
 from matching.resolve import ALGORITHM
 from resolution.entity_views import EntityView, EntityViews, IdentView
 from resolution.golden import update_golden
-from resolution.record_matching import RecordMatcher, Verdict, record_for_matching, view_of
+from resolution.record_matching import RecordMatcher, Verdict
+from resolution.record_views import record_for_matching, view_of
 from resolution.survivors import entity_group_ids
 
 _IN_CHUNK = 500

@@ -22,7 +22,7 @@ from ingest.pipeline.plan import IN_CHUNK, RecordPlan
 from matching.exact import PartyKeys, PartyKeysCache
 from matching.records import Prepared, prepare
 from resolution.linking import EntityLinker, LinkOutcome
-from resolution.record_matching import record_for_matching
+from resolution.record_views import record_for_matching
 
 # Shared by every batch of the process: a party's records arrive in many batches. About
 # 1.5 KB a party, so at most ~25 MB.

@@ -31,7 +31,7 @@ from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
 from matching.match_model import default_model
 from matching.records import MatchRecord, prepare
-from resolution.record_matching import match_record_of, record_for_matching, view_of
+from resolution.record_views import match_record_of, record_for_matching, view_of
 from resolution.reviews import decide_review
 from tests.support.builders import make_department, make_feed
 
@@ -257,7 +257,7 @@ _CODES = [
 def test_a_stored_view_gives_back_the_record_the_matcher_saw(
     kind: EntityKind, codes: list[str], name: str, birth: str | None
 ) -> None:
-    """What ingest stores of a record (record_matching.view_of) prepares to exactly what
+    """What ingest stores of a record (record_views.view_of) prepares to exactly what
     the matcher prepared when it linked the record: later records are compared with it."""
     record = MatchRecord(
         record_id="record:7", name=name, kind=kind.value, codes=tuple(codes), birth_date=birth
