@@ -37,6 +37,7 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from core.models import Entity, RecordBlockKey, RecordMatchView
+from core.value_lists import one_of
 from matching.blocking import blocking_keys
 from matching.cluster import ambiguous_between
 from matching.match_model import MatchModel
@@ -57,7 +58,8 @@ from resolution.record_views import PREPARED_VIEWS, stored_block_keys, write_rec
 
 __all__ = ["RecordMatcher", "Verdict"]
 
-_IN_CHUNK = 500
+# Values per query (one bound parameter however many: core.value_lists).
+_IN_CHUNK = 5000
 # The key types resolve caps at max_name_block_size (matching.blocking._NAME_KEYS).
 _NAME_KEYS = frozenset("NDPBLSYKI")
 
@@ -125,6 +127,12 @@ class RecordMatcher:
 
     # ------------------------------------------------------------------ reading
 
+    def _read(self, statement: Any) -> Any:
+        """Rows of a Core ``statement`` on the session's connection: what the batch reads
+        here depends on nothing the ORM holds unflushed (entities, views and keys are written
+        with Core statements), so the ORM's execution and row machinery is skipped."""
+        return self.session.connection().execute(statement)
+
     def _cap(self, key: str) -> int:
         if key[0] in _NAME_KEYS:
             return self.config.max_name_block_size
@@ -138,9 +146,9 @@ class RecordMatcher:
         for start in range(0, len(wanted), _IN_CHUNK):
             chunk = wanted[start : start + _IN_CHUNK]
             sizes = dict.fromkeys(chunk, 0)
-            for key, count in self.session.execute(
+            for key, count in self._read(
                 select(RecordBlockKey.key, func.count())
-                .where(RecordBlockKey.key.in_(chunk))
+                .where(one_of(self.session, RecordBlockKey.key, chunk))
                 .group_by(RecordBlockKey.key)
             ):
                 sizes[key] = count
@@ -148,9 +156,9 @@ class RecordMatcher:
             usable = [k for k, n in sizes.items() if 0 < n <= self._cap(k)]
             for key in usable:
                 self._stored[key] = []
-            for key, source_id in self.session.execute(
+            for key, source_id in self._read(
                 select(RecordBlockKey.key, RecordBlockKey.source_record_id).where(
-                    RecordBlockKey.key.in_(usable)
+                    one_of(self.session, RecordBlockKey.key, usable)
                 )
             ):
                 self._stored[key].append(source_id)
@@ -169,12 +177,12 @@ class RecordMatcher:
     def _load_records(self, column: Any, values: set[int]) -> None:
         values_ = sorted(values)
         for start in range(0, len(values_), _IN_CHUNK):
-            for source_id, entity_id, view in self.session.execute(
+            for source_id, entity_id, view in self._read(
                 select(
                     RecordMatchView.source_record_id,
                     RecordMatchView.entity_id,
                     cast(RecordMatchView.view, Text),
-                ).where(column.in_(values_[start : start + _IN_CHUNK]))
+                ).where(one_of(self.session, column, values_[start : start + _IN_CHUNK]))
             ):
                 if source_id not in self._records:
                     self._records[source_id] = PREPARED_VIEWS.get_text(source_id, view)
@@ -190,9 +198,11 @@ class RecordMatcher:
             merged = set()
             ordered = sorted(frontier - self._loaded_members)
             for start in range(0, len(ordered), _IN_CHUNK):
-                for child, parent in self.session.execute(
+                for child, parent in self._read(
                     select(Entity.id, Entity.merged_into_id).where(
-                        Entity.merged_into_id.in_(ordered[start : start + _IN_CHUNK])
+                        one_of(
+                            self.session, Entity.merged_into_id, ordered[start : start + _IN_CHUNK]
+                        )
                     )
                 ):
                     self._children.setdefault(parent, []).append(child)
