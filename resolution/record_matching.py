@@ -124,6 +124,9 @@ class RecordMatcher:
         self._codes: dict[int, EntityCodes] = {}  # id(survivor view) -> its cluster-level codes
         self._loaded_members: set[int] = set()  # entity ids whose records are all loaded
         self._new: list[tuple[int, EntityView, dict[str, Any], frozenset[str]]] = []
+        # id(record) -> (record, its sorted blocking keys); the record is kept so an id is
+        # never taken for another record's.
+        self._block_keys: dict[int, tuple[Prepared, tuple[str, ...]]] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -131,7 +134,16 @@ class RecordMatcher:
         """Rows of a Core ``statement`` on the session's connection: what the batch reads
         here depends on nothing the ORM holds unflushed (entities, views and keys are written
         with Core statements), so the ORM's execution and row machinery is skipped."""
-        return self.session.connection().execute(statement)
+        # All rows at once: iterating a result fetches row by row, a driver call each.
+        return self.session.connection().execute(statement).all()
+
+    def _keys_of(self, record: Prepared) -> tuple[str, ...]:
+        """``record``'s blocking keys, sorted, computed once per batch (prefetch, deciding
+        and storing the record all ask)."""
+        found = self._block_keys.get(id(record))
+        if found is None or found[0] is not record:
+            found = self._block_keys[id(record)] = (record, tuple(sorted(blocking_keys(record))))
+        return found[1]
 
     def _cap(self, key: str) -> int:
         if key[0] in _NAME_KEYS:
@@ -142,7 +154,7 @@ class RecordMatcher:
         """Read the stored records sharing a blocking key with ``records`` (blocks within
         resolve's caps only), the entities they are linked to and those entities' other
         records, in a few set-based queries."""
-        wanted = sorted({k for r in records for k in blocking_keys(r)} - self._sizes.keys())
+        wanted = sorted({k for r in records for k in self._keys_of(r)} - self._sizes.keys())
         for start in range(0, len(wanted), _IN_CHUNK):
             chunk = wanted[start : start + _IN_CHUNK]
             sizes = dict.fromkeys(chunk, 0)
@@ -267,7 +279,7 @@ class RecordMatcher:
     def candidates(self, record: Prepared) -> list[int]:
         """Source ids of the records ``record`` is compared with: those sharing a blocking key
         whose block (stored and this batch's records) is within resolve's caps."""
-        keys = sorted(blocking_keys(record))
+        keys = self._keys_of(record)
         if any(k not in self._sizes for k in keys):
             self.prefetch([record])
         found: dict[int, None] = {}
@@ -415,7 +427,7 @@ class RecordMatcher:
         codes = self._codes.get(id(entity))
         if codes is not None:
             self._codes[id(entity)] = codes.join(EntityCodes.of(record))
-        keys = stored_block_keys(record)
+        keys = stored_block_keys(record, self._keys_of(record))
         for key in keys:
             self._pending.setdefault(key, []).append(source_id)
         self._new.append((source_id, entity, view, keys))
@@ -438,3 +450,4 @@ class RecordMatcher:
         self._records, self._entity, self._by_entity_id = {}, {}, {}
         self._batch_members, self._children, self._batch_children = {}, {}, {}
         self._codes, self._loaded_members, self._new = {}, set(), []
+        self._block_keys = {}

@@ -12,6 +12,7 @@ they write are the same.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -75,9 +76,11 @@ def view_of(record: MatchRecord) -> dict[str, Any]:
     }
 
 
-def stored_block_keys(record: Prepared) -> frozenset[str]:
-    """The blocking keys stored for a linked record: those the key column holds."""
-    return frozenset(k for k in blocking_keys(record) if len(k) <= _MAX_KEY_LENGTH)
+def stored_block_keys(record: Prepared, keys: Iterable[str] | None = None) -> frozenset[str]:
+    """The blocking keys stored for a linked record: those the key column holds. ``keys``:
+    the record's blocking keys, when known already."""
+    found = blocking_keys(record) if keys is None else keys
+    return frozenset(k for k in found if len(k) <= _MAX_KEY_LENGTH)
 
 
 def write_record_views(
