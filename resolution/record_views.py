@@ -149,9 +149,9 @@ class PreparedViews:
     JSON text the database returns (:meth:`get_text`: a hit costs neither decoding the JSON
     nor building a key of its fields; the text is SQLite's stored text or PostgreSQL's JSONB
     output, so one entry per backend) or as its fields (:meth:`get`, :meth:`put`). At most
-    ``maxsize`` entries (a few KB each, so some 40 MB); a full cache starts again."""
+    ``maxsize`` entries (a few KB each, so some 150 MB at most); a full cache starts again."""
 
-    def __init__(self, maxsize: int = 1 << 15) -> None:
+    def __init__(self, maxsize: int = 1 << 16) -> None:
         self.maxsize = maxsize
         self._entries: dict[tuple[int, Any], Prepared] = {}
 
@@ -159,7 +159,10 @@ class PreparedViews:
         """Record ``source_id`` from its stored view as JSON text."""
         found = self._entries.get((source_id, text))
         if found is None:
-            found = self.get(source_id, json.loads(text))
+            view = json.loads(text)
+            found = self.get(source_id, view)
+            # From now on the text finds it: one entry a record, not two.
+            self._entries.pop((source_id, _frozen(view)), None)
             self._store((source_id, text), found)
         return found
 
