@@ -14,7 +14,16 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -30,7 +39,7 @@ def one_of(
     if dialect == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))  # type: ignore[no-any-return]
     if dialect == "sqlite":
-        unpacked = select(literal_column("value")).select_from(
+        unpacked: Select[Any] = select(literal_column("value")).select_from(
             func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
         )
         return column.in_(unpacked)  # type: ignore[no-any-return]
