@@ -5,7 +5,8 @@ them at every execution; linking at ingest asks such questions with thousands of
 keys and ids a batch, and that processing cost about as much as the queries themselves
 (``benchmarks/ingest.py --profile``). PostgreSQL takes the list as one array
 (``column = ANY(:values)``), SQLite as one JSON text it unpacks itself
-(``column IN (SELECT value FROM json_each(:values))``); both use the column's index.
+(``column IN (SELECT value FROM json_each(:values))``; SQLite's JSON functions are built in
+since 3.38, and Python 3.11 ships a newer one); both use the column's index.
 """
 
 from __future__ import annotations
