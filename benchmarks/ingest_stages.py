@@ -28,6 +28,18 @@ STAGES = (
     ),
     ("commit", "core/db.py", "commit"),
 )
+# The linking engine's parts (inside the stages above and inside relinking) and the training
+# check after each feed run (the service path, ``python -m benchmarks.service_path``).
+ENGINE_STAGES = (
+    ("read candidates (blocks, records)", "resolution/record_matching.py", "prefetch"),
+    ("  their entities and members", "resolution/record_matching.py", "_load_entities"),
+    ("decide (score, cluster rules)", "resolution/record_matching.py", "decide"),
+    ("write entities, views, links", "resolution/linking.py", "flush"),
+    ("training check after a run", "ingest/auto_training.py", "_train_if_due"),
+    ("  read the records to train on", "ingest/training_records.py", "accepted_match_records"),
+    ("  train (EM)", "matching/training.py", "train"),
+    ("  relink with the new model", "ingest/auto_training.py", "relink_pending"),
+)
 # The driver's own calls (time spent in or waiting for the database).
 _DRIVER_CALLS = (
     ("psycopg/cursor.py", "execute"),
@@ -47,7 +59,7 @@ def stage_seconds(profile: Path) -> dict[str, float]:
     found: dict[str, float] = {}
     driver = 0.0
     for (filename, _line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.items():
-        for stage, suffix, function in STAGES:
+        for stage, suffix, function in (*STAGES, *ENGINE_STAGES):
             if name == function and filename.endswith(suffix):
                 found[stage] = found.get(stage, 0.0) + cumulative
         if any(name == f and filename.endswith(s) for s, f in _DRIVER_CALLS):
@@ -65,3 +77,12 @@ def print_stages(stages: dict[str, float], seconds: float) -> None:
             print(f"    {stage:<40}{stages[stage]:>8.1f} s {stages[stage] / total:>6.0%}")
     driver = stages["database driver (all calls)"]
     print(f"    {'database driver (all calls)':<40}{driver:>8.1f} s {driver / total:>6.0%}")
+
+
+def print_engine_stages(stages: dict[str, float], total: float) -> None:
+    """The linking engine's parts and the training check (``ENGINE_STAGES``) as shares of
+    ``total`` seconds under the profiler."""
+    print(f"  linking engine and training under cProfile (share of {total:.1f} s):")
+    for stage, _suffix, _function in ENGINE_STAGES:
+        if stage in stages:
+            print(f"    {stage:<40}{stages[stage]:>8.1f} s {stages[stage] / total:>6.0%}")

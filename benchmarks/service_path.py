@@ -1,6 +1,15 @@
 """The service path of entity resolution: generated feeds ingested through the pipeline into a
 database (file drops as ``make run`` reads them), and the entities the database then holds.
 
+    python -m benchmarks.service_path [--entities 8873] [--seed 7] [--out DIR] [--profile]
+
+alone ingests the generated feeds (made under ``--out`` unless there already) into a fresh
+SQLite database with the service's training settings (``CREDITHUB_MATCHING_*``), as the
+matching benchmark's ``service`` system does, and prints wall and CPU seconds; ``--profile``
+runs it under cProfile timed in CPU seconds (other jobs on a shared machine do not count)
+and prints the time by pipeline stage, linking-engine part and training step
+(:mod:`benchmarks.ingest_stages`). 8,873 entities are the matching benchmark's 20k records.
+
 Used by the matching benchmark (:mod:`benchmarks.matching`, the ``service`` system) and by
 ``tests/resolution/test_one_engine.py``, which checks that ingest and ``credithub resolve``
 give the same clusters.
@@ -103,7 +112,7 @@ def stored_match_records(session: Session) -> tuple[list[Any], dict[str, int]]:
     """The records exactly as ingest's matcher saw them (their stored views, in the order they
     were linked) and the entity (survivor) each answers for now, by matcher record id."""
     from core.models import RecordMatchView
-    from resolution.record_matching import match_record_of
+    from resolution.record_views import match_record_of
     from resolution.survivors import survivor_map
 
     survivors = survivor_map(session)
@@ -209,3 +218,63 @@ def ingest_table(
     summary = run_feed(session_factory=session_factory, feed_code=TABLE_FEED, training=training)
     if summary.error:
         raise RuntimeError(f"feed {TABLE_FEED}: {summary.error}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """The command line above; returns the figures printed (seconds, CPU seconds, stages)."""
+    import argparse
+    import cProfile
+    import tempfile
+    import time
+
+    from benchmarks.ingest_stages import print_engine_stages, print_stages, stage_seconds
+    from core.config import Config
+    from core.db import make_engine, make_session_factory
+    from core.migrate import upgrade
+    from demo.generator import generate_feeds
+    from ingest.auto_training import policy_of
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.service_path")
+    parser.add_argument("--entities", type=int, default=8873)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/matching"))
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args(argv)
+    folder = args.out / f"chinese-{args.entities}e-seed{args.seed}"
+    if not (folder / "drops").is_dir():
+        generate_feeds(entities=args.entities, out_dir=folder, seed=args.seed)
+    training = policy_of(Config.from_env())
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    with tempfile.TemporaryDirectory() as work:
+        url = f"sqlite:///{work}/service.sqlite3"
+        upgrade(url)
+        engine = make_engine(url)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        ingest_generated(make_session_factory(engine), folder, training=training)
+        if profiler is not None:
+            profiler.disable()
+        figures = {
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - cpu_started,
+        }
+        engine.dispose()
+        print(f"service path, {folder.name}: {figures['seconds']:.1f} s, "
+              f"{figures['cpu_seconds']:.1f} CPU s")  # fmt: skip
+        if profiler is not None:
+            stats = Path(work) / "service.prof"
+            profiler.dump_stats(stats)
+            stages = stage_seconds(stats)
+            # Feed runs: their batches and the training check after each.
+            total = stages.get("store_batch (everything of a batch)", 0.0) + stages.get(
+                "training check after a run", 0.0
+            )
+            print_stages(stages, figures["cpu_seconds"])
+            print_engine_stages(stages, total or figures["cpu_seconds"])
+            figures.update(stages)
+    return figures
+
+
+if __name__ == "__main__":
+    main()

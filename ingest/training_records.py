@@ -1,7 +1,7 @@
 """The service's own records as the matcher takes them, to train a scoring model on
 (``credithub matching train``): every accepted source record, validated again with its feed's
 current mapping, exactly as ingest validated it, and made a ``MatchRecord`` the way fuzzy
-linking makes one (``resolution.record_matching.record_for_matching``).
+linking makes one (``resolution.record_views.record_for_matching``).
 
 Records are read feed by feed in id order, in pages, so memory holds the match records, not
 the source payloads; ``limit`` keeps the newest ones of each feed in proportion.
@@ -20,7 +20,7 @@ from ingest.mapping import MappingPlan, resolve_mapping
 from ingest.records import validate_record
 from matching.exact import party_keys
 from matching.records import MatchRecord
-from resolution.record_matching import record_for_matching
+from resolution.record_views import record_for_matching
 
 __all__ = ["accepted_match_records"]
 

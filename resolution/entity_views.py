@@ -33,10 +33,13 @@ from core.models import (
     search_key_values,
     utcnow,
 )
+from core.value_lists import one_of
 from matching.strong_codes import STRONG_KINDS
 from resolution.survivors import walk_to_survivor
 
 _IN_CHUNK = 500
+# Entities read per query (one bound parameter however many: core.value_lists).
+_READ_CHUNK = 5000
 # The stored type of each kind of code the hard rule compares, and the rule's name for it.
 _STRONG_TYPE_KINDS = tuple((IdentifierType(kind), kind) for kind in STRONG_KINDS)
 
@@ -149,14 +152,16 @@ class EntityViews:
     def load(self, entity_ids: Iterable[int]) -> list[EntityView]:
         """Views of the given entities (loading those not yet cached); unknown ids are left out."""
         wanted = sorted({i for i in entity_ids if i not in self._by_id})
-        for start in range(0, len(wanted), _IN_CHUNK):
-            self._load_chunk(wanted[start : start + _IN_CHUNK])
+        for start in range(0, len(wanted), _READ_CHUNK):
+            self._load_chunk(wanted[start : start + _READ_CHUNK])
         return [self._by_id[i] for i in entity_ids if i in self._by_id]
 
     def _load_chunk(self, ids: list[int]) -> None:
         session = self.session
         entity = Entity.__table__.c
-        rows = session.execute(
+        # Core rows on the session's connection: nothing read here is held unflushed by the ORM.
+        connection = session.connection()
+        rows = connection.execute(
             select(
                 entity.id,
                 entity.kind,
@@ -164,7 +169,7 @@ class EntityViews:
                 entity.display_name,
                 entity.region_code,
                 entity.merged_into_id,
-            ).where(entity.id.in_(ids))
+            ).where(one_of(session, entity.id, ids))
         )
         # Rows are unpacked as tuples and handed to each entity's lists (by entity id, in
         # id order): a batch loads thousands of identifiers and values, and a Row's
@@ -176,7 +181,7 @@ class EntityViews:
             )
         identifiers = {entity_id: view.identifiers for entity_id, view in loaded.items()}
         ident = EntityIdentifier.__table__.c
-        for entity_id, id_type, value, valid, problem, source_record_id in session.execute(
+        for entity_id, id_type, value, valid, problem, source_record_id in connection.execute(
             select(
                 ident.entity_id,
                 ident.id_type,
@@ -185,7 +190,7 @@ class EntityViews:
                 ident.problem,
                 ident.source_record_id,
             )
-            .where(ident.entity_id.in_(ids))
+            .where(one_of(session, ident.entity_id, ids))
             .order_by(ident.id)
         ):
             identifiers[entity_id].append(
@@ -193,7 +198,7 @@ class EntityViews:
             )
         attributes = {entity_id: view.attributes for entity_id, view in loaded.items()}
         attr = EntityAttribute.__table__.c
-        for attr_id, entity_id, field_name, value, source_id, feed_id, basis in session.execute(
+        for attr_id, entity_id, field_name, value, source_id, feed_id, basis in connection.execute(
             select(
                 attr.id,
                 attr.entity_id,
@@ -203,7 +208,7 @@ class EntityViews:
                 attr.feed_id,
                 attr.basis,
             )
-            .where(attr.entity_id.in_(ids), attr.is_current.is_(True))
+            .where(one_of(session, attr.entity_id, ids), attr.is_current.is_(True))
             .order_by(attr.id)
         ):
             attributes[entity_id].append(

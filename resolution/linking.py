@@ -39,11 +39,12 @@ from core.models import (
 from matching.exact import LinkKey, PartyKeys, normalise_name, party_keys, stored_identifiers
 from matching.match_model import MatchModel
 from matching.model import MatchConfig, MatchExplanation
-from matching.records import Prepared, prepare
+from matching.records import MatchRecord, Prepared, prepare
 from matching.resolve import ALGORITHM
 from resolution.entity_views import EntityView, EntityViews, IdentView
 from resolution.golden import update_golden
-from resolution.record_matching import RecordMatcher, Verdict, record_for_matching, view_of
+from resolution.record_matching import RecordMatcher, Verdict
+from resolution.record_views import record_for_matching, view_of
 from resolution.survivors import entity_group_ids
 
 _IN_CHUNK = 500
@@ -98,15 +99,18 @@ class EntityLinker:
         keys: PartyKeys | None = None,
         linked_to: int | None = None,
         prepared: Prepared | None = None,
+        matchable: MatchRecord | None = None,
     ) -> LinkOutcome:
         """Find or create the entity of a validated record (stored as source record
         ``source_id`` of feed ``feed_id``), record why, update its golden record.
         ``authoritative_name``: the feed is a registry, so its name wins. ``linked_to``: the
         entity the record's earlier version is linked to; entities a reviewer decided are not
-        that one are never chosen. ``prepared``: the record as the matcher sees it, if already
-        made. Nothing is written until :meth:`flush`."""
+        that one are never chosen. ``matchable`` and ``prepared``: the record as the matcher
+        takes it (``record_for_matching``) and as prepared, if already made. Nothing is
+        written until :meth:`flush`."""
         keys = keys or party_keys(record)
-        matchable = record_for_matching(record, kind=keys.kind, record_id=f"record:{source_id}")
+        if matchable is None:
+            matchable = record_for_matching(record, kind=keys.kind, record_id=f"record:{source_id}")
         prepared = prepared or prepare(matchable)
         verdict = self.matcher.decide(prepared, rejected=self._rejected_for(linked_to))
         created = not verdict.entities
@@ -397,10 +401,11 @@ def _six_places(value: Any) -> Any:
     a 16-digit run in a response reads as an id number to anyone scanning it for leaks."""
     if isinstance(value, float):
         return round(value, 6)
+    # Strings, most of an explanation's leaves, are taken as they are without a call each.
     if isinstance(value, dict):
-        return {k: _six_places(v) for k, v in value.items()}
+        return {k: v if isinstance(v, str) else _six_places(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_six_places(v) for v in value]
+        return [v if isinstance(v, str) else _six_places(v) for v in value]
     return value
 
 

@@ -21,22 +21,25 @@ record's pairs strongest first when it arrives. The two differ only when a clust
 refuses a merge (which of two conflicting links wins may depend on order) and when a block
 grows past its cap after some of its pairs were linked (``resolve`` skips the whole block,
 ingest has already used it). ``tests/resolution/test_one_engine.py`` bounds the difference.
+
+The records as stored (views, blocking keys, the prepared cache) are
+:mod:`resolution.record_views`; the codes the cluster-level rules compare are
+:mod:`resolution.entity_codes`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
-from core.bulk_writes import insert_rows
 from core.models import Entity, RecordBlockKey, RecordMatchView
+from core.value_lists import one_of
 from matching.blocking import blocking_keys
-from matching.cluster import CodeSets, ambiguous_between, branch_marker, cluster_rule
+from matching.cluster import ambiguous_between
 from matching.match_model import MatchModel
 from matching.model import (
     Decision,
@@ -47,183 +50,18 @@ from matching.model import (
     quick_rule,
 )
 from matching.model import score_pair as explain_pair
-from matching.records import MatchRecord, Prepared, prepare
+from matching.records import Prepared
+from resolution.entity_codes import EntityCodes
 from resolution.entity_views import EntityView, EntityViews
 from resolution.matching_models import current_model
+from resolution.record_views import PREPARED_VIEWS, stored_block_keys, write_record_views
 
-__all__ = [
-    "RecordMatcher",
-    "Verdict",
-    "match_record_of",
-    "record_for_matching",
-    "stored_block_keys",
-    "view_of",
-    "write_record_views",
-]
+__all__ = ["RecordMatcher", "Verdict"]
 
-_IN_CHUNK = 500
+# Values per query (one bound parameter however many: core.value_lists).
+_IN_CHUNK = 5000
 # The key types resolve caps at max_name_block_size (matching.blocking._NAME_KEYS).
 _NAME_KEYS = frozenset("NDPBLSYKI")
-_MAX_KEY_LENGTH = 200
-
-
-def record_for_matching(record: dict[str, Any], *, kind: str, record_id: str) -> MatchRecord:
-    """A validated record as the matcher takes it: its name, codes, legal representative,
-    address, phone, postcode and the birth date and gender the feed gives (a resident id's
-    own are read by ``matching.records.prepare``, and win)."""
-    codes = tuple(
-        str(record[f])
-        for f in ("uscc", "org_code", "registration_number", "taxpayer_number", "code", "id_number")
-        if record.get(f)
-    )
-    return MatchRecord(
-        record_id=record_id,
-        name=str(record.get("party_name") or ""),
-        kind=kind,
-        codes=codes,
-        legal_rep=record.get("legal_rep"),
-        address=record.get("address"),
-        birth_date=record.get("birth_date"),
-        postcode=record.get("postcode"),
-        phone=record.get("phone"),
-        gender=record.get("gender"),
-    )
-
-
-def view_of(record: MatchRecord) -> dict[str, Any]:
-    """A record's matcher fields as stored JSON (the record id is the row's key)."""
-    birth = record.birth_date
-    return {
-        "name": record.name,
-        "kind": record.kind,
-        "codes": list(record.codes),
-        "legal_rep": record.legal_rep,
-        "address": record.address,
-        "birth_date": birth.isoformat() if isinstance(birth, date) else birth,
-        "postcode": record.postcode,
-        "phone": record.phone,
-        "gender": record.gender,
-    }
-
-
-def stored_block_keys(record: Prepared) -> frozenset[str]:
-    """The blocking keys stored for a linked record: those the key column holds."""
-    return frozenset(k for k in blocking_keys(record) if len(k) <= _MAX_KEY_LENGTH)
-
-
-def write_record_views(
-    session: Session, rows: list[tuple[int, int, dict[str, Any], frozenset[str]]]
-) -> None:
-    """Store linked records as the matcher reads them: ``(source id, entity id, view_of(..),
-    stored_block_keys(..))`` each, one statement per table. Ingest (:meth:`RecordMatcher.flush`)
-    and the backfill of records linked before the views existed
-    (:mod:`resolution.view_backfill`) both write through here."""
-    if not rows:
-        return
-    insert_rows(
-        session,
-        RecordMatchView.__table__,
-        [{"source_record_id": s, "entity_id": e, "view": v} for s, e, v, _ in rows],
-    )
-    insert_rows(
-        session,
-        RecordBlockKey.__table__,
-        [{"key": k, "source_record_id": s} for s, _, _, keys in rows for k in keys],
-    )
-
-
-def match_record_of(source_id: int, view: dict[str, Any]) -> MatchRecord:
-    """The stored view of record ``source_id`` as the matcher takes it."""
-    return MatchRecord(
-        record_id=f"record:{source_id}",
-        name=str(view.get("name") or ""),
-        kind=view.get("kind"),
-        codes=tuple(view.get("codes") or ()),
-        legal_rep=view.get("legal_rep"),
-        address=view.get("address"),
-        birth_date=view.get("birth_date"),
-        postcode=view.get("postcode"),
-        phone=view.get("phone"),
-        gender=view.get("gender"),
-    )
-
-
-def _frozen(view: dict[str, Any]) -> tuple[Any, ...]:
-    """A stored view as a hashable key (every field, so equal keys mean equal records)."""
-    return tuple(
-        tuple(value) if isinstance(value, list) else value
-        for value in (view.get(name) for name in _VIEW_FIELDS)
-    )
-
-
-_VIEW_FIELDS = (
-    "name",
-    "kind",
-    "codes",
-    "legal_rep",
-    "address",
-    "birth_date",
-    "postcode",
-    "phone",
-    "gender",
-)
-
-
-class _PreparedCache:
-    """Stored records prepared once per process, not once per batch that reads them (the
-    records of one party are read again by every batch holding another of its records), and
-    records linked by a batch kept as prepared then. Keyed by the source id and the whole
-    view, so records of other databases in the same process never collide. At most
-    ``maxsize`` entries (a few KB each, so some 40 MB); a full cache starts again."""
-
-    def __init__(self, maxsize: int = 1 << 14) -> None:
-        self.maxsize = maxsize
-        self._entries: dict[tuple[int, tuple[Any, ...]], Prepared] = {}
-
-    def get(self, source_id: int, view: dict[str, Any]) -> Prepared:
-        key = (source_id, _frozen(view))
-        found = self._entries.get(key)
-        if found is None:
-            found = prepare(match_record_of(source_id, view))
-            self.put(key, found)
-        return found
-
-    def put(self, key: tuple[int, tuple[Any, ...]], record: Prepared) -> None:
-        if len(self._entries) >= self.maxsize:
-            self._entries.clear()
-        self._entries[key] = record
-
-
-_PREPARED = _PreparedCache()
-
-
-@dataclass(slots=True)
-class _Codes:
-    """What the cluster-level rules (``matching.cluster.cluster_rule``) look at of one side:
-    valid USCCs, valid resident ids, branch markers."""
-
-    usccs: frozenset[str] = frozenset()
-    residents: frozenset[str] = frozenset()
-    branches: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, record: Prepared) -> _Codes:
-        branch = branch_marker(record)
-        branches = frozenset() if branch is None else frozenset((branch,))
-        return cls(record.usccs, record.resident_ids, branches)
-
-    def sets(self) -> CodeSets:
-        return self.usccs, self.residents, self.branches
-
-    def why_not(self, other: _Codes) -> str | None:
-        return cluster_rule(self.sets(), other.sets())
-
-    def join(self, other: _Codes) -> _Codes:
-        return _Codes(
-            self.usccs | other.usccs,
-            self.residents | other.residents,
-            self.branches | other.branches,
-        )
 
 
 @dataclass
@@ -283,11 +121,29 @@ class RecordMatcher:
         self._batch_members: dict[int, list[int]] = {}  # id(view) -> source ids linked now
         self._children: dict[int, list[int]] = {}  # entity id -> ids merged into it
         self._batch_children: dict[int, list[EntityView]] = {}  # id(view) -> merged now
-        self._codes: dict[int, _Codes] = {}  # id(survivor view) -> its cluster-level codes
+        self._codes: dict[int, EntityCodes] = {}  # id(survivor view) -> its cluster-level codes
         self._loaded_members: set[int] = set()  # entity ids whose records are all loaded
         self._new: list[tuple[int, EntityView, dict[str, Any], frozenset[str]]] = []
+        # id(record) -> (record, its sorted blocking keys); the record is kept so an id is
+        # never taken for another record's.
+        self._block_keys: dict[int, tuple[Prepared, tuple[str, ...]]] = {}
 
     # ------------------------------------------------------------------ reading
+
+    def _read(self, statement: Any) -> Any:
+        """Rows of a Core ``statement`` on the session's connection: what the batch reads
+        here depends on nothing the ORM holds unflushed (entities, views and keys are written
+        with Core statements), so the ORM's execution and row machinery is skipped."""
+        # All rows at once: iterating a result fetches row by row, a driver call each.
+        return self.session.connection().execute(statement).all()
+
+    def _keys_of(self, record: Prepared) -> tuple[str, ...]:
+        """``record``'s blocking keys, sorted, computed once per batch (prefetch, deciding
+        and storing the record all ask)."""
+        found = self._block_keys.get(id(record))
+        if found is None or found[0] is not record:
+            found = self._block_keys[id(record)] = (record, tuple(sorted(blocking_keys(record))))
+        return found[1]
 
     def _cap(self, key: str) -> int:
         if key[0] in _NAME_KEYS:
@@ -298,13 +154,13 @@ class RecordMatcher:
         """Read the stored records sharing a blocking key with ``records`` (blocks within
         resolve's caps only), the entities they are linked to and those entities' other
         records, in a few set-based queries."""
-        wanted = sorted({k for r in records for k in blocking_keys(r)} - self._sizes.keys())
+        wanted = sorted({k for r in records for k in self._keys_of(r)} - self._sizes.keys())
         for start in range(0, len(wanted), _IN_CHUNK):
             chunk = wanted[start : start + _IN_CHUNK]
             sizes = dict.fromkeys(chunk, 0)
-            for key, count in self.session.execute(
+            for key, count in self._read(
                 select(RecordBlockKey.key, func.count())
-                .where(RecordBlockKey.key.in_(chunk))
+                .where(one_of(self.session, RecordBlockKey.key, chunk))
                 .group_by(RecordBlockKey.key)
             ):
                 sizes[key] = count
@@ -312,9 +168,9 @@ class RecordMatcher:
             usable = [k for k, n in sizes.items() if 0 < n <= self._cap(k)]
             for key in usable:
                 self._stored[key] = []
-            for key, source_id in self.session.execute(
+            for key, source_id in self._read(
                 select(RecordBlockKey.key, RecordBlockKey.source_record_id).where(
-                    RecordBlockKey.key.in_(usable)
+                    one_of(self.session, RecordBlockKey.key, usable)
                 )
             ):
                 self._stored[key].append(source_id)
@@ -333,15 +189,15 @@ class RecordMatcher:
     def _load_records(self, column: Any, values: set[int]) -> None:
         values_ = sorted(values)
         for start in range(0, len(values_), _IN_CHUNK):
-            for source_id, entity_id, view in self.session.execute(
+            for source_id, entity_id, view in self._read(
                 select(
                     RecordMatchView.source_record_id,
                     RecordMatchView.entity_id,
-                    RecordMatchView.view,
-                ).where(column.in_(values_[start : start + _IN_CHUNK]))
+                    cast(RecordMatchView.view, Text),
+                ).where(one_of(self.session, column, values_[start : start + _IN_CHUNK]))
             ):
                 if source_id not in self._records:
-                    self._records[source_id] = _PREPARED.get(source_id, view)
+                    self._records[source_id] = PREPARED_VIEWS.get_text(source_id, view)
                     self._entity[source_id] = entity_id
                     self._by_entity_id.setdefault(entity_id, []).append(source_id)
 
@@ -354,9 +210,11 @@ class RecordMatcher:
             merged = set()
             ordered = sorted(frontier - self._loaded_members)
             for start in range(0, len(ordered), _IN_CHUNK):
-                for child, parent in self.session.execute(
+                for child, parent in self._read(
                     select(Entity.id, Entity.merged_into_id).where(
-                        Entity.merged_into_id.in_(ordered[start : start + _IN_CHUNK])
+                        one_of(
+                            self.session, Entity.merged_into_id, ordered[start : start + _IN_CHUNK]
+                        )
                     )
                 ):
                     self._children.setdefault(parent, []).append(child)
@@ -404,15 +262,15 @@ class RecordMatcher:
                     group.append(child)
         return group
 
-    def _codes_of(self, entity: EntityView) -> _Codes:
+    def _codes_of(self, entity: EntityView) -> EntityCodes:
         """The cluster-level codes of ``entity`` and every entity merged into it."""
         codes = self._codes.get(id(entity))
         if codes is None:
-            codes = _Codes()
+            codes = EntityCodes()
             for member in self._group(entity):
                 stored = self._by_entity_id.get(member.id, ()) if member.id is not None else ()
                 for source_id in (*stored, *self._batch_members.get(id(member), ())):
-                    codes = codes.join(_Codes.of(self._records[source_id]))
+                    codes = codes.join(EntityCodes.of(self._records[source_id]))
             self._codes[id(entity)] = codes
         return codes
 
@@ -421,7 +279,7 @@ class RecordMatcher:
     def candidates(self, record: Prepared) -> list[int]:
         """Source ids of the records ``record`` is compared with: those sharing a blocking key
         whose block (stored and this batch's records) is within resolve's caps."""
-        keys = sorted(blocking_keys(record))
+        keys = self._keys_of(record)
         if any(k not in self._sizes for k in keys):
             self.prefetch([record])
         found: dict[int, None] = {}
@@ -468,6 +326,9 @@ class RecordMatcher:
         verdict = Verdict()
         positives: list[tuple[float, int, EntityView]] = []
         best_unsure: tuple[float, int, EntityView] | None = None
+        # The explanations of the positive and unsure pairs, by candidate: the link and the
+        # review show them, and comparing the pair again for them cost a sixth of deciding.
+        explained: dict[int, MatchExplanation] = {}
         own = None if stored_as is None else self._entity_of(stored_as)
         for source_id in self.candidates(record):
             if source_id == stored_as:
@@ -482,11 +343,12 @@ class RecordMatcher:
                 continue
             verdict.compared += 1
             was_rejected = entity.id is not None and entity.id in rejected
-            decision, probability, _, rule = decide_pair(
-                record, other, self.config, rejected=was_rejected
-            )
-            if rule is not None:
-                verdict.exclude(entity, rule)
+            explanation = explain_pair(record, other, self.config, rejected=was_rejected)
+            decision, probability = explanation.decision, explanation.probability
+            if explanation.rule is not None:
+                verdict.exclude(entity, explanation.rule)
+            if decision is not Decision.NEGATIVE:
+                explained[source_id] = explanation
             if decision is Decision.POSITIVE:
                 positives.append((probability, source_id, entity))
             elif decision is Decision.UNSURE and (
@@ -495,7 +357,7 @@ class RecordMatcher:
                 best_unsure = (probability, source_id, entity)
         # Strongest first, ties by the older record, as Clusters.merge_arrays orders pairs.
         positives.sort(key=lambda t: (-t[0], t[1]))
-        mine = _Codes.of(record)
+        mine = EntityCodes.of(record)
         if own is not None:
             mine = self._codes_of(own)
             verdict.entities.append(own)
@@ -504,7 +366,7 @@ class RecordMatcher:
             positives = [p for p in positives if p[2] is not own]
             if best_unsure is not None and best_unsure[2] is own:
                 best_unsure = None
-        if self._ambiguous(record, mine, positives, rejected, verdict):
+        if self._ambiguous(mine, positives, rejected, verdict, explained):
             return verdict
         for _, source_id, entity in positives:
             if any(e is entity for e in verdict.entities):
@@ -519,22 +381,22 @@ class RecordMatcher:
                 continue
             if verdict.best is None:
                 verdict.best_record = self._records[source_id]
-                verdict.best = explain_pair(record, verdict.best_record, self.config)
+                verdict.best = explained[source_id]
             verdict.entities.append(entity)
             verdict.via.append(source_id)
             mine = mine.join(self._codes_of(entity))
         if (not verdict.entities or verdict.entities == [own]) and best_unsure is not None:
             _, source_id, entity = best_unsure
-            verdict.unsure = (entity, explain_pair(record, self._records[source_id], self.config))
+            verdict.unsure = (entity, explained[source_id])
         return verdict
 
     def _ambiguous(
         self,
-        record: Prepared,
-        mine: _Codes,
+        mine: EntityCodes,
         positives: list[tuple[float, int, EntityView]],
         rejected: frozenset[int],
         verdict: Verdict,
+        explained: dict[int, MatchExplanation],
     ) -> bool:
         """Whether the record matches two entities that different valid USCCs or resident
         ids keep apart (``matching.cluster.ambiguous_between``, as ``resolve`` clusters): then
@@ -552,8 +414,7 @@ class RecordMatcher:
             return False
         verdict.ambiguous = [entities[k][1].public_id for k in found]
         source_id, entity = entities[0]
-        explanation = explain_pair(record, self._records[source_id], self.config)
-        verdict.unsure = (entity, ambiguous(explanation))
+        verdict.unsure = (entity, ambiguous(explained[source_id]))
         return True
 
     # ------------------------------------------------------------------ remembering
@@ -568,13 +429,12 @@ class RecordMatcher:
         self._batch_members.setdefault(id(entity), []).append(source_id)
         codes = self._codes.get(id(entity))
         if codes is not None:
-            self._codes[id(entity)] = codes.join(_Codes.of(record))
-        keys = stored_block_keys(record)
+            self._codes[id(entity)] = codes.join(EntityCodes.of(record))
+        keys = stored_block_keys(record, self._keys_of(record))
         for key in keys:
             self._pending.setdefault(key, []).append(source_id)
         self._new.append((source_id, entity, view, keys))
-        # What the next batches read back from the database: JSON turns tuples into lists.
-        _PREPARED.put((source_id, _frozen(view)), record)
+        PREPARED_VIEWS.put(source_id, view, record)
 
     def merged(self, absorbed: EntityView, *, into: EntityView) -> None:
         """``absorbed`` was merged into ``into`` (a record joined both)."""
@@ -593,3 +453,4 @@ class RecordMatcher:
         self._records, self._entity, self._by_entity_id = {}, {}, {}
         self._batch_members, self._children, self._batch_children = {}, {}, {}
         self._codes, self._loaded_members, self._new = {}, set(), []
+        self._block_keys = {}

@@ -47,7 +47,7 @@ from matching.match_model import MatchModel
 from matching.model import Decision, decide_pair
 from matching.records import Prepared, prepare
 from resolution.linking import EntityLinker
-from resolution.record_matching import match_record_of
+from resolution.record_views import match_record_of
 from resolution.survivors import survivor_of
 
 __all__ = ["RelinkChunk", "chosen_records", "mark_for_relink", "relink_chunk"]

@@ -1,7 +1,7 @@
 """The record views and blocking keys of records linked before they existed.
 
 Ingest finds the records a new record is compared with only through ``record_match_views``
-and ``record_block_keys`` (:mod:`resolution.record_matching`), which migration 0013 creates
+and ``record_block_keys`` (:mod:`resolution.record_views`), which migration 0013 creates
 empty. A database that held linked records before it could match none of them, and every new
 record about those parties would make a duplicate entity. :func:`backfill_record_views`
 builds the missing rows with the code ingest writes them with (``record_for_matching``,
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from core.models import CreditRecord, RecordMatchView, SourceRecord, SourceStatus
 from matching.exact import party_keys
 from matching.records import prepare
-from resolution.record_matching import (
+from resolution.record_views import (
     record_for_matching,
     stored_block_keys,
     view_of,

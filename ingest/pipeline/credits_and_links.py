@@ -20,9 +20,9 @@ from ingest.pipeline.link_locks import lock_new_codes
 from ingest.pipeline.outcomes import Counts
 from ingest.pipeline.plan import IN_CHUNK, RecordPlan
 from matching.exact import PartyKeys, PartyKeysCache
-from matching.records import Prepared, prepare
+from matching.records import MatchRecord, Prepared, prepare
 from resolution.linking import EntityLinker, LinkOutcome
-from resolution.record_matching import record_for_matching
+from resolution.record_views import record_for_matching
 
 # Shared by every batch of the process: a party's records arrive in many batches. About
 # 1.5 KB a party, so at most ~25 MB.
@@ -76,26 +76,28 @@ class _Linking:
 
     linker: EntityLinker
     keys: list[PartyKeys]  # per accepted record, in order
-    matcher_views: dict[int, Prepared]  # by source id
+    # The record as the matcher takes it and as prepared, by source id.
+    matcher_views: dict[int, tuple[MatchRecord, Prepared]]
 
 
 def _start_linking(session: Session, accepted: list[RecordPlan]) -> _Linking:
     """A linker holding every stored record (and entity) the accepted records could be
     compared with, read in a few queries before the records are linked one by one."""
     all_keys: list[PartyKeys] = []
-    matcher_views: dict[int, Prepared] = {}
+    matcher_views: dict[int, tuple[MatchRecord, Prepared]] = {}
     for plan in accepted:
         if plan.record is None or plan.source_id is None:
             continue
         keys = _PARTY_KEYS(plan.record)
         all_keys.append(keys)
-        matcher_views[plan.source_id] = prepare(
-            record_for_matching(plan.record, kind=keys.kind, record_id=f"record:{plan.source_id}")
+        matchable = record_for_matching(
+            plan.record, kind=keys.kind, record_id=f"record:{plan.source_id}"
         )
+        matcher_views[plan.source_id] = (matchable, prepare(matchable))
     # Before anything is read: a concurrent batch bringing the same new code commits first.
     lock_new_codes(session, all_keys)
     linker = EntityLinker(session=session)
-    linker.prefetch(matcher_views.values())
+    linker.prefetch(prepared for _, prepared in matcher_views.values())
     return _Linking(linker, all_keys, matcher_views)
 
 
@@ -154,7 +156,8 @@ def _credit_and_link(
             authoritative_name=authoritative,
             keys=keys,
             linked_to=linked_to,
-            prepared=matcher_views.get(source_id),
+            matchable=matcher_views[source_id][0],
+            prepared=matcher_views[source_id][1],
         )
         if isinstance(credit, CreditRecord):
             updated_credits.append((credit, linked))

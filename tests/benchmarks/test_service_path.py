@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,3 +55,20 @@ def test_the_held_out_table_has_the_benchmark_columns_and_kinds() -> None:
     assert len(table) == 60 and table["record_id"].is_unique
     assert set(table["kind"]) <= {"legal_entity", "natural_person"}
     assert table["entity_key"].nunique() < 60  # it holds duplicates to find
+
+
+def test_the_command_ingests_generated_feeds_and_prints_where_the_time_goes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.service_path import main
+
+    figures = main(["--entities", "30", "--seed", "3", "--out", str(tmp_path), "--profile"])
+    printed = capsys.readouterr().out
+    assert "service path, chinese-30e-seed3" in printed
+    assert "read candidates (blocks, records)" in printed and "decide (score" in printed
+    assert (
+        0
+        < figures["decide (score, cluster rules)"]
+        < figures["store_batch (everything of a batch)"]
+    )
+    assert figures["cpu_seconds"] > 0

@@ -31,7 +31,7 @@ from ingest.adapters.base import Batch, RawRecord
 from ingest.pipeline.store import store_batch
 from matching.match_model import default_model
 from matching.records import MatchRecord, prepare
-from resolution.record_matching import match_record_of, record_for_matching, view_of
+from resolution.record_views import match_record_of, record_for_matching, view_of
 from resolution.reviews import decide_review
 from tests.support.builders import make_department, make_feed
 
@@ -257,7 +257,7 @@ _CODES = [
 def test_a_stored_view_gives_back_the_record_the_matcher_saw(
     kind: EntityKind, codes: list[str], name: str, birth: str | None
 ) -> None:
-    """What ingest stores of a record (record_matching.view_of) prepares to exactly what
+    """What ingest stores of a record (record_views.view_of) prepares to exactly what
     the matcher prepared when it linked the record: later records are compared with it."""
     record = MatchRecord(
         record_id="record:7", name=name, kind=kind.value, codes=tuple(codes), birth_date=birth
@@ -270,3 +270,25 @@ def test_a_records_given_birth_date_reaches_the_matcher() -> None:
     validated = {"party_name": "王小明", "birth_date": date(1969, 8, 15), "gender": "M"}
     prepared = prepare(record_for_matching(validated, kind="natural_person", record_id="r"))
     assert prepared.is_person and prepared.birth_date == date(1969, 8, 15)
+
+
+def test_the_prepared_view_cache_finds_a_record_by_its_stored_text_and_never_mixes_them() -> None:
+    """A view read back as JSON text finds the record prepared when it was linked (no second
+    preparation), another view of the same source id (another database) is prepared anew, and
+    a full cache starts again rather than grow."""
+    from resolution.record_views import PreparedViews
+
+    cache = PreparedViews(maxsize=4)
+    record = {"party_name": "北京星河科技有限公司", "uscc": "91110000600037341L"}
+    view = view_of(record_for_matching(record, kind="company", record_id="record:1"))
+    linked = prepare(match_record_of(1, view))
+    cache.put(1, view, linked)
+    assert cache.get_text(1, json.dumps(view)) is linked
+    assert cache.get_text(1, json.dumps(view)) is linked  # now by its text
+    other = {**view, "name": "北京月亮科技有限公司"}
+    found = cache.get_text(1, json.dumps(other, ensure_ascii=False))
+    assert found is not linked and found.raw_name == "北京月亮科技有限公司"
+    assert prepare(match_record_of(1, other)) == found
+    for n in range(2, 8):
+        cache.get(n, view)
+    assert len(cache._entries) <= 4
