@@ -66,7 +66,7 @@ def _compile(schema_cls: type[Schema]) -> Convert:
     return dump
 
 
-def _converter(field: fields.Field, name: str) -> Convert:  # noqa: PLR0911  (one per type)
+def _converter(field: fields.Field, name: str) -> Convert:
     """A function of a non-None value giving what ``field`` serializes it to."""
     if field.attribute is not None:
         return _generic(field, name)

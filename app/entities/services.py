@@ -73,7 +73,7 @@ from core.rules.authority import feed_authority
 from core.rules.grading import grade_entity, in_force, list_members, membership_name
 from core.rules.publicity import effective_status
 from core.rules.settings import GradeRules
-from core.rules.sharing import visible_feed_ids
+from core.rules.sharing import visible_and_all_feed_ids
 from resolution.golden import GOLDEN_FIELDS, Candidate, choose
 from resolution.survivors import entity_group_select, resolve_entity
 
@@ -134,8 +134,14 @@ class RecordFilters:
 
 def viewer_for(*, session: Session, client: ApiClient | None, today: date) -> Viewer:
     role = client.role if client is not None else Role.PUBLIC
-    feeds = frozenset(visible_feed_ids(session=session, client=client))
-    return Viewer(client=client, role=role, feed_ids=feeds, today=today)
+    visible, every = visible_and_all_feed_ids(session=session, client=client)
+    return Viewer(
+        client=client,
+        role=role,
+        feed_ids=frozenset(visible),
+        today=today,
+        all_feed_ids=frozenset(every),
+    )
 
 
 def _audit_person_read(*, session: Session, viewer: Viewer, entity: Entity, view: str) -> None:
@@ -189,7 +195,7 @@ def search_entities(
     )
     clauses = _entity_clauses(viewer, filters)
     # Sharing applies to existence: a separate condition, whatever the query's shape.
-    clauses.append(known_clause(session, viewer.feed_ids))
+    clauses.append(known_clause(session, viewer.feed_ids, all_feed_ids=viewer.all_feed_ids))
     kind: str | None = None
     if not query:
         statement = select(Entity.id).where(*clauses).order_by(Entity.display_name, Entity.id)

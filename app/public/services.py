@@ -187,12 +187,17 @@ def public_profile(
     Reading a natural person's page writes an audit event (the caller must commit).
     """
     resolved = resolve_entity(session, public_id)
-    public_feeds = visible_feed_ids(session=session, client=None)
-    if resolved is None or not is_known(session, resolved[0], public_feeds):
+    if resolved is None:
         raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
     entity, _merged_from = resolved
     rows = session.execute(_published_records(), {"entity_id": entity.id, "today": today})
     published = [(record, name) for record, name in rows if is_published(record, today)]
+    # A published record is one of an unconditional feed: the entity is known to the public.
+    # Without one, ask (sharing applies to existence): one more query, only then.
+    if not published and not is_known(
+        session, entity, visible_feed_ids(session=session, client=None)
+    ):
+        raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
     person = entity.kind is EntityKind.NATURAL_PERSON
     if person and not published:
         raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
