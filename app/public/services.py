@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, bindparam, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.entities.existence import is_known, known_clause
 from app.entities.present import public_name, public_record_view, public_text
@@ -162,7 +162,11 @@ def _publicly_known(session: Session, entity_ids: list[int], today: date) -> set
 def _load(session: Session, entity_ids: list[int]) -> dict[int, Entity]:
     if not entity_ids:
         return {}
-    return {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(entity_ids)))}
+    # Their identifiers in one more query (_public_head reads them), not one per entity.
+    statement = (
+        select(Entity).where(Entity.id.in_(entity_ids)).options(selectinload(Entity.identifiers))
+    )
+    return {e.id: e for e in session.scalars(statement)}
 
 
 def _public_head(entity: Entity) -> dict[str, Any]:
