@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from app.json_provider import OrjsonProvider
 from core.config import Config
 from core.logs import configure_logging
 
@@ -23,8 +24,9 @@ def create_app(config: Config | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     # Chinese names and addresses leave as characters, not \uXXXX escapes: a third of the size
-    # and readable in a log or a terminal; JSON is UTF-8 by definition (RFC 8259).
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # and readable in a log or a terminal; JSON is UTF-8 by definition (RFC 8259). Encoded by
+    # orjson (app.json_provider: the same text as Flask's provider, several times faster).
+    app.json = OrjsonProvider(app)
     config.instance_path.mkdir(parents=True, exist_ok=True)
     configure_logging(level=config.log_level_number, log_format=config.log_format)
     app.logger.setLevel(config.log_level_number)

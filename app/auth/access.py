@@ -7,12 +7,11 @@ test can walk the route table and prove every endpoint has a rule.
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, request
 
 from app.auth.services import authenticate
 from app.runtime import request_session
@@ -110,4 +109,13 @@ def _mask_for_role(response: Response) -> None:
     body = response.get_json(silent=True)
     if body is None:
         return
-    response.set_data(json.dumps(scrub(body, mask_level(role)), ensure_ascii=False))
+    scrubbed = scrub(body, mask_level(role))
+    # Encoded again only when something was masked: the answer as the view wrote it otherwise.
+    if scrubbed != body:
+        provider = current_app.json
+        compact = getattr(provider, "encode_compact", None)
+        response.set_data(
+            compact(scrubbed)
+            if callable(compact)
+            else provider.dumps(scrubbed, separators=(",", ":"))
+        )

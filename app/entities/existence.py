@@ -31,12 +31,16 @@ from resolution.survivors import entity_group_select, survivor_map
 _CHUNK = 500
 
 
-def known_clause(session: Session, feed_ids: Collection[int]) -> ColumnElement[bool]:
+def known_clause(
+    session: Session, feed_ids: Collection[int], *, all_feed_ids: Collection[int] | None = None
+) -> ColumnElement[bool]:
     """Entities (survivors) the viewer of ``feed_ids`` may know exist (module docstring).
 
     A survivor's own records are tested in SQL; those of entities merged into it (rare) are
-    read once here and turned into the survivors they make known or keep hidden."""
-    if set(session.scalars(_feed_ids())) <= set(feed_ids):
+    read once here and turned into the survivors they make known or keep hidden.
+    ``all_feed_ids``: every feed's id, when the caller read them already (else one query)."""
+    every = session.scalars(_feed_ids()) if all_feed_ids is None else all_feed_ids
+    if set(every) <= set(feed_ids):
         return true()  # every feed visible: nothing hidden, no condition to pay for
     own_any = exists().where(CreditRecord.entity_id == Entity.id)
     own_visible = exists().where(CreditRecord.entity_id == Entity.id, visible_clause(feed_ids))

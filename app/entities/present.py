@@ -34,6 +34,9 @@ class Viewer:
     role: Role
     feed_ids: frozenset[int]
     today: date
+    # Every feed's id when known (read with ``feed_ids``): a viewer seeing them all has nothing
+    # hidden from it, and existence checks need not ask the database again.
+    all_feed_ids: frozenset[int] | None = None
 
     @property
     def full_identifiers(self) -> bool:

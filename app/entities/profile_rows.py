@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import BindParameter, Date, bindparam, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Bundle, Session, aliased
 
 from app.entities.queries import in_force_clause
 from core.models import CreditRecord, Department, Feed, SourceRecord
@@ -53,8 +53,19 @@ def feeds_param() -> BindParameter[Any]:
     return bindparam(FEEDS_PARAM, expanding=True)
 
 
+# The record's columns a profile reads (all but ``extra``, which repeats the party's raw codes,
+# and the bookkeeping times): read as a plain row, not an ORM object (no identity map, no
+# instance state: a profile only reads them).
+RECORD_COLUMNS = tuple(
+    c.key
+    for c in CreditRecord.__table__.columns
+    if c.key not in ("extra", "created_at", "updated_at")
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileRow:
+    # A row with CreditRecord's columns (RECORD_COLUMNS) as attributes, read like one.
     record: CreditRecord
     feed_code: str
     department_code: str
@@ -105,7 +116,7 @@ def profile_rows_statement() -> Any:
     record = aliased(CreditRecord, numbered)
     return (
         select(
-            record,
+            Bundle("record", *(getattr(record, name) for name in RECORD_COLUMNS)),
             Feed.code,
             Department.code,
             Department.name,

@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Bundle
 
 from app.entities.profile_rows import PROFILE_MATCH_LINKS, feeds_param, group_param
 from core.models import Department, EntityAttribute, EntityIdentifier, Feed, MatchLink, SourceRecord
@@ -19,8 +20,9 @@ from core.models import Department, EntityAttribute, EntityIdentifier, Feed, Mat
 
 @functools.cache
 def identifiers_statement() -> Any:
-    """Every identifier of the merge group."""
-    return select(EntityIdentifier).where(EntityIdentifier.entity_id.in_(group_param()))
+    """Every identifier of the merge group: the columns a profile shows (plain rows)."""
+    i = EntityIdentifier
+    return select(i.id_type, i.value, i.valid, i.problem).where(i.entity_id.in_(group_param()))
 
 
 @functools.cache
@@ -54,10 +56,15 @@ def golden_candidates_statement() -> Any:
 
 @functools.cache
 def match_links_statement() -> Any:
-    """The newest ``PROFILE_MATCH_LINKS`` links of the merge group through visible feeds, each
-    row carrying how many there are before the limit."""
+    """The newest ``PROFILE_MATCH_LINKS`` links of the merge group through visible feeds (the
+    columns a profile shows, as a plain row ``link``), each row carrying how many there are
+    before the limit."""
+    link = MatchLink
+    columns = (link.id, link.source_record_id, link.decision, link.score, link.explanation,
+               link.algorithm, link.decided_by, link.reviewer, link.reason, link.decided_at,
+               link.superseded_at)  # fmt: skip
     return (
-        select(MatchLink, Feed.code, SourceRecord.source_key, func.count().over())
+        select(Bundle("link", *columns), Feed.code, SourceRecord.source_key, func.count().over())
         .join(SourceRecord, MatchLink.source_record_id == SourceRecord.id)
         .join(Feed, SourceRecord.feed_id == Feed.id)
         .where(MatchLink.entity_id.in_(group_param()), Feed.id.in_(feeds_param()))

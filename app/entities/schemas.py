@@ -4,6 +4,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.fast_dump import FastDumpSchema
 from app.pagination import PageArgsSchema, PageSchema
 from core.models import CreditStatus, EntityKind, RecordCategory, Severity
 
@@ -72,7 +73,7 @@ class EntityHitSchema(Schema):
     rule = fields.String(allow_none=True)
 
 
-class EntityPageSchema(PageSchema):
+class EntityPageSchema(PageSchema, FastDumpSchema):
     items = fields.List(fields.Nested(EntityHitSchema))
     query_kind = fields.String(allow_none=True)
 
@@ -113,7 +114,7 @@ class RecordSchema(Schema):
     source = fields.Nested(RecordSourceSchema)
 
 
-class RecordPageSchema(PageSchema):
+class RecordPageSchema(PageSchema, FastDumpSchema):
     entity = fields.String()
     items = fields.List(fields.Nested(RecordSchema))
 
@@ -212,7 +213,7 @@ class MatchLinkSchema(Schema):
     explanation = fields.Dict()
 
 
-class ProfileSchema(Schema):
+class ProfileSchema(FastDumpSchema):
     public_id = fields.String()
     kind = fields.String()
     display_name = fields.String()

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
@@ -73,7 +73,7 @@ from core.rules.authority import feed_authority
 from core.rules.grading import grade_entity, in_force, list_members, membership_name
 from core.rules.publicity import effective_status
 from core.rules.settings import GradeRules
-from core.rules.sharing import visible_feed_ids
+from core.rules.sharing import visible_and_all_feed_ids
 from resolution.golden import GOLDEN_FIELDS, Candidate, choose
 from resolution.survivors import entity_group_select, resolve_entity
 
@@ -134,8 +134,14 @@ class RecordFilters:
 
 def viewer_for(*, session: Session, client: ApiClient | None, today: date) -> Viewer:
     role = client.role if client is not None else Role.PUBLIC
-    feeds = frozenset(visible_feed_ids(session=session, client=client))
-    return Viewer(client=client, role=role, feed_ids=feeds, today=today)
+    visible, every = visible_and_all_feed_ids(session=session, client=client)
+    return Viewer(
+        client=client,
+        role=role,
+        feed_ids=frozenset(visible),
+        today=today,
+        all_feed_ids=frozenset(every),
+    )
 
 
 def _audit_person_read(*, session: Session, viewer: Viewer, entity: Entity, view: str) -> None:
@@ -189,7 +195,7 @@ def search_entities(
     )
     clauses = _entity_clauses(viewer, filters)
     # Sharing applies to existence: a separate condition, whatever the query's shape.
-    clauses.append(known_clause(session, viewer.feed_ids))
+    clauses.append(known_clause(session, viewer.feed_ids, all_feed_ids=viewer.all_feed_ids))
     kind: str | None = None
     if not query:
         statement = select(Entity.id).where(*clauses).order_by(Entity.display_name, Entity.id)
@@ -374,7 +380,7 @@ def entity_profile(
 
     Reading a natural person's profile writes an ``entity.read`` audit event (view
     ``profile``) into ``session`` (the caller commits it)."""
-    resolved = resolve_entity(session, public_id)
+    resolved = _profile_entity(session, public_id)
     if resolved is None:
         raise EntityNotFound(f"No entity has the id {public_id!r}.")
     entity, merged_from = resolved
@@ -388,7 +394,7 @@ def entity_profile(
     if not rows and not is_known(session, entity, viewer.feed_ids):
         raise EntityNotFound(f"No entity has the id {public_id!r}.")
     records = [row.record for row in rows]
-    identifiers = list(session.scalars(identifiers_statement(), params))
+    identifiers = session.execute(identifiers_statement(), params).all()
     grade = grade_entity(records=records, today=viewer.today, rules=grade_rules)
     links, links_total = _match_links(session, viewer, params, entity.kind)
     profile = {
@@ -407,6 +413,26 @@ def entity_profile(
     }
     _audit_person_read(session=session, viewer=viewer, entity=entity, view="profile")
     return profile
+
+
+def _profile_entity(session: Session, public_id: str) -> tuple[Entity, str | None] | None:
+    """``resolve_entity`` for a profile: the entity's head columns as a plain row (a profile
+    reads nothing else of it, and needs no ORM object); a merged id walks to its survivor
+    through ``resolve_entity`` (rare)."""
+    row = session.execute(_entity_head_statement(), {"public_id": public_id}).first()
+    if row is None or row.merged_into_id is not None:
+        return resolve_entity(session, public_id)
+    # A row with Entity's head columns, read like one (id, public_id, kind, display_name,
+    # region_code): duck-typed for is_known, _entity_head and the audit event.
+    return cast(Entity, row), None
+
+
+@functools.cache
+def _entity_head_statement() -> Any:
+    e = Entity
+    return select(e.id, e.public_id, e.kind, e.display_name, e.region_code, e.merged_into_id).where(
+        e.public_id == bindparam("public_id")
+    )
 
 
 def _golden_record(

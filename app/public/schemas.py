@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.fast_dump import FastDumpSchema
 from app.pagination import PageArgsSchema, PageSchema
 
 
@@ -26,7 +27,7 @@ class PublicHitSchema(PublicEntitySchema):
     matched_on = fields.String()
 
 
-class PublicPageSchema(PageSchema):
+class PublicPageSchema(PageSchema, FastDumpSchema):
     items = fields.List(fields.Nested(PublicHitSchema))
 
 
@@ -64,7 +65,7 @@ class PublicMembershipSchema(Schema):
     reason = fields.String(allow_none=True)
 
 
-class PublicProfileSchema(PublicEntitySchema):
+class PublicProfileSchema(PublicEntitySchema, FastDumpSchema):
     as_of = fields.Date()
     records = fields.Dict(keys=fields.String(), values=fields.Nested(PublicCategorySchema))
     lists = fields.List(fields.Nested(PublicMembershipSchema))

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, bindparam, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.entities.existence import is_known, known_clause
 from app.entities.present import public_name, public_record_view, public_text
@@ -162,7 +162,11 @@ def _publicly_known(session: Session, entity_ids: list[int], today: date) -> set
 def _load(session: Session, entity_ids: list[int]) -> dict[int, Entity]:
     if not entity_ids:
         return {}
-    return {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(entity_ids)))}
+    # Their identifiers in one more query (_public_head reads them), not one per entity.
+    statement = (
+        select(Entity).where(Entity.id.in_(entity_ids)).options(selectinload(Entity.identifiers))
+    )
+    return {e.id: e for e in session.scalars(statement)}
 
 
 def _public_head(entity: Entity) -> dict[str, Any]:
@@ -187,12 +191,17 @@ def public_profile(
     Reading a natural person's page writes an audit event (the caller must commit).
     """
     resolved = resolve_entity(session, public_id)
-    public_feeds = visible_feed_ids(session=session, client=None)
-    if resolved is None or not is_known(session, resolved[0], public_feeds):
+    if resolved is None:
         raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
     entity, _merged_from = resolved
     rows = session.execute(_published_records(), {"entity_id": entity.id, "today": today})
     published = [(record, name) for record, name in rows if is_published(record, today)]
+    # A published record is one of an unconditional feed: the entity is known to the public.
+    # Without one, ask (sharing applies to existence): one more query, only then.
+    if not published and not is_known(
+        session, entity, visible_feed_ids(session=session, client=None)
+    ):
+        raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")
     person = entity.kind is EntityKind.NATURAL_PERSON
     if person and not published:
         raise PublicEntityNotFound(f"No published entity has the id {public_id!r}.")

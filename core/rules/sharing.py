@@ -50,15 +50,24 @@ def _sharing_terms() -> Any:
 
 def visible_feed_ids(*, session: Session, client: ApiClient | None) -> set[int]:
     """Ids of the feeds whose records ``client`` may see one by one."""
+    return visible_and_all_feed_ids(session=session, client=client)[0]
+
+
+def visible_and_all_feed_ids(
+    *, session: Session, client: ApiClient | None
+) -> tuple[set[int], set[int]]:
+    """:func:`visible_feed_ids` and the ids of every feed, from the same one query (a caller
+    who sees every feed has nothing hidden from it: ``app.entities.existence``)."""
     role = client.role if client else Role.PUBLIC
     department_code = None
     if client is not None and client.department_id is not None:
         department_code = session.scalar(
             select(Department.code).where(Department.id == client.department_id)
         )
-    visible = set()
+    visible, every = set(), set()
     for row in session.execute(_sharing_terms()):
         feed = FeedSharing(*row)
+        every.add(feed.id)
         if feed_visible(
             feed,
             role=role,
@@ -66,7 +75,7 @@ def visible_feed_ids(*, session: Session, client: ApiClient | None) -> set[int]:
             department_code=department_code,
         ):
             visible.add(feed.id)
-    return visible
+    return visible, every
 
 
 def feed_visible(

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
+from stdnum.cn import uscc
 
+from app.runtime import runtime
 from app.security_headers import PUBLIC_MAX_AGE
 from core.config import Config
 from core.models import AuditEvent, CreditRecord, CreditStatus, RecordCategory, Role, SharingType
@@ -25,6 +27,7 @@ from tests.support.credit import (
     USCC_XINGHE,
     ingest,
     list_entry,
+    make_company,
     make_credit_feed,
     penalty,
     registry,
@@ -323,3 +326,38 @@ def test_pages_naming_a_person_are_never_cached_and_always_audited(
         events = session.scalars(select(AuditEvent.action)).all()
     assert events.count("public.entity.read") == 2
     assert events.count("public.search") == 2
+
+
+def _valid_uscc(n: int) -> str:
+    body = f"91110000{n:09d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def _statements_of_search(client: FlaskClient, q: str) -> tuple[int, list[dict[str, Any]]]:
+    statements: list[str] = []
+    engine = runtime(cast(Flask, client.application)).engine
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        items = get(client, "/api/v1/public/entities", q=q).get_json()["items"]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements), items
+
+
+def test_a_search_page_costs_the_same_queries_whatever_its_length(
+    client: FlaskClient, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        for i in range(12):
+            group = "甲" if i < 2 else "乙"
+            make_company(session, name=f"北京{group}辰{i}号科技有限公司", uscc=_valid_uscc(i))
+        session.commit()
+    few, few_items = _statements_of_search(client, "北京甲辰")
+    many, many_items = _statements_of_search(client, "北京乙辰")
+    assert len(few_items) >= 2 and len(many_items) >= 10
+    assert all(item["uscc"] for item in few_items + many_items)  # identifiers were read
+    assert many <= few  # not one identifiers query per hit
