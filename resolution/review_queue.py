@@ -25,7 +25,7 @@ from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import Entity, EntityReview, ReviewStatus, utcnow
-from resolution.survivors import MAX_MERGE_DEPTH
+from resolution.survivors import MAX_MERGE_DEPTH, walk_to_survivor
 
 __all__ = ["SettledReviews", "settle_pending_reviews", "support_of", "survivors_of"]
 
@@ -50,8 +50,8 @@ def support_of(review: EntityReview) -> int:
 def survivors_of(session: Session, entity_ids: Iterable[int]) -> dict[int, int]:
     """Each id → the id of the entity that answers for it now (itself unless merged), read
     from the database (never from possibly stale objects of the session)."""
-    survivor = {i: i for i in entity_ids}
-    frontier = set(survivor)
+    starts = set(entity_ids)
+    frontier = set(starts)
     queried: set[int] = set()
     step: dict[int, int] = {}
     for _ in range(MAX_MERGE_DEPTH):
@@ -70,14 +70,7 @@ def survivors_of(session: Session, entity_ids: Iterable[int]) -> dict[int, int]:
             found.update({entity_id: target for entity_id, target in rows if target is not None})
         step.update(found)
         frontier = {t for t in found.values() if t not in queried}
-    for start in survivor:
-        current = start
-        for _ in range(MAX_MERGE_DEPTH):
-            if current not in step:
-                break
-            current = step[current]
-        survivor[start] = current
-    return survivor
+    return {start: walk_to_survivor(start, step.get) for start in starts}
 
 
 def _groups(session: Session, survivors: set[int]) -> set[int]:
