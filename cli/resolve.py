@@ -190,8 +190,7 @@ def resolve_command(
 
     The weights are learned from INPUT_CSV itself (m / u by expectation-maximisation, name
     frequencies) unless --model or --default-weights says otherwise. The summary counts the
-    questions for review: one per pair of entities with an unsure record pair between them
-    (not the unsure pairs inside one entity, nor between entities no one may merge)."""
+    questions for review: one per pair of entities with an unsure record pair between them."""
     from tqdm import tqdm
 
     from ingest.adapters.base import FetchError
@@ -248,12 +247,11 @@ def resolve_command(
         save_model.write_text(model.to_json(), encoding="utf-8")
 
     _write_clusters(out_csv, ids, result)
-    if reviews_file is not None:
-        _write_reviews(reviews_file, result)
+    _write_reviews(reviews_file, result)
     entities = len(set(result.clusters.values()))
     click.echo(f"model {model.version} ({how})")
-    reviews = _review_summary(result, count)
-    click.echo(f"{count} records -> {entities} entities; {reviews}; written to {out_csv}")
+    click.echo(f"{count} records -> {entities} entities; {_review_summary(result, count)}; "
+               f"written to {out_csv}")  # fmt: skip
 
 
 def _review_summary(result: Any, records: int) -> str:
@@ -268,9 +266,11 @@ def _review_summary(result: Any, records: int) -> str:
     )
 
 
-def _write_reviews(path: Path, result: Any) -> None:
+def _write_reviews(path: Path | None, result: Any) -> None:
     """One JSON object a line for each question of ``result.review_queue()``, strongest
-    first."""
+    first (nothing without a path)."""
+    if path is None:
+        return
     with path.open("w", encoding="utf-8") as out:
         for item in result.review_queue():
             out.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
