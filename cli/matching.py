@@ -108,7 +108,8 @@ def _relink() -> None:
     click.echo(
         f"relinked in {time.perf_counter() - started:.1f} s: {done.decided} records decided "
         f"again, {done.merged} entities merged into {done.relinked} records' entities, "
-        f"{done.reviews_closed} pending reviews closed (their entities are one now), "
+        f"{done.reviews_closed} pending reviews closed (their entities are one now, or "
+        "another review asks the same of them), "
         f"{done.reviews_withdrawn} withdrawn (the model decides the pair is not the same)"
     )
 

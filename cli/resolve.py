@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,14 @@ def _read_records(
     help="Write the model used to this JSON file. It lists the names that several parties "
     "of the input share (with their frequencies): keep it as you keep the input.",
 )
+@click.option(
+    "--reviews",
+    "reviews_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the questions for review to this JSON-lines file, one a line: the two "
+    "entities, how many unsure record pairs lie between them, and the strongest of those "
+    "pairs explained field by field.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def resolve_command(
     input_csv: Path,
@@ -174,12 +183,14 @@ def resolve_command(
     model_file: Path | None,
     default_weights: bool,
     save_model: Path | None,
+    reviews_file: Path | None,
     quiet: bool,
 ) -> None:
     """Deduplicate INPUT_CSV; writes record_id,entity_id,confidence, one row per record.
 
     The weights are learned from INPUT_CSV itself (m / u by expectation-maximisation, name
-    frequencies) unless --model or --default-weights says otherwise."""
+    frequencies) unless --model or --default-weights says otherwise. The summary counts the
+    questions for review: one per pair of entities with an unsure record pair between them."""
     from tqdm import tqdm
 
     from ingest.adapters.base import FetchError
@@ -236,12 +247,33 @@ def resolve_command(
         save_model.write_text(model.to_json(), encoding="utf-8")
 
     _write_clusters(out_csv, ids, result)
+    _write_reviews(reviews_file, result)
     entities = len(set(result.clusters.values()))
     click.echo(f"model {model.version} ({how})")
-    click.echo(
-        f"{count} records -> {entities} entities; {len(result.review_queue())} pairs "
-        f"would go to review; written to {out_csv}"
+    click.echo(f"{count} records -> {entities} entities; {_review_summary(result, count)}; "
+               f"written to {out_csv}")  # fmt: skip
+
+
+def _review_summary(result: Any, records: int) -> str:
+    """How many questions a regulator would have (``matching.review_queue``: one per pair of
+    entities with an unsure pair between them) and what became of the raw unsure pairs."""
+    queue = result.review_queue()
+    share = 100 * len(queue) / records if records else 0.0
+    return (
+        f"{len(queue)} entity pairs would go to review ({share:.2f}% of records; "
+        f"{queue.unsure_pairs} unsure record pairs: {queue.settled} settled by other links, "
+        f"{queue.kept_apart} kept apart by a rule or a reviewer)"
     )
+
+
+def _write_reviews(path: Path | None, result: Any) -> None:
+    """One JSON object a line for each question of ``result.review_queue()``, strongest
+    first (nothing without a path)."""
+    if path is None:
+        return
+    with path.open("w", encoding="utf-8") as out:
+        for item in result.review_queue():
+            out.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
 
 
 def _loaded_model(model_file: Path | None, default_weights: bool) -> Any:

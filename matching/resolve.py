@@ -30,6 +30,7 @@ from .model import (
 )
 from .pair_levels import PairLevels, pair_totals
 from .records import MatchRecord, Prepared, prepare
+from .review_queue import ReviewQueue, open_questions
 
 if TYPE_CHECKING:
     from .match_model import MatchModel
@@ -117,6 +118,13 @@ class PairDecisions(Sequence[MatchExplanation]):
         """The decision of pair ``k`` without re-scoring it."""
         return self.DECISIONS[self._flags[k] & 3]
 
+    def positions(self, decision: Decision) -> Iterator[tuple[int, int, int]]:
+        """``(k, i, j)`` of the pairs decided ``decision``: pair number, record positions."""
+        wanted = self.DECISIONS.index(decision)
+        for k, flag in enumerate(self._flags):
+            if flag & 3 == wanted:
+                yield k, self._left[k], self._right[k]
+
     def with_decision(self, decision: Decision) -> list[MatchExplanation]:
         """The explanations of the pairs decided ``decision``, in order."""
         wanted = self.DECISIONS.index(decision)
@@ -137,9 +145,21 @@ class ResolutionResult:
     stats: BlockingStats
     counts: dict[str, int]
     state: Resolver = field(repr=False)
+    _queue: ReviewQueue | None = field(default=None, init=False, repr=False, compare=False)
 
-    def review_queue(self) -> list[MatchExplanation]:
-        return self.pairs.with_decision(Decision.UNSURE)
+    def review_queue(self) -> ReviewQueue:
+        """The questions for a regulator (:mod:`matching.review_queue`): one item per pair of
+        clusters with an unsure pair between them, not the raw unsure pairs. Computed once."""
+        if self._queue is None:
+            records, clusters = self.state.records, self.clusters
+            self._queue = open_questions(
+                self.pairs.positions(Decision.UNSURE),
+                cluster_of=lambda i: clusters[records[i].record_id],
+                label_of=lambda i: clusters[records[i].record_id],
+                kept_apart=self.state.clusters.why_not,
+                explain=self.pairs.__getitem__,
+            )
+        return self._queue
 
 
 class Resolver:

@@ -33,6 +33,7 @@ from core.models import (
 )
 from matching.strong_codes import STRONG_KINDS, strong_conflicts
 from resolution.golden import recompute_golden
+from resolution.review_queue import settle_pending_reviews
 from resolution.survivors import entity_group
 
 ALGORITHM = "reviewer"
@@ -110,6 +111,9 @@ def merge_entities(
             f"a reviewer decided these are not the same (review {refusal.id})", status=409
         )
     source.merged_into_id = target.id
+    session.flush()
+    # Pending reviews between the two (or entities merged into them) ask nothing any more.
+    settle_pending_reviews(session=session, entity_ids=[target.id], merged_by="by a regulator")
     record_event(
         session=session,
         client=client,

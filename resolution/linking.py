@@ -45,6 +45,7 @@ from resolution.entity_views import EntityView, EntityViews, IdentView
 from resolution.golden import update_golden
 from resolution.record_matching import RecordMatcher, Verdict
 from resolution.record_views import record_for_matching, view_of
+from resolution.review_queue import SettledReviews, settle_pending_reviews
 from resolution.survivors import entity_group_ids
 
 _IN_CHUNK = 500
@@ -81,6 +82,10 @@ class EntityLinker:
         # Entities given a pending review by relink and not written yet: pending from now on,
         # whatever the chunk (the query above sees only what was flushed).
         self._queued_again: set[int] = set()
+        # Entities that took in others since the last flush: their pending reviews may ask
+        # nothing any more (resolution.review_queue).
+        self._merged: list[EntityView] = []
+        self.settled = SettledReviews()  # what those closed, over every flush
 
     def prefetch(self, records: Iterable[Prepared]) -> None:
         """Read every stored record (and its entity) the given records could be compared
@@ -123,6 +128,7 @@ class EntityLinker:
             for other in verdict.entities[1:]:
                 self.views.merge(other, into=entity)
                 self.matcher.merged(other, into=entity)
+                self._merged.append(entity)
         self._update_entity(entity, record, keys, authoritative_name)
         self._attach_identifiers(entity, keys, source_id)
         update_golden(
@@ -163,6 +169,7 @@ class EntityLinker:
         for other in merged:
             self.views.merge(other, into=own)
             self.matcher.merged(other, into=own)
+            self._merged.append(own)
         keys = party_keys({"party_name": prepared.raw_name})
         confidence, explanation = _explain(keys, verdict, self.matcher.model.version)
         explanation.update(rule="relinked", merged=[e.public_id for e in merged])
@@ -258,6 +265,15 @@ class EntityLinker:
         ``LinkOutcome.entity`` has its id."""
         self.views.flush()
         self.matcher.flush()
+        if self._merged:
+            settled = settle_pending_reviews(
+                session=self.session,
+                entity_ids=[v.id for v in self._merged if v.id is not None],
+                merged_by=f"linked by scoring model {self.matcher.model.version}",
+            )
+            self.settled.confirmed += settled.confirmed
+            self.settled.folded += settled.folded
+            self._merged = []
         if self._links:
             now = utcnow()
             for start in range(0, len(self._superseded), _IN_CHUNK):

@@ -58,8 +58,10 @@ class RelinkChunk:
     """What one chunk did. ``last_id``: the last source record decided (None: nothing was
     left to do); ``decided``: records decided again; ``relinked``: records whose entity took
     in others; ``merged``: entities merged into another; ``reviews_closed``: pending reviews
-    closed because their two entities are now one, ``reviews_withdrawn``: those the model
-    decides are not the same (both only in the chunk that finishes)."""
+    closed because their two entities are now one or another review asks the same of the two
+    (as the chunk merges them, and any left in the chunk that finishes);
+    ``reviews_withdrawn``: those the model decides are not the same (only in the chunk that
+    finishes)."""
 
     last_id: int | None = None
     decided: int = 0
@@ -131,10 +133,14 @@ def relink_chunk(
             chunk.relinked += 1
             chunk.merged += len(outcome.explanation.get("merged", ()))
     linker.flush()
+    # Reviews of entities the chunk merged were closed as it merged them (one question per
+    # pair of entities: resolution.review_queue).
+    chunk.reviews_closed = linker.settled.confirmed + linker.settled.folded
     row.relinked_through = chunk.last_id
     if chunk.last_id is not None and chunk.last_id >= row.relink_until:
         chunk.done = True
-        chunk.reviews_closed, chunk.reviews_withdrawn = _settle_reviews(session, model)
+        closed, chunk.reviews_withdrawn = _settle_reviews(session, model)
+        chunk.reviews_closed += closed
     session.flush()
     return chunk
 

@@ -30,6 +30,7 @@ from resolution.corrections import (
     split_entity,
     unmerge_entity,
 )
+from resolution.review_queue import support_of
 from resolution.reviews import decide_review, list_reviews
 
 blp = Blueprint("resolution", __name__, description="Entity resolution: reviews, merge, split")
@@ -53,6 +54,7 @@ def _review_view(review: EntityReview) -> dict[str, Any]:
         "entity_name": review.entity.display_name,
         "candidate_name": review.candidate.display_name,
         "score": review.score,
+        "support": support_of(review),
         "explanation": review.explanation,
         "algorithm": review.algorithm,
         "status": review.status.value,
@@ -79,8 +81,10 @@ class Reviews(MethodView):
     @blp.arguments(ReviewArgsSchema, location="query")
     @blp.response(200, ReviewPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Pairs of entities the matcher was unsure about (pending by default), best first,
-        each with its two entities side by side (``comparison``: every field's two values, the
+        """Pairs of entities the matcher was unsure about (pending by default), best first:
+        one pending review per pair of entities (``support``: the record pairs queued between
+        them; reviews of entities merged since are closed), each with its two entities side by
+        side (``comparison``: every field's two values, the
         matcher's level and weight, the total and the thresholds). Personal data is masked as
         on the profile; showing a natural person is audited (``entity.read``, view
         ``review``)."""

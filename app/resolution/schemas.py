@@ -58,6 +58,12 @@ class ReviewSchema(Schema):
     entity_name = fields.String()
     candidate_name = fields.String()
     score = fields.Float()
+    support = fields.Integer(
+        metadata={
+            "description": "record pairs the matcher queued between these two entities (the "
+            "explanation is the strongest); one review per pair of entities"
+        }
+    )
     explanation = fields.Dict()
     algorithm = fields.String()
     status = fields.String()

@@ -74,8 +74,16 @@ def read_clusters(output_csv: Path) -> dict[str, str]:
 
 
 def review_count(summary: str) -> int | None:
-    """The resolver's summary says `… N pairs would go to review …`; None if it does not."""
-    found = re.search(r"(\d+) pairs? would go to review", summary)
+    """The questions for review the resolver's summary names (`… N entity pairs would go to
+    review …`; before the review queue became one item per pair of entities it said `… N
+    pairs would go to review …`, counting record pairs); None if it names none."""
+    found = re.search(r"(\d+) (?:entity )?pairs? would go to review", summary)
+    return int(found.group(1)) if found else None
+
+
+def unsure_pair_count(summary: str) -> int | None:
+    """The raw unsure record pairs the summary names (`… N unsure record pairs …`), or None."""
+    found = re.search(r"(\d+) unsure record pairs?", summary)
     return int(found.group(1)) if found else None
 
 
@@ -110,10 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     seconds, summary = run_resolver(input_csv.resolve(), output_csv.resolve())
     result: dict[str, object] = {"seed": args.seed, **evaluate(records, read_clusters(output_csv))}
     result["review_pairs"] = review_count(summary)
+    result["unsure_pairs"] = unsure_pair_count(summary)
     result["resolve_seconds"] = round(seconds, 2)
     print(f"data set          {input_csv}")
     print(f"resolver said     {summary}")
-    for key in ("records", "entities", "clusters", "precision", "recall", "f1", "review_pairs"):
+    keys = ("records", "entities", "clusters", "precision", "recall", "f1", "review_pairs")
+    for key in (*keys, "unsure_pairs"):
         print(f"{key:<18}{result[key]}")
     print(f"{'wall time (s)':<18}{result['resolve_seconds']}")
     print(f"{'conflicting clusters (two valid USCCs or resident ids)':<18} "

@@ -18,7 +18,7 @@ from benchmarks.heldout import entities as ents
 from benchmarks.heldout import identifiers as ids
 from benchmarks.heldout import model
 from benchmarks.heldout.records import Record, generate
-from benchmarks.heldout.run import main, resolve_command, review_count
+from benchmarks.heldout.run import main, resolve_command, review_count, unsure_pair_count
 from benchmarks.heldout.scoring import conflicting_clusters, pairwise, strong_identifier
 from benchmarks.heldout.vocab import COMMON_NAMES, DISTRICTS
 
@@ -222,8 +222,15 @@ def test_conflicting_clusters_count_two_valid_codes_of_one_kind() -> None:
 def test_the_resolve_command_maps_every_column() -> None:
     command = resolve_command(Path("in.csv"), Path("out.csv"))
     assert "code=code+id_number" in command and "--kind-column" in command
+    summary = (
+        "9 records -> 4 entities; 2 entity pairs would go to review (22.22% of records; "
+        "5 unsure record pairs: 1 settled by other links, 0 kept apart by a rule or a "
+        "reviewer); written to out.csv"
+    )
+    assert (review_count(summary), unsure_pair_count(summary)) == (2, 5)
+    # The summary before the queue held one item per pair of entities.
     assert review_count("9 records -> 4 entities; 3 pairs would go to review; ...") == 3
-    assert review_count("no summary") is None
+    assert review_count("no summary") is None and unsure_pair_count("no summary") is None
 
 
 def test_the_command_runs_the_resolver_end_to_end(
@@ -232,4 +239,6 @@ def test_the_command_runs_the_resolver_end_to_end(
     assert main(["--records", "120", "--seed", "4", "--out", str(tmp_path)]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["records"] == 120 and 0.0 <= result["f1"] <= 1.0
+    # The resolver's summary line is read: its questions and the raw unsure pairs.
+    assert 0 <= result["review_pairs"] <= result["unsure_pairs"]
     assert (tmp_path / "heldout-120-4.csv").exists()

@@ -262,3 +262,34 @@ def test_suburb_and_state_are_read_as_the_end_of_the_address(tmp_path: Path) -> 
     assert (record.postcode, record.birth_date, record.codes) == ("2604", "19750312", ("5827361",))
     code, output, _ = run(tmp_path, FEBRL_HEADER, "--map", "suburb=nowhere")
     assert code != 0 and "no column" in output
+
+
+def test_the_review_queue_is_one_question_per_pair_of_entities(tmp_path: Path) -> None:
+    """Four records of a very common name and one birth date: a, b and c link through a home
+    address and a phone (a–c alone would be unsure), x has nothing more. Four unsure record
+    pairs, one question: is x the person of a, b and c?"""
+    text = (
+        "id,name,birth_date,address,phone\n"
+        "a,王伟,1980-01-02,北京市朝阳区建国路1号,\n"
+        "b,王伟,1980-01-02,北京市朝阳区建国路1号,13912345678\n"
+        "c,王伟,1980-01-02,,13912345678\n"
+        "x,王伟,1980-01-02,,\n"
+    )
+    reviews = tmp_path / "reviews.jsonl"
+    args = ("--id-column", "id", "--kind", "person", "--default-weights")
+    code, output, clusters = run(tmp_path, text, *args, "--reviews", str(reviews))
+    assert code == 0, output
+    assert clusters == {"a": "a", "b": "a", "c": "a", "x": "x"}
+    assert (
+        "4 records -> 2 entities; 1 entity pairs would go to review (25.00% of records; "
+        "4 unsure record pairs: 1 settled by other links, 0 kept apart by a rule or a reviewer)"
+    ) in output
+    (line,) = reviews.read_text(encoding="utf-8").splitlines()
+    item = json.loads(line)
+    assert (item["left_entity"], item["right_entity"], item["support"]) == ("a", "x", 3)
+    pair = item["pair"]
+    assert pair["decision"] == "unsure" and {pair["left"], pair["right"]} <= {"a", "b", "c", "x"}
+    # Field by field, with each comparison's level and weight, and the total.
+    assert all({"field", "level", "weight"} <= set(c) for c in pair["comparisons"])
+    assert isinstance(pair["total_weight"], float | int) and pair["probability"] == 0.5
+    assert set(pair["thresholds"]) == {"positive", "review"}

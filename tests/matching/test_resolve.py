@@ -218,11 +218,12 @@ def test_a_record_matching_two_persons_kept_apart_by_their_ids_goes_to_review() 
     assert result.clusters["x"] == "x"
     assert result.clusters["b"] == "b"
     queued = result.review_queue()
-    assert {frozenset((e.left, e.right)) for e in queued} >= {
+    # One question for each party the record could be: the record's own entity against each.
+    assert {frozenset((item.left, item.right)) for item in queued} == {
         frozenset(("a", "x")),
         frozenset(("b", "x")),
     }
-    assert {e.rule for e in queued if "x" in (e.left, e.right)} == {"ambiguous_candidates"}
+    assert {item.pair.rule for item in queued} == {"ambiguous_candidates"}
     assert result.counts["ambiguous_records"] == 1
     # Without the second person, the record joins the first as before.
     alone = resolve([r for r in records if r.record_id != "b"])
@@ -294,9 +295,13 @@ def test_pairs_are_kept_compactly_and_explained_as_decided(
     assert pairs[:3] == [pairs[0], pairs[1], pairs[2]]
     with pytest.raises(IndexError):
         pairs[len(pairs)]
+    unsure = [p for p in pairs if p.decision is Decision.UNSURE]
+    assert len(unsure) == result.counts["unsure"]
     queue = result.review_queue()
-    assert queue == [p for p in pairs if p.decision is Decision.UNSURE]
-    assert len(queue) == result.counts["unsure"]
+    # Every unsure pair is accounted for: settled, kept apart, or supporting one question.
+    assert queue.unsure_pairs == len(unsure)
+    assert queue.settled + queue.kept_apart + sum(i.support for i in queue) == len(unsure)
+    assert {(i.pair.left, i.pair.right) for i in queue} <= {(p.left, p.right) for p in unsure}
     positives = [p for p in pairs if p.decision is Decision.POSITIVE]
     assert len(positives) == result.counts["positive"]
 
