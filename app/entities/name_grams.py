@@ -1,0 +1,128 @@
+"""Reading the trigram postings of names (``entity_name_grams``, migration 0016_namesearch4):
+one row per distinct trigram of each entity's ``search_name``, keyed ``(gram, entity_id)``.
+
+Every read here is a range of that key bounded by a LIMIT, so its cost is set by the LIMIT,
+not by the table: counting a trigram's holders stops at ``COMMON_GRAM``; the fuzzy look-up
+reads the holders of trigrams the count found rare (at most ``GRAM_BUDGET`` postings); a
+common word reads the first ``WORD_SCAN`` postings in key order. Never commits.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    bindparam,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from core.models import Entity
+
+GRAMS = table("entity_name_grams", column("gram", String), column("entity_id", Integer))
+# A trigram held by this many names is common: the fuzzy look-up does not read its holders.
+COMMON_GRAM = 1000
+# The fuzzy look-up reads the holders of the rarest trigrams while their total stays under
+# this (at least the rarest one's), at most MAX_GRAMS trigrams.
+GRAM_BUDGET = 2000
+MAX_GRAMS = 8
+# How many postings of a common word are read for its first page.
+WORD_SCAN = 500
+_LAST_CHARACTER = "\U0010ffff"
+
+
+@functools.cache
+def _counts_statement(n: int) -> Any:
+    """How many names hold each of ``n`` trigrams (``g0``..), up to ``cap``: the i-th row
+    gives trigram i's count."""
+    counts = [
+        select(literal(i).label("i"), func.count().label("n")).select_from(
+            select(GRAMS.c.entity_id)
+            .where(GRAMS.c.gram == bindparam(f"g{i}", type_=String))
+            .limit(bindparam("cap", type_=Integer))
+            .subquery()
+        )
+        for i in range(n)
+    ]
+    return counts[0] if n == 1 else union_all(*counts)
+
+
+def gram_counts(session: Session, grams: Sequence[str]) -> dict[str, int]:
+    """Each trigram's number of holders, counted up to ``COMMON_GRAM`` (one statement)."""
+    if not grams:
+        return {}
+    params: dict[str, Any] = {f"g{i}": gram for i, gram in enumerate(grams)}
+    params["cap"] = COMMON_GRAM
+    return {grams[i]: n for i, n in session.execute(_counts_statement(len(grams)), params)}
+
+
+def rare_grams(counts: dict[str, int]) -> list[str]:
+    """The rarest held trigrams, rarest first: while their holders total at most
+    ``GRAM_BUDGET`` (the rarest always, when fewer than ``COMMON_GRAM`` hold it), at most
+    ``MAX_GRAMS``. Ties keep the query's order."""
+    order = sorted((n, i, g) for i, (g, n) in enumerate(counts.items()) if 0 < n < COMMON_GRAM)
+    chosen: list[str] = []
+    total = 0
+    for n, _i, gram in order[:MAX_GRAMS]:
+        if chosen and total + n > GRAM_BUDGET:
+            break
+        chosen.append(gram)
+        total += n
+    return chosen
+
+
+def fuzzy_statement(
+    grams: list[str], form: str, where: list[ColumnElement[bool]], *, limit: int
+) -> Any:
+    """Entities whose name holds one of ``grams`` (rare ones), most held first, then the
+    closest in length to ``form``: at most ``limit``."""
+    shared = (
+        select(GRAMS.c.entity_id, func.count().label("shared"))
+        .where(GRAMS.c.gram.in_(grams))
+        .group_by(GRAMS.c.entity_id)
+        .subquery()
+    )
+    length_gap = func.abs(func.length(Entity.search_name) - len(form))
+    return (
+        select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
+        .join_from(shared, Entity, Entity.id == shared.c.entity_id)
+        .where(*where)
+        .order_by(shared.c.shared.desc(), length_gap, Entity.id)
+        .limit(limit)
+    )
+
+
+def word_holders(session: Session, word: str, grams: list[str]) -> tuple[list[int], bool]:
+    """The first ``WORD_SCAN`` entities, in key order, holding the first of ``grams`` (a word
+    of two characters: any trigram starting with it), and whether there may be more."""
+    if len(word) == 2:
+        holding = (GRAMS.c.gram >= word) & (GRAMS.c.gram < word + _LAST_CHARACTER)
+    else:
+        holding = GRAMS.c.gram == grams[0]
+    statement = (
+        select(GRAMS.c.entity_id)
+        .where(holding)
+        .order_by(GRAMS.c.gram, GRAMS.c.entity_id)
+        .limit(WORD_SCAN)
+    )
+    postings = list(session.scalars(statement))
+    return list(dict.fromkeys(postings)), len(postings) == WORD_SCAN
+
+
+def word_statement(ids: list[int], word: str, where: list[ColumnElement[bool]]) -> Any:
+    """Those of ``ids`` whose name holds ``word`` whole and passes ``where``, by id."""
+    return (
+        select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
+        .where(Entity.id.in_(ids), Entity.search_name.contains(word, autoescape=True), *where)
+        .order_by(Entity.id)
+    )
