@@ -37,12 +37,12 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
-    case,
     func,
     literal_column,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -363,40 +363,36 @@ def _name_rule(form: str, core: str, search_name: str, search_core: str) -> str:
     return "fuzzy_name"
 
 
-def _prefix(column: Any, value: str) -> ColumnElement[bool]:
-    """``column`` starts with ``value``, as a range one b-tree index answers (both backends
-    compare these columns byte by byte; U+10FFFF sorts after every other character)."""
-    return and_(column >= value, column < value + _LAST_CHARACTER)
-
-
 def _indexed_name_statement(form: str, core: str, where: list[ColumnElement[bool]]) -> Any:
     """Exact names, name prefixes, equal core names and core-name prefixes: b-tree look-ups
-    that also serve names shorter than a trigram. A short core (fewer than ``_SHORT_CORE``
-    characters) also brings the cores starting with its first character, since a typo in it
-    can leave no trigram intact (星河科技, 星辰科技). Exact first, then equal cores, then
-    prefixes, then the closest in length."""
-    matches = [_prefix(Entity.search_name, form)]
+    that also serve names shorter than a trigram. Each reads a range of one index in its order,
+    at most ``MAX_NAME_CANDIDATES`` rows, however many names share the prefix (张伟, 北京测试):
+    names from ``form`` on, cores from ``core`` on. A short core (fewer than ``_SHORT_CORE``
+    characters) also brings its neighbours among the cores starting with its first character,
+    since a typo in it can leave no trigram intact (星河科技, 星辰科技): half after it, half before.
+    """
+    columns = (Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
+    name, key = Entity.search_name, Entity.search_core
+    arms = [
+        select(*columns)
+        .where(name >= form, name < form + _LAST_CHARACTER, *where)
+        .order_by(name)
+        .limit(MAX_NAME_CANDIDATES)
+    ]
     if core:
         short = len(core) < _SHORT_CORE
-        matches.append(_prefix(Entity.search_core, core[:1] if short else core))
-    rank = case(
-        (Entity.search_name == form, 0),
-        (Entity.search_core == core, 1),
-        (
-            or_(
-                *(
-                    _prefix(c, v)
-                    for c, v in ((Entity.search_name, form), (Entity.search_core, core))
-                )
-            ),
-            2,
-        ),
-        else_=3,
-    )
-    length_gap = func.abs(func.length(Entity.search_core) - len(core))
-    return (
-        select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
-        .where(or_(*matches), *where)
-        .order_by(rank, length_gap, Entity.id)
-        .limit(MAX_NAME_CANDIDATES)
-    )
+        stem = core[:1] if short else core
+        arms.append(
+            select(*columns)
+            .where(key >= core, key < stem + _LAST_CHARACTER, *where)
+            .order_by(key)
+            .limit(MAX_NAME_CANDIDATES // 2 if short else MAX_NAME_CANDIDATES)
+        )
+        if short:
+            arms.append(
+                select(*columns)
+                .where(key >= stem, key < core, *where)
+                .order_by(key.desc())
+                .limit(MAX_NAME_CANDIDATES // 2)
+            )
+    return union_all(*(select(arm.subquery()) for arm in arms))

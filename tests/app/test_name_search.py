@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_client
-from app.entities.search import Hit, name_hits, query_trigrams
+from app.entities.search import MAX_NAME_CANDIDATES, Hit, name_hits, query_trigrams
 from app.entities.name_grams import COMMON_GRAM, WORD_SCAN
 from core.models import (
     CreditRecord,
@@ -97,6 +97,27 @@ def test_names_shorter_than_a_trigram(session: Session) -> None:
     assert li.id not in [i for i, _ in found]
     assert {i for i, _ in _found(session, "王")} == {wang.id, wang_fang.id}
     assert _found(session, "王", kinds=[EntityKind.LEGAL_ENTITY]) == []
+
+
+def test_a_prefix_many_names_share_reads_a_bounded_range(session: Session) -> None:
+    wang = make_entity(session, kind=EntityKind.NATURAL_PERSON, display_name="张伟")
+    session.execute(
+        insert(Entity),
+        [
+            {
+                "public_id": f"CHP-Z{n}",
+                "kind": EntityKind.NATURAL_PERSON,
+                "display_name": f"张伟{n}",
+                **search_key_values(f"张伟{n}"),
+            }
+            for n in range(3 * MAX_NAME_CANDIDATES)
+        ],
+    )
+    found = _found(session, "张伟")
+    assert found[0] == (wang.id, "exact_name")
+    assert len(found) <= 2 * MAX_NAME_CANDIDATES + WORD_SCAN
+    assert found == _found(session, "张伟")
+    assert _found(session, "张伟1234")[0][1] == "exact_name"
 
 
 def test_clauses_and_merged_entities(session: Session) -> None:

@@ -139,6 +139,7 @@ QUERIES = [
     "北京星河科技",  # prefix and core name
     "北京星和科技有限公司",  # fuzzy (trigrams)
     "张三",  # shorter than a trigram
+    "测试",  # a short core that 20,000 cores start with: bounded ranges of the b-trees
     "贸易",  # a common word of two characters: the first postings of its trigrams
     "有限公司",  # every trigram common (20,000 fillers): the first postings of one
     "贸易有限公司",  # a core of two characters and a common legal form
