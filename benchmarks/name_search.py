@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from datetime import date
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_client
-from app.entities.search import MAX_NAME_CANDIDATES, Hit, name_hits, query_trigrams
 from app.entities.name_grams import COMMON_GRAM, WORD_SCAN
+from app.entities.search import MAX_NAME_CANDIDATES, Hit, name_hits, query_trigrams
 from core.models import (
     CreditRecord,
     Entity,
