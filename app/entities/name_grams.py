@@ -10,14 +10,19 @@ common word reads the first ``WORD_SCAN`` postings in key order. Never commits.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Integer,
     String,
+    any_,
     bindparam,
+    case,
+    cast,
     column,
     func,
     literal,
@@ -36,6 +41,8 @@ COMMON_GRAM = 1000
 # this (at least the rarest one's), at most MAX_GRAMS trigrams.
 GRAM_BUDGET = 2000
 MAX_GRAMS = 8
+# How many of their holders, those holding most of them, are read from ``entities``.
+HOLDERS_READ = 400
 # How many postings of a common word are read for its first page.
 WORD_SCAN = 500
 _LAST_CHARACTER = "\U0010ffff"
@@ -43,13 +50,16 @@ _LAST_CHARACTER = "\U0010ffff"
 
 @functools.cache
 def _counts_statement(n: int) -> Any:
-    """How many names hold each of ``n`` trigrams (``g0``..), up to ``cap``: the i-th row
-    gives trigram i's count."""
+    """How many names hold each of ``n`` trigrams (``g0``..), up to ``COMMON_GRAM``: the i-th
+    row gives trigram i's count."""
     counts = [
         select(literal(i).label("i"), func.count().label("n")).select_from(
             select(GRAMS.c.entity_id)
             .where(GRAMS.c.gram == bindparam(f"g{i}", type_=String))
-            .limit(bindparam("cap", type_=Integer))
+            # in key order, a literal limit: a plan that stops at the cap whatever the trigram
+            # (a bitmap scan would read all of a common trigram's postings first)
+            .order_by(GRAMS.c.entity_id)
+            .limit(COMMON_GRAM)
             .subquery()
         )
         for i in range(n)
@@ -62,7 +72,6 @@ def gram_counts(session: Session, grams: Sequence[str]) -> dict[str, int]:
     if not grams:
         return {}
     params: dict[str, Any] = {f"g{i}": gram for i, gram in enumerate(grams)}
-    params["cap"] = COMMON_GRAM
     return {grams[i]: n for i, n in session.execute(_counts_statement(len(grams)), params)}
 
 
@@ -82,22 +91,45 @@ def rare_grams(counts: dict[str, int]) -> list[str]:
 
 
 def fuzzy_statement(
-    grams: list[str], form: str, where: list[ColumnElement[bool]], *, limit: int
+    session: Session,
+    grams: list[str],
+    form: str,
+    where: list[ColumnElement[bool]],
+    *,
+    limit: int,
 ) -> Any:
-    """Entities whose name holds one of ``grams`` (rare ones), most held first, then the
-    closest in length to ``form``: at most ``limit``."""
-    shared = (
-        select(GRAMS.c.entity_id, func.count().label("shared"))
+    """Entities holding any of ``grams`` (rare ones: at most about ``GRAM_BUDGET`` postings)
+    and passing ``where``, most of ``grams`` held first, then the closest in length to
+    ``form``, at most ``limit``. The postings are grouped by entity in the index; only the
+    ``HOLDERS_READ`` holding most (then the lowest ids) are read from ``entities``, by
+    primary key.
+
+    On PostgreSQL the holders come as one array (``= ANY``): joined or ``IN``, the planner
+    hash-joined a few hundred postings to a sequential scan of ``entities``. SQLite looks each
+    ``IN`` id up by its primary key."""
+    holders = (
+        select(GRAMS.c.entity_id)
         .where(GRAMS.c.gram.in_(grams))
         .group_by(GRAMS.c.entity_id)
-        .subquery()
+        .order_by(func.count().desc(), GRAMS.c.entity_id)
+        .limit(HOLDERS_READ)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # the array in parentheses of its own: "= ANY (SELECT ...)" would compare row by row
+        best = holders.subquery()
+        array = select(func.array_agg(best.c.entity_id)).scalar_subquery()
+        found = Entity.id == any_(cast(array, ARRAY(Integer)))
+    else:
+        found = Entity.id.in_(holders)
+    shared = functools.reduce(
+        operator.add,
+        (case((Entity.search_name.contains(g, autoescape=True), 1), else_=0) for g in grams),
     )
     length_gap = func.abs(func.length(Entity.search_name) - len(form))
     return (
         select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
-        .join_from(shared, Entity, Entity.id == shared.c.entity_id)
-        .where(*where)
-        .order_by(shared.c.shared.desc(), length_gap, Entity.id)
+        .where(found, *where)
+        .order_by(shared.desc(), length_gap, Entity.id)
         .limit(limit)
     )
 

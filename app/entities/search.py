@@ -298,7 +298,7 @@ def name_hits(
     counts = gram_counts(session, grams)
     rare = rare_grams(counts)
     if rare:
-        statement = fuzzy_statement(rare, form, where, limit=FUZZY_CANDIDATES)
+        statement = fuzzy_statement(session, rare, form, where, limit=FUZZY_CANDIDATES)
         for entity_id, name, search_name, search_core in session.execute(statement):
             rows.setdefault(entity_id, (name, search_name, search_core))
     elif len(form) >= 2 and 0 not in counts.values():
