@@ -26,6 +26,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     select,
     table,
     union_all,
@@ -59,7 +60,7 @@ def _counts_statement(n: int) -> Any:
             # in key order, a literal limit: a plan that stops at the cap whatever the trigram
             # (a bitmap scan would read all of a common trigram's postings first)
             .order_by(GRAMS.c.entity_id)
-            .limit(COMMON_GRAM)
+            .limit(literal_column(str(COMMON_GRAM)))
             .subquery()
         )
         for i in range(n)
@@ -145,16 +146,24 @@ def word_holders(session: Session, word: str, grams: list[str]) -> tuple[list[in
         select(GRAMS.c.entity_id)
         .where(holding)
         .order_by(GRAMS.c.gram, GRAMS.c.entity_id)
-        .limit(WORD_SCAN)
+        .limit(literal_column(str(WORD_SCAN)))
     )
     postings = list(session.scalars(statement))
     return list(dict.fromkeys(postings)), len(postings) == WORD_SCAN
 
 
-def word_statement(ids: list[int], word: str, where: list[ColumnElement[bool]]) -> Any:
-    """Those of ``ids`` whose name holds ``word`` whole and passes ``where``, by id."""
+def word_statement(
+    session: Session, ids: list[int], word: str, where: list[ColumnElement[bool]]
+) -> Any:
+    """Those of ``ids`` whose name holds ``word`` whole and passes ``where``, by id (on
+    PostgreSQL the ids go as one array parameter: hundreds of ``IN`` parameters cost more to
+    send than to look up)."""
+    if session.get_bind().dialect.name == "postgresql":
+        listed = Entity.id == any_(bindparam("word_ids", ids, type_=ARRAY(Integer)))
+    else:
+        listed = Entity.id.in_(ids)
     return (
         select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
-        .where(Entity.id.in_(ids), Entity.search_name.contains(word, autoescape=True), *where)
+        .where(listed, Entity.search_name.contains(word, autoescape=True), *where)
         .order_by(Entity.id)
     )

@@ -307,7 +307,7 @@ def name_hits(
         ids, more = word_holders(session, form, grams or trigrams(form))
         rule = "common_word" if more else "name_contains"
         for entity_id, name, search_name, search_core in (
-            session.execute(word_statement(ids, form, where)) if ids else []
+            session.execute(word_statement(session, ids, form, where)) if ids else []
         ):
             if entity_id not in rows:
                 rows[entity_id] = (name, search_name, search_core)

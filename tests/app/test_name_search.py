@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_client
-from app.entities.name_grams import COMMON_GRAM, WORD_SCAN
+from app.entities.name_grams import COMMON_GRAM, WORD_SCAN, rare_grams
 from app.entities.search import MAX_NAME_CANDIDATES, Hit, name_hits, query_trigrams
 from core.models import (
     CreditRecord,
@@ -245,3 +245,11 @@ def test_a_common_word_alone_lists_a_bounded_first_page(session: Session, backen
     # a name the word does not start still ranks by the usual rules when it is exact
     assert _found(session, "广州远洋国际物流有限公司")[0] == (e["far"].id, "exact_name")
     assert _found(session, "完全无关的有限公司") == []
+
+
+def test_the_rarest_trigrams_within_the_budget_are_read() -> None:
+    counts = {"北京星": 5, "京星和": 0, "星和科": COMMON_GRAM, "和科技": 1999, "科技发": 3}
+    # held by none (a typo) or by too many: never; the rarest first while the total fits
+    assert rare_grams(counts) == ["科技发", "北京星"]
+    assert rare_grams({"和科技": 1999}) == ["和科技"]  # the rarest always
+    assert rare_grams({"有限公": COMMON_GRAM}) == []
