@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_client
-from app.entities.name_grams import COMMON_GRAM, WORD_SCAN, rare_grams
+from app.entities.name_grams import COMMON_GRAM, MAX_GRAMS, WORD_SCAN, rare_grams
 from app.entities.search import MAX_NAME_CANDIDATES, Hit, name_hits, query_trigrams
 from core.models import (
     CreditRecord,
@@ -248,8 +248,15 @@ def test_a_common_word_alone_lists_a_bounded_first_page(session: Session, backen
 
 
 def test_the_rarest_trigrams_within_the_budget_are_read() -> None:
-    counts = {"北京星": 5, "京星和": 0, "星和科": COMMON_GRAM, "和科技": 1999, "科技发": 3}
+    counts = {
+        "北京星": 5,
+        "京星和": 0,
+        "星和科": COMMON_GRAM,
+        "和科技": 999,
+        "科技发": 3,
+        "技发展": 998,
+    }
     # held by none (a typo) or by too many: never; the rarest first while the total fits
-    assert rare_grams(counts) == ["科技发", "北京星"]
-    assert rare_grams({"和科技": 1999}) == ["和科技"]  # the rarest always
+    assert rare_grams(counts) == ["科技发", "北京星", "技发展"]
+    assert rare_grams({f"g{i}": 1 for i in range(12)}) == [f"g{i}" for i in range(MAX_GRAMS)]
     assert rare_grams({"有限公": COMMON_GRAM}) == []
