@@ -309,9 +309,8 @@ def name_hits(
         for entity_id, name, search_name, search_core in (
             session.execute(word_statement(session, ids, form, where)) if ids else []
         ):
-            if entity_id not in rows:
-                rows[entity_id] = (name, search_name, search_core)
-                found[entity_id] = rule
+            rows.setdefault(entity_id, (name, search_name, search_core))
+            found[entity_id] = rule  # kept even where a b-tree found it only as a neighbour
     return _ranked(form, core, rows, found)
 
 
