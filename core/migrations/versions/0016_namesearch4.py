@@ -88,7 +88,8 @@ _PG_REFERENCING = {
     "update": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
 }
 
-# What this migration replaces (0012_name_search), for the downgrade.
+# What this migration replaces (0012_name_search), for the downgrade: copied, not imported, so
+# that this revision keeps meaning what it meant whatever later edits do to 0012's module.
 _FTS_TABLE = (
     "CREATE VIRTUAL TABLE entity_names_fts USING fts5("
     "search_name, content='entities', content_rowid='id', tokenize='trigram')"
