@@ -13,7 +13,7 @@ export CREDITHUB_INSTANCE_PATH ?= $(CURDIR)/instance
 export CREDITHUB_MEASURES_FILE ?= $(CURDIR)/sample_data/measures.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint imports typecheck install postgres-binaries redis-server chromium clean bench-ingest bench-matching bench-export bench-heldout bench-checks bench-api wrk
+.PHONY: run test lint imports typecheck install postgres-binaries redis-server chromium clean bench-ingest bench-matching bench-export bench-heldout bench-checks bench-api bench-names wrk
 
 install: $(STAMP)
 
@@ -117,6 +117,11 @@ ENTITIES ?= 1000000
 SECONDS_EACH ?= 15
 bench-api: $(STAMP) postgres-binaries wrk
 	$(BIN)/python -m benchmarks.api --entities $(ENTITIES) --seconds $(SECONDS_EACH)
+
+# Name search in one process against the USCC search (docs/serving.md).
+NAME_ENTITIES ?= 300000
+bench-names: $(STAMP) postgres-binaries
+	$(BIN)/python -m benchmarks.name_search --entities $(NAME_ENTITIES)
 
 # Splink and recordlinkage hold pandas below 3, so the matching benchmark has its own venv.
 BENCH_VENV := .venv-bench

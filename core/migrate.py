@@ -13,10 +13,11 @@ from sqlalchemy import Engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-# Search indexes the models cannot describe (migration 0012_name_search): SQLite's FTS5 table
-# with its shadow tables, PostgreSQL's trigram GIN index, expression indexes of identifiers
+# Search indexes the models cannot describe: SQLite's FTS5 table with its shadow tables and
+# PostgreSQL's trigram GIN index (migration 0012_name_search, dropped by 0016_namesearch4), the
+# trigram postings kept by triggers (0016_namesearch4), expression indexes of identifiers
 # (autogenerate does not compare those). Comparing the schema with the models skips them.
-SEARCH_INDEX_TABLE_PREFIX = "entity_names_fts"
+SEARCH_INDEX_TABLE_PREFIXES = ("entity_names_fts", "entity_name_grams", "name_gram_positions")
 SEARCH_INDEX_NAMES = frozenset(
     {
         "ix_entities_search_name_trgm",
@@ -28,7 +29,7 @@ SEARCH_INDEX_NAMES = frozenset(
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
     """Alembic's ``include_name`` hook: everything but the search indexes above."""
-    if type_ == "table" and name is not None and name.startswith(SEARCH_INDEX_TABLE_PREFIX):
+    if type_ == "table" and name is not None and name.startswith(SEARCH_INDEX_TABLE_PREFIXES):
         return False
     return not (type_ == "index" and name in SEARCH_INDEX_NAMES)
 

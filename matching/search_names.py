@@ -103,11 +103,17 @@ def core_name(name: str) -> str:
 
 def name_score(query: str, candidate: str) -> float:
     """0..1: how well ``candidate`` answers a search for ``query``."""
-    q_full, c_full = search_form(query), search_form(candidate)
+    return keys_score(search_keys(query), search_keys(candidate))
+
+
+def keys_score(query: tuple[str, str], candidate: tuple[str, str]) -> float:
+    """:func:`name_score` of two names' :func:`search_keys`: search scores the stored keys of
+    its candidates rather than normalising each display name again (OpenCC and the division
+    prefixes cost more than the comparison)."""
+    (q_full, q_core), (c_full, c_core) = query, candidate
     if not q_full or not c_full:
         return 0.0
     full = fuzz.ratio(q_full, c_full) / 100
-    q_core, c_core = core_name(query), core_name(candidate)
     core = fuzz.ratio(q_core, c_core) / 100 if q_core and c_core else 0.0
     partial = fuzz.partial_ratio(q_core, c_core) / 100 if len(q_core) >= 2 and c_core else 0.0
     return round(max(full, 0.95 * core, 0.85 * partial), 4)

@@ -27,7 +27,6 @@ from app.entities.search import Hit, identifier_hits, is_code_query, name_hits
 from core.models import Entity, EntityIdentifier
 from matching.identifier_types import IdentifierKind, clean_code
 from matching.identifiers import parse_identifier
-from matching.search_names import search_form
 from resolution.survivors import survivor_of
 
 MAX_CANDIDATES = 10
@@ -61,8 +60,8 @@ def find_party(session: Session, identifier: str) -> Party:
         chosen = sure[0] if len(hits) == 1 and sure else None
     else:
         hits = name_hits(session, query, clauses)
-        wanted = search_form(query)
-        exact = [h for h in hits if search_form(_name(session, h.entity_id)) == wanted]
+        # the search's exact rule is this equality of stored search forms: no name to load
+        exact = [h for h in hits if h.rule == "exact_name"]
         chosen = exact[0] if len(exact) == 1 else None
     if chosen is not None:
         entity = session.get(Entity, chosen.entity_id)
@@ -100,11 +99,6 @@ def _sole_holder(session: Session, query: str) -> Entity | None:
     if len(survivors) != 1:
         return None
     return session.get(Entity, survivors.pop())
-
-
-def _name(session: Session, entity_id: int) -> str:
-    entity = session.get(Entity, entity_id)
-    return entity.display_name if entity is not None else ""
 
 
 def entity_head(viewer: Viewer, entity: Entity) -> dict[str, object]:

@@ -14,19 +14,21 @@ exact look-ups in ``entity_identifiers``, under every reading of the code
 Name queries read the search forms stored with each entity (``Entity.search_name`` and
 ``search_core``, :func:`matching.search_names.search_keys`) through indexes, never by scanning
 names: b-tree ranges find exact names, name prefixes and equal or prefixed core names (this
-also serves queries shorter than a trigram, such as two-character personal names); the trigram
-index of names (SQLite FTS5, PostgreSQL pg_trgm) finds names holding a trigram of the query's
-core name or of the two characters before it (:func:`query_trigrams`), most held first, using
-only trigrams fewer than ``_COMMON_GRAM`` names hold (:func:`_rare_trigrams`). Each
-look-up keeps at most ``MAX_NAME_CANDIDATES``; Python scores them with rapidfuzz. Ranking:
-``exact_name`` > ``core_name`` / ``name_prefix`` > ``fuzzy_name`` (those scoring at least
-``MIN_NAME_SCORE``), then by score.
+also serves queries shorter than a trigram, such as two-character personal names). The
+trigram postings (``app.entities.name_grams``) find names holding a trigram of the query's
+core name or of the two characters before it (:func:`query_trigrams`): each trigram's holders
+are counted up to a cap, and only the rarest few are read (most held first). When no trigram
+is rare (物流有限公司, 有限公司) or the query has two characters (物流), the names holding the
+query whole are listed: the first few hundred postings in key order (``common_word`` when there
+may be more, ``name_contains`` otherwise). Each look-up keeps at most ``MAX_NAME_CANDIDATES``;
+Python scores the stored keys with rapidfuzz. Ranking: ``exact_name`` > ``core_name`` /
+``name_prefix`` > ``fuzzy_name`` (those scoring at least ``MIN_NAME_SCORE``) / ``name_contains``
+> ``common_word``, then by score.
 """
 
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,25 +37,28 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
-    case,
-    column,
     func,
-    literal,
     literal_column,
     or_,
     select,
-    table,
     true,
     union_all,
 )
 from sqlalchemy.orm import Session
 
+from app.entities.name_grams import (
+    fuzzy_statement,
+    gram_counts,
+    rare_grams,
+    word_holders,
+    word_statement,
+)
 from core.models import Entity, EntityIdentifier, EntityKind, IdentifierType
 from matching.exact import RULE_CONFIDENCE
 from matching.identifier_types import IdentifierKind, clean_code
 from matching.identifiers import org_code_of, parse_identifier
 from matching.resident_ids import masked_id_compatible, parse_masked_id
-from matching.search_names import name_score, search_keys, trigrams
+from matching.search_names import keys_score, search_keys, trigrams
 from resolution.survivors import survivor_of
 
 MAX_NAME_CANDIDATES = 500
@@ -65,17 +70,19 @@ _FLAGGED_SCORE = RULE_CONFIDENCE["exact_flagged_code"]
 _ORG_SCORE = RULE_CONFIDENCE["org_code_of_old_code"]
 _MASKED_SCORE = RULE_CONFIDENCE["masked_id_and_name"]
 # Why a name matched, best first (a hit's ``rule``); equal ranks are ordered by score.
-NAME_RULES = {"exact_name": 0, "core_name": 1, "name_prefix": 1, "fuzzy_name": 2}
+NAME_RULES = {
+    "exact_name": 0,
+    "core_name": 1,
+    "name_prefix": 1,
+    "fuzzy_name": 2,
+    # found by holding the query whole, when every trigram of it is common or it has two
+    # characters: all such names (name_contains) or the first page of them (common_word)
+    "name_contains": 2,
+    "common_word": 3,
+}
 _LAST_CHARACTER = "\U0010ffff"
 _SHORT_CORE = 5
 _TAIL = 4
-# SQLite's FTS5 table of core names (migration 0012_name_search): its rowid is the entity's id.
-_NAMES_FTS = table("entity_names_fts", column("rowid"), column("entity_names_fts"), column("rank"))
-_FTS_CANDIDATES = 10 * FUZZY_CANDIDATES
-# A trigram held by this many names is too common to look candidates up by; at most
-# _MAX_GRAMS of the rarest are looked up (so at most 8,000 names are ranked).
-_COMMON_GRAM = 1000
-_MAX_GRAMS = 8
 
 
 @dataclass(frozen=True)
@@ -271,9 +278,10 @@ def name_hits(
 ) -> list[Hit]:
     """Entities whose display name answers ``query``, best first (merged ones excluded):
     exact names, then prefixes and equal core names, then fuzzy matches scoring at least
-    ``MIN_NAME_SCORE``. Each hit's ``rule`` says which (``NAME_RULES``).
+    ``MIN_NAME_SCORE``; for a word too common to rank, the first names holding it. Each hit's
+    ``rule`` says which (``NAME_RULES``).
 
-    ``clauses`` (conditions on ``Entity``) narrow both look-ups the same way."""
+    ``clauses`` (conditions on ``Entity``) narrow every look-up the same way."""
     form, core = search_keys(query)
     if not form:
         return []
@@ -281,19 +289,44 @@ def name_hits(
     if kinds is not None:
         where.append(Entity.kind.in_(list(kinds)))
     rows: dict[int, tuple[str, str, str]] = {}
+    found: dict[int, str] = {}  # the look-up that found each entity, when not the b-tree's
     for entity_id, name, search_name, search_core in session.execute(
         _indexed_name_statement(form, core, where)
     ):
         rows[entity_id] = (name, search_name, search_core)
-    grams = _rare_trigrams(session, query_trigrams(form, core))
-    if grams:
-        statement = _trigram_statement(session, grams, form, where)
+    grams = query_trigrams(form, core)
+    counts = gram_counts(session, grams)
+    rare = rare_grams(counts)
+    if rare:
+        statement = fuzzy_statement(session, rare, form, where, limit=FUZZY_CANDIDATES)
         for entity_id, name, search_name, search_core in session.execute(statement):
             rows.setdefault(entity_id, (name, search_name, search_core))
+    elif len(form) >= 2 and 0 not in counts.values():
+        # Every trigram common (物流有限公司, 有限公司) or a word of two characters (物流): no
+        # ranking can pick from so many names; a bounded first page, in the index's order.
+        ids, more = word_holders(session, form, grams or trigrams(form))
+        rule = "common_word" if more else "name_contains"
+        for entity_id, name, search_name, search_core in (
+            session.execute(word_statement(session, ids, form, where)) if ids else []
+        ):
+            rows.setdefault(entity_id, (name, search_name, search_core))
+            found[entity_id] = rule  # kept even where a b-tree found it only as a neighbour
+    return _ranked(form, core, rows, found)
+
+
+def _ranked(
+    form: str,
+    core: str,
+    rows: dict[int, tuple[str, str, str]],
+    found: dict[int, str],
+) -> list[Hit]:
+    keys = (form, core)
     ranked = []
     for entity_id, (name, search_name, search_core) in rows.items():
         rule = _name_rule(form, core, search_name, search_core)
-        score = 1.0 if rule == "exact_name" else name_score(query, name)
+        if rule == "fuzzy_name":
+            rule = found.get(entity_id, rule)
+        score = 1.0 if rule == "exact_name" else keys_score(keys, (search_name, search_core))
         if rule == "fuzzy_name" and score < MIN_NAME_SCORE:
             continue
         # Within a rank, a name the query starts comes first (北京星河科技: 北京星河科技有限公司
@@ -329,101 +362,36 @@ def _name_rule(form: str, core: str, search_name: str, search_core: str) -> str:
     return "fuzzy_name"
 
 
-def _prefix(column: Any, value: str) -> ColumnElement[bool]:
-    """``column`` starts with ``value``, as a range one b-tree index answers (both backends
-    compare these columns byte by byte; U+10FFFF sorts after every other character)."""
-    return and_(column >= value, column < value + _LAST_CHARACTER)
-
-
 def _indexed_name_statement(form: str, core: str, where: list[ColumnElement[bool]]) -> Any:
     """Exact names, name prefixes, equal core names and core-name prefixes: b-tree look-ups
-    that also serve names shorter than a trigram. A short core (fewer than ``_SHORT_CORE``
-    characters) also brings the cores starting with its first character, since a typo in it
-    can leave no trigram intact (星河科技, 星辰科技). Exact first, then equal cores, then
-    prefixes, then the closest in length."""
-    matches = [_prefix(Entity.search_name, form)]
+    that also serve names shorter than a trigram. Each reads a range of one index in its order,
+    at most ``MAX_NAME_CANDIDATES`` rows, however many names share the prefix (张伟, 北京测试):
+    names from ``form`` on, cores from ``core`` on. A short core (fewer than ``_SHORT_CORE``
+    characters) also brings its neighbours among the cores starting with its first character,
+    since a typo in it can leave no trigram intact (星河科技, 星辰科技): half after it, half before.
+    """
+    columns = (Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
+    name, key = Entity.search_name, Entity.search_core
+    arms = [
+        select(*columns)
+        .where(name >= form, name < form + _LAST_CHARACTER, *where)
+        .order_by(name)
+        .limit(MAX_NAME_CANDIDATES)
+    ]
     if core:
         short = len(core) < _SHORT_CORE
-        matches.append(_prefix(Entity.search_core, core[:1] if short else core))
-    rank = case(
-        (Entity.search_name == form, 0),
-        (Entity.search_core == core, 1),
-        (
-            or_(
-                *(
-                    _prefix(c, v)
-                    for c, v in ((Entity.search_name, form), (Entity.search_core, core))
-                )
-            ),
-            2,
-        ),
-        else_=3,
-    )
-    length_gap = func.abs(func.length(Entity.search_core) - len(core))
-    return (
-        select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
-        .where(or_(*matches), *where)
-        .order_by(rank, length_gap, Entity.id)
-        .limit(MAX_NAME_CANDIDATES)
-    )
-
-
-def _gram_holders(session: Session, gram: str) -> Any:
-    """At most ``_COMMON_GRAM`` ids of entities whose name holds ``gram``, from the index."""
-    if session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + gram.replace('"', '""') + '"'
-        holders = select(_NAMES_FTS.c.rowid).where(_NAMES_FTS.c.entity_names_fts.match(phrase))
-    else:
-        holders = select(Entity.id).where(Entity.search_name.contains(gram, autoescape=True))
-    return holders.limit(_COMMON_GRAM).subquery()
-
-
-def _rare_trigrams(session: Session, grams: list[str]) -> list[str]:
-    """The trigrams held by fewer than ``_COMMON_GRAM`` names, rarest first, at most
-    ``_MAX_GRAMS``: one query counting each trigram's holders up to the cap. A common trigram
-    (北京测 in every 北京测试... name, 科技有 everywhere) would make the fuzzy look-up rank a large
-    part of the table; names it alone would find are left to the exact and prefix look-ups."""
-    if not grams:
-        return []
-    counts = [
-        select(literal(gram).label("gram"), func.count().label("n")).select_from(
-            _gram_holders(session, gram)
+        stem = core[:1] if short else core
+        arms.append(
+            select(*columns)
+            .where(key >= core, key < stem + _LAST_CHARACTER, *where)
+            .order_by(key)
+            .limit(MAX_NAME_CANDIDATES // 2 if short else MAX_NAME_CANDIDATES)
         )
-        for gram in grams
-    ]
-    held: dict[str, int] = {gram: n for gram, n in session.execute(union_all(*counts))}
-    rare = sorted(
-        (n, i, g) for i, g in enumerate(grams) if 0 < (n := held.get(g, 0)) < _COMMON_GRAM
-    )
-    return [g for _n, _i, g in rare[:_MAX_GRAMS]]
-
-
-def _trigram_statement(
-    session: Session, grams: list[str], form: str, where: list[ColumnElement[bool]]
-) -> Any:
-    """Entities whose name holds one of ``grams``, most held first, then the closest in
-    length: the trigram index finds them (SQLite FTS5, PostgreSQL pg_trgm's GIN index)."""
-    holds = [Entity.search_name.contains(gram, autoescape=True) for gram in grams]
-    if session.get_bind().dialect.name == "sqlite":
-        phrase = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
-        # FTS5 ranks in C by bm25, which weighs rare trigrams over common ones (北京测 is in
-        # every Beijing name): only its best few thousand reach the ranking below.
-        best = (
-            select(_NAMES_FTS.c.rowid)
-            .where(_NAMES_FTS.c.entity_names_fts.match(phrase))
-            .order_by(_NAMES_FTS.c.rank)
-            .limit(_FTS_CANDIDATES)
-        )
-        found: ColumnElement[bool] = Entity.id.in_(best)
-    else:
-        found = or_(*holds)
-    shared = functools.reduce(
-        operator.add, (case((hold, 1), else_=0) for hold in holds), literal(0)
-    )
-    length_gap = func.abs(func.length(Entity.search_name) - len(form))
-    return (
-        select(Entity.id, Entity.display_name, Entity.search_name, Entity.search_core)
-        .where(found, *where)
-        .order_by(shared.desc(), length_gap, Entity.id)
-        .limit(FUZZY_CANDIDATES)
-    )
+        if short:
+            arms.append(
+                select(*columns)
+                .where(key >= stem, key < core, *where)
+                .order_by(key.desc())
+                .limit(MAX_NAME_CANDIDATES // 2)
+            )
+    return union_all(*(select(arm.subquery()) for arm in arms))

@@ -1,17 +1,24 @@
-"""Name search from indexes: ranking and reasons, short names, and indexes that follow every
-write of a name (ingest, renames, splits, merges) on both backends."""
+"""Name search from indexes: ranking and reasons, short names, common words, and indexes that
+follow every write of a name (ingest, renames, splits, merges) on both backends."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_client
-from app.entities.search import Hit, name_hits, query_trigrams
-from core.models import CreditRecord, Entity, EntityKind, RecordCategory, Role
+from app.entities.name_grams import COMMON_GRAM, MAX_GRAMS, WORD_SCAN, rare_grams
+from app.entities.search import MAX_NAME_CANDIDATES, Hit, name_hits, query_trigrams
+from core.models import (
+    CreditRecord,
+    Entity,
+    EntityKind,
+    RecordCategory,
+    Role,
+    search_key_values,
+)
 from matching.search_names import search_keys
 from resolution.corrections import merge_entities, split_entity
 from tests.support.builders import make_entity
@@ -91,6 +98,27 @@ def test_names_shorter_than_a_trigram(session: Session) -> None:
     assert _found(session, "王", kinds=[EntityKind.LEGAL_ENTITY]) == []
 
 
+def test_a_prefix_many_names_share_reads_a_bounded_range(session: Session) -> None:
+    wang = make_entity(session, kind=EntityKind.NATURAL_PERSON, display_name="张伟")
+    session.execute(
+        insert(Entity),
+        [
+            {
+                "public_id": f"CHP-Z{n}",
+                "kind": EntityKind.NATURAL_PERSON,
+                "display_name": f"张伟{n}",
+                **search_key_values(f"张伟{n}"),
+            }
+            for n in range(3 * MAX_NAME_CANDIDATES)
+        ],
+    )
+    found = _found(session, "张伟")
+    assert found[0] == (wang.id, "exact_name")
+    assert len(found) <= 2 * MAX_NAME_CANDIDATES + WORD_SCAN
+    assert found == _found(session, "张伟")
+    assert _found(session, "张伟1234")[0][1] == "exact_name"
+
+
 def test_clauses_and_merged_entities(session: Session) -> None:
     e = _make(session, **NAMES)
     e["xinghe_sh"].merged_into_id = e["xinghe"].id
@@ -145,17 +173,90 @@ def test_ingest_renames_and_splits_keep_the_index(session: Session) -> None:
     assert other.entity_id == entity.public_id
 
 
-def test_sqlite_full_text_index_matches_the_table(session: Session, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("FTS5 is SQLite's")
+def _postings(session: Session) -> set[tuple[str, int]]:
+    return {
+        (g, i) for g, i in session.execute(text("SELECT gram, entity_id FROM entity_name_grams"))
+    }
+
+
+def _expected_postings(session: Session) -> set[tuple[str, int]]:
+    return {
+        (name[start : start + 3], entity_id)
+        for entity_id, name in session.execute(select(Entity.id, Entity.search_name))
+        for start in range(len(name) - 2)
+    }
+
+
+def test_the_trigram_postings_follow_every_write_of_a_name(session: Session) -> None:
     e = _make(session, **NAMES)
+    assert _postings(session) == _expected_postings(session)
+    assert ("星河科", e["xinghe"].id) in _postings(session)
+    # an ORM rename, a Core update of many rows, a merge, a delete
     e["far"].display_name = "深圳远洋国际物流有限公司"
+    session.flush()
+    session.execute(
+        update(Entity)
+        .where(Entity.id.in_([e["xinghe_sh"].id, e["xingchen"].id]))
+        .values(search_name="上海新名字有限公司", search_core="新名字")
+    )
+    e["xinghe_trade"].merged_into_id = e["xinghe"].id
     session.flush()
     session.delete(e["xingchen"])
     session.flush()
-    # FTS5's own check of an external-content table against its content (rank 1)
-    session.execute(
-        text("INSERT INTO entity_names_fts(entity_names_fts, rank) VALUES ('integrity-check', 1)")
-    )
+    assert _postings(session) == _expected_postings(session)
     assert _found(session, "深圳远洋国际物流有限公司")[0] == (e["far"].id, "exact_name")
-    assert e["xingchen"].id not in [i for i, _ in _found(session, "北京星辰科技有限公司")]
+    assert _found(session, "上海新名字有限公司") == [(e["xinghe_sh"].id, "exact_name")]
+
+
+def test_a_common_word_alone_lists_a_bounded_first_page(session: Session, backend: str) -> None:
+    """物流 (two characters) and 有限公司 (every trigram common) find the names holding them:
+    all of them while few, the first page in the index's order with ``common_word`` when the
+    word is too common to rank."""
+    e = _make(session, **NAMES)
+    found = _found(session, "物流")
+    assert found == [(e["far"].id, "name_contains")]
+    assert {i for i, _ in _found(session, "科技")} == {
+        e[k].id for k in ("xinghe", "xinghe_sh", "xinghe_trade", "xingchen")
+    }
+    assert _found(session, "物流", kinds=[EntityKind.NATURAL_PERSON]) == []
+    assert _found(session, "有限公司")[0][1] == "name_contains"
+    assert len(_found(session, "有限公司")) == len(NAMES)
+    # many names: every trigram of 有限公司 is common; a bounded page, the same every time
+    many = COMMON_GRAM + 10
+    session.execute(
+        insert(Entity),
+        [
+            {
+                "public_id": f"CHL-W{n}",
+                "kind": EntityKind.LEGAL_ENTITY,
+                "display_name": f"测试{n}物流有限公司",
+                **search_key_values(f"测试{n}物流有限公司"),
+            }
+            for n in range(many)
+        ],
+    )
+    common = _found(session, "有限公司")
+    assert 0 < len(common) <= WORD_SCAN
+    assert {rule for _i, rule in common} == {"common_word"}
+    assert common == _found(session, "有限公司")
+    logistics = _found(session, "物流有限公司")
+    assert 0 < len(logistics) <= WORD_SCAN
+    assert {rule for _i, rule in logistics} == {"common_word"}
+    # a name the word does not start still ranks by the usual rules when it is exact
+    assert _found(session, "广州远洋国际物流有限公司")[0] == (e["far"].id, "exact_name")
+    assert _found(session, "完全无关的有限公司") == []
+
+
+def test_the_rarest_trigrams_within_the_budget_are_read() -> None:
+    counts = {
+        "北京星": 5,
+        "京星和": 0,
+        "星和科": COMMON_GRAM,
+        "和科技": 999,
+        "科技发": 3,
+        "技发展": 998,
+    }
+    # held by none (a typo) or by too many: never; the rarest first while the total fits
+    assert rare_grams(counts) == ["科技发", "北京星", "技发展"]
+    assert rare_grams({f"g{i}": 1 for i in range(12)}) == [f"g{i}" for i in range(MAX_GRAMS)]
+    assert rare_grams({"有限公": COMMON_GRAM}) == []
