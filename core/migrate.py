@@ -14,8 +14,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 # Search indexes the models cannot describe: SQLite's FTS5 table with its shadow tables and
-# PostgreSQL's trigram GIN index (migration 0012_name_search, dropped by 0016_namesearch4), the
-# trigram postings kept by triggers (0016_namesearch4), expression indexes of identifiers
+# PostgreSQL's trigram GIN index (migration 0012_name_search, dropped by 0016_name_grams), the
+# trigram postings kept by triggers (0016_name_grams), expression indexes of identifiers
 # (autogenerate does not compare those). Comparing the schema with the models skips them.
 SEARCH_INDEX_TABLE_PREFIXES = ("entity_names_fts", "entity_name_grams", "name_gram_positions")
 SEARCH_INDEX_NAMES = frozenset(

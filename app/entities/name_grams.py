@@ -1,4 +1,4 @@
-"""Reading the trigram postings of names (``entity_name_grams``, migration 0016_namesearch4):
+"""Reading the trigram postings of names (``entity_name_grams``, migration 0016_name_grams):
 one row per distinct trigram of each entity's ``search_name``, keyed ``(gram, entity_id)``.
 
 Every read here is a range of that key bounded by a LIMIT, so its cost is set by the LIMIT,

@@ -17,7 +17,7 @@ PostgreSQL's are statement-level with transition tables (one insert per statemen
 A later migration that rebuilds ``entities`` on SQLite (batch mode's copy-and-move) drops the
 triggers with the old table: it must create them again (``SQLITE_GRAM_TRIGGERS``).
 
-Revision ID: 0016_namesearch4
+Revision ID: 0016_name_grams
 Revises: 0015_auto_training
 Create Date: 2026-12-03 19:10:00
 """
@@ -30,7 +30,7 @@ from alembic import op
 
 from matching.search_names import SEARCH_KEY_LENGTH, TRIGRAM
 
-revision: str = "0016_namesearch4"
+revision: str = "0016_name_grams"
 down_revision: str | None = "0015_auto_training"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
