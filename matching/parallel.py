@@ -44,9 +44,7 @@ def default_workers() -> int:
 
 def _can_fork(workers: int, items: int, min_slice: int) -> bool:
     return (
-        workers > 1
-        and items >= 2 * min_slice
-        and "fork" in multiprocessing.get_all_start_methods()
+        workers > 1 and items >= 2 * min_slice and "fork" in multiprocessing.get_all_start_methods()
     )
 
 

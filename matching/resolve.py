@@ -229,9 +229,7 @@ class Resolver:
         """The levels of every candidate pair with a new record that the identifier rule
         does not decide at once (those count as negative, with no explanation)."""
         codes = array("q", self.index.pairs_for(new_range, stats))
-        pairs, ruled = compare_codes(
-            self.records, codes, workers=self.workers, progress=progress
-        )
+        pairs, ruled = compare_codes(self.records, codes, workers=self.workers, progress=progress)
         counts["negative"] += ruled
         counts["hard_rule"] += ruled
         return pairs
