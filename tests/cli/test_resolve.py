@@ -262,3 +262,14 @@ def test_suburb_and_state_are_read_as_the_end_of_the_address(tmp_path: Path) -> 
     assert (record.postcode, record.birth_date, record.codes) == ("2604", "19750312", ("5827361",))
     code, output, _ = run(tmp_path, FEBRL_HEADER, "--map", "suburb=nowhere")
     assert code != 0 and "no column" in output
+
+
+def test_workers_option_gives_the_same_clusters_and_rejects_zero(tmp_path: Path) -> None:
+    text = _companies_csv()
+    code, output, serial = run(tmp_path, text, "--id-column", "id", "--workers", "1")
+    assert code == 0, output
+    code, output, parallel = run(tmp_path, text, "--id-column", "id", "--workers", "2")
+    assert code == 0, output
+    assert parallel == serial
+    code, output, _ = run(tmp_path, text, "--id-column", "id", "--workers", "0")
+    assert code != 0 and "--workers" in output
