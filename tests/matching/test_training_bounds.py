@@ -186,8 +186,9 @@ def test_the_prior_on_m_and_u_keeps_a_rarely_seen_level_near_its_start() -> None
     m, _, _, _ = run_em(vectors, start_m, start_u, {"company": 0.01}, **options)
     shrunk, _, _, _ = run_em(vectors, start_m, start_u, {"company": 0.01}, pseudo=500, **options)
     assert abs(shrunk[("name", "high")] - 0.3) < abs(m[("name", "high")] - 0.3)
-    # A level seen thousands of times takes the data's value either way.
-    assert shrunk[("name", "exact")] == pytest.approx(m[("name", "exact")], abs=0.1)
+    # A level seen thousands of times moves most of the way from its start to the data's value.
+    data, start = m[("name", "exact")], start_m[("name", "exact")]
+    assert abs(shrunk[("name", "exact")] - data) < abs(start - data) / 2
 
 
 def test_resolving_with_training_decides_as_the_model_it_learned(records: list[Prepared]) -> None:
@@ -241,3 +242,24 @@ def test_training_on_resolves_comparisons_matches_a_separate_run(
     model = train_on_levels(records, index_pairs)
     assert result.state.model is not None
     assert model.version == result.state.model.version
+
+
+def test_em_reaches_the_fixed_point_where_the_likelihood_is_nearly_flat() -> None:
+    # Plain EM crept here (100,000 steps and still moving); accelerated it converges, and
+    # where it stops is EM's fixed point: one more EM step from there changes nothing.
+    start_m = {("name", "exact"): 0.6, ("name", "different"): 0.4}
+    start_m |= {("address", "exact"): 0.7, ("address", "different"): 0.3}
+    start_u = {("name", "exact"): 0.01, ("name", "different"): 0.99}
+    start_u |= {("address", "exact"): 0.05, ("address", "different"): 0.95}
+    vectors = {
+        ("company", (("name", "exact"), ("address", "exact"))): 2_000.0,
+        ("company", (("name", "different"), ("address", "different"))): 200_000.0,
+        ("company", (("name", "different"), ("address", "exact"))): 4_000.0,
+    }
+    bounds: dict[str, Any] = {"floor": 1e-4, "u_floor": 1e-6}
+    m, u, share, report = run_em(
+        vectors, start_m, start_u, {"company": 0.01}, max_iterations=500, tolerance=1e-10, **bounds
+    )
+    assert report["converged"] and report["iterations"] < 500
+    _, _, _, again = run_em(vectors, m, u, share, max_iterations=1, tolerance=0.0, **bounds)
+    assert again["max_change"] < 1e-8
