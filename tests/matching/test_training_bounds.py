@@ -247,13 +247,14 @@ def test_training_on_resolves_comparisons_matches_a_separate_run(
 def test_em_reaches_the_fixed_point_where_the_likelihood_is_nearly_flat() -> None:
     # Plain EM crept here (100,000 steps and still moving); accelerated it converges, and
     # where it stops is EM's fixed point: one more EM step from there changes nothing.
-    start_m = {("name", "exact"): 0.6, ("name", "different"): 0.4}
+    start_m = {("name", "exact"): 0.6, ("name", "high"): 0.3, ("name", "different"): 0.1}
     start_m |= {("address", "exact"): 0.7, ("address", "different"): 0.3}
-    start_u = {("name", "exact"): 0.01, ("name", "different"): 0.99}
+    start_u = {("name", "exact"): 0.01, ("name", "high"): 0.04, ("name", "different"): 0.95}
     start_u |= {("address", "exact"): 0.05, ("address", "different"): 0.95}
     vectors = {
         ("company", (("name", "exact"), ("address", "exact"))): 2_000.0,
         ("company", (("name", "different"), ("address", "different"))): 200_000.0,
+        ("company", (("name", "high"), ("address", "exact"))): 3.0,
         ("company", (("name", "different"), ("address", "exact"))): 4_000.0,
     }
     bounds: dict[str, Any] = {"floor": 1e-4, "u_floor": 1e-6}
