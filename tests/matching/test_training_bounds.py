@@ -15,7 +15,7 @@ from stdnum.cn import ric
 
 from matching.blocking import BlockIndex
 from matching.dependence import IMPLIED
-from matching.em import run_em
+from matching.em import Key, Vector, run_em
 from matching.match_model import MatchModel
 from matching.model import (
     DEFAULT_WEIGHTS,
@@ -165,18 +165,32 @@ def test_a_masked_id_that_fits_implies_its_gender_not_a_birth_date_it_hides() ->
     assert levels["gender"] == IMPLIED and levels["birth_date"] == "exact"
 
 
-def test_the_prior_on_m_and_u_keeps_a_rarely_seen_level_near_its_start() -> None:
-    # Two comparisons; "name high" is seen in 3 pairs only, always with an agreeing address.
-    start_m = {("name", "exact"): 0.6, ("name", "high"): 0.3, ("name", "different"): 0.1}
+def _rare_level_case() -> tuple[dict[Key, float], dict[Key, float], dict[Vector, float]]:
+    """Starting m, u and vectors of two comparisons; "name high" is seen in 3 pairs only,
+    always with an agreeing address."""
+    start_m: dict[Key, float] = {
+        ("name", "exact"): 0.6,
+        ("name", "high"): 0.3,
+        ("name", "different"): 0.1,
+    }
     start_m |= {("address", "exact"): 0.7, ("address", "different"): 0.3}
-    start_u = {("name", "exact"): 0.01, ("name", "high"): 0.04, ("name", "different"): 0.95}
+    start_u: dict[Key, float] = {
+        ("name", "exact"): 0.01,
+        ("name", "high"): 0.04,
+        ("name", "different"): 0.95,
+    }
     start_u |= {("address", "exact"): 0.05, ("address", "different"): 0.95}
-    vectors = {
+    vectors: dict[Vector, float] = {
         ("company", (("name", "exact"), ("address", "exact"))): 2_000.0,
         ("company", (("name", "different"), ("address", "different"))): 200_000.0,
         ("company", (("name", "high"), ("address", "exact"))): 3.0,
         ("company", (("name", "different"), ("address", "exact"))): 4_000.0,
     }
+    return start_m, start_u, vectors
+
+
+def test_the_prior_on_m_and_u_keeps_a_rarely_seen_level_near_its_start() -> None:
+    start_m, start_u, vectors = _rare_level_case()
     options: dict[str, Any] = {
         "max_iterations": 300,
         "tolerance": 1e-9,
@@ -247,16 +261,7 @@ def test_training_on_resolves_comparisons_matches_a_separate_run(
 def test_em_reaches_the_fixed_point_where_the_likelihood_is_nearly_flat() -> None:
     # Plain EM crept here (100,000 steps and still moving); accelerated it converges, and
     # where it stops is EM's fixed point: one more EM step from there changes nothing.
-    start_m = {("name", "exact"): 0.6, ("name", "high"): 0.3, ("name", "different"): 0.1}
-    start_m |= {("address", "exact"): 0.7, ("address", "different"): 0.3}
-    start_u = {("name", "exact"): 0.01, ("name", "high"): 0.04, ("name", "different"): 0.95}
-    start_u |= {("address", "exact"): 0.05, ("address", "different"): 0.95}
-    vectors = {
-        ("company", (("name", "exact"), ("address", "exact"))): 2_000.0,
-        ("company", (("name", "different"), ("address", "different"))): 200_000.0,
-        ("company", (("name", "high"), ("address", "exact"))): 3.0,
-        ("company", (("name", "different"), ("address", "exact"))): 4_000.0,
-    }
+    start_m, start_u, vectors = _rare_level_case()
     bounds: dict[str, Any] = {"floor": 1e-4, "u_floor": 1e-6}
     m, u, share, report = run_em(
         vectors, start_m, start_u, {"company": 0.01}, max_iterations=500, tolerance=1e-10, **bounds
