@@ -30,6 +30,11 @@ __all__ = ["MIN_ITEMS", "compare_codes", "default_workers", "prepare_all"]
 # Below this many records (or pairs) per worker, forking costs more than it saves.
 MIN_ITEMS = 1_000
 
+# The workers' slices go back in pieces of at most this many items: half a million prepared
+# records in one message were a ~250 MB pickle held next to its unpickled copy (the peak of a
+# million-record run went over 4 GB).
+MAX_PIECE = 50_000
+
 # What the forked workers read: set just before the pool is made, so they inherit it.
 _shared: dict[str, Any] = {}
 
@@ -54,6 +59,14 @@ def _bounds(items: int, workers: int, min_slice: int) -> list[tuple[int, int]]:
     return [(s, min(s + step, items)) for s in range(0, items, step)]
 
 
+def _pieces(bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [
+        (s, min(s + MAX_PIECE, stop))
+        for start, stop in bounds
+        for s in range(start, stop, MAX_PIECE)
+    ]
+
+
 def _run_sliced(
     items: int,
     workers: int,
@@ -61,14 +74,14 @@ def _run_sliced(
     job: Callable[[int, int], Any],
     shared: dict[str, Any],
 ) -> list[Any]:
-    """``job(start, stop)`` over the slices, the first here and the others in forked
-    processes; the results in slice order."""
+    """``job(start, stop)`` over the slices, the first here and the others (in pieces of at
+    most :data:`MAX_PIECE`) in forked processes; the results in order."""
     bounds = _bounds(items, workers, min_slice)
     _shared.update(shared)
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(len(bounds) - 1) as pool:
-            pending = [pool.apply_async(job, bound) for bound in bounds[1:]]
+            pending = [pool.apply_async(job, piece) for piece in _pieces(bounds[1:])]
             first = job(*bounds[0])
             return [first, *(p.get() for p in pending)]
     finally:

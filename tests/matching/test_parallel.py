@@ -7,6 +7,7 @@ from array import array
 
 import pytest
 
+from matching import parallel
 from matching.blocking import BlockIndex
 from matching.pair_levels import PairLevels, level_code
 from matching.parallel import compare_codes, default_workers, prepare_all
@@ -92,3 +93,19 @@ def test_resolve_with_two_workers_gives_the_same_clusters_and_model(
 
 def test_default_workers_is_at_least_one() -> None:
     assert default_workers() >= 1
+
+
+def test_a_workers_slice_sent_back_in_pieces_keeps_the_order(
+    records: list[MatchRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pieces of 250 items instead of 50,000: the joining is the same at any size.
+    monkeypatch.setattr(parallel, "MAX_PIECE", 250)
+    prepared = [prepare(r) for r in records]
+    assert parallel.prepare_all(records, workers=2, min_slice=100) == prepared
+    index = BlockIndex()
+    index.add(prepared)
+    codes = array("q", index.pairs_for(range(len(prepared))))
+    serial, serial_ruled = compare_codes(prepared, codes, workers=1)
+    pieces, pieces_ruled = compare_codes(prepared, codes, workers=2, min_slice=100)
+    _same_levels(pieces, serial)
+    assert pieces_ruled == serial_ruled
