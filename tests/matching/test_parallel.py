@@ -109,3 +109,14 @@ def test_a_workers_slice_sent_back_in_pieces_keeps_the_order(
     pieces, pieces_ruled = compare_codes(prepared, codes, workers=2, min_slice=100)
     _same_levels(pieces, serial)
     assert pieces_ruled == serial_ruled
+
+
+def test_records_prepared_by_a_worker_share_the_one_empty_code_set(
+    records: list[MatchRecord],
+) -> None:
+    from matching.records import _NO_CODES
+
+    parallel_ = prepare_all(records, workers=2, min_slice=100)
+    worker_half = parallel_[len(parallel_) // 2 :]
+    empty = [r.usccs for r in worker_half if not r.usccs]
+    assert empty and all(codes is _NO_CODES for codes in empty)
