@@ -134,7 +134,8 @@ _PREPARED_FIELDS = tuple(f.name for f in dataclasses.fields(Prepared))
 
 
 def _unpickled(*values: Any) -> Prepared:
-    return Prepared(*(_NO_CODES if isinstance(v, frozenset) and not v else v for v in values))
+    shared: list[Any] = [_NO_CODES if isinstance(v, frozenset) and not v else v for v in values]
+    return Prepared(*shared)
 
 
 def city_of(division: str) -> str:
