@@ -139,8 +139,7 @@ def credithub_matcher(
             from matching.training import TrainingOptions
 
             # As `credithub resolve` does: prepared first (the raw records freed: at a million
-            # records they are hundreds of MB), trained on the comparisons resolving makes,
-            # on every core this process may use (as Splink's DuckDB does).
+            # records they are hundreds of MB), trained on the comparisons resolving makes.
             workers = _workers()
             records = prepare_all(records, workers=workers)
             result = resolve(records, training=TrainingOptions(), workers=workers)
@@ -159,13 +158,12 @@ def credithub_matcher(
 
 
 def _workers() -> int:
-    """Processes for the matcher: CREDITHUB_MATCHING_WORKERS, else every usable core."""
+    """Processes for the matcher: CREDITHUB_MATCHING_WORKERS, else one (as `credithub
+    resolve`'s default)."""
     import os
 
-    from matching.parallel import default_workers
-
     value = os.environ.get("CREDITHUB_MATCHING_WORKERS", "").strip()
-    return int(value) if value else default_workers()
+    return int(value) if value else 1
 
 
 def _has_training() -> bool:
