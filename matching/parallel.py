@@ -9,7 +9,10 @@ their results (prepared records, or the pairs' levels as bytes) come back.
 
 Only where ``fork`` exists (Linux, macOS) and only when asked (``workers > 1``): forking a
 process that runs other threads (the web service, the scheduler) is unsafe, so the service
-keeps the serial path; the CLI and the benchmark ask for it. Written with the standard
+keeps the serial path; the CLI (``--workers``) and the benchmark
+(``CREDITHUB_MATCHING_WORKERS``) ask for it. At 20,000 records on a 2-core machine one process
+was faster (two pools started and stopped, prepared records pickled back), so they default
+to one; at a million records two workers ran in 226 s. Written with the standard
 library's ``multiprocessing``: joblib or loky would pickle the records to the workers.
 """
 
