@@ -100,8 +100,13 @@ def is_alnum(text: str) -> bool:
     return text.isascii() and text.isalnum()
 
 
+_DROP_DIGITS = str.maketrans("", "", DIGITS)
+
+
 def count_digits(text: str) -> int:
-    return sum(ch in DIGITS for ch in text)
+    # Counted by deleting them (in C): classifying each code asks this, per character in
+    # Python it was a sixth of the time spent classifying codes.
+    return len(text) - len(text.translate(_DROP_DIGITS))
 
 
 def date_from(yyyymmdd: str) -> date | None:

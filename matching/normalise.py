@@ -386,11 +386,21 @@ def _pick_code(codes: tuple[str, ...], context: str) -> str:
     return codes[0]
 
 
+@functools.cache
+def _leading_starts() -> frozenset[str]:
+    """The first two characters of every leading region name (all have two or more)."""
+    return frozenset(name[:2] for name in gazetteer().leading)
+
+
 def _strip_leading_regions(text: str) -> tuple[str, str]:
     """Strip province / city / county names from the front; return (rest, division code)."""
     gaz = gazetteer()
+    starts = _leading_starts()
     region = ""
     while True:
+        if text[:2] not in starts:
+            # No region name starts so (most names): the longest-first search finds none.
+            return text, region
         # Longest name first; keep at least two characters of name after the region.
         for length in range(min(gaz.max_length, len(text) - 2), 1, -1):
             name = text[:length]

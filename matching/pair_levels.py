@@ -26,6 +26,7 @@ __all__ = [
     "PairLevels",
     "level_code",
     "level_name",
+    "level_vocabulary",
     "pair_totals",
 ]
 
@@ -59,6 +60,11 @@ def level_name(code: int) -> str:
     return _LEVELS[code]
 
 
+def level_vocabulary() -> list[str]:
+    """This process's level names, by code (another process may have coded them otherwise)."""
+    return list(_LEVELS)
+
+
 class PairLevels:
     """Pairs of record positions with their kind, hard rule and levels, in flat arrays."""
 
@@ -84,6 +90,15 @@ class PairLevels:
         self.levels.extend(
             [codes[c.level] if c.level in codes else level_code(c.level) for c in comparisons]
         )
+
+    def extend(self, other: PairLevels, recode: bytes | None = None) -> None:
+        """Append ``other``'s pairs; ``recode``: a ``bytes.translate`` table from the level
+        codes of the process that compared them to this process's."""
+        self.left.extend(other.left)
+        self.right.extend(other.right)
+        self.group.extend(other.group)
+        self.rule.extend(other.rule)
+        self.levels.extend(other.levels if recode is None else other.levels.translate(recode))
 
     def matrix(self) -> np.ndarray:
         """Levels as an ``(pairs, len(FIELDS))`` uint8 array (a view, no copy)."""

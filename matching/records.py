@@ -7,6 +7,7 @@ Identifiers go through :mod:`matching.identifiers`; codes of no Chinese scheme b
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -114,6 +115,11 @@ class Prepared:
         """The name blocking and exact comparison use."""
         return self.person_name if self.is_person else self.company.core
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Unpickled (records prepared by a worker process), every empty code set would be an
+        # object of its own, six a record: share the one empty set again (600 MB at a million).
+        return _unpickled, tuple(getattr(self, f) for f in _PREPARED_FIELDS)
+
 
 # ``frozenset(set())`` is a new object of about 200 bytes each time; most records have no
 # code of most kinds, so they all share this one (a gigabyte at a million records).
@@ -122,6 +128,14 @@ _NO_CODES: frozenset[str] = frozenset()
 
 def _codes(values: set[str]) -> frozenset[str]:
     return frozenset(values) if values else _NO_CODES
+
+
+_PREPARED_FIELDS = tuple(f.name for f in dataclasses.fields(Prepared))
+
+
+def _unpickled(*values: Any) -> Prepared:
+    shared: list[Any] = [_NO_CODES if isinstance(v, frozenset) and not v else v for v in values]
+    return Prepared(*shared)
 
 
 def city_of(division: str) -> str:

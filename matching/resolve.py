@@ -24,12 +24,11 @@ from .model import (
     MatchConfig,
     MatchExplanation,
     ambiguous,
-    compare_all,
-    quick_rule,
     score_pair,
 )
 from .pair_levels import PairLevels, pair_totals
-from .records import MatchRecord, Prepared, prepare
+from .parallel import compare_codes, prepare_all
+from .records import MatchRecord, Prepared
 from .review_queue import ReviewQueue, open_questions
 
 if TYPE_CHECKING:
@@ -167,13 +166,20 @@ class Resolver:
     batch of k new records costs in proportion to k (plus the output mapping)."""
 
     def __init__(
-        self, config: MatchConfig | None = None, *, training: TrainingOptions | None = None
+        self,
+        config: MatchConfig | None = None,
+        *,
+        training: TrainingOptions | None = None,
+        workers: int = 1,
     ) -> None:
         """``training``: learn the weights from the first batch's own comparisons
         (:func:`matching.training.train_on_levels`, starting from ``config``'s) and score
-        every batch with them; the model is then :attr:`model`."""
+        every batch with them; the model is then :attr:`model`. ``workers``: processes that
+        prepare and compare (:mod:`matching.parallel`: forked, so only for a process that
+        runs no other threads); the result is the same for any number."""
         self.config = config or MatchConfig()
         self.training = training
+        self.workers = workers
         self.model: MatchModel | None = None
         self.records: list[Prepared] = []
         self.positions: dict[str, int] = {}
@@ -203,12 +209,13 @@ class Resolver:
         progress: Progress | None,
     ) -> ResolutionResult:
         start = len(self.records)
-        for count, record in enumerate(records, start=1):
+        batch = records if isinstance(records, Sequence) else list(records)
+        # Records prepared already (to train a model on them first) are taken as they are.
+        for count, record in enumerate(prepare_all(batch, workers=self.workers), start=1):
             if record.record_id in self.positions:
                 raise ValueError(f"duplicate record id {record.record_id!r}")
             self.positions[record.record_id] = len(self.records)
-            # Records prepared already (to train a model on them first) are taken as they are.
-            self.records.append(record if isinstance(record, Prepared) else prepare(record))
+            self.records.append(record)
             if progress is not None and count % 10_000 == 0:
                 progress("prepare", count)
         new = self.records[start:]
@@ -241,18 +248,10 @@ class Resolver:
     ) -> PairLevels:
         """The levels of every candidate pair with a new record that the identifier rule
         does not decide at once (those count as negative, with no explanation)."""
-        records_ = self.records
-        pairs = PairLevels()
-        for n, code in enumerate(self.index.pairs_for(new_range, stats), start=1):
-            i, j = divmod(code, len(records_))
-            left, right = records_[i], records_[j]
-            if quick_rule(left, right) is not None:
-                counts["negative"] += 1
-                counts["hard_rule"] += 1
-                continue
-            pairs.add(i, j, left, right, compare_all(left, right))
-            if progress is not None and n % 100_000 == 0:
-                progress("compare", n)
+        codes = array("q", self.index.pairs_for(new_range, stats))
+        pairs, ruled = compare_codes(self.records, codes, workers=self.workers, progress=progress)
+        counts["negative"] += ruled
+        counts["hard_rule"] += ruled
         return pairs
 
     def _decide(
@@ -366,12 +365,13 @@ def resolve(
     forbidden: Iterable[tuple[str, str]] = (),
     progress: Progress | None = None,
     training: TrainingOptions | None = None,
+    workers: int = 1,
 ) -> ResolutionResult:
     """Resolve records into entities. ``forbidden``: record-id pairs a reviewer rejected;
     ``progress(stage, count)`` is called now and then; ``training``: learn the weights from
-    these records first (the model is ``result.state.model``). Raises ValueError on
-    duplicate ids."""
-    resolver = Resolver(config, training=training)
+    these records first (the model is ``result.state.model``); ``workers``: processes (see
+    :class:`Resolver`). Raises ValueError on duplicate ids."""
+    resolver = Resolver(config, training=training, workers=workers)
     return resolver.add(records, forbidden=forbidden, progress=progress)
 
 

@@ -81,8 +81,11 @@ class TrainingOptions:
     max_pairs: int = 40_000  # blocked pairs :func:`train` compares (a random sample beyond)
     random_pairs: int = 4_000  # random pairs drawn per kind of pair
     tf_pairs: int = 50_000  # pairs agreeing on a name whose names centre the adjustment
-    max_iterations: int = 200
-    tolerance: float = 1e-5  # largest change of an m, u or share to stop at
+    # EM steps (matching.em: a step costs well under a millisecond, at any size).
+    max_iterations: int = 5_000
+    # Largest change of an m, u or share to stop at: small, since a nearly flat likelihood
+    # (a million records) makes steps small long before the fixed point is near.
+    tolerance: float = 1e-9
     floor: float = 1e-4  # m lies in [floor, 1 - floor]
     u_floor: float = 1e-6  # u lies in [u_floor, 1 - u_floor]
     pseudo_pairs: float = 50.0  # Dirichlet prior on m and u, in pairs, at the starting values

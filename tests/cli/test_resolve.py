@@ -293,3 +293,14 @@ def test_the_review_queue_is_one_question_per_pair_of_entities(tmp_path: Path) -
     assert all({"field", "level", "weight"} <= set(c) for c in pair["comparisons"])
     assert isinstance(pair["total_weight"], float | int) and pair["probability"] == 0.5
     assert set(pair["thresholds"]) == {"positive", "review"}
+
+
+def test_workers_option_gives_the_same_clusters_and_rejects_zero(tmp_path: Path) -> None:
+    text = _companies_csv()
+    code, output, serial = run(tmp_path, text, "--id-column", "id", "--workers", "1")
+    assert code == 0, output
+    code, output, parallel = run(tmp_path, text, "--id-column", "id", "--workers", "2")
+    assert code == 0, output
+    assert parallel == serial
+    code, output, _ = run(tmp_path, text, "--id-column", "id", "--workers", "0")
+    assert code != 0 and "--workers" in output

@@ -19,7 +19,7 @@ from stdnum.cn import ric
 
 from matching.blocking import BlockIndex
 from matching.dependence import IMPLIED
-from matching.em import run_em
+from matching.em import Key, Vector, run_em
 from matching.match_model import MatchModel
 from matching.model import (
     DEFAULT_WEIGHTS,
@@ -171,18 +171,32 @@ def test_a_masked_id_that_fits_implies_its_gender_not_a_birth_date_it_hides() ->
     assert levels["gender"] == IMPLIED and levels["birth_date"] == "exact"
 
 
-def test_the_prior_on_m_and_u_keeps_a_rarely_seen_level_near_its_start() -> None:
-    # Two comparisons; "name high" is seen in 3 pairs only, always with an agreeing address.
-    start_m = {("name", "exact"): 0.6, ("name", "high"): 0.3, ("name", "different"): 0.1}
+def _rare_level_case() -> tuple[dict[Key, float], dict[Key, float], dict[Vector, float]]:
+    """Starting m, u and vectors of two comparisons; "name high" is seen in 3 pairs only,
+    always with an agreeing address."""
+    start_m: dict[Key, float] = {
+        ("name", "exact"): 0.6,
+        ("name", "high"): 0.3,
+        ("name", "different"): 0.1,
+    }
     start_m |= {("address", "exact"): 0.7, ("address", "different"): 0.3}
-    start_u = {("name", "exact"): 0.01, ("name", "high"): 0.04, ("name", "different"): 0.95}
+    start_u: dict[Key, float] = {
+        ("name", "exact"): 0.01,
+        ("name", "high"): 0.04,
+        ("name", "different"): 0.95,
+    }
     start_u |= {("address", "exact"): 0.05, ("address", "different"): 0.95}
-    vectors = {
+    vectors: dict[Vector, float] = {
         ("company", (("name", "exact"), ("address", "exact"))): 2_000.0,
         ("company", (("name", "different"), ("address", "different"))): 200_000.0,
         ("company", (("name", "high"), ("address", "exact"))): 3.0,
         ("company", (("name", "different"), ("address", "exact"))): 4_000.0,
     }
+    return start_m, start_u, vectors
+
+
+def test_the_prior_on_m_and_u_keeps_a_rarely_seen_level_near_its_start() -> None:
+    start_m, start_u, vectors = _rare_level_case()
     options: dict[str, Any] = {
         "max_iterations": 300,
         "tolerance": 1e-9,
@@ -192,8 +206,9 @@ def test_the_prior_on_m_and_u_keeps_a_rarely_seen_level_near_its_start() -> None
     m, _, _, _ = run_em(vectors, start_m, start_u, {"company": 0.01}, **options)
     shrunk, _, _, _ = run_em(vectors, start_m, start_u, {"company": 0.01}, pseudo=500, **options)
     assert abs(shrunk[("name", "high")] - 0.3) < abs(m[("name", "high")] - 0.3)
-    # A level seen thousands of times takes the data's value either way.
-    assert shrunk[("name", "exact")] == pytest.approx(m[("name", "exact")], abs=0.1)
+    # A level seen thousands of times moves most of the way from its start to the data's value.
+    data, start = m[("name", "exact")], start_m[("name", "exact")]
+    assert abs(shrunk[("name", "exact")] - data) < abs(start - data) / 2
 
 
 def test_resolving_with_training_decides_as_the_model_it_learned(records: list[Prepared]) -> None:
@@ -270,3 +285,16 @@ def test_a_sampled_training_learns_the_same_model_whatever_the_hash_seed() -> No
         for seed in ("1", "2", "3")
     }
     assert len(versions) == 1 and versions != {""}, versions
+
+
+def test_em_reaches_the_fixed_point_where_the_likelihood_is_nearly_flat() -> None:
+    # Plain EM crept here (100,000 steps and still moving); accelerated it converges, and
+    # where it stops is EM's fixed point: one more EM step from there changes nothing.
+    start_m, start_u, vectors = _rare_level_case()
+    bounds: dict[str, Any] = {"floor": 1e-4, "u_floor": 1e-6}
+    m, u, share, report = run_em(
+        vectors, start_m, start_u, {"company": 0.01}, max_iterations=500, tolerance=1e-10, **bounds
+    )
+    assert report["converged"] and report["iterations"] < 500
+    _, _, _, again = run_em(vectors, m, u, share, max_iterations=1, tolerance=0.0, **bounds)
+    assert again["max_change"] < 1e-8
