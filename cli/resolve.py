@@ -211,37 +211,15 @@ def resolve_command(
     questions for review: one per pair of entities with an unsure record pair between them."""
     from tqdm import tqdm
 
-    from ingest.adapters.base import FetchError
-    from ingest.adapters.file_drop import choose_encoding
-    from matching.records import MatchRecord
     from matching.resolve import resolve
     from matching.training import TrainingOptions
 
     if model_file is not None and default_weights:
         raise click.UsageError("--model and --default-weights exclude each other")
 
-    try:
-        chosen = choose_encoding(input_csv, encoding)
-    except FetchError as exc:
-        raise click.ClickException(str(exc)) from exc
-    with input_csv.open("r", encoding=chosen, newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        mapping = parse_maps(maps, header)
-        for column in (id_column, kind_column):
-            if column and column not in header:
-                raise click.BadParameter(f"no column {column!r} in the file")
-        records = _read_records(
-            reader,
-            mapping,
-            id_column,
-            kind_column,
-            quiet,
-            MatchRecord,
-            default_kind=_KINDS[default_kind] if default_kind else None,
-        )
-
+    records = _records_from_csv(
+        input_csv, encoding, maps, id_column, kind_column, default_kind, quiet
+    )
     prepared, workers = _prepared(records, workers, quiet)
     # Only the ids are written back: the raw records go (hundreds of MB at a million).
     ids, count = [r.record_id for r in records], len(records)
@@ -270,6 +248,43 @@ def resolve_command(
     click.echo(f"model {model.version} ({how})")
     click.echo(f"{count} records -> {entities} entities; {_review_summary(result, count)}; "
                f"written to {out_csv}")  # fmt: skip
+
+
+def _records_from_csv(
+    input_csv: Path,
+    encoding: str,
+    maps: tuple[str, ...],
+    id_column: str | None,
+    kind_column: str | None,
+    default_kind: str | None,
+    quiet: bool,
+) -> list[Any]:
+    """The file's rows as match records, read in the chosen (or detected) encoding."""
+    from ingest.adapters.base import FetchError
+    from ingest.adapters.file_drop import choose_encoding
+    from matching.records import MatchRecord
+
+    try:
+        chosen = choose_encoding(input_csv, encoding)
+    except FetchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with input_csv.open("r", encoding=chosen, newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        mapping = parse_maps(maps, header)
+        for column in (id_column, kind_column):
+            if column and column not in header:
+                raise click.BadParameter(f"no column {column!r} in the file")
+        return _read_records(
+            reader,
+            mapping,
+            id_column,
+            kind_column,
+            quiet,
+            MatchRecord,
+            default_kind=_KINDS[default_kind] if default_kind else None,
+        )
 
 
 def _review_summary(result: Any, records: int) -> str:
