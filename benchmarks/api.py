@@ -295,8 +295,25 @@ def _print(backend: str, results: dict[str, Any]) -> None:
     memory = results["memory"]
     print(f"peak memory per worker: {memory['peak_mib_max']:.0f} MiB ({memory['workers']} workers;"
           f" hello {results['hello_memory']['peak_mib_max']:.0f} MiB)")  # fmt: skip
+    plans = "; ".join(f"{k}: {v['statements']} statements, {v['call_ms']:.0f} ms, tables read "
+                      f"whole: {', '.join(v['scans']) or 'none'}"
+                      for k, v in results["plans"].items())  # fmt: skip
+    print(f"query plans (in process, before the load): {plans}")
     cold = ", ".join(f"{k} {v:.0f}" for k, v in results["cold_ms"].items())
     print(f"first answers after start (ms): {cold}")
+
+
+def _explain(url: str, built: dict[str, Any], prefix: Path) -> dict[str, Any]:
+    """The requests' query plans at this size (:mod:`benchmarks.api_plans`), written to
+    ``<prefix>-plans.txt``; per kind the statements sent, tables read whole, in-process ms."""
+    from benchmarks.api_plans import explain
+
+    found = explain(url, built)
+    with Path(f"{prefix}-plans.txt").open("w") as out:
+        for kind, result in found.items():
+            for plan in result.pop("plans"):
+                out.write(f"-- {kind}\n{plan}\n\n")
+    return found
 
 
 def _prepare(
@@ -336,7 +353,8 @@ def _prepare(
         for backend in fresh:
             done[backend] = {"entities": args.entities, "build_seconds": seconds,
                              "built_together": fresh, "reused": False}  # fmt: skip
-        api_store.write_build(folder, {**previous, **done})
+        # Read again: a build of the other backend may have run meanwhile.
+        api_store.write_build(folder, {**api_store.read_build(folder), **done})
     for backend in backends:
         done[backend]["size_mib"] = api_store.size_mib(urls[backend])
     return urls, done, server
@@ -432,6 +450,7 @@ def main() -> None:
                 from benchmarks.api_build import describe
 
                 built = describe(urls[backend], args.entities)
+                summary[backend]["plans"] = _explain(urls[backend], built, folder / backend)
                 summary[backend].update(run_backend(urls[backend], built, args, folder))
                 _print(backend, summary[backend])
         finally:

@@ -176,10 +176,11 @@ def describe(url: str, n_entities: int) -> dict[str, Any]:
     from core.models import Feed, Role
 
     engine = make_engine(url)
+    run = time.strftime("%Y%m%d-%H%M%S")  # a reused database keeps earlier runs' clients
     with make_session_factory(engine)() as session:
-        _client, token = create_client(session=session, name="bench", role=Role.REGULATOR)
+        _client, token = create_client(session=session, name=f"bench-{run}", role=Role.REGULATOR)
         _pusher, push_token = create_client(
-            session=session, name="bench-epb", role=Role.DEPARTMENT, department_code="EPB"
+            session=session, name=f"bench-epb-{run}", role=Role.DEPARTMENT, department_code="EPB"
         )
         session.execute(
             update(Feed).where(Feed.code == "epb-feed").values(field_mapping=PUSH_MAPPING)

@@ -29,12 +29,13 @@ a small build either way, on both databases.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from benchmarks.api_build import feed_records
@@ -120,13 +121,17 @@ def bulk_ingest(
                 print(f"  {last:,} entities in {elapsed:.0f} s ({2 * last / elapsed:,.0f} rec/s)",
                       flush=True)  # fmt: skip
 
+    for engine in engines:
+        _indexes_off(engine)
     if workers <= 0:  # in this process (tests)
         _load(urls[0])
         write_all(map(_compute, chunks))
     else:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers, initializer=_load, initargs=(urls[0],)) as pool:
-            write_all(pool.imap(_compute, chunks))
+            write_all(_bounded(pool, chunks, ahead=workers + 1))
+    for engine in engines:
+        _indexes_on(engine)
     for engine in engines:
         if engine.dialect.name == "postgresql":
             # The ids were the data set's own: the sequences go on after them.
@@ -135,6 +140,59 @@ def bulk_ingest(
                     conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                       f"(SELECT max(id) FROM {table}))"))  # fmt: skip
         engine.dispose()
+
+
+def _bounded(pool: Any, chunks: list[tuple[int, int]], ahead: int) -> Iterator[_Chunk]:
+    """The chunks computed by ``pool`` in order, at most ``ahead`` of them waiting: the writer
+    is slower than the workers, and a chunk's rows take tens of MB."""
+    pending: deque[Any] = deque()
+    for bounds in chunks:
+        pending.append(pool.apply_async(_compute, (bounds,)))
+        if len(pending) > ahead:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+# PostgreSQL's bulk-load practice: the secondary indexes (not those of a key or a unique
+# constraint) are dropped before the load and made again from their own definitions after it,
+# and foreign keys are not checked row by row (the rows are the pipeline's, their references
+# made here). The database ends with the same schema and rows as one loaded row by row.
+_SECONDARY = """SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()
+AND indexname NOT IN (SELECT conname FROM pg_constraint) AND tablename = ANY(:tables)"""
+_LOADED = ["entities", "entity_identifiers", "entity_attributes", "source_records",
+           "credit_records", "match_links", "record_match_views", "record_block_keys",
+           "outbox_events"]  # fmt: skip
+_DROPPED: dict[str, list[tuple[str, str]]] = {}
+
+
+def _indexes_off(engine: Any) -> None:
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        found = [tuple(r) for r in conn.execute(text(_SECONDARY), {"tables": _LOADED})]
+        for name, _definition in found:
+            conn.execute(text(f'DROP INDEX "{name}"'))
+    _DROPPED[engine.url.render_as_string()] = found
+    engine.pool.dispose()
+
+    event.listen(engine, "connect", _replica)
+
+
+def _replica(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+
+
+def _indexes_on(engine: Any) -> None:
+    if engine.dialect.name != "postgresql":
+        return
+    event.remove(engine, "connect", _replica)
+    engine.dispose()
+    with engine.begin() as conn:
+        conn.execute(text("SET maintenance_work_mem = '256MB'"))
+        for _name, definition in _DROPPED.pop(engine.url.render_as_string()):
+            conn.execute(text(definition))
 
 
 def _write(session: Session, chunk: _Chunk) -> None:
