@@ -7,10 +7,11 @@ an hour through ``store_batch``.
 Rows are computed in worker processes (``workers``, chunks of ``batch`` entities) and
 written by the parent, a chunk a transaction, while the workers compute the next ones: the
 ids are the data set's own (entity ``n``; its records ``2n - 1`` and ``2n``), so no row
-waits for the database to number another. It can skip ingest's reads because it knows the data set: every party is new and has its own valid
-code, and each has exactly two records, so the first record of a party creates its entity (the
-linker's ``new_entity``) and the second links to it by that code (the linker's exact-code link,
-scored by the matcher against the first record). Everything else is the pipeline's code, per
+waits for the database to number another. It can skip ingest's reads because it knows the
+data set: every party is new and has its own valid code, and each has exactly two records,
+so the first record of a party creates its entity (the linker's ``new_entity``) and the
+second links to it by that code (the linker's exact-code link, scored by the matcher against
+the first record). Everything else is the pipeline's code, per
 record: planning and validation (``ingest.pipeline.plan``), the credit row
 (``credit_values``), the party keys, identifiers, golden values (``resolution.golden``), the
 match link's explanation (``resolution.linking._explain`` with the matcher's
@@ -197,8 +198,14 @@ def _indexes_on(engine: Any) -> None:
 
 def _write(session: Session, chunk: _Chunk) -> None:
     from core.bulk_writes import insert_rows
-    from core.models import CreditRecord, Entity, EntityAttribute, EntityIdentifier, MatchLink
-    from core.models import SourceRecord
+    from core.models import (
+        CreditRecord,
+        Entity,
+        EntityAttribute,
+        EntityIdentifier,
+        MatchLink,
+        SourceRecord,
+    )
     from core.outbox import emit_inserted
     from resolution.record_matching import write_record_views
 
@@ -289,10 +296,11 @@ def _compute(bounds: tuple[int, int]) -> _Chunk:
             for id_type, value, valid, problem in stored_identifiers(keys):
                 if (id_type, value) not in held:
                     held.add((id_type, value))
-                    chunk.identifiers.append({"entity_id": n, "id_type": id_type, "value": value,
-                                              "valid": valid,
-                                              "problem": (problem or "")[:300] or None,
-                                              "source_record_id": source_id, "created_at": now})  # fmt: skip
+                    problem = (problem or "")[:300] or None
+                    chunk.identifiers.append(
+                        {"entity_id": n, "id_type": id_type, "value": value, "valid": valid,
+                         "problem": problem, "source_record_id": source_id, "created_at": now}
+                    )  # fmt: skip
             basis = basis_of(keys)
             standing = (basis_rank(basis), feed.authority)
             for field_name, value in _record_values(record, keys).items():

@@ -82,14 +82,11 @@ def upgrade(url: str, root: Path, folder: Path) -> float:
     """``credithub db upgrade`` (the code in ``root``) on the database at ``url``; returns its
     seconds."""
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", "db", "upgrade"],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root), "CREDITHUB_DATABASE_URL": url,
-             "CREDITHUB_LOG_LEVEL": "WARNING", "CREDITHUB_SECRET_KEY": "bench",
-             "CREDITHUB_INSTANCE_PATH": str(folder / "instance")},  # fmt: skip
-        check=True,
-    )
+    env = {**os.environ, "PYTHONPATH": str(root), "CREDITHUB_DATABASE_URL": url,
+           "CREDITHUB_LOG_LEVEL": "WARNING", "CREDITHUB_SECRET_KEY": "bench",
+           "CREDITHUB_INSTANCE_PATH": str(folder / "instance")}  # fmt: skip
+    command = [sys.executable, "-c", "from cli.main import main; main()", "db", "upgrade"]
+    subprocess.run(command, cwd=root, env=env, check=True)
     return time.perf_counter() - started
 
 

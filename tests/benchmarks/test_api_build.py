@@ -69,7 +69,8 @@ class _Names:
     def __init__(self, url: str) -> None:
         engine = make_engine(url)
         with engine.connect() as conn:
-            self.sources = dict(conn.execute(text("SELECT id, source_key FROM source_records")).all())
+            sources = conn.execute(text("SELECT id, source_key FROM source_records")).all()
+            self.sources: dict[int, str] = dict(sources)  # type: ignore[arg-type]
             rows = conn.execute(text("SELECT id, public_id, display_name FROM entities")).all()
         engine.dispose()
         self.entities = {row[0]: f"entity:{row[2]}" for row in rows}
