@@ -322,7 +322,7 @@ def _prepare(
     """The databases of ``backends`` in ``folder``, built unless ``--reuse`` finds them built
     at this size (then upgraded to the code's migrations); their URLs, what was done to each,
     and the PostgreSQL server (None without PostgreSQL), to be stopped by the caller."""
-    from benchmarks import api_build, api_bulk, api_store
+    from benchmarks import api_bulk, api_store
 
     previous = api_store.read_build(folder) if args.reuse else {}
     server = None
@@ -341,23 +341,54 @@ def _prepare(
             done[backend] = {**previous[backend], "reused": True, "upgrade_seconds": seconds}
     if fresh:
         started = time.perf_counter()
-        for backend in fresh:
-            _empty(backend, urls[backend], server)
-            api_build.create_catalogue(urls[backend])
-        print(f"building {args.entities:,} entities for {', '.join(fresh)}", flush=True)
-        api_bulk.bulk_ingest([urls[b] for b in fresh], args.entities,
-                             workers=args.build_workers, progress=True)  # fmt: skip
+        starts = {b: _resume_from(b, urls[b], server, folder, args) for b in fresh}
+        print(f"building {args.entities:,} entities for {', '.join(fresh)} "
+              f"(from {', '.join(f'{b} {starts[b]:,}' for b in fresh)})", flush=True)  # fmt: skip
+        saved = folder / "postgresql-dropped-indexes.json"
+        for start in sorted(set(starts.values())):
+            together = [urls[b] for b in fresh if starts[b] == start]
+            api_bulk.bulk_ingest(together, args.entities, first=start, saved_indexes=saved,
+                                 workers=args.build_workers, progress=True)  # fmt: skip
         for backend in fresh:
             _analyze(urls[backend])
         seconds = time.perf_counter() - started
         for backend in fresh:
             done[backend] = {"entities": args.entities, "build_seconds": seconds,
-                             "built_together": fresh, "reused": False}  # fmt: skip
+                             "built_together": fresh, "resumed_from": starts[backend],
+                             "reused": False}  # fmt: skip
         # Read again: a build of the other backend may have run meanwhile.
         api_store.write_build(folder, {**api_store.read_build(folder), **done})
     for backend in backends:
         done[backend]["size_mib"] = api_store.size_mib(urls[backend])
     return urls, done, server
+
+
+def _resume_from(
+    backend: str, url: str, server: Any, folder: Path, args: argparse.Namespace
+) -> int:
+    """The first entity to build: 1 in an emptied database, or with ``--resume`` the one after
+    the last chunk a stopped build committed (the database is upgraded first)."""
+    from benchmarks import api_build, api_store
+
+    if args.resume:
+        from sqlalchemy import text
+
+        from core.db import make_engine
+
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                last = conn.execute(text("SELECT max(id) FROM entities")).scalar()
+        except Exception:  # no database or no schema yet: build from the start
+            last = None
+        finally:
+            engine.dispose()
+        if last:
+            api_store.upgrade(url, ROOT, folder)
+            return int(last) + 1
+    _empty(backend, url, server)
+    api_build.create_catalogue(url)
+    return 1
 
 
 def _empty(backend: str, url: str, server: Any) -> None:
@@ -425,13 +456,18 @@ def main() -> None:
         help="serve the databases in --out again if built at this size (after db upgrade)",
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="a build stopped half way goes on from its last committed chunk (with --out)",
+    )
+    parser.add_argument(
         "--build-workers", type=int, default=2, help="processes computing the build's rows"
     )
     parser.add_argument("--load", action=argparse.BooleanOptionalAction, default=True,
                         help="--no-load: build (or upgrade) only")  # fmt: skip
     args = parser.parse_args()
-    if args.reuse and not args.out:
-        parser.error("--reuse needs --out")
+    if (args.reuse or args.resume) and not args.out:
+        parser.error("--reuse and --resume need --out")
     summary: dict[str, Any] = {"entities": args.entities, "connections": args.connections,
                                "seconds": args.seconds, "workers": args.workers,
                                "threads": args.threads, "rate_limit_budget": args.budget,

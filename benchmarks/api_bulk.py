@@ -29,14 +29,16 @@ a small build either way, on both databases.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from benchmarks.api_build import feed_records
@@ -94,22 +96,27 @@ def bulk_ingest(
     urls: list[str],
     n_entities: int,
     *,
+    first: int = 1,
     batch: int = 10_000,
     workers: int = 2,
     progress: bool = False,
+    saved_indexes: Path | None = None,
 ) -> None:
-    """Entities 1..``n_entities`` and their records into each migrated database of ``urls``
-    (each with the catalogue of :func:`benchmarks.api_build.create_catalogue`, no entities
-    yet): the rows are computed once and written to each (public ids included). ``workers``
-    0 computes in this process."""
+    """Entities ``first``..``n_entities`` and their records into each migrated database of
+    ``urls`` (each with the catalogue of :func:`benchmarks.api_build.create_catalogue` and
+    entities 1..``first - 1`` already, written a chunk a transaction: a build stopped half way
+    goes on from the last chunk committed): the rows are computed once and written to each
+    (public ids included). ``workers`` 0 computes in this process. ``saved_indexes``: where the
+    definitions of the indexes dropped for the load are kept until they are made again, so an
+    interrupted build's next run still makes them."""
     import multiprocessing
 
     from core.db import UnitOfWork, make_engine, make_session_factory
 
     engines = [make_engine(url) for url in urls]
     factories = [make_session_factory(engine) for engine in engines]
-    chunks = [(first, min(first + batch - 1, n_entities))
-              for first in range(1, n_entities + 1, batch)]  # fmt: skip
+    chunks = [(start, min(start + batch - 1, n_entities))
+              for start in range(first, n_entities + 1, batch)]  # fmt: skip
     started = time.perf_counter()
     def write_all(computed: Iterable[_Chunk]) -> None:
         for (_first, last), chunk in zip(chunks, computed, strict=True):
@@ -123,7 +130,7 @@ def bulk_ingest(
                       flush=True)  # fmt: skip
 
     for engine in engines:
-        _indexes_off(engine)
+        _indexes_off(engine, saved_indexes)
     if workers <= 0:  # in this process (tests)
         _load(urls[0])
         write_all(map(_compute, chunks))
@@ -132,7 +139,7 @@ def bulk_ingest(
         with context.Pool(workers, initializer=_load, initargs=(urls[0],)) as pool:
             write_all(_bounded(pool, chunks, ahead=workers + 1))
     for engine in engines:
-        _indexes_on(engine)
+        _indexes_on(engine, saved_indexes)
     for engine in engines:
         if engine.dialect.name == "postgresql":
             # The ids were the data set's own: the sequences go on after them.
@@ -156,44 +163,40 @@ def _bounded(pool: Any, chunks: list[tuple[int, int]], ahead: int) -> Iterator[_
 
 
 # PostgreSQL's bulk-load practice: the secondary indexes (not those of a key or a unique
-# constraint) are dropped before the load and made again from their own definitions after it,
-# and foreign keys are not checked row by row (the rows are the pipeline's, their references
-# made here). The database ends with the same schema and rows as one loaded row by row.
+# constraint) are dropped before the load and made again from their own definitions after it.
+# The database ends with the same schema and rows as one loaded with its indexes. Triggers and
+# foreign keys stay on: a migration may keep a table by trigger (namesearch4's name grams).
 _SECONDARY = """SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()
 AND indexname NOT IN (SELECT conname FROM pg_constraint) AND tablename = ANY(:tables)"""
 _LOADED = ["entities", "entity_identifiers", "entity_attributes", "source_records",
            "credit_records", "match_links", "record_match_views", "record_block_keys",
            "outbox_events"]  # fmt: skip
-_DROPPED: dict[str, list[tuple[str, str]]] = {}
+_DROPPED: dict[str, dict[str, str]] = {}
 
 
-def _indexes_off(engine: Any) -> None:
+def _indexes_off(engine: Any, saved: Path | None) -> None:
     if engine.dialect.name != "postgresql":
         return
+    kept = json.loads(saved.read_text()) if saved is not None and saved.exists() else {}
     with engine.begin() as conn:
-        found = [tuple(r) for r in conn.execute(text(_SECONDARY), {"tables": _LOADED})]
-        for name, _definition in found:
+        found = dict(conn.execute(text(_SECONDARY), {"tables": _LOADED}).all())
+        kept.update(found)
+        if saved is not None:
+            saved.write_text(json.dumps(kept, indent=1))
+        for name in found:
             conn.execute(text(f'DROP INDEX "{name}"'))
-    _DROPPED[engine.url.render_as_string()] = found
-    engine.pool.dispose()
-
-    event.listen(engine, "connect", _replica)
+    _DROPPED[engine.url.render_as_string()] = kept
 
 
-def _replica(dbapi_connection: Any, _record: Any) -> None:
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-
-
-def _indexes_on(engine: Any) -> None:
+def _indexes_on(engine: Any, saved: Path | None) -> None:
     if engine.dialect.name != "postgresql":
         return
-    event.remove(engine, "connect", _replica)
-    engine.dispose()
     with engine.begin() as conn:
         conn.execute(text("SET maintenance_work_mem = '256MB'"))
-        for _name, definition in _DROPPED.pop(engine.url.render_as_string()):
+        for definition in _DROPPED.pop(engine.url.render_as_string()).values():
             conn.execute(text(definition))
+    if saved is not None:
+        saved.unlink(missing_ok=True)
 
 
 def _write(session: Session, chunk: _Chunk) -> None:
