@@ -181,3 +181,32 @@ def test_the_bulk_build_writes_what_the_pipeline_writes(
         assert answer[0] == (404 if key.startswith(("10:", "20:", "30:", "40:")) and
                              key.endswith("public") else 200), key
         assert _lines(answers[key]) == _lines(answer), key
+
+
+def test_a_stopped_bulk_build_goes_on_where_it_stopped(
+    database_url: str, second_url: str, tmp_path: Path
+) -> None:
+    whole, resumed = database_url, second_url
+    for url in (whole, resumed):
+        api_build.create_catalogue(url)
+    api_bulk.bulk_ingest([whole], 20, batch=7, workers=0)
+    saved = tmp_path / "dropped-indexes.json"
+    api_bulk.bulk_ingest([resumed], 14, batch=7, workers=0, saved_indexes=saved)
+    api_bulk.bulk_ingest([resumed], 20, first=15, batch=7, workers=0, saved_indexes=saved)
+
+    assert not saved.exists()  # the dropped indexes are made again
+    assert _tables(resumed) == _tables(whole)
+    engine = make_engine(resumed)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            indexes = conn.execute(text("SELECT count(*) FROM pg_indexes")).scalar_one()
+            admin = make_engine(whole)
+            with admin.connect() as other:
+                assert other.execute(text("SELECT count(*) FROM pg_indexes")).scalar_one() == indexes
+            admin.dispose()
+        # The sequences go on after the data set's own ids.
+        conn.execute(text("INSERT INTO source_records (feed_id, source_key, version, raw_payload,"
+                          " payload_hash, received_at, status, origin) VALUES (1, 'x', 1, '{}',"
+                          " 'h', '2026-01-01', 'accepted', 't')"))  # fmt: skip
+        assert conn.execute(text("SELECT max(id) FROM source_records")).scalar_one() == 41
+    engine.dispose()
