@@ -202,7 +202,8 @@ def test_a_stopped_bulk_build_goes_on_where_it_stopped(
             indexes = conn.execute(text("SELECT count(*) FROM pg_indexes")).scalar_one()
             admin = make_engine(whole)
             with admin.connect() as other:
-                assert other.execute(text("SELECT count(*) FROM pg_indexes")).scalar_one() == indexes
+                expected = other.execute(text("SELECT count(*) FROM pg_indexes")).scalar_one()
+            assert indexes == expected
             admin.dispose()
         # The sequences go on after the data set's own ids.
         conn.execute(text("INSERT INTO source_records (feed_id, source_key, version, raw_payload,"
