@@ -50,7 +50,9 @@ def uscc(n: int) -> str:
 def resident_id(n: int) -> str:
     from stdnum.cn import ric
 
-    born = date(1960, 1, 1) + timedelta(days=n % 15000)
+    # Unique for n below 15,000,000: the sequence number is n's last three digits, the birth
+    # date its thousands (two people with one resident id would be one entity to ingest).
+    born = date(1960, 1, 1) + timedelta(days=(n // 1000) % 15000)
     body = f"110105{born:%Y%m%d}{n % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
 
@@ -194,11 +196,15 @@ def describe(url: str, n_entities: int) -> dict[str, Any]:
         company = probe if probe % PERSON_SHARE else probe + 1
         person = (probe // PERSON_SHARE + 1) * PERSON_SHARE
         found = {}
-        for n, code in ((company, uscc(company)), (person, resident_id(person))):
+        for n in (company, person):
+            # By the entity's name: databases built before the resident ids were made unique
+            # hold several people with one id.
+            name = party(n)["CF_XDR_MC"]
             found[n] = session.execute(
                 text("SELECT e.id, e.public_id, e.display_name, i.value FROM entities e "
-                     "JOIN entity_identifiers i ON i.entity_id = e.id WHERE i.value = :code"),
-                {"code": code},
+                     "JOIN entity_identifiers i ON i.entity_id = e.id "
+                     "WHERE e.display_name = :name AND i.id_type IN ('uscc', 'resident_id')"),
+                {"name": name},
             ).one()  # fmt: skip
     engine.dispose()
     return {

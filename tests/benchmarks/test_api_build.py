@@ -211,3 +211,12 @@ def test_a_stopped_bulk_build_goes_on_where_it_stopped(
                           " 'h', '2026-01-01', 'accepted', 't')"))  # fmt: skip
         assert conn.execute(text("SELECT max(id) FROM source_records")).scalar_one() == 41
     engine.dispose()
+
+
+def test_every_party_of_the_data_set_has_its_own_code() -> None:
+    # The bulk path creates an entity per party: two parties sharing a code would be one
+    # entity to ingest.
+    persons = range(api_build.PERSON_SHARE, 1_000_001, api_build.PERSON_SHARE)
+    assert len({api_build.resident_id(n) for n in persons}) == len(persons)
+    companies = [n for n in range(1, 200_001) if n % api_build.PERSON_SHARE]
+    assert len({api_build.uscc(n) for n in companies}) == len(companies)
