@@ -115,8 +115,12 @@ wrk:
 
 ENTITIES ?= 1000000
 SECONDS_EACH ?= 15
+# API_DATA=DIR keeps the built databases there and serves them again on the next run (after
+# `credithub db upgrade`): the 1M build is paid once. Without it they are thrown away.
+API_DATA ?=
 bench-api: $(STAMP) postgres-binaries wrk
-	$(BIN)/python -m benchmarks.api --entities $(ENTITIES) --seconds $(SECONDS_EACH)
+	$(BIN)/python -m benchmarks.api --entities $(ENTITIES) --seconds $(SECONDS_EACH) \
+		$(if $(API_DATA),--out $(API_DATA) --reuse)
 
 # Name search in one process against the USCC search (docs/serving.md).
 NAME_ENTITIES ?= 300000

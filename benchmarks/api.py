@@ -3,12 +3,19 @@ Flask "hello" under the same server, workers and threads, in the same run.
 
     .venv/bin/python -m benchmarks.api [--entities 1000000] [--backends sqlite,postgresql]
                                        [--seconds 15] [--connections 16]
+                                       [--out DIR [--reuse]]
 
-The database is built with the export benchmark's Core bulk path (``benchmarks.export``:
-entities with their codes, two credit records each), migrated first; PostgreSQL runs on a
-server started here (``tests.support.postgres``), SQLite on a file. For each request kind it
-prints req/s, p50, p99 and the share of "hello" throughput; then peak memory per worker
-(``VmHWM``); the last line is one JSON object.
+The database holds what ingest writes for ``--entities`` parties with two penalties each
+(:mod:`benchmarks.api_build`; one in ten a natural person), built by the bulk path of
+:mod:`benchmarks.api_bulk`: the pipeline's own functions, rows written with ``COPY`` on
+PostgreSQL and ``executemany`` on SQLite, computed once for both backends. PostgreSQL runs on a
+cluster kept in ``DIR/postgres``, SQLite on ``DIR/api.sqlite3`` (:mod:`benchmarks.api_store`):
+with ``--reuse`` a database already built at this size is served again after
+``credithub db upgrade`` (new migrations apply; their time is printed), so the build is paid
+once. For each request kind it prints req/s, p50, p99 and the share of "hello" throughput; the
+first answer of each kind on a server just started (cold caches); then peak memory per worker
+(``VmHWM``), the build (or upgrade) time and the database's size; the last line is one JSON
+object.
 
 The rate limiter is on, as in production (counters in the database, or Redis with
 ``CREDITHUB_REDIS_URL``), with budgets (``--budget`` a minute, default 10,000,000, for every
@@ -44,76 +51,6 @@ def make_hello() -> Any:
     hello = Flask("hello")
     hello.add_url_rule("/", "hello", lambda: "hello")
     return hello
-
-
-def build(url: str, n_entities: int) -> dict[str, Any]:
-    """A migrated database with ``n_entities`` entities and two records each; a regulator's
-    token and sample queries."""
-    from sqlalchemy import insert, text, update
-
-    from app.auth.services import create_client
-    from benchmarks import export
-    from core.db import make_engine, make_session_factory
-    from core.migrate import upgrade
-    from core.models import Department, Feed, Role
-
-    started = time.perf_counter()
-    upgrade(url)
-    engine = make_engine(url)
-    departments = [
-        {"id": i + 1, "code": code, "name": name}
-        for i, (code, name) in enumerate(export._DEPARTMENTS)
-    ]
-    feeds = [export._feed(d) for d in departments]
-    with engine.begin() as conn:
-        conn.execute(insert(Department), departments)
-        conn.execute(insert(Feed), feeds)
-        export._insert_entities(conn, n_entities)
-        export._insert_records(conn, 2 * n_entities, n_entities, feeds, departments)
-        if engine.dialect.name == "postgresql":
-            for table in ("departments", "feeds", "entities", "entity_identifiers",
-                          "source_records", "credit_records"):  # fmt: skip
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    )
-                )
-        conn.execute(
-            update(Feed).where(Feed.code == "epb-feed").values(field_mapping=_PUSH_MAPPING)
-        )
-        conn.execute(text("ANALYZE"))
-    with make_session_factory(engine)() as session:
-        _client, token = create_client(session=session, name="bench", role=Role.REGULATOR)
-        _pusher, push_token = create_client(
-            session=session, name="bench-epb", role=Role.DEPARTMENT, department_code="EPB"
-        )
-        session.commit()
-        companies = session.execute(
-            text("SELECT e.display_name, i.value FROM entities e JOIN entity_identifiers i "
-                 "ON i.entity_id = e.id WHERE i.id_type = 'uscc' ORDER BY e.id LIMIT 100"),
-        ).all()  # fmt: skip
-        probe = n_entities // 2 + 1
-        company = probe if probe % export.PERSON_SHARE else probe + 1
-        person = (probe // export.PERSON_SHARE + 1) * export.PERSON_SHARE
-        rows = session.execute(
-            text("SELECT e.id, e.public_id, e.display_name, i.value FROM entities e "
-                 "JOIN entity_identifiers i ON i.entity_id = e.id WHERE e.id IN (:a, :b)"),
-            {"a": company, "b": person},
-        ).all()  # fmt: skip
-    engine.dispose()
-    found = {row[0]: row for row in rows}
-    return {
-        "seconds": time.perf_counter() - started,
-        "token": token,
-        "push_token": push_token,
-        "push_companies": [tuple(c) for c in companies],
-        "company": found[company],
-        "person": found[person],
-    }
-
-
-_PUSH_MAPPING = {"preset": "double_publicity_penalty", "fine_unit": "yuan"}
 
 
 def _push_lua(companies: list[tuple[str, str]], token: str, size: int = 100, run: str = "b") -> str:
@@ -250,10 +187,26 @@ def _mix_script(paths: list[str], push_lua: str, folder: Path, push_every: int) 
     return script
 
 
-def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+def _cold(port: int, paths: dict[str, str], auth: dict[str, str]) -> dict[str, float]:
+    """The first answer (ms) of each kind on a server just started: its caches (and the
+    database's, after a build or a restart) are cold."""
+    timings = {}
+    for kind, path in paths.items():
+        started = time.perf_counter()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=auth)
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            answer.read()
+        timings[kind] = (time.perf_counter() - started) * 1000
+    return timings
+
+
+def run_backend(
+    url: str, built: dict[str, Any], args: argparse.Namespace, folder: Path
+) -> dict[str, Any]:
+    """The load against the database at ``url`` (``built``: what
+    :func:`benchmarks.api_build.describe` read from it)."""
     from urllib.parse import quote
 
-    built = build(url, args.entities)
     workers, threads = args.workers, args.threads
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CREDITHUB_DATABASE_URL": url,
            "CREDITHUB_INSTANCE_PATH": str(folder / "instance"), "CREDITHUB_SECRET_KEY": "bench",
@@ -268,7 +221,7 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, A
         "search_name": f"/api/v1/entities?q={quote(company_name)}",
         "public_lookup": f"/api/v1/public/entities/{company_public}",
     }
-    results: dict[str, Any] = {"build_seconds": built["seconds"]}
+    results: dict[str, Any] = {}
     hello_port, port = 18080, 18081
     hello = _serve(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
@@ -293,6 +246,7 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, A
     try:
         push_lua = _push_lua(built["push_companies"], built["push_token"], run="p")
         mix_lua = _push_lua(built["push_companies"], built["push_token"], run="m")
+        results["cold_ms"] = _cold(port, paths, auth)
         script = _mix_script(list(paths.values()), push_lua, folder, push_every=0)
         # Warm every worker up (OpenCC's and the division table's first loads) before measuring.
         wrk(f"http://127.0.0.1:{port}/", seconds=max(5, args.seconds), connections=args.connections,
@@ -326,7 +280,10 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, A
 
 
 def _print(backend: str, results: dict[str, Any]) -> None:
-    print(f"\n{backend}: built in {results['build_seconds']:.0f} s")
+    database = results["database"]
+    how = (f"upgraded (reused) in {database['upgrade_seconds']:.0f} s" if database["reused"]
+           else f"built in {database['build_seconds']:.0f} s")  # fmt: skip
+    print(f"\n{backend}: {how}; {database['size_mib']:,.0f} MiB")
     print(f"{'request':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'share':>8}{'non-2xx':>9}"
           f"{'timeouts':>9}")  # fmt: skip
     for kind in ("hello", "profile", "search_uscc", "search_id_number", "search_name",
@@ -338,6 +295,138 @@ def _print(backend: str, results: dict[str, Any]) -> None:
     memory = results["memory"]
     print(f"peak memory per worker: {memory['peak_mib_max']:.0f} MiB ({memory['workers']} workers;"
           f" hello {results['hello_memory']['peak_mib_max']:.0f} MiB)")  # fmt: skip
+    plans = "; ".join(f"{k}: {v['statements']} statements, {v['call_ms']:.0f} ms, tables read "
+                      f"whole: {', '.join(v['scans']) or 'none'}"
+                      for k, v in results["plans"].items())  # fmt: skip
+    print(f"query plans (in process, before the load): {plans}")
+    cold = ", ".join(f"{k} {v:.0f}" for k, v in results["cold_ms"].items())
+    print(f"first answers after start (ms): {cold}")
+
+
+def _explain(url: str, built: dict[str, Any], prefix: Path) -> dict[str, Any]:
+    """The requests' query plans at this size (:mod:`benchmarks.api_plans`), written to
+    ``<prefix>-plans.txt``; per kind the statements sent, tables read whole, in-process ms."""
+    from benchmarks.api_plans import explain
+
+    found = explain(url, built)
+    with Path(f"{prefix}-plans.txt").open("w") as out:
+        for kind, result in found.items():
+            for plan in result.pop("plans"):
+                out.write(f"-- {kind}\n{plan}\n\n")
+    return found
+
+
+def _prepare(
+    folder: Path, backends: list[str], args: argparse.Namespace
+) -> tuple[dict[str, str], dict[str, dict[str, Any]], Any]:
+    """The databases of ``backends`` in ``folder``, built unless ``--reuse`` finds them built
+    at this size (then upgraded to the code's migrations); their URLs, what was done to each,
+    and the PostgreSQL server (None without PostgreSQL), to be stopped by the caller."""
+    from benchmarks import api_bulk, api_store
+
+    previous = api_store.read_build(folder) if args.reuse else {}
+    server = None
+    urls: dict[str, str] = {}
+    for backend in backends:
+        if backend == "sqlite":
+            urls[backend] = api_store.sqlite_url(folder)
+        else:
+            server, _exists = api_store.start_postgres(folder)
+            urls[backend] = server.url_for(api_store.DATABASE)
+    fresh = [b for b in backends if previous.get(b, {}).get("entities") != args.entities]
+    done: dict[str, dict[str, Any]] = {}
+    for backend in backends:
+        if backend not in fresh:
+            seconds = api_store.upgrade(urls[backend], ROOT, folder)
+            done[backend] = {**previous[backend], "reused": True, "upgrade_seconds": seconds}
+    if fresh:
+        started = time.perf_counter()
+        starts = {b: _resume_from(b, urls[b], server, folder, args) for b in fresh}
+        print(f"building {args.entities:,} entities for {', '.join(fresh)} "
+              f"(from {', '.join(f'{b} {starts[b]:,}' for b in fresh)})", flush=True)  # fmt: skip
+        saved = folder / "postgresql-dropped-indexes.json"
+        for start in sorted(set(starts.values())):
+            together = [urls[b] for b in fresh if starts[b] == start]
+            api_bulk.bulk_ingest(together, args.entities, first=start, saved_indexes=saved,
+                                 workers=args.build_workers, progress=True)  # fmt: skip
+        for backend in fresh:
+            _analyze(urls[backend])
+        seconds = time.perf_counter() - started
+        for backend in fresh:
+            done[backend] = {"entities": args.entities, "build_seconds": seconds,
+                             "built_together": fresh, "resumed_from": starts[backend],
+                             "reused": False}  # fmt: skip
+        # Read again: a build of the other backend may have run meanwhile.
+        api_store.write_build(folder, {**api_store.read_build(folder), **done})
+    for backend in backends:
+        done[backend]["size_mib"] = api_store.size_mib(urls[backend])
+    return urls, done, server
+
+
+def _resume_from(
+    backend: str, url: str, server: Any, folder: Path, args: argparse.Namespace
+) -> int:
+    """The first entity to build: 1 in an emptied database, or with ``--resume`` the one after
+    the last chunk a stopped build committed (the database is upgraded first)."""
+    from benchmarks import api_build, api_store
+
+    if args.resume:
+        from sqlalchemy import text
+
+        from core.db import make_engine
+
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                last = conn.execute(text("SELECT max(id) FROM entities")).scalar()
+        except Exception:  # no database or no schema yet: build from the start
+            last = None
+        finally:
+            engine.dispose()
+        if last:
+            api_store.upgrade(url, ROOT, folder)
+            return int(last) + 1
+    _empty(backend, url, server)
+    api_build.create_catalogue(url)
+    return 1
+
+
+def _empty(backend: str, url: str, server: Any) -> None:
+    """A migrated database with nothing in it at ``url``."""
+    from core.migrate import upgrade
+
+    if backend == "sqlite":
+        path = Path(url.removeprefix("sqlite:///"))
+        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+    else:
+        from sqlalchemy import create_engine, text
+
+        from benchmarks.api_store import DATABASE
+
+        admin = create_engine(server.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+        admin.dispose()
+    upgrade(url)
+
+
+def _analyze(url: str) -> None:
+    """Planner statistics (and on PostgreSQL the visibility map, for index-only scans), as a
+    database that has been running a while has them."""
+    from sqlalchemy import text
+
+    from core.db import make_engine
+
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    engine.dispose()
 
 
 def main() -> None:
@@ -360,28 +449,51 @@ def main() -> None:
         default=20,
         help="in the mix, every n-th request is a 100-record push",
     )
-    parser.add_argument("--out", help="keep the database, server logs and wrk output here")
+    parser.add_argument("--out", help="keep the databases, server logs and wrk output here")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="serve the databases in --out again if built at this size (after db upgrade)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="a build stopped half way goes on from its last committed chunk (with --out)",
+    )
+    parser.add_argument(
+        "--build-workers", type=int, default=2, help="processes computing the build's rows"
+    )
+    parser.add_argument("--load", action=argparse.BooleanOptionalAction, default=True,
+                        help="--no-load: build (or upgrade) only")  # fmt: skip
     args = parser.parse_args()
+    if (args.reuse or args.resume) and not args.out:
+        parser.error("--reuse and --resume need --out")
     summary: dict[str, Any] = {"entities": args.entities, "connections": args.connections,
                                "seconds": args.seconds, "workers": args.workers,
                                "threads": args.threads, "rate_limit_budget": args.budget,
                                "mix_push_every": args.push_every}  # fmt: skip
+    backends = args.backends.split(",")
     with tempfile.TemporaryDirectory(prefix="credithub-bench-api-") as tmp:
         folder = Path(args.out or tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        for backend in args.backends.split(","):
-            if backend == "sqlite":
-                url = f"sqlite:///{folder / 'api.sqlite3'}"
-                summary[backend] = run_backend(url, args, folder)
-            else:
-                from tests.support.postgres import PostgresServer
+        server = None
+        try:
+            urls, databases, server = _prepare(folder, backends, args)
+            for backend in backends:
+                summary[backend] = {"database": databases[backend]}
+                if not args.load:
+                    continue
+                from benchmarks.api_build import describe
 
-                pg = PostgresServer.start()
-                try:
-                    summary[backend] = run_backend(pg.create_database("bench_api"), args, folder)
-                finally:
-                    pg.stop()
-            _print(backend, summary[backend])
+                built = describe(urls[backend], args.entities)
+                summary[backend]["plans"] = _explain(urls[backend], built, folder / backend)
+                summary[backend].update(run_backend(urls[backend], built, args, folder))
+                _print(backend, summary[backend])
+        finally:
+            if server is not None:
+                from benchmarks.api_store import stop_postgres
+
+                stop_postgres(server)
     print(json.dumps(summary, ensure_ascii=False))
 
 
