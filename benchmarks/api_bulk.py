@@ -17,7 +17,7 @@ record: planning and validation (``ingest.pipeline.plan``), the credit row
 match link's explanation (``resolution.linking._explain`` with the matcher's
 ``score_pair``), the record views and blocking keys (``write_record_views``), the outbox
 events (``emit_inserted``); the name-search index follows the entities as in production
-(SQLite's FTS5 triggers, PostgreSQL's GIN index).
+(the ``entity_name_grams`` postings, kept by triggers on both backends).
 
 One thing differs from a build through the pipeline, and cannot be the same between two
 pipeline builds either: the ``excluded`` list of a second record's link explanation names the
@@ -210,7 +210,7 @@ def _write(session: Session, chunk: _Chunk) -> None:
         SourceRecord,
     )
     from core.outbox import emit_inserted
-    from resolution.record_matching import write_record_views
+    from resolution.record_views import write_record_views
 
     insert_rows(session, SourceRecord.__table__, chunk.sources)
     insert_rows(session, Entity.__table__, chunk.entities)
@@ -268,12 +268,8 @@ def _compute(bounds: tuple[int, int]) -> _Chunk:
     from matching.resolve import ALGORITHM
     from resolution.golden import GOLDEN_FIELDS, _record_values, basis_of, basis_rank
     from resolution.linking import _explain
-    from resolution.record_matching import (
-        Verdict,
-        record_for_matching,
-        stored_block_keys,
-        view_of,
-    )
+    from resolution.record_matching import Verdict
+    from resolution.record_views import record_for_matching, stored_block_keys, view_of
 
     first, last = bounds
     by_entity = _plans(first, last)
