@@ -207,6 +207,8 @@ def run_backend(
     :func:`benchmarks.api_build.describe` read from it)."""
     from urllib.parse import quote
 
+    from tests.support.postgres import _free_port
+
     workers, threads = args.workers, args.threads
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CREDITHUB_DATABASE_URL": url,
            "CREDITHUB_INSTANCE_PATH": str(folder / "instance"), "CREDITHUB_SECRET_KEY": "bench",
@@ -222,7 +224,11 @@ def run_backend(
         "public_lookup": f"/api/v1/public/entities/{company_public}",
     }
     results: dict[str, Any] = {}
-    hello_port, port = 18080, 18081
+    # Free ports, not fixed ones: two runs on one machine (or any other server) would clash.
+    hello_port = _free_port()
+    port = _free_port()
+    while port == hello_port:
+        port = _free_port()
     hello = _serve(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
          "-b", f"127.0.0.1:{hello_port}", "benchmarks.api:make_hello()"],
