@@ -187,6 +187,18 @@ def _mix_script(paths: list[str], push_lua: str, folder: Path, push_every: int) 
     return script
 
 
+def _two_free_ports() -> tuple[int, int]:
+    """Ports for hello and the app. Free ones, not fixed: two runs on one machine (or any
+    other server on a fixed port) would clash, and one run would drive the other's server."""
+    from tests.support.postgres import _free_port
+
+    first = _free_port()
+    second = _free_port()
+    while second == first:
+        second = _free_port()
+    return first, second
+
+
 def _cold(port: int, paths: dict[str, str], auth: dict[str, str]) -> dict[str, float]:
     """The first answer (ms) of each kind on a server just started: its caches (and the
     database's, after a build or a restart) are cold."""
@@ -207,8 +219,6 @@ def run_backend(
     :func:`benchmarks.api_build.describe` read from it)."""
     from urllib.parse import quote
 
-    from tests.support.postgres import _free_port
-
     workers, threads = args.workers, args.threads
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CREDITHUB_DATABASE_URL": url,
            "CREDITHUB_INSTANCE_PATH": str(folder / "instance"), "CREDITHUB_SECRET_KEY": "bench",
@@ -224,11 +234,7 @@ def run_backend(
         "public_lookup": f"/api/v1/public/entities/{company_public}",
     }
     results: dict[str, Any] = {}
-    # Free ports, not fixed ones: two runs on one machine (or any other server) would clash.
-    hello_port = _free_port()
-    port = _free_port()
-    while port == hello_port:
-        port = _free_port()
+    hello_port, port = _two_free_ports()
     hello = _serve(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
          "-b", f"127.0.0.1:{hello_port}", "benchmarks.api:make_hello()"],
