@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 # Tables whose size grows with the data; the catalogue (feeds, departments) does not.
-GROWING = ("entities", "entity_identifiers", "entity_attributes", "entity_names_fts",
+GROWING = ("entities", "entity_identifiers", "entity_attributes", "entity_name_grams",
            "credit_records", "source_records", "match_links", "audit_events",
            "record_match_views", "record_block_keys")  # fmt: skip
 
@@ -48,7 +48,7 @@ def _plan(session: Session, statement: str, parameters: Any) -> tuple[str, list[
     else:
         plan = "\n".join(r[-1] for r in connection.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + statement, parameters))  # fmt: skip
-        # A full-text MATCH reads the FTS5 index ("SCAN entity_names_fts VIRTUAL TABLE INDEX").
+        # An FTS5 MATCH (before migration 0016) read its index as "SCAN ... VIRTUAL TABLE INDEX".
         scanned = re.findall(r"\bSCAN (\w+)(?! USING| VIRTUAL TABLE INDEX \d+:M)", plan)
     return plan, [t for t in scanned if t in GROWING]
 
